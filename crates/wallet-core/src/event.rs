@@ -1,0 +1,556 @@
+use chrono::{DateTime, Utc};
+use kernel::{AccountId, Amount, Currency};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use uuid::Uuid;
+
+/// What happened to a wallet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EventType {
+    Deposit,
+    Withdrawal,
+    Bet,
+    Win,
+    BonusCredit,
+    BonusDebit,
+    /// Compensates exactly one earlier `BET`, refunding it to where it was taken from.
+    Rollback,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 7] = [
+        EventType::Deposit,
+        EventType::Withdrawal,
+        EventType::Bet,
+        EventType::Win,
+        EventType::BonusCredit,
+        EventType::BonusDebit,
+        EventType::Rollback,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Deposit => "DEPOSIT",
+            EventType::Withdrawal => "WITHDRAWAL",
+            EventType::Bet => "BET",
+            EventType::Win => "WIN",
+            EventType::BonusCredit => "BONUS_CREDIT",
+            EventType::BonusDebit => "BONUS_DEBIT",
+            EventType::Rollback => "ROLLBACK",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Cash and bonus balances in minor units; never negative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Balances {
+    pub cash: i64,
+    pub bonus: i64,
+}
+
+impl Balances {
+    pub fn total(&self) -> i64 {
+        self.cash + self.bonus
+    }
+}
+
+/// The current state of a wallet: what a posting is decided against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalletHead {
+    pub player_id: AccountId,
+    pub currency: Currency,
+    /// The `seq` of the last event; 0 for an empty wallet.
+    pub seq: i64,
+    pub balances: Balances,
+    /// Sum of bets less rolled-back bets: what VIP tiers are derived from.
+    pub lifetime_wagered: i64,
+}
+
+/// A client-chosen key that makes a mutating request safe to retry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct IdempotencyKey(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("idempotency_key must be 1 to 128 printable ASCII characters")]
+pub struct IdempotencyKeyError;
+
+impl IdempotencyKey {
+    pub fn parse(raw: &str) -> Result<Self, IdempotencyKeyError> {
+        let ok =
+            !raw.is_empty() && raw.len() <= 128 && raw.bytes().all(|b| (0x21..0x7f).contains(&b));
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(IdempotencyKeyError)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A free-form external reference (round id, payment reference, …).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Reference(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("reference must be 1 to 200 characters without control characters")]
+pub struct ReferenceError;
+
+impl Reference {
+    pub fn parse(raw: &str) -> Result<Self, ReferenceError> {
+        let ok =
+            !raw.is_empty() && raw.chars().count() <= 200 && !raw.chars().any(char::is_control);
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(ReferenceError)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A request to append one event to a wallet. Built only from valid parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posting {
+    pub event_type: EventType,
+    pub amount: Amount,
+    pub idempotency_key: IdempotencyKey,
+    pub reference: Option<Reference>,
+    /// For `ROLLBACK`: the `BET` event it compensates.
+    pub compensates: Option<Uuid>,
+}
+
+impl Posting {
+    pub fn new(
+        event_type: EventType,
+        amount: Amount,
+        idempotency_key: IdempotencyKey,
+        reference: Option<Reference>,
+    ) -> Self {
+        Self {
+            event_type,
+            amount,
+            idempotency_key,
+            reference,
+            compensates: None,
+        }
+    }
+
+    /// A `ROLLBACK` of the `BET` event `bet_event_id`.
+    pub fn rollback(
+        bet_event_id: Uuid,
+        amount: Amount,
+        idempotency_key: IdempotencyKey,
+        reference: Option<Reference>,
+    ) -> Self {
+        Self {
+            event_type: EventType::Rollback,
+            amount,
+            idempotency_key,
+            reference,
+            compensates: Some(bet_event_id),
+        }
+    }
+
+    /// A digest of everything that makes two requests "the same request" for
+    /// idempotency: same key with a different fingerprint is a conflict.
+    pub fn fingerprint(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(self.event_type.as_str());
+        h.update([0]);
+        h.update(self.amount.minor_units().to_be_bytes());
+        h.update([0]);
+        if let Some(r) = &self.reference {
+            h.update(r.as_str());
+        }
+        h.update([0]);
+        if let Some(c) = &self.compensates {
+            h.update(c.as_bytes());
+        }
+        hex::encode(h.finalize())
+    }
+}
+
+/// Why a posting was refused. Nothing is written when it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PostingError {
+    #[error("insufficient funds: available {available}, requested {requested}")]
+    InsufficientFunds { available: i64, requested: i64 },
+    #[error("a ROLLBACK must name the BET event it compensates")]
+    RollbackTargetMissing,
+    #[error("the event to roll back does not exist in this wallet")]
+    RollbackTargetNotFound,
+    #[error("only a BET event can be rolled back")]
+    RollbackTargetNotBet,
+    #[error("that BET has already been rolled back")]
+    AlreadyRolledBack,
+    #[error("a ROLLBACK must refund exactly the bet amount ({bet_amount})")]
+    RollbackAmountMismatch { bet_amount: i64 },
+    #[error("only a ROLLBACK may name an event it compensates")]
+    UnexpectedCompensation,
+    #[error("the balance would exceed the largest representable amount")]
+    Overflow,
+}
+
+/// What `decide` says a posting does: signed changes to cash and bonus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Effect {
+    pub cash_delta: i64,
+    pub bonus_delta: i64,
+    pub wagered_delta: i64,
+}
+
+/// The one rule book of the wallet: what `posting` does to a wallet in state `head`.
+///
+/// `target` is the event named by `posting.compensates` as found in this wallet (with
+/// `already_compensated` telling whether a ROLLBACK of it exists).
+pub fn decide(
+    head: &WalletHead,
+    posting: &Posting,
+    target: Option<(&WalletEvent, bool)>,
+) -> Result<(Effect, Balances), PostingError> {
+    let amount = posting.amount.minor_units();
+    let b = head.balances;
+    if posting.event_type != EventType::Rollback && posting.compensates.is_some() {
+        return Err(PostingError::UnexpectedCompensation);
+    }
+    let effect = match posting.event_type {
+        EventType::Deposit | EventType::Win => Effect {
+            cash_delta: amount,
+            bonus_delta: 0,
+            wagered_delta: 0,
+        },
+        EventType::BonusCredit => Effect {
+            cash_delta: 0,
+            bonus_delta: amount,
+            wagered_delta: 0,
+        },
+        EventType::Withdrawal => {
+            if b.cash < amount {
+                return Err(PostingError::InsufficientFunds {
+                    available: b.cash,
+                    requested: amount,
+                });
+            }
+            Effect {
+                cash_delta: -amount,
+                bonus_delta: 0,
+                wagered_delta: 0,
+            }
+        }
+        EventType::BonusDebit => {
+            if b.bonus < amount {
+                return Err(PostingError::InsufficientFunds {
+                    available: b.bonus,
+                    requested: amount,
+                });
+            }
+            Effect {
+                cash_delta: 0,
+                bonus_delta: -amount,
+                wagered_delta: 0,
+            }
+        }
+        EventType::Bet => {
+            // Cash first, then bonus.
+            if b.total() < amount {
+                return Err(PostingError::InsufficientFunds {
+                    available: b.total(),
+                    requested: amount,
+                });
+            }
+            let from_cash = amount.min(b.cash);
+            Effect {
+                cash_delta: -from_cash,
+                bonus_delta: -(amount - from_cash),
+                wagered_delta: amount,
+            }
+        }
+        EventType::Rollback => {
+            if posting.compensates.is_none() {
+                return Err(PostingError::RollbackTargetMissing);
+            }
+            let (bet, already) = target.ok_or(PostingError::RollbackTargetNotFound)?;
+            if bet.event_type != EventType::Bet {
+                return Err(PostingError::RollbackTargetNotBet);
+            }
+            if already {
+                return Err(PostingError::AlreadyRolledBack);
+            }
+            if bet.amount != amount {
+                return Err(PostingError::RollbackAmountMismatch {
+                    bet_amount: bet.amount,
+                });
+            }
+            // Refund each part to where the bet took it from.
+            Effect {
+                cash_delta: -bet.cash_delta,
+                bonus_delta: -bet.bonus_delta,
+                wagered_delta: -amount,
+            }
+        }
+    };
+    let after = Balances {
+        cash: b
+            .cash
+            .checked_add(effect.cash_delta)
+            .ok_or(PostingError::Overflow)?,
+        bonus: b
+            .bonus
+            .checked_add(effect.bonus_delta)
+            .ok_or(PostingError::Overflow)?,
+    };
+    if after.cash < 0 || after.bonus < 0 {
+        return Err(PostingError::InsufficientFunds {
+            available: b.total(),
+            requested: amount,
+        });
+    }
+    Ok((effect, after))
+}
+
+/// One event of a wallet's stream, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WalletEvent {
+    pub id: Uuid,
+    pub player_id: AccountId,
+    pub seq: i64,
+    pub event_type: EventType,
+    pub amount: i64,
+    pub currency: Currency,
+    pub cash_delta: i64,
+    pub bonus_delta: i64,
+    pub cash_balance_after: i64,
+    pub bonus_balance_after: i64,
+    pub idempotency_key: String,
+    pub request_fingerprint: String,
+    pub reference: Option<String>,
+    pub compensates: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl WalletEvent {
+    /// The event that `posting` makes on a wallet in state `head`, once decided.
+    pub fn from_decision(
+        id: Uuid,
+        head: &WalletHead,
+        posting: &Posting,
+        effect: Effect,
+        after: Balances,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            player_id: head.player_id,
+            seq: head.seq + 1,
+            event_type: posting.event_type,
+            amount: posting.amount.minor_units(),
+            currency: head.currency,
+            cash_delta: effect.cash_delta,
+            bonus_delta: effect.bonus_delta,
+            cash_balance_after: after.cash,
+            bonus_balance_after: after.bonus,
+            idempotency_key: posting.idempotency_key.as_str().to_owned(),
+            request_fingerprint: posting.fingerprint(),
+            reference: posting.reference.as_ref().map(|r| r.as_str().to_owned()),
+            compensates: posting.compensates,
+            created_at: at,
+        }
+    }
+
+    /// The wallet head after this event, given the head before it.
+    pub fn advance(&self, head: &WalletHead) -> WalletHead {
+        let wagered = match self.event_type {
+            EventType::Bet => self.amount,
+            EventType::Rollback => -self.amount,
+            _ => 0,
+        };
+        WalletHead {
+            seq: self.seq,
+            balances: Balances {
+                cash: self.cash_balance_after,
+                bonus: self.bonus_balance_after,
+            },
+            lifetime_wagered: head.lifetime_wagered + wagered,
+            ..*head
+        }
+    }
+}
+
+/// Filters for reading a wallet's history, newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryQuery {
+    pub limit: i64,
+    pub before_seq: Option<i64>,
+    pub event_type: Option<EventType>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(cash: i64, bonus: i64) -> WalletHead {
+        WalletHead {
+            player_id: AccountId::from_uuid(Uuid::nil()),
+            currency: Currency::EUR,
+            seq: 3,
+            balances: Balances { cash, bonus },
+            lifetime_wagered: 0,
+        }
+    }
+
+    fn posting(t: EventType, amount: i64) -> Posting {
+        Posting::new(
+            t,
+            Amount::new(amount).unwrap(),
+            IdempotencyKey::parse("k").unwrap(),
+            None,
+        )
+    }
+
+    #[test]
+    fn each_event_type_moves_the_right_balance() {
+        let cases = [
+            (EventType::Deposit, 100, (600, 50)),
+            (EventType::Win, 100, (600, 50)),
+            (EventType::BonusCredit, 100, (500, 150)),
+            (EventType::Withdrawal, 100, (400, 50)),
+            (EventType::BonusDebit, 50, (500, 0)),
+            (EventType::Bet, 100, (400, 50)),
+            (EventType::Bet, 520, (0, 30)),
+            (EventType::Bet, 550, (0, 0)),
+        ];
+        for (t, amount, (cash, bonus)) in cases {
+            let (_, after) = decide(&head(500, 50), &posting(t, amount), None).unwrap();
+            assert_eq!(after, Balances { cash, bonus }, "{t} {amount}");
+        }
+    }
+
+    #[test]
+    fn nothing_goes_below_zero() {
+        let cases = [
+            (EventType::Withdrawal, 501),
+            (EventType::BonusDebit, 51),
+            (EventType::Bet, 551),
+        ];
+        for (t, amount) in cases {
+            let err = decide(&head(500, 50), &posting(t, amount), None).unwrap_err();
+            assert!(
+                matches!(err, PostingError::InsufficientFunds { .. }),
+                "{t} {amount}: {err}"
+            );
+        }
+        // Withdrawals never touch bonus money.
+        assert!(decide(&head(0, 50), &posting(EventType::Withdrawal, 1), None).is_err());
+    }
+
+    #[test]
+    fn rollback_refunds_the_bet_split_once() {
+        let h = head(500, 50);
+        let bet_posting = posting(EventType::Bet, 520);
+        let (effect, after) = decide(&h, &bet_posting, None).unwrap();
+        let bet = WalletEvent::from_decision(
+            Uuid::from_u128(7),
+            &h,
+            &bet_posting,
+            effect,
+            after,
+            Utc::now(),
+        );
+        let h2 = bet.advance(&h);
+        assert_eq!(h2.lifetime_wagered, 520);
+        let rb = Posting::rollback(
+            bet.id,
+            Amount::new(520).unwrap(),
+            IdempotencyKey::parse("r").unwrap(),
+            None,
+        );
+        let (_, refunded) = decide(&h2, &rb, Some((&bet, false))).unwrap();
+        assert_eq!(
+            refunded,
+            Balances {
+                cash: 500,
+                bonus: 50
+            }
+        );
+        assert_eq!(
+            decide(&h2, &rb, Some((&bet, true))).unwrap_err(),
+            PostingError::AlreadyRolledBack
+        );
+        assert_eq!(
+            decide(&h2, &rb, None).unwrap_err(),
+            PostingError::RollbackTargetNotFound
+        );
+        let wrong = Posting::rollback(
+            bet.id,
+            Amount::new(519).unwrap(),
+            IdempotencyKey::parse("r").unwrap(),
+            None,
+        );
+        assert_eq!(
+            decide(&h2, &wrong, Some((&bet, false))).unwrap_err(),
+            PostingError::RollbackAmountMismatch { bet_amount: 520 }
+        );
+        let deposit = posting(EventType::Deposit, 1);
+        let (e, a) = decide(&h, &deposit, None).unwrap();
+        let dep = WalletEvent::from_decision(Uuid::from_u128(8), &h, &deposit, e, a, Utc::now());
+        let rb_dep = Posting::rollback(
+            dep.id,
+            Amount::new(1).unwrap(),
+            IdempotencyKey::parse("r").unwrap(),
+            None,
+        );
+        assert_eq!(
+            decide(&h, &rb_dep, Some((&dep, false))).unwrap_err(),
+            PostingError::RollbackTargetNotBet
+        );
+    }
+
+    #[test]
+    fn fingerprint_distinguishes_requests() {
+        let a = posting(EventType::Deposit, 100);
+        assert_eq!(
+            a.fingerprint(),
+            posting(EventType::Deposit, 100).fingerprint()
+        );
+        assert_ne!(
+            a.fingerprint(),
+            posting(EventType::Deposit, 101).fingerprint()
+        );
+        assert_ne!(
+            a.fingerprint(),
+            posting(EventType::Withdrawal, 100).fingerprint()
+        );
+        let mut with_ref = a.clone();
+        with_ref.reference = Some(Reference::parse("x").unwrap());
+        assert_ne!(a.fingerprint(), with_ref.fingerprint());
+    }
+
+    #[test]
+    fn idempotency_key_rules() {
+        assert!(IdempotencyKey::parse("").is_err());
+        assert!(IdempotencyKey::parse("has space").is_err());
+        assert!(IdempotencyKey::parse(&"a".repeat(129)).is_err());
+        assert!(IdempotencyKey::parse(&"a".repeat(128)).is_ok());
+        assert!(IdempotencyKey::parse("dep-2026-11-24:0001").is_ok());
+    }
+}

@@ -1,0 +1,22 @@
+//! The event-sourced wallet.
+//!
+//! A wallet is an append-only stream of [`WalletEvent`]s with a gapless per-wallet
+//! `seq`. Balances are a [`fold`] over the stream; a projection may be kept beside it
+//! but must always equal the fold. [`decide`] is the one place that says what a
+//! [`Posting`] does to a wallet; repositories (the [`WalletRepository`] port) apply it
+//! atomically, serialising postings per wallet.
+
+mod event;
+mod fold;
+pub mod memory;
+mod port;
+
+pub use event::{
+    Balances, EventType, HistoryQuery, IdempotencyKey, IdempotencyKeyError, Posting, PostingError,
+    Reference, ReferenceError, WalletEvent, WalletHead, decide,
+};
+pub use fold::{FoldError, Verification, fold, verify};
+pub use port::{PostError, PostOutcome, StoreError, WalletRepository};
+
+#[cfg(feature = "testkit")]
+pub mod contract;
