@@ -1,1 +1,26 @@
-//! placeholder
+//! Player account management: who may use the platform and how they prove it.
+//!
+//! Domain types ([`Username`], [`Email`], [`Password`], [`DateOfBirth`], [`Country`])
+//! can only hold valid values. [`PamService`] runs registration, login with
+//! throttling, refresh-token rotation with reuse detection, logout and staff
+//! creation over the ports in [`port`].
+
+mod model;
+mod service;
+mod types;
+
+pub mod memory;
+pub mod port;
+
+pub use model::{
+    Account, AccountStatus, KycStatus, NewAccount, Player, PlayerFilter, PlayerPage, PlayerProfile,
+    RefreshTokenRecord, Role, VipTier,
+};
+pub use service::{
+    FieldError, IssuedSession, LoginError, PamService, RefreshError, RegisterError, Registration,
+    StaffRegistration, TokenPolicy, ValidationErrors, hash_refresh_token,
+};
+pub use types::{Country, DateOfBirth, Email, Password, TypeError, Username};
+
+#[cfg(feature = "testkit")]
+pub mod contract;

@@ -1,0 +1,271 @@
+//! In-memory implementations of the PAM ports: the accounts store for domain tests,
+//! and the login throttle that also serves as the application's stand-in when no
+//! Redis is configured.
+
+use crate::model::{
+    Account, NewAccount, Player, PlayerFilter, PlayerPage, RefreshTokenRecord, Role,
+};
+use crate::port::{
+    AccountRepository, CreateAccountError, Credentials, LoginThrottle, RefreshTokenRepository,
+    StoreError, UniqueField,
+};
+use chrono::{DateTime, Duration, Utc};
+use kernel::{AccountId, Clock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use uuid::Uuid;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[derive(Default)]
+struct Accounts {
+    rows: Vec<NewAccount>,
+    tokens: HashMap<String, RefreshTokenRecord>,
+}
+
+/// Accounts and refresh tokens in memory; clones share state.
+#[derive(Clone, Default)]
+pub struct InMemoryAccounts(Arc<Mutex<Accounts>>);
+
+impl InMemoryAccounts {
+    /// Sets a player's lifetime wagered (what a wallet would feed in production).
+    pub fn set_lifetime_wagered(&self, id: AccountId, minor_units: i64) {
+        let mut s = lock(&self.0);
+        if let Some(p) = s
+            .rows
+            .iter_mut()
+            .find(|r| r.account.id == id)
+            .and_then(|r| r.profile.as_mut())
+        {
+            p.lifetime_wagered = minor_units;
+        }
+    }
+}
+
+fn to_player(row: &NewAccount) -> Option<Player> {
+    Some(Player {
+        account: row.account.clone(),
+        profile: row.profile.clone()?,
+    })
+}
+
+impl AccountRepository for InMemoryAccounts {
+    async fn create(&self, new: NewAccount) -> Result<(), CreateAccountError> {
+        let mut s = lock(&self.0);
+        if s.rows
+            .iter()
+            .any(|r| r.account.username == new.account.username)
+        {
+            return Err(CreateAccountError::Duplicate(UniqueField::Username));
+        }
+        if s.rows.iter().any(|r| r.account.email == new.account.email) {
+            return Err(CreateAccountError::Duplicate(UniqueField::Email));
+        }
+        s.rows.push(new);
+        Ok(())
+    }
+
+    async fn credentials(&self, login: &str) -> Result<Option<Credentials>, StoreError> {
+        Ok(lock(&self.0)
+            .rows
+            .iter()
+            .find(|r| r.account.username.as_str() == login || r.account.email.as_str() == login)
+            .map(|r| Credentials {
+                account: r.account.clone(),
+                password_hash: r.password_hash.clone(),
+            }))
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        Ok(lock(&self.0)
+            .rows
+            .iter()
+            .find(|r| r.account.id == id)
+            .map(|r| r.account.clone()))
+    }
+
+    async fn player(&self, id: AccountId) -> Result<Option<Player>, StoreError> {
+        Ok(lock(&self.0)
+            .rows
+            .iter()
+            .find(|r| r.account.id == id)
+            .and_then(to_player))
+    }
+
+    async fn players(&self, f: &PlayerFilter) -> Result<PlayerPage, StoreError> {
+        let s = lock(&self.0);
+        let q = f.q.as_ref().map(|q| q.to_lowercase());
+        let mut matches: Vec<Player> = s
+            .rows
+            .iter()
+            .filter(|r| r.account.role == Role::Player)
+            .filter_map(to_player)
+            .filter(|p| f.status.is_none_or(|st| p.account.status == st))
+            .filter(|p| f.kyc_status.is_none_or(|k| p.profile.kyc_status == k))
+            .filter(|p| f.vip_tier.is_none_or(|t| p.vip_tier() == t))
+            .filter(|p| {
+                q.as_ref().is_none_or(|q| {
+                    p.account.username.as_str().contains(q) || p.account.email.as_str().contains(q)
+                })
+            })
+            .collect();
+        matches.sort_by(|a, b| {
+            (b.account.created_at, b.account.id).cmp(&(a.account.created_at, a.account.id))
+        });
+        let total = matches.len() as i64;
+        let items = matches
+            .into_iter()
+            .skip(usize::try_from(f.offset).unwrap_or(0))
+            .take(usize::try_from(f.limit).unwrap_or(0))
+            .collect();
+        Ok(PlayerPage { items, total })
+    }
+}
+
+impl RefreshTokenRepository for InMemoryAccounts {
+    async fn insert_refresh_token(&self, record: RefreshTokenRecord) -> Result<(), StoreError> {
+        lock(&self.0)
+            .tokens
+            .insert(record.token_hash.clone(), record);
+        Ok(())
+    }
+
+    async fn find_refresh_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshTokenRecord>, StoreError> {
+        Ok(lock(&self.0).tokens.get(token_hash).cloned())
+    }
+
+    async fn mark_refresh_token_used(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut s = lock(&self.0);
+        let Some(t) = s.tokens.values_mut().find(|t| t.id == id) else {
+            return Ok(false);
+        };
+        if t.used_at.is_some() {
+            return Ok(false);
+        }
+        t.used_at = Some(at);
+        Ok(true)
+    }
+
+    async fn revoke_refresh_family(
+        &self,
+        family_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut s = lock(&self.0);
+        let mut n = 0;
+        for t in s
+            .tokens
+            .values_mut()
+            .filter(|t| t.family_id == family_id && t.revoked_at.is_none())
+        {
+            t.revoked_at = Some(at);
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+/// How many failed sign-ins lock an account, and for how long.
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottlePolicy {
+    pub max_failures: u32,
+    pub window: Duration,
+}
+
+impl Default for ThrottlePolicy {
+    fn default() -> Self {
+        Self {
+            max_failures: 5,
+            window: Duration::minutes(15),
+        }
+    }
+}
+
+/// A single-process login throttle: a fixed window opened by the first failure.
+pub struct InMemoryThrottle<C> {
+    policy: ThrottlePolicy,
+    clock: C,
+    failures: Mutex<HashMap<String, (u32, DateTime<Utc>)>>,
+}
+
+impl<C: Clock> InMemoryThrottle<C> {
+    pub fn new(policy: ThrottlePolicy, clock: C) -> Self {
+        Self {
+            policy,
+            clock,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<C: Clock> LoginThrottle for InMemoryThrottle<C> {
+    async fn locked_for(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        let now = self.clock.now();
+        let mut f = lock(&self.failures);
+        f.retain(|_, (_, started)| *started + self.policy.window > now);
+        Ok(f.get(key)
+            .filter(|(n, _)| *n >= self.policy.max_failures)
+            .map(|(_, started)| {
+                let left = (*started + self.policy.window - now).num_milliseconds();
+                u64::try_from((left + 999) / 1000).unwrap_or(1).max(1)
+            }))
+    }
+
+    async fn record_failure(&self, key: &str) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let mut f = lock(&self.failures);
+        let entry = f.entry(key.to_owned()).or_insert((0, now));
+        if entry.1 + self.policy.window <= now {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+        Ok(())
+    }
+
+    async fn reset(&self, key: &str) -> Result<(), StoreError> {
+        lock(&self.failures).remove(key);
+        Ok(())
+    }
+}
+
+#[cfg(any(test, feature = "testkit"))]
+mod fake_hasher {
+    use crate::port::{HashError, PasswordHasher};
+
+    /// A fast, insecure hasher for domain tests only.
+    #[derive(Debug, Clone, Copy, Default)]
+    pub struct PlainHasher;
+
+    impl PasswordHasher for PlainHasher {
+        async fn hash(&self, password: String) -> Result<String, HashError> {
+            Ok(format!(
+                "plain${}",
+                crate::service::hash_refresh_token(&password)
+            ))
+        }
+        async fn verify(&self, password: String, hash: String) -> Result<bool, HashError> {
+            Ok(self.hash(password).await? == hash)
+        }
+        async fn waste_time(&self, _password: String) {}
+    }
+}
+
+#[cfg(any(test, feature = "testkit"))]
+pub use fake_hasher::PlainHasher;
+
+#[cfg(all(test, feature = "testkit"))]
+mod tests {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn in_memory_accounts_pass_the_contract() {
+        crate::contract::run_all(&super::InMemoryAccounts::default()).await;
+    }
+}
