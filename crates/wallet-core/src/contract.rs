@@ -13,10 +13,11 @@ use kernel::{AccountId, Amount, Currency};
 use std::future::Future;
 use uuid::Uuid;
 
-/// Supplies players that the store under test knows about (but with no wallet yet).
+/// Supplies players that the store under test knows about. Their wallet may not be
+/// open yet, or may have been opened, empty, in `currency` (as registration does).
 pub trait Fixture: Send + Sync {
     type Repo: WalletRepository + Clone + 'static;
-    fn new_player(&self) -> impl Future<Output = AccountId> + Send;
+    fn new_player(&self, currency: Currency) -> impl Future<Output = AccountId> + Send;
 }
 
 fn now() -> DateTime<Utc> {
@@ -41,7 +42,7 @@ async fn post<R: WalletRepository>(
 }
 
 async fn funded<F: Fixture>(fx: &F, repo: &F::Repo, cash: i64) -> AccountId {
-    let p = fx.new_player().await;
+    let p = fx.new_player(Currency::EUR).await;
     repo.open(p, Currency::EUR, now()).await.unwrap();
     if cash > 0 {
         post(repo, p, posting(EventType::Deposit, cash, "funding"))
@@ -64,12 +65,14 @@ pub async fn run_all<F: Fixture>(fx: &F, repo: F::Repo) {
 }
 
 pub async fn unknown_wallets<F: Fixture>(fx: &F, repo: &F::Repo) {
-    let p = fx.new_player().await;
-    assert_eq!(repo.head(p).await.unwrap(), None);
-    let err = post(repo, p, posting(EventType::Deposit, 1, "a"))
+    let stranger = AccountId::from_uuid(Uuid::new_v4());
+    assert_eq!(repo.head(stranger).await.unwrap(), None);
+    let err = post(repo, stranger, posting(EventType::Deposit, 1, "a"))
         .await
         .unwrap_err();
     assert!(matches!(err, PostError::WalletNotFound), "{err:?}");
+    assert!(repo.stream(stranger).await.unwrap().is_empty());
+    let p = fx.new_player(Currency::parse("SEK").unwrap()).await;
     repo.open(p, Currency::parse("SEK").unwrap(), now())
         .await
         .unwrap();

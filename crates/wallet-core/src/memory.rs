@@ -141,7 +141,7 @@ mod tests {
     struct Memory;
     impl Fixture for Memory {
         type Repo = InMemoryWallets;
-        async fn new_player(&self) -> AccountId {
+        async fn new_player(&self, _currency: kernel::Currency) -> AccountId {
             AccountId::from_uuid(uuid::Uuid::new_v4())
         }
     }

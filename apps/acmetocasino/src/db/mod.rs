@@ -1,0 +1,279 @@
+//! The Diesel adapters: one body of query code for PostgreSQL and SQLite.
+//!
+//! Query functions are written once inside [`backend_queries!`], which compiles them
+//! twice, into a `pg` and a `sqlite` module with the backend's connection type;
+//! [`Db`] picks the module at run time. Schema, rows and queries live only here.
+
+mod accounts;
+pub mod schema;
+pub mod types;
+mod wallet;
+
+use diesel::sqlite::SqliteConnection;
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{
+    AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection,
+};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+/// Writes `$($item)*` once per backend: in `mod pg` with `Conn = AsyncPgConnection`
+/// and in `mod sqlite` with `Conn = SqliteConn`.
+/// `siblings(m, …);` at the top brings in sibling query modules for the same backend.
+macro_rules! backend_queries {
+    (@emit [$($dep:ident),*] $($item:item)*) => {
+        pub(crate) mod pg {
+            #![allow(unused_imports)]
+            use super::*;
+            $(use $crate::db::$dep::pg as $dep;)*
+            pub(crate) type Conn = diesel_async::AsyncPgConnection;
+            $($item)*
+        }
+        pub(crate) mod sqlite {
+            #![allow(unused_imports)]
+            use super::*;
+            $(use $crate::db::$dep::sqlite as $dep;)*
+            pub(crate) type Conn = $crate::db::SqliteConn;
+            $($item)*
+        }
+    };
+    (siblings($($dep:ident),*); $($item:item)*) => {
+        backend_queries!(@emit [$($dep),*] $($item)*);
+    };
+    ($($item:item)*) => {
+        backend_queries!(@emit [] $($item)*);
+    };
+}
+pub(crate) use backend_queries;
+
+/// Runs `$module::$f(&mut conn, args…)` on a pooled connection of whichever backend
+/// `$db` uses. `write` variants on SQLite first take the process-wide write gate, so
+/// writers queue in memory instead of spinning on SQLite's busy handler.
+macro_rules! dispatch {
+    (read $db:expr, $module:ident :: $f:ident ( $($arg:expr),* $(,)? )) => {
+        match &*$db.backend {
+            $crate::db::Backend::Pg(pool) => {
+                let mut c = pool.get().await.map_err($crate::db::DbError::from)?;
+                $module::pg::$f(&mut c, $($arg),*).await
+            }
+            $crate::db::Backend::Sqlite { pool, .. } => {
+                let mut c = pool.get().await.map_err($crate::db::DbError::from)?;
+                $module::sqlite::$f(&mut c, $($arg),*).await
+            }
+        }
+    };
+    (write $db:expr, $module:ident :: $f:ident ( $($arg:expr),* $(,)? )) => {
+        match &*$db.backend {
+            $crate::db::Backend::Pg(pool) => {
+                let mut c = pool.get().await.map_err($crate::db::DbError::from)?;
+                $module::pg::$f(&mut c, $($arg),*).await
+            }
+            $crate::db::Backend::Sqlite { pool, write_gate } => {
+                let mut c = pool.get().await.map_err($crate::db::DbError::from)?;
+                let _gate = write_gate.lock().await;
+                $module::sqlite::$f(&mut c, $($arg),*).await
+            }
+        }
+    };
+}
+pub(crate) use dispatch;
+
+/// Any failure talking to the database that is not a business outcome.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database unavailable: {0}")]
+    Pool(String),
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("bad row: {0}")]
+    Row(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("bad database URL: {0}")]
+    Url(String),
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for DbError {
+    fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        DbError::Pool(e.to_string())
+    }
+}
+
+impl From<DbError> for wallet_core::StoreError {
+    fn from(e: DbError) -> Self {
+        wallet_core::StoreError(e.to_string())
+    }
+}
+
+impl From<DbError> for pam_core::port::StoreError {
+    fn from(e: DbError) -> Self {
+        pam_core::port::StoreError(e.to_string())
+    }
+}
+
+pub(crate) enum Backend {
+    Pg(Pool<AsyncPgConnection>),
+    Sqlite {
+        pool: Pool<SqliteConn>,
+        write_gate: tokio::sync::Mutex<()>,
+    },
+}
+
+/// The database: a pool of one backend. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pub(crate) backend: Arc<Backend>,
+}
+
+/// Which backend a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Postgres,
+    Sqlite,
+}
+
+impl BackendKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::Postgres => "postgresql",
+            BackendKind::Sqlite => "sqlite",
+        }
+    }
+}
+
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+
+impl Db {
+    /// Connects to `url` (`postgres://…`, or a SQLite file path / `sqlite://path`),
+    /// creating the SQLite file and its directory when missing.
+    pub fn connect(url: &str, pool_size: usize) -> Result<Self, DbError> {
+        let wait = Some(Duration::from_secs(10));
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let mgr = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+            let pool = Pool::builder(mgr)
+                .max_size(pool_size)
+                .runtime(deadpool::Runtime::Tokio1)
+                .wait_timeout(wait)
+                .create_timeout(Some(Duration::from_secs(5)))
+                .build()
+                .map_err(|e| DbError::Url(e.to_string()))?;
+            Backend::Pg(pool)
+        } else {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            if path.contains(":memory:") {
+                return Err(DbError::Url(
+                    "in-memory SQLite gives every pooled connection its own database; use a file"
+                        .into(),
+                ));
+            }
+            if let Some(dir) = std::path::Path::new(path)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| DbError::Url(format!("{}: {e}", dir.display())))?;
+            }
+            let mut cfg = ManagerConfig::<SqliteConn>::default();
+            cfg.custom_setup = Box::new(|url| {
+                Box::pin(async move {
+                    let mut c = SqliteConn::establish(url).await?;
+                    c.batch_execute(SQLITE_PRAGMAS)
+                        .await
+                        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                    Ok(c)
+                })
+            });
+            let mgr = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, cfg);
+            let pool = Pool::builder(mgr)
+                .max_size(pool_size)
+                .runtime(deadpool::Runtime::Tokio1)
+                .wait_timeout(wait)
+                .create_timeout(Some(Duration::from_secs(5)))
+                .build()
+                .map_err(|e| DbError::Url(e.to_string()))?;
+            Backend::Sqlite {
+                pool,
+                write_gate: tokio::sync::Mutex::new(()),
+            }
+        };
+        Ok(Self {
+            backend: Arc::new(backend),
+        })
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        match &*self.backend {
+            Backend::Pg(_) => BackendKind::Postgres,
+            Backend::Sqlite { .. } => BackendKind::Sqlite,
+        }
+    }
+
+    /// Applies pending migrations. Needs a multi-thread tokio runtime (the harness
+    /// uses `block_in_place`).
+    pub async fn migrate(&self) -> Result<usize, DbError> {
+        let m = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+        match &*self.backend {
+            Backend::Pg(pool) => {
+                let conn = pool.get().await?;
+                let mut h = AsyncMigrationHarness::new(conn);
+                Ok(h.run_pending_migrations(PG_MIGRATIONS).map_err(m)?.len())
+            }
+            Backend::Sqlite { pool, .. } => {
+                let conn = pool.get().await?;
+                let mut h = AsyncMigrationHarness::new(conn);
+                Ok(h.run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map_err(m)?
+                    .len())
+            }
+        }
+    }
+
+    /// Reverts every migration (for the up → down → up test).
+    pub async fn revert_all(&self) -> Result<usize, DbError> {
+        let m = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+        match &*self.backend {
+            Backend::Pg(pool) => {
+                let mut h = AsyncMigrationHarness::new(pool.get().await?);
+                Ok(h.revert_all_migrations(PG_MIGRATIONS).map_err(m)?.len())
+            }
+            Backend::Sqlite { pool, .. } => {
+                let mut h = AsyncMigrationHarness::new(pool.get().await?);
+                Ok(h.revert_all_migrations(SQLITE_MIGRATIONS).map_err(m)?.len())
+            }
+        }
+    }
+
+    /// Round-trips a trivial query; returns the latency.
+    pub async fn ping(&self) -> Result<Duration, DbError> {
+        let start = Instant::now();
+        match &*self.backend {
+            Backend::Pg(pool) => pool.get().await?.batch_execute("SELECT 1").await?,
+            Backend::Sqlite { pool, .. } => pool.get().await?.batch_execute("SELECT 1").await?,
+        }
+        Ok(start.elapsed())
+    }
+}
+
+/// Maps a unique-constraint violation to the name of the violated column set, as far
+/// as either backend reports it.
+pub(crate) fn unique_violation(e: &diesel::result::Error) -> Option<String> {
+    match e {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            info,
+        ) => Some(
+            info.constraint_name()
+                .map_or_else(|| info.message().to_owned(), str::to_owned),
+        ),
+        _ => None,
+    }
+}

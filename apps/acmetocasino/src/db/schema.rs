@@ -1,0 +1,96 @@
+//! The schema, shared by both backends (see `types` for the two portable types).
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    accounts (id) {
+        id -> DbUuid,
+        username -> Text,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        status -> Text,
+        created_at -> DbTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    players (account_id) {
+        account_id -> DbUuid,
+        date_of_birth -> Date,
+        country -> Text,
+        currency -> Text,
+        kyc_status -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    wallets (player_id) {
+        player_id -> DbUuid,
+        currency -> Text,
+        seq -> BigInt,
+        cash -> BigInt,
+        bonus -> BigInt,
+        lifetime_wagered -> BigInt,
+        updated_at -> DbTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    wallet_events (id) {
+        id -> DbUuid,
+        position -> BigInt,
+        player_id -> DbUuid,
+        seq -> BigInt,
+        event_type -> Text,
+        amount -> BigInt,
+        currency -> Text,
+        cash_delta -> BigInt,
+        bonus_delta -> BigInt,
+        cash_balance_after -> BigInt,
+        bonus_balance_after -> BigInt,
+        idempotency_key -> Text,
+        request_fingerprint -> Text,
+        reference -> Nullable<Text>,
+        compensates -> Nullable<DbUuid>,
+        created_at -> DbTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    refresh_tokens (id) {
+        id -> DbUuid,
+        family_id -> DbUuid,
+        account_id -> DbUuid,
+        token_hash -> Text,
+        created_at -> DbTimestamp,
+        expires_at -> DbTimestamp,
+        used_at -> Nullable<DbTimestamp>,
+        revoked_at -> Nullable<DbTimestamp>,
+    }
+}
+
+diesel::joinable!(players -> accounts (account_id));
+diesel::joinable!(wallets -> players (player_id));
+diesel::joinable!(refresh_tokens -> accounts (account_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    players,
+    wallets,
+    wallet_events,
+    refresh_tokens
+);

@@ -1,0 +1,347 @@
+//! The wallet stream and its projection.
+//!
+//! A posting runs in one transaction that starts by touching the wallet's
+//! projection row (`UPDATE … SET seq = seq … RETURNING`): on PostgreSQL that takes
+//! the row lock, on SQLite the database write lock, so postings on one wallet are
+//! serialised across every process and the head read is the latest committed one.
+
+use super::schema::{wallet_events, wallets};
+use super::types::{DbId, DbTime};
+use super::{Db, DbError, backend_queries, dispatch};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use kernel::{AccountId, Currency};
+use uuid::Uuid;
+use wallet_core::{
+    Balances, EventType, HistoryQuery, PostError, PostOutcome, Posting, StoreError, WalletEvent,
+    WalletHead, WalletRepository, decide,
+};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = wallets)]
+pub(crate) struct WalletRow {
+    player_id: DbId,
+    currency: String,
+    seq: i64,
+    cash: i64,
+    bonus: i64,
+    lifetime_wagered: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = wallet_events)]
+pub(crate) struct EventRow {
+    id: DbId,
+    player_id: DbId,
+    seq: i64,
+    event_type: String,
+    amount: i64,
+    currency: String,
+    cash_delta: i64,
+    bonus_delta: i64,
+    cash_balance_after: i64,
+    bonus_balance_after: i64,
+    idempotency_key: String,
+    request_fingerprint: String,
+    reference: Option<String>,
+    compensates: Option<DbId>,
+    created_at: DbTime,
+}
+
+impl TryFrom<WalletRow> for WalletHead {
+    type Error = DbError;
+    fn try_from(r: WalletRow) -> Result<Self, DbError> {
+        Ok(WalletHead {
+            player_id: AccountId::from_uuid(r.player_id.0),
+            currency: Currency::parse(&r.currency)
+                .map_err(|_| DbError::Row(format!("currency {:?}", r.currency)))?,
+            seq: r.seq,
+            balances: Balances {
+                cash: r.cash,
+                bonus: r.bonus,
+            },
+            lifetime_wagered: r.lifetime_wagered,
+        })
+    }
+}
+
+impl TryFrom<EventRow> for WalletEvent {
+    type Error = DbError;
+    fn try_from(r: EventRow) -> Result<Self, DbError> {
+        Ok(WalletEvent {
+            id: r.id.0,
+            player_id: AccountId::from_uuid(r.player_id.0),
+            seq: r.seq,
+            event_type: EventType::parse(&r.event_type)
+                .ok_or_else(|| DbError::Row(format!("event type {:?}", r.event_type)))?,
+            amount: r.amount,
+            currency: Currency::parse(&r.currency)
+                .map_err(|_| DbError::Row(format!("currency {:?}", r.currency)))?,
+            cash_delta: r.cash_delta,
+            bonus_delta: r.bonus_delta,
+            cash_balance_after: r.cash_balance_after,
+            bonus_balance_after: r.bonus_balance_after,
+            idempotency_key: r.idempotency_key,
+            request_fingerprint: r.request_fingerprint,
+            reference: r.reference,
+            compensates: r.compensates.map(|c| c.0),
+            created_at: r.created_at.0,
+        })
+    }
+}
+
+impl From<&WalletEvent> for EventRow {
+    fn from(e: &WalletEvent) -> Self {
+        EventRow {
+            id: DbId(e.id),
+            player_id: DbId(e.player_id.as_uuid()),
+            seq: e.seq,
+            event_type: e.event_type.as_str().to_owned(),
+            amount: e.amount,
+            currency: e.currency.as_str().to_owned(),
+            cash_delta: e.cash_delta,
+            bonus_delta: e.bonus_delta,
+            cash_balance_after: e.cash_balance_after,
+            bonus_balance_after: e.bonus_balance_after,
+            idempotency_key: e.idempotency_key.clone(),
+            request_fingerprint: e.request_fingerprint.clone(),
+            reference: e.reference.clone(),
+            compensates: e.compensates.map(DbId),
+            created_at: DbTime(e.created_at),
+        }
+    }
+}
+
+/// A posting's failure inside its transaction: either the business outcome or the
+/// database's. Either way the transaction is rolled back.
+#[derive(Debug)]
+pub(crate) enum PostFailure {
+    Post(PostError),
+    Db(DbError),
+}
+
+impl From<diesel::result::Error> for PostFailure {
+    fn from(e: diesel::result::Error) -> Self {
+        PostFailure::Db(e.into())
+    }
+}
+
+impl From<DbError> for PostFailure {
+    fn from(e: DbError) -> Self {
+        PostFailure::Db(e)
+    }
+}
+
+impl From<PostFailure> for PostError {
+    fn from(f: PostFailure) -> Self {
+        match f {
+            PostFailure::Post(p) => p,
+            PostFailure::Db(e) => PostError::Store(e.into()),
+        }
+    }
+}
+
+fn rows_to_events(rows: Vec<EventRow>) -> Result<Vec<WalletEvent>, DbError> {
+    rows.into_iter().map(WalletEvent::try_from).collect()
+}
+
+backend_queries! {
+    pub(crate) async fn open_wallet(c: &mut Conn, player: DbId, currency: Currency, at: DbTime) -> QueryResult<()> {
+        diesel::insert_into(wallets::table)
+            .values((
+                wallets::player_id.eq(player),
+                wallets::currency.eq(currency.as_str()),
+                wallets::seq.eq(0),
+                wallets::cash.eq(0),
+                wallets::bonus.eq(0),
+                wallets::lifetime_wagered.eq(0),
+                wallets::updated_at.eq(at),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c)
+            .await?;
+        Ok(())
+    }
+
+    /// Locks the wallet for the rest of the transaction and reads its head.
+    pub(crate) async fn lock_head(c: &mut Conn, player: DbId) -> Result<Option<WalletHead>, DbError> {
+        let row = diesel::update(wallets::table.find(player))
+            .set(wallets::seq.eq(wallets::seq))
+            .returning(WalletRow::as_returning())
+            .get_result(c)
+            .await
+            .optional()?;
+        row.map(WalletHead::try_from).transpose()
+    }
+
+    /// Applies one posting inside the caller's transaction (which it locks the wallet in).
+    pub(crate) async fn post_in_tx(
+        c: &mut Conn,
+        posting: &Posting,
+        player: DbId,
+        event_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<PostOutcome, PostFailure> {
+        let head = lock_head(c, player).await?.ok_or(PostFailure::Post(PostError::WalletNotFound))?;
+        let previous = wallet_events::table
+            .filter(wallet_events::player_id.eq(player))
+            .filter(wallet_events::idempotency_key.eq(posting.idempotency_key.as_str()))
+            .select(EventRow::as_select())
+            .first(c)
+            .await
+            .optional()?;
+        if let Some(row) = previous {
+            let event = WalletEvent::try_from(row)?;
+            return if event.request_fingerprint == posting.fingerprint() {
+                Ok(PostOutcome { event, replayed: true })
+            } else {
+                Err(PostFailure::Post(PostError::IdempotencyConflict))
+            };
+        }
+        let target = match posting.compensates {
+            None => None,
+            Some(bet_id) => {
+                let bet = wallet_events::table
+                    .filter(wallet_events::id.eq(DbId(bet_id)))
+                    .filter(wallet_events::player_id.eq(player))
+                    .select(EventRow::as_select())
+                    .first(c)
+                    .await
+                    .optional()?
+                    .map(WalletEvent::try_from)
+                    .transpose()?;
+                let compensated: i64 = wallet_events::table
+                    .filter(wallet_events::compensates.eq(Some(DbId(bet_id))))
+                    .count()
+                    .get_result(c)
+                    .await?;
+                bet.map(|b| (b, compensated > 0))
+            }
+        };
+        let (effect, after) = decide(&head, posting, target.as_ref().map(|(b, done)| (b, *done)))
+            .map_err(|e| PostFailure::Post(e.into()))?;
+        let event = WalletEvent::from_decision(event_id, &head, posting, effect, after, at);
+        diesel::insert_into(wallet_events::table).values(EventRow::from(&event)).execute(c).await?;
+        let next = event.advance(&head);
+        diesel::update(wallets::table.find(player))
+            .set((
+                wallets::seq.eq(next.seq),
+                wallets::cash.eq(next.balances.cash),
+                wallets::bonus.eq(next.balances.bonus),
+                wallets::lifetime_wagered.eq(next.lifetime_wagered),
+                wallets::updated_at.eq(DbTime(at)),
+            ))
+            .execute(c)
+            .await?;
+        Ok(PostOutcome { event, replayed: false })
+    }
+
+    pub(crate) async fn post(
+        c: &mut Conn,
+        player: DbId,
+        posting: Posting,
+        event_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<PostOutcome, PostFailure> {
+        c.transaction(async |c| post_in_tx(c, &posting, player, event_id, at).await).await
+    }
+
+    pub(crate) async fn head(c: &mut Conn, player: DbId) -> Result<Option<WalletHead>, DbError> {
+        let row = wallets::table.find(player).select(WalletRow::as_select()).first(c).await.optional()?;
+        row.map(WalletHead::try_from).transpose()
+    }
+
+    pub(crate) async fn history(c: &mut Conn, player: DbId, q: HistoryQuery) -> Result<Vec<WalletEvent>, DbError> {
+        let mut query = wallet_events::table.filter(wallet_events::player_id.eq(player)).into_boxed();
+        if let Some(before) = q.before_seq {
+            query = query.filter(wallet_events::seq.lt(before));
+        }
+        if let Some(t) = q.event_type {
+            query = query.filter(wallet_events::event_type.eq(t.as_str()));
+        }
+        let rows = query
+            .order(wallet_events::seq.desc())
+            .limit(q.limit)
+            .select(EventRow::as_select())
+            .load(c)
+            .await?;
+        rows_to_events(rows)
+    }
+
+    pub(crate) async fn stream(c: &mut Conn, player: DbId) -> Result<Vec<WalletEvent>, DbError> {
+        let rows = wallet_events::table
+            .filter(wallet_events::player_id.eq(player))
+            .order(wallet_events::seq.asc())
+            .select(EventRow::as_select())
+            .load(c)
+            .await?;
+        rows_to_events(rows)
+    }
+
+    pub(crate) async fn recent(c: &mut Conn, limit: i64) -> Result<Vec<WalletEvent>, DbError> {
+        let rows = wallet_events::table
+            .order(wallet_events::position.desc())
+            .limit(limit)
+            .select(EventRow::as_select())
+            .load(c)
+            .await?;
+        rows_to_events(rows)
+    }
+}
+
+impl WalletRepository for Db {
+    async fn open(
+        &self,
+        player_id: AccountId,
+        currency: Currency,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let r: Result<(), DbError> = async {
+            Ok(dispatch!(write self, self::open_wallet(DbId(player_id.as_uuid()), currency, DbTime(at)))?)
+        }
+        .await;
+        Ok(r?)
+    }
+
+    async fn post(
+        &self,
+        player_id: AccountId,
+        posting: Posting,
+        event_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<PostOutcome, PostError> {
+        let r: Result<_, PostFailure> = async {
+            dispatch!(write self, self::post(DbId(player_id.as_uuid()), posting, event_id, at))
+        }
+        .await;
+        Ok(r?)
+    }
+
+    async fn head(&self, player_id: AccountId) -> Result<Option<WalletHead>, StoreError> {
+        let r: Result<_, DbError> =
+            async { dispatch!(read self, self::head(DbId(player_id.as_uuid()))) }.await;
+        Ok(r?)
+    }
+
+    async fn history(
+        &self,
+        player_id: AccountId,
+        q: HistoryQuery,
+    ) -> Result<Vec<WalletEvent>, StoreError> {
+        let r: Result<_, DbError> =
+            async { dispatch!(read self, self::history(DbId(player_id.as_uuid()), q)) }.await;
+        Ok(r?)
+    }
+
+    async fn stream(&self, player_id: AccountId) -> Result<Vec<WalletEvent>, StoreError> {
+        let r: Result<_, DbError> =
+            async { dispatch!(read self, self::stream(DbId(player_id.as_uuid()))) }.await;
+        Ok(r?)
+    }
+
+    async fn recent(&self, limit: i64) -> Result<Vec<WalletEvent>, StoreError> {
+        let r: Result<_, DbError> = async { dispatch!(read self, self::recent(limit)) }.await;
+        Ok(r?)
+    }
+}

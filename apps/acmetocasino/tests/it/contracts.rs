@@ -1,0 +1,46 @@
+//! The domain cores' contract suites, run against the Diesel adapters on both backends.
+
+use crate::support::FreshDb;
+use acmetocasino::db::Db;
+use chrono::Utc;
+use kernel::{AccountId, Currency};
+use pam_core::port::AccountRepository;
+
+struct DbPlayers(Db);
+
+impl wallet_core::contract::Fixture for DbPlayers {
+    type Repo = Db;
+
+    async fn new_player(&self, currency: Currency) -> AccountId {
+        let name = format!("w{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let mut new =
+            pam_core::contract::new_player(&name, kernel::clock::truncate_to_micros(Utc::now()));
+        if let Some(p) = new.profile.as_mut() {
+            p.currency = currency;
+        }
+        let id = new.account.id;
+        self.0.create(new).await.unwrap();
+        id
+    }
+}
+
+crate::both_backends! {
+    async fn wallet_adapter_passes_the_wallet_contract(backend) {
+        let Some(fresh) = FreshDb::new(backend).await else { return };
+        let db = fresh.migrated().await;
+        wallet_core::contract::run_all(&DbPlayers(db.clone()), db).await;
+    }
+
+    async fn account_adapter_passes_the_pam_contract(backend) {
+        let Some(fresh) = FreshDb::new(backend).await else { return };
+        pam_core::contract::run_all(&fresh.migrated().await).await;
+    }
+
+    async fn migrations_go_up_down_up(backend) {
+        let Some(fresh) = FreshDb::new(backend).await else { return };
+        let db = fresh.migrated().await;
+        assert!(db.revert_all().await.unwrap() >= 1);
+        assert!(db.migrate().await.unwrap() >= 1);
+        assert_eq!(db.migrate().await.unwrap(), 0, "nothing left to apply");
+    }
+}
