@@ -1,4 +1,14 @@
 //! The AcmeToCasino server: configuration, Diesel adapters, Redis, HTTP handlers,
 //! OpenAPI and pages, composed around the domain cores.
 
+pub mod auth;
+pub mod config;
 pub mod db;
+pub mod error;
+pub mod extract;
+pub mod http;
+pub mod infra;
+pub mod pages;
+pub mod server;
+pub mod state;
+pub mod telemetry;

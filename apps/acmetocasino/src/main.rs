@@ -1,1 +1,147 @@
-fn main() {}
+//! `acmetocasino`: the platform server and its admin commands.
+
+use acmetocasino::config::{Config, DEFAULT_BIND};
+use acmetocasino::server;
+use acmetocasino::state::AppState;
+use clap::{Parser, Subcommand};
+use pam_core::{Role, StaffRegistration};
+use std::io::Read;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "acmetocasino",
+    version,
+    about = "AcmeToCasino online-casino backend platform"
+)]
+struct Cli {
+    /// Listen address (overrides ACMETOCASINO_BIND; default 127.0.0.1:8090).
+    #[arg(long, global = true)]
+    bind: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and the pages (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Administrative tasks.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a staff account (operator, compliance or admin).
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        /// operator, compliance or admin
+        #[arg(long)]
+        role: String,
+        /// Read the password from standard input (its first line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(bind) = cli.bind {
+        config.bind = bind;
+    }
+    acmetocasino::telemetry::init_logging(&config.log_filter, config.log_format);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => server::open_database(&config)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        Command::Admin {
+            command:
+                AdminCommand::Create {
+                    username,
+                    email,
+                    role,
+                    password_stdin: _,
+                },
+        } => create_staff(config, username, email, role).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let db = server::open_database(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    server::first_admin_hint(&db).await;
+    let state = AppState::new(&config, db).map_err(|e| e.to_string())?;
+    let listener = std::net::TcpListener::bind(&config.bind)
+        .map_err(|e| format!("binding {}: {e}", config.bind))?;
+    let running = server::start(&config, state, listener).map_err(|e| e.to_string())?;
+    let shown = if config.bind == DEFAULT_BIND {
+        format!("http://{DEFAULT_BIND}")
+    } else {
+        config.bind.clone()
+    };
+    tracing::info!(address = %shown, mode = ?config.mode, redis = config.redis_url.is_some(), "AcmeToCasino is serving");
+    running.server.await.map_err(|e| e.to_string())
+}
+
+async fn create_staff(
+    config: Config,
+    username: String,
+    email: String,
+    role: String,
+) -> Result<(), String> {
+    let role = Role::parse(&role)
+        .filter(|r| r.is_staff())
+        .ok_or("--role must be operator, compliance or admin")?;
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| format!("reading the password: {e}"))?;
+    let password = input.lines().next().unwrap_or_default().to_owned();
+    let db = server::open_database(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let state = AppState::new(&config, db).map_err(|e| e.to_string())?;
+    let account = state
+        .pam
+        .create_staff(StaffRegistration {
+            username,
+            email,
+            password,
+            role,
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "created {} account {} ({})",
+        account.role,
+        account.username.as_str(),
+        account.id
+    );
+    Ok(())
+}

@@ -353,6 +353,14 @@ pub async fn concurrent_withdrawals_never_overdraw<F: Fixture>(fx: &F, repo: &F:
     assert_eq!((head.balances.cash, head.seq), (0, 31));
     let stream = repo.stream(p).await.unwrap();
     assert_eq!(fold(&stream).unwrap(), head.balances);
+    let (snap_head, snap_stream) = repo.snapshot(p).await.unwrap().unwrap();
+    assert_eq!((snap_head, snap_stream), (head, stream));
+    assert!(
+        repo.snapshot(AccountId::from_uuid(Uuid::new_v4()))
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 pub async fn concurrent_same_key_makes_one_event<F: Fixture>(fx: &F, repo: &F::Repo) {

@@ -111,6 +111,13 @@ impl WalletRepository for InMemoryWallets {
             .collect())
     }
 
+    async fn snapshot(
+        &self,
+        player_id: AccountId,
+    ) -> Result<Option<(WalletHead, Vec<WalletEvent>)>, StoreError> {
+        Ok(self.lock().wallets.get(&player_id).cloned())
+    }
+
     async fn stream(&self, player_id: AccountId) -> Result<Vec<WalletEvent>, StoreError> {
         Ok(self
             .lock()

@@ -74,6 +74,13 @@ pub trait WalletRepository: Send + Sync {
         query: HistoryQuery,
     ) -> impl Future<Output = Result<Vec<WalletEvent>, StoreError>> + Send;
 
+    /// The head and the whole stream as of one instant (no posting in between), for
+    /// verification; `None` if the wallet does not exist.
+    fn snapshot(
+        &self,
+        player_id: AccountId,
+    ) -> impl Future<Output = Result<Option<(WalletHead, Vec<WalletEvent>)>, StoreError>> + Send;
+
     /// The whole stream in `seq` order.
     fn stream(
         &self,

@@ -5,8 +5,10 @@
 //! [`Db`] picks the module at run time. Schema, rows and queries live only here.
 
 mod accounts;
+mod platform;
 pub mod schema;
 pub mod types;
+pub use platform::PlatformCounts;
 mod wallet;
 
 use diesel::sqlite::SqliteConnection;

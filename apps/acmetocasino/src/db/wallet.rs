@@ -269,6 +269,15 @@ backend_queries! {
         rows_to_events(rows)
     }
 
+    pub(crate) async fn snapshot(c: &mut Conn, player: DbId) -> Result<Option<(WalletHead, Vec<WalletEvent>)>, DbError> {
+        c.transaction(async |c| {
+            // Holding the wallet's lock keeps postings out between the two reads.
+            let Some(head) = lock_head(c, player).await? else { return Ok(None) };
+            Ok(Some((head, stream(c, player).await?)))
+        })
+        .await
+    }
+
     pub(crate) async fn stream(c: &mut Conn, player: DbId) -> Result<Vec<WalletEvent>, DbError> {
         let rows = wallet_events::table
             .filter(wallet_events::player_id.eq(player))
@@ -331,6 +340,15 @@ impl WalletRepository for Db {
     ) -> Result<Vec<WalletEvent>, StoreError> {
         let r: Result<_, DbError> =
             async { dispatch!(read self, self::history(DbId(player_id.as_uuid()), q)) }.await;
+        Ok(r?)
+    }
+
+    async fn snapshot(
+        &self,
+        player_id: AccountId,
+    ) -> Result<Option<(WalletHead, Vec<WalletEvent>)>, StoreError> {
+        let r: Result<_, DbError> =
+            async { dispatch!(write self, self::snapshot(DbId(player_id.as_uuid()))) }.await;
         Ok(r?)
     }
 

@@ -1,0 +1,303 @@
+//! Typed configuration from environment variables, validated at start-up.
+//! Every variable is documented in the README and `deploy/.env.example`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// How the server is deployed: `embedded` fills in safe defaults (a generated JWT
+/// key persisted in the data directory); `production` requires every secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Embedded,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Cost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+/// A secret that never shows up in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub bind: String,
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    pub mode: Mode,
+    pub jwt_secret: Secret,
+    pub data_dir: PathBuf,
+    pub db_pool_size: usize,
+    pub workers: usize,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    pub argon2: Argon2Cost,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("database", &self.database_display())
+            .field("redis", &self.redis_url.as_ref().map(|_| "configured"))
+            .field("mode", &self.mode)
+            .field("jwt_secret", &self.jwt_secret)
+            .field("data_dir", &self.data_dir)
+            .field("db_pool_size", &self.db_pool_size)
+            .field("workers", &self.workers)
+            .field("log_filter", &self.log_filter)
+            .field("log_format", &self.log_format)
+            .field("argon2", &self.argon2)
+            .finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8090";
+const JWT_KEY_FILE: &str = "jwt.key";
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads the configuration through `get` (the environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mode = match get("ACMETOCASINO_MODE").as_deref() {
+            None | Some("embedded") => Mode::Embedded,
+            Some("production") => Mode::Production,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "ACMETOCASINO_MODE must be embedded or production, not {other:?}"
+                )));
+            }
+        };
+        let data_dir =
+            PathBuf::from(get("ACMETOCASINO_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = get("DATABASE_URL")
+            .unwrap_or_else(|| data_dir.join("acmetocasino.db").display().to_string());
+        let log_format = match get("ACMETOCASINO_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "ACMETOCASINO_LOG_FORMAT must be text or json, not {other:?}"
+                )));
+            }
+        };
+        let jwt_secret = match get("ACMETOCASINO_JWT_SECRET") {
+            Some(s) if s.len() >= 32 => Secret::new(s.into_bytes()),
+            Some(_) => {
+                return Err(ConfigError(
+                    "ACMETOCASINO_JWT_SECRET must be at least 32 bytes".into(),
+                ));
+            }
+            None if mode == Mode::Production => {
+                return Err(ConfigError(
+                    "ACMETOCASINO_JWT_SECRET is required in production mode".into(),
+                ));
+            }
+            None => load_or_create_key(&data_dir)?,
+        };
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Ok(Self {
+            bind: get("ACMETOCASINO_BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
+            database_url,
+            redis_url: get("REDIS_URL"),
+            mode,
+            jwt_secret,
+            data_dir,
+            db_pool_size: number(&get, "ACMETOCASINO_DB_POOL_SIZE", 16, 1..=1000)?,
+            workers: number(&get, "ACMETOCASINO_WORKERS", cores, 1..=256)?,
+            log_filter: get("ACMETOCASINO_LOG").unwrap_or_else(|| "info".into()),
+            log_format,
+            argon2: Argon2Cost {
+                memory_kib: number(
+                    &get,
+                    "ACMETOCASINO_ARGON2_MEMORY_KIB",
+                    19_456,
+                    8..=4_194_304,
+                )?,
+                iterations: number(&get, "ACMETOCASINO_ARGON2_ITERATIONS", 2, 1..=64)?,
+                parallelism: number(&get, "ACMETOCASINO_ARGON2_PARALLELISM", 1, 1..=64)?,
+            },
+        })
+    }
+
+    /// The backend named by the database URL, for logs and health.
+    pub fn database_display(&self) -> String {
+        match self.database_url.split_once('@') {
+            // Never log credentials.
+            Some((scheme_and_user, host)) => {
+                let scheme = scheme_and_user.split("://").next().unwrap_or("postgres");
+                format!("{scheme}://***@{host}")
+            }
+            None => self.database_url.clone(),
+        }
+    }
+}
+
+fn number<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+{
+    match get(key) {
+        None => Ok(default),
+        Some(raw) => match raw.parse::<T>() {
+            Ok(v) if range.contains(&v) => Ok(v),
+            _ => Err(ConfigError(format!(
+                "{key} must be a number from {} to {}, not {raw:?}",
+                range.start(),
+                range.end()
+            ))),
+        },
+    }
+}
+
+/// The embedded install's JWT key: generated once, kept next to the database.
+fn load_or_create_key(data_dir: &Path) -> Result<Secret, ConfigError> {
+    let path = data_dir.join(JWT_KEY_FILE);
+    let err = |e: std::io::Error| ConfigError(format!("{}: {e}", path.display()));
+    match std::fs::read_to_string(&path) {
+        Ok(hex_key) => hex::decode(hex_key.trim())
+            .ok()
+            .filter(|k| k.len() >= 32)
+            .map(Secret::new)
+            .ok_or_else(|| {
+                ConfigError(format!(
+                    "{} does not hold a hex key of at least 32 bytes",
+                    path.display()
+                ))
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(data_dir).map_err(err)?;
+            let mut key = [0u8; 32];
+            getrandom::fill(&mut key).map_err(|e| ConfigError(format!("OS random source: {e}")))?;
+            write_private(&path, hex::encode(key).as_bytes()).map_err(err)?;
+            Ok(Secret::new(key.to_vec()))
+        }
+        Err(e) => Err(err(e)),
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path)?.write_all(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn embedded_defaults_generate_and_keep_a_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let a = cfg(&[("ACMETOCASINO_DATA_DIR", &d)]).unwrap();
+        assert_eq!(a.bind, DEFAULT_BIND);
+        assert_eq!(a.mode, Mode::Embedded);
+        assert!(a.database_url.ends_with("acmetocasino.db"));
+        assert_eq!(a.jwt_secret.expose().len(), 32);
+        let b = cfg(&[("ACMETOCASINO_DATA_DIR", &d)]).unwrap();
+        assert_eq!(a.jwt_secret, b.jwt_secret, "the key survives restarts");
+        assert_eq!(format!("{:?}", a.jwt_secret), "Secret(***)");
+    }
+
+    #[test]
+    fn production_requires_a_strong_secret() {
+        assert!(cfg(&[("ACMETOCASINO_MODE", "production")]).is_err());
+        assert!(
+            cfg(&[
+                ("ACMETOCASINO_MODE", "production"),
+                ("ACMETOCASINO_JWT_SECRET", "short")
+            ])
+            .is_err()
+        );
+        let ok = cfg(&[
+            ("ACMETOCASINO_MODE", "production"),
+            ("ACMETOCASINO_JWT_SECRET", &"k".repeat(32)),
+        ])
+        .unwrap();
+        assert_eq!(ok.jwt_secret.expose(), "k".repeat(32).as_bytes());
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let secret = "k".repeat(32);
+        for (k, v) in [
+            ("ACMETOCASINO_MODE", "staging"),
+            ("ACMETOCASINO_DB_POOL_SIZE", "0"),
+            ("ACMETOCASINO_WORKERS", "many"),
+            ("ACMETOCASINO_LOG_FORMAT", "xml"),
+            ("ACMETOCASINO_ARGON2_ITERATIONS", "0"),
+        ] {
+            let err = cfg(&[(k, v), ("ACMETOCASINO_JWT_SECRET", &secret)]).unwrap_err();
+            assert!(err.0.contains(k), "{err}");
+        }
+    }
+
+    #[test]
+    fn credentials_never_reach_the_logs() {
+        let secret = "k".repeat(32);
+        let c = cfg(&[
+            ("DATABASE_URL", "postgres://app:hunter2@db:5432/casino"),
+            ("ACMETOCASINO_JWT_SECRET", &secret),
+        ])
+        .unwrap();
+        assert_eq!(c.database_display(), "postgres://***@db:5432/casino");
+        let debug = format!("{c:?}");
+        assert!(
+            !debug.contains(&secret) && !debug.contains("hunter2"),
+            "{debug}"
+        );
+    }
+}

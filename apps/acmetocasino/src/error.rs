@@ -1,0 +1,258 @@
+//! The one error type at the HTTP edge: every failure becomes an RFC 9457 problem
+//! document with a stable `code`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use paperclip::actix::{Apiv2Schema, api_v2_errors};
+use serde::Serialize;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Apiv2Schema)]
+pub struct FieldProblem {
+    /// The field's path in the request (`amount`, `params.target`, `limit`, …).
+    pub field: String,
+    pub message: String,
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, Apiv2Schema)]
+pub struct Problem {
+    /// A URI naming the problem type (`urn:acmetocasino:problem:<code>`).
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable, machine-readable error code.
+    pub code: String,
+    /// For `validation_error`: every invalid field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldProblem>>,
+    /// For `rate_limited`: seconds until a retry may succeed (also in `Retry-After`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+/// Business-rule refusals (HTTP 422): nothing was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    InsufficientFunds,
+    LimitExceeded,
+    SelfExcluded,
+    KycRequired,
+    AccountBlocked,
+    BetOutOfRange,
+    SessionClosed,
+    SessionTimeExceeded,
+    RuleViolation,
+}
+
+impl Refusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::InsufficientFunds => "insufficient_funds",
+            Refusal::LimitExceeded => "limit_exceeded",
+            Refusal::SelfExcluded => "self_excluded",
+            Refusal::KycRequired => "kyc_required",
+            Refusal::AccountBlocked => "account_blocked",
+            Refusal::BetOutOfRange => "bet_out_of_range",
+            Refusal::SessionClosed => "session_closed",
+            Refusal::SessionTimeExceeded => "session_time_exceeded",
+            Refusal::RuleViolation => "rule_violation",
+        }
+    }
+}
+
+#[api_v2_errors(
+    code = 400,
+    description = "validation_error: malformed JSON, wrong types or out-of-range values",
+    code = 401,
+    description = "unauthorized: missing, invalid or expired access token, or bad credentials",
+    code = 403,
+    description = "forbidden: authenticated but not allowed",
+    code = 404,
+    description = "not_found: unknown resource",
+    code = 409,
+    description = "conflict: duplicate, or idempotency key reused with a different request",
+    code = 422,
+    description = "A business rule refused the request; nothing was written",
+    code = 429,
+    description = "rate_limited: too many attempts; see Retry-After",
+    code = 503,
+    description = "unavailable: a required dependency is down",
+    default_schema = "Problem"
+)]
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{detail}")]
+    Validation {
+        detail: String,
+        errors: Vec<FieldProblem>,
+    },
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{detail}")]
+    Refused { refusal: Refusal, detail: String },
+    #[error("{detail}")]
+    RateLimited {
+        retry_after_secs: u64,
+        detail: String,
+    },
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// A bug: logged with its cause, answered without it.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ApiError::Validation {
+            detail: format!("{field}: {message}"),
+            errors: vec![FieldProblem {
+                field: field.to_owned(),
+                message,
+            }],
+        }
+    }
+
+    pub fn fields(errors: Vec<FieldProblem>) -> Self {
+        let detail = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        ApiError::Validation { detail, errors }
+    }
+
+    pub fn refused(refusal: Refusal, detail: impl Into<String>) -> Self {
+        ApiError::Refused {
+            refusal,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation { .. } => "validation_error",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::Refused { refusal, .. } => refusal.code(),
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        let detail = match self {
+            ApiError::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
+            other => other.to_string(),
+        };
+        Problem {
+            problem_type: format!("urn:acmetocasino:problem:{}", self.code()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            code: self.code().to_owned(),
+            errors: match self {
+                ApiError::Validation { errors, .. } => Some(errors.clone()),
+                _ => None,
+            },
+            retry_after: match self {
+                ApiError::RateLimited {
+                    retry_after_secs, ..
+                } => Some(*retry_after_secs),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
+            ApiError::Unavailable(cause) => tracing::warn!(%cause, "dependency unavailable"),
+            _ => {}
+        }
+        let mut resp = HttpResponse::build(self.status_code());
+        resp.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        if let ApiError::RateLimited {
+            retry_after_secs, ..
+        } = self
+        {
+            resp.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        if let ApiError::Unauthorized(_) = self {
+            resp.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        resp.json(self.problem())
+    }
+}
+
+impl From<pam_core::port::StoreError> for ApiError {
+    fn from(e: pam_core::port::StoreError) -> Self {
+        ApiError::Unavailable(e.to_string())
+    }
+}
+
+impl From<wallet_core::StoreError> for ApiError {
+    fn from(e: wallet_core::StoreError) -> Self {
+        ApiError::Unavailable(e.to_string())
+    }
+}
+
+impl From<crate::db::DbError> for ApiError {
+    fn from(e: crate::db::DbError) -> Self {
+        ApiError::Unavailable(e.to_string())
+    }
+}
+
+impl From<pam_core::ValidationErrors> for ApiError {
+    fn from(e: pam_core::ValidationErrors) -> Self {
+        ApiError::fields(
+            e.0.into_iter()
+                .map(|f| FieldProblem {
+                    field: f.field,
+                    message: f.message,
+                })
+                .collect(),
+        )
+    }
+}

@@ -1,0 +1,56 @@
+//! The HTTP API: routes, thin handlers and their request/response types.
+
+mod pam;
+mod platform;
+mod reply;
+mod wallet;
+
+pub use platform::metrics;
+
+use crate::error::ApiError;
+use paperclip::actix::web;
+
+/// Reads an optional integer parameter bounded to `min..=max`.
+pub(crate) fn bounded(
+    field: &str,
+    value: Option<i64>,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, ApiError> {
+    match value {
+        None => Ok(default),
+        Some(v) if (min..=max).contains(&v) => Ok(v),
+        Some(_) => Err(ApiError::validation(
+            field,
+            format!("must be between {min} and {max}"),
+        )),
+    }
+}
+
+/// Every `/api/v2` route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/players").route(web::post().to(pam::register)))
+        .service(web::resource("/pam/register").route(web::post().to(pam::register)))
+        .service(web::resource("/auth/login").route(web::post().to(pam::login)))
+        .service(web::resource("/pam/login").route(web::post().to(pam::login)))
+        .service(web::resource("/auth/refresh").route(web::post().to(pam::refresh)))
+        .service(web::resource("/auth/logout").route(web::post().to(pam::logout)))
+        .service(web::resource("/players/me").route(web::get().to(pam::me)))
+        .service(web::resource("/players/{id}").route(web::get().to(pam::player)))
+        .service(web::resource("/pam/players").route(web::get().to(pam::list_players)))
+        .service(web::resource("/pam/players/{id}").route(web::get().to(pam::player)))
+        .service(web::resource("/staff").route(web::post().to(pam::create_staff)))
+        .service(web::resource("/wallet/deposit").route(web::post().to(wallet::deposit)))
+        .service(web::resource("/wallet/withdraw").route(web::post().to(wallet::withdraw)))
+        .service(web::resource("/wallet/recent-events").route(web::get().to(wallet::recent)))
+        .service(web::resource("/wallet/{player_id}/balance").route(web::get().to(wallet::balance)))
+        .service(
+            web::resource("/wallet/{player_id}/transaction")
+                .route(web::post().to(wallet::transaction)),
+        )
+        .service(web::resource("/wallet/{player_id}/history").route(web::get().to(wallet::history)))
+        .service(web::resource("/wallet/{player_id}/verify").route(web::get().to(wallet::verify)))
+        .service(web::resource("/health").route(web::get().to(platform::health)))
+        .service(web::resource("/stats").route(web::get().to(platform::stats)));
+}

@@ -1,0 +1,439 @@
+//! Player account management and authentication routes.
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, Refusal};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use chrono::{DateTime, NaiveDate, Utc};
+use kernel::{AccountId, Entropy};
+use pam_core::{
+    Account, AccountStatus, IssuedSession, KycStatus, LoginError, Player, PlayerFilter,
+    RefreshError, RegisterError, Registration, Role, StaffRegistration, VipTier, port::UniqueField,
+};
+use paperclip::actix::{Apiv2Schema, CreatedJson, NoContent, api_v2_operation, web};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A registration form.
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct RegisterRequest {
+    /// 3–32 characters of `[a-z0-9_.-]` (upper case is folded to lower case).
+    #[openapi(example = "lucky_lena")]
+    pub username: String,
+    #[openapi(example = "lena@example.com")]
+    pub email: String,
+    /// 8–128 characters.
+    pub password: String,
+    /// `YYYY-MM-DD`; the player must be 18 or older.
+    #[openapi(example = "1990-04-17")]
+    pub date_of_birth: String,
+    /// ISO 3166-1 alpha-2 country code; selects the responsible-gaming jurisdiction.
+    #[openapi(example = "SE")]
+    pub country: String,
+    /// ISO 4217 wallet currency (default `EUR`).
+    #[openapi(example = "SEK")]
+    pub currency: Option<String>,
+}
+
+/// A player's profile.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct PlayerResponse {
+    pub id: Uuid,
+    pub username: String,
+    pub email: String,
+    pub country: String,
+    pub currency: String,
+    pub date_of_birth: NaiveDate,
+    /// `active`, `suspended`, `self_excluded` or `closed`.
+    pub status: String,
+    /// `none`, `pending`, `approved` or `rejected`.
+    pub kyc_status: String,
+    /// `bronze`, `silver`, `gold`, `platinum` or `diamond`, from lifetime amount wagered.
+    pub vip_tier: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Player> for PlayerResponse {
+    fn from(p: Player) -> Self {
+        let vip_tier = p.vip_tier().as_str().to_owned();
+        PlayerResponse {
+            id: p.account.id.as_uuid(),
+            username: p.account.username.as_str().to_owned(),
+            email: p.account.email.as_str().to_owned(),
+            country: p.profile.country.as_str().to_owned(),
+            currency: p.profile.currency.as_str().to_owned(),
+            date_of_birth: p.profile.date_of_birth.date(),
+            status: p.account.status.as_str().to_owned(),
+            kyc_status: p.profile.kyc_status.as_str().to_owned(),
+            vip_tier,
+            created_at: p.account.created_at,
+        }
+    }
+}
+
+fn register_error(e: RegisterError) -> ApiError {
+    match e {
+        RegisterError::Invalid(v) => v.into(),
+        RegisterError::Taken(UniqueField::Username) => {
+            ApiError::Conflict("username already taken".into())
+        }
+        RegisterError::Taken(UniqueField::Email) => {
+            ApiError::Conflict("email already registered".into())
+        }
+        RegisterError::Store(s) => s.into(),
+        RegisterError::Hash(h) => ApiError::Internal(h.to_string()),
+    }
+}
+
+/// Register a player
+///
+/// Creates the player account and its wallet. Also served at `/pam/register`.
+#[api_v2_operation(tags(PAM))]
+pub async fn register(
+    state: web::Data<AppState>,
+    body: ApiJson<RegisterRequest>,
+) -> Result<CreatedJson<PlayerResponse>, ApiError> {
+    let b = body.0;
+    let form = Registration {
+        username: b.username,
+        email: b.email,
+        password: b.password,
+        date_of_birth: b.date_of_birth,
+        country: b.country,
+        currency: b.currency,
+    };
+    let player = state.pam.register(form).await.map_err(register_error)?;
+    tracing::info!(player_id = %player.account.id, "player registered");
+    Ok(CreatedJson(player.into()))
+}
+
+/// Sign-in credentials: a username or an e-mail, and the password.
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct LoginRequest {
+    #[openapi(example = "lucky_lena")]
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub password: String,
+}
+
+/// A token pair.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct TokenResponse {
+    /// JWT (HS256) for `Authorization: Bearer …`; claims `sub`, `role`, `exp`, `iat`, `jti`.
+    pub access_token: String,
+    /// Opaque, single-use; exchange it at `/auth/refresh` for a new pair.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Access-token lifetime in seconds.
+    pub expires_in: i64,
+    /// Refresh-token lifetime in seconds.
+    pub refresh_expires_in: i64,
+    /// `player`, `operator`, `compliance` or `admin`.
+    pub role: String,
+    pub account_id: Uuid,
+}
+
+fn token_pair(state: &AppState, session: IssuedSession) -> Result<TokenResponse, ApiError> {
+    let now = kernel::Clock::now(&state.clock);
+    let access = state
+        .jwt
+        .issue(&session.account, now, state.entropy.new_id())?;
+    Ok(TokenResponse {
+        access_token: access,
+        refresh_token: session.refresh_token,
+        token_type: "Bearer".into(),
+        expires_in: state.jwt.ttl.num_seconds(),
+        refresh_expires_in: (session.refresh_expires_at - now).num_seconds(),
+        role: session.account.role.as_str().to_owned(),
+        account_id: session.account.id.as_uuid(),
+    })
+}
+
+/// Sign in
+///
+/// Five failed attempts for one account within 15 minutes lock it (`429`, with
+/// `Retry-After`) until the window has passed. Also served at `/pam/login`.
+#[api_v2_operation(tags(Auth))]
+pub async fn login(
+    state: web::Data<AppState>,
+    body: ApiJson<LoginRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let b = body.0;
+    let Some(login) = b.username.or(b.email).filter(|l| !l.trim().is_empty()) else {
+        return Err(ApiError::validation(
+            "username",
+            "username or email is required",
+        ));
+    };
+    let outcome = state.pam.login(&login, &b.password).await;
+    let label = match &outcome {
+        Ok(_) => "success",
+        Err(LoginError::InvalidCredentials) => "invalid_credentials",
+        Err(LoginError::Throttled { .. }) => "throttled",
+        Err(LoginError::AccountBlocked(_)) => "blocked",
+        Err(_) => "error",
+    };
+    state.metrics.logins.with_label_values(&[label]).inc();
+    let session = outcome.map_err(|e| match e {
+        LoginError::InvalidCredentials => {
+            ApiError::Unauthorized("invalid username/email or password".into())
+        }
+        LoginError::Throttled { retry_after_secs } => ApiError::RateLimited {
+            retry_after_secs,
+            detail: format!(
+                "too many failed sign-ins for this account; retry in {retry_after_secs} s"
+            ),
+        },
+        LoginError::AccountBlocked(status) => {
+            ApiError::refused(Refusal::AccountBlocked, format!("the account is {status}"))
+        }
+        LoginError::Store(s) => s.into(),
+        LoginError::Hash(h) => ApiError::Internal(h.to_string()),
+    })?;
+    Ok(web::Json(token_pair(&state, session)?))
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+fn refresh_error(e: RefreshError) -> ApiError {
+    match e {
+        RefreshError::Invalid => {
+            ApiError::Unauthorized("invalid, expired or revoked refresh token".into())
+        }
+        RefreshError::Reused => ApiError::Unauthorized(
+            "refresh token already used: every token of this session is now revoked".into(),
+        ),
+        RefreshError::NotOwner => {
+            ApiError::Forbidden("the refresh token belongs to another account".into())
+        }
+        RefreshError::AccountBlocked(status) => {
+            ApiError::refused(Refusal::AccountBlocked, format!("the account is {status}"))
+        }
+        RefreshError::Store(s) => s.into(),
+    }
+}
+
+/// Rotate a refresh token
+///
+/// Returns a new pair; the presented token is spent. Presenting a spent token again
+/// revokes its whole family (every token descended from the same sign-in).
+#[api_v2_operation(tags(Auth))]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: ApiJson<RefreshRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let session = state
+        .pam
+        .refresh(&body.0.refresh_token)
+        .await
+        .map_err(refresh_error)?;
+    Ok(web::Json(token_pair(&state, session)?))
+}
+
+/// Sign out
+///
+/// Revokes the presented refresh token's family. The access token stays valid until
+/// it expires (at most 15 minutes).
+#[api_v2_operation(tags(Auth))]
+pub async fn logout(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ApiJson<RefreshRequest>,
+) -> Result<NoContent, ApiError> {
+    state
+        .pam
+        .logout(user.id, &body.0.refresh_token)
+        .await
+        .map_err(refresh_error)?;
+    Ok(NoContent)
+}
+
+async fn load_player(state: &AppState, id: AccountId) -> Result<PlayerResponse, ApiError> {
+    let player = pam_core::port::AccountRepository::player(&state.db, id).await?;
+    player
+        .map(Into::into)
+        .ok_or_else(|| ApiError::NotFound(format!("no player {id}")))
+}
+
+/// The caller's profile
+#[api_v2_operation(tags(PAM))]
+pub async fn me(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> Result<web::Json<PlayerResponse>, ApiError> {
+    user.require(&[Role::Player])?;
+    Ok(web::Json(load_player(&state, user.id).await?))
+}
+
+/// A player's profile
+///
+/// The player themself or staff. Also served at `/pam/players/{id}`.
+#[api_v2_operation(tags(PAM))]
+pub async fn player(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<PlayerResponse>, ApiError> {
+    let id = AccountId::from_uuid(id.into_inner());
+    user.require_self_or_staff(id)?;
+    Ok(web::Json(load_player(&state, id).await?))
+}
+
+/// Filters and paging of the player list.
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct PlayerListQuery {
+    /// `active`, `suspended`, `self_excluded` or `closed`.
+    pub status: Option<String>,
+    /// `none`, `pending`, `approved` or `rejected`.
+    pub kyc_status: Option<String>,
+    /// `bronze`, `silver`, `gold`, `platinum` or `diamond`.
+    pub vip_tier: Option<String>,
+    /// Case-insensitive substring of the username or e-mail.
+    pub q: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<i64>,
+    /// Players to skip (default 0).
+    pub offset: Option<i64>,
+}
+
+/// A page of players, newest first.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct PlayerListResponse {
+    pub items: Vec<PlayerResponse>,
+    /// Players matching the filters, over all pages.
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Parses an optional filter value that must be one of `all` (by its `as_str` name).
+fn parse_filter<T: Copy>(
+    field: &str,
+    raw: Option<String>,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Result<Option<T>, ApiError> {
+    raw.map(|r| {
+        all.iter().copied().find(|v| name(*v) == r).ok_or_else(|| {
+            let names: Vec<_> = all.iter().map(|v| name(*v)).collect();
+            ApiError::validation(field, format!("must be one of {}", names.join(", ")))
+        })
+    })
+    .transpose()
+}
+
+/// List players (staff)
+#[api_v2_operation(tags(PAM))]
+pub async fn list_players(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<PlayerListQuery>,
+) -> Result<web::Json<PlayerListResponse>, ApiError> {
+    user.require_staff()?;
+    let q = query.into_inner();
+    let filter = PlayerFilter {
+        status: parse_filter(
+            "status",
+            q.status,
+            AccountStatus::ALL,
+            AccountStatus::as_str,
+        )?,
+        kyc_status: parse_filter(
+            "kyc_status",
+            q.kyc_status,
+            KycStatus::ALL,
+            KycStatus::as_str,
+        )?,
+        vip_tier: parse_filter("vip_tier", q.vip_tier, VipTier::ALL, VipTier::as_str)?,
+        q: q.q,
+        limit: super::bounded("limit", q.limit, 50, 1, 200)?,
+        offset: super::bounded("offset", q.offset, 0, 0, i64::MAX)?,
+    };
+    let page = pam_core::port::AccountRepository::players(&state.db, &filter).await?;
+    Ok(web::Json(PlayerListResponse {
+        items: page.items.into_iter().map(Into::into).collect(),
+        total: page.total,
+        limit: filter.limit,
+        offset: filter.offset,
+    }))
+}
+
+/// Staff roles that can be created.
+#[derive(Debug, Clone, Copy, Deserialize, Apiv2Schema)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffRole {
+    Operator,
+    Compliance,
+    Admin,
+}
+
+impl From<StaffRole> for Role {
+    fn from(r: StaffRole) -> Self {
+        match r {
+            StaffRole::Operator => Role::Operator,
+            StaffRole::Compliance => Role::Compliance,
+            StaffRole::Admin => Role::Admin,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct StaffRequest {
+    pub username: String,
+    pub email: String,
+    /// 8–128 characters.
+    pub password: String,
+    pub role: StaffRole,
+}
+
+/// A staff account.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct StaffResponse {
+    pub id: Uuid,
+    pub username: String,
+    pub email: String,
+    /// `operator`, `compliance` or `admin`.
+    pub role: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Account> for StaffResponse {
+    fn from(a: Account) -> Self {
+        StaffResponse {
+            id: a.id.as_uuid(),
+            username: a.username.as_str().to_owned(),
+            email: a.email.as_str().to_owned(),
+            role: a.role.as_str().to_owned(),
+            status: a.status.as_str().to_owned(),
+            created_at: a.created_at,
+        }
+    }
+}
+
+/// Create a staff account (admin)
+#[api_v2_operation(tags(Staff))]
+pub async fn create_staff(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ApiJson<StaffRequest>,
+) -> Result<CreatedJson<StaffResponse>, ApiError> {
+    user.require(&[Role::Admin])?;
+    let b = body.0;
+    let account = state
+        .pam
+        .create_staff(StaffRegistration {
+            username: b.username,
+            email: b.email,
+            password: b.password,
+            role: b.role.into(),
+        })
+        .await
+        .map_err(register_error)?;
+    tracing::info!(actor = %user.id, staff_id = %account.id, role = %account.role, "staff account created");
+    Ok(CreatedJson(account.into()))
+}

@@ -1,0 +1,133 @@
+//! Health, statistics and metrics.
+
+use super::reply::StatusJson;
+use crate::error::ApiError;
+use crate::infra::redis_ping;
+use crate::state::AppState;
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use paperclip::actix::{Apiv2Schema, api_v2_operation, web};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct DatabaseHealth {
+    /// `up` or `down`.
+    pub status: String,
+    /// `postgresql` or `sqlite`.
+    pub backend: String,
+    pub latency_ms: Option<f64>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct RedisHealth {
+    /// `connected`, `error` or `disabled` (no `REDIS_URL`: in-process stand-ins).
+    pub status: String,
+    pub latency_ms: Option<f64>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct HealthResponse {
+    /// `healthy`, or `degraded` when the database or a configured Redis is down.
+    pub status: String,
+    pub database: DatabaseHealth,
+    pub redis: RedisHealth,
+    /// Each module's state: `up` when its store answers.
+    pub services: BTreeMap<String, String>,
+    pub uptime_seconds: u64,
+    pub version: String,
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
+}
+
+/// Health of the platform and its dependencies
+///
+/// `200` while the database answers (even with Redis down: degraded), else `503`.
+#[api_v2_operation(tags(Platform))]
+pub async fn health(state: web::Data<AppState>) -> Result<StatusJson<HealthResponse>, ApiError> {
+    let db = state.db.ping().await;
+    let database = DatabaseHealth {
+        status: if db.is_ok() { "up" } else { "down" }.into(),
+        backend: state.db.kind().as_str().into(),
+        latency_ms: db.as_ref().ok().map(|d| ms(*d)),
+        error: db.as_ref().err().map(ToString::to_string),
+    };
+    let redis = match &state.redis {
+        None => RedisHealth {
+            status: "disabled".into(),
+            latency_ms: None,
+            error: None,
+        },
+        Some(pool) => match redis_ping(pool).await {
+            Ok(d) => RedisHealth {
+                status: "connected".into(),
+                latency_ms: Some(ms(d)),
+                error: None,
+            },
+            Err(e) => RedisHealth {
+                status: "error".into(),
+                latency_ms: None,
+                error: Some(e),
+            },
+        },
+    };
+    let module = if db.is_ok() { "up" } else { "down" };
+    let services = ["pam", "wallet"]
+        .into_iter()
+        .map(|s| (s.to_owned(), module.to_owned()))
+        .collect();
+    let healthy = db.is_ok() && redis.status != "error";
+    Ok(StatusJson {
+        status: if db.is_ok() {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        },
+        body: HealthResponse {
+            status: if healthy { "healthy" } else { "degraded" }.into(),
+            database,
+            redis,
+            services,
+            uptime_seconds: state.started_at.elapsed().as_secs(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+    })
+}
+
+/// Public platform figures for the landing page.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct StatsResponse {
+    pub players_registered: i64,
+    /// Game rounds played (the game aggregation layer is not deployed yet: 0).
+    pub rounds_played: i64,
+    /// Paid ÷ wagered over all rounds, percent; null before the first round.
+    pub platform_rtp: Option<f64>,
+    pub games_available: i64,
+    pub wallet_events: i64,
+    pub staff_accounts: i64,
+}
+
+/// Platform statistics
+#[api_v2_operation(tags(Platform))]
+pub async fn stats(state: web::Data<AppState>) -> Result<web::Json<StatsResponse>, ApiError> {
+    let c = state.db.counts().await?;
+    Ok(web::Json(StatsResponse {
+        players_registered: c.players,
+        rounds_played: 0,
+        platform_rtp: None,
+        games_available: 0,
+        wallet_events: c.wallet_events,
+        staff_accounts: c.staff,
+    }))
+}
+
+/// Prometheus metrics (text exposition format); not part of the API document.
+pub async fn metrics(state: actix_web::web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render())
+}

@@ -1,0 +1,470 @@
+//! Wallet routes: balances, postings, history and verification.
+
+use super::reply::Created;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, Refusal};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use actix_web::HttpRequest;
+use chrono::{DateTime, Utc};
+use kernel::{AccountId, Amount, Clock, Entropy};
+use pam_core::Role;
+use paperclip::actix::{Apiv2Schema, api_v2_operation, web};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use wallet_core::{
+    EventType, HistoryQuery, IdempotencyKey, PostError, Posting, PostingError, Reference,
+    WalletEvent, WalletRepository,
+};
+
+/// Wallet event types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Apiv2Schema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ApiEventType {
+    Deposit,
+    Withdrawal,
+    Bet,
+    Win,
+    BonusCredit,
+    BonusDebit,
+    Rollback,
+}
+
+impl From<ApiEventType> for EventType {
+    fn from(t: ApiEventType) -> Self {
+        match t {
+            ApiEventType::Deposit => EventType::Deposit,
+            ApiEventType::Withdrawal => EventType::Withdrawal,
+            ApiEventType::Bet => EventType::Bet,
+            ApiEventType::Win => EventType::Win,
+            ApiEventType::BonusCredit => EventType::BonusCredit,
+            ApiEventType::BonusDebit => EventType::BonusDebit,
+            ApiEventType::Rollback => EventType::Rollback,
+        }
+    }
+}
+
+/// One event of a wallet's stream.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct EventResponse {
+    pub id: Uuid,
+    pub player_id: Uuid,
+    /// 1, 2, 3, … without gaps, per wallet.
+    pub seq: i64,
+    /// `DEPOSIT`, `WITHDRAWAL`, `BET`, `WIN`, `BONUS_CREDIT`, `BONUS_DEBIT` or `ROLLBACK`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Minor units (`1050` = 10.50).
+    pub amount: i64,
+    pub currency: String,
+    pub cash_balance_after: i64,
+    pub bonus_balance_after: i64,
+    pub idempotency_key: String,
+    pub reference: Option<String>,
+    /// For a `ROLLBACK`: the id of the `BET` event it compensates.
+    pub compensates: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<WalletEvent> for EventResponse {
+    fn from(e: WalletEvent) -> Self {
+        EventResponse {
+            id: e.id,
+            player_id: e.player_id.as_uuid(),
+            seq: e.seq,
+            event_type: e.event_type.as_str().to_owned(),
+            amount: e.amount,
+            currency: e.currency.as_str().to_owned(),
+            cash_balance_after: e.cash_balance_after,
+            bonus_balance_after: e.bonus_balance_after,
+            idempotency_key: e.idempotency_key,
+            reference: e.reference,
+            compensates: e.compensates,
+            created_at: e.created_at,
+        }
+    }
+}
+
+/// A wallet's balances, folded from its stream.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct BalanceResponse {
+    pub player_id: Uuid,
+    pub currency: String,
+    /// Withdrawable money, minor units.
+    pub cash: i64,
+    /// Bonus money, minor units (bets spend cash first).
+    pub bonus: i64,
+    pub total: i64,
+    /// `seq` of the latest event (0 for a new wallet).
+    pub seq: i64,
+}
+
+/// Balances of a wallet
+#[api_v2_operation(tags(Wallet))]
+pub async fn balance(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    player_id: web::Path<Uuid>,
+) -> Result<web::Json<BalanceResponse>, ApiError> {
+    let player = AccountId::from_uuid(player_id.into_inner());
+    user.require_self_or_staff(player)?;
+    let head = state
+        .db
+        .head(player)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no wallet for player {player}")))?;
+    Ok(web::Json(BalanceResponse {
+        player_id: player.as_uuid(),
+        currency: head.currency.as_str().to_owned(),
+        cash: head.balances.cash,
+        bonus: head.balances.bonus,
+        total: head.balances.total(),
+        seq: head.seq,
+    }))
+}
+
+/// A posting to a wallet.
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct TransactionRequest {
+    /// Players may post `DEPOSIT` and `WITHDRAWAL`; operators any type.
+    #[serde(rename = "type")]
+    pub event_type: ApiEventType,
+    /// Minor units, 1 to 10^12.
+    #[openapi(example = "2500")]
+    pub amount: i64,
+    /// Makes the request safe to retry (or send the `Idempotency-Key` header).
+    #[openapi(example = "dep-7f3a2c")]
+    pub idempotency_key: Option<String>,
+    /// External reference (payment reference, round id). For `ROLLBACK`: the id of the
+    /// `BET` event to compensate.
+    pub reference: Option<String>,
+}
+
+/// A deposit or withdrawal through the shortcut routes.
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct MoveRequest {
+    /// Minor units, 1 to 10^12.
+    #[openapi(example = "2500")]
+    pub amount: i64,
+    /// Makes the request safe to retry (or send the `Idempotency-Key` header).
+    pub idempotency_key: Option<String>,
+    pub reference: Option<String>,
+    /// Required for operators; players may omit it or give their own id.
+    pub player_id: Option<Uuid>,
+}
+
+fn idempotency_key(req: &HttpRequest, body: Option<String>) -> Result<IdempotencyKey, ApiError> {
+    let header = req
+        .headers()
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str()
+                .map(str::to_owned)
+                .map_err(|_| ApiError::validation("Idempotency-Key", "must be ASCII"))
+        })
+        .transpose()?;
+    let raw = match (body, header) {
+        (Some(b), Some(h)) if b != h => {
+            return Err(ApiError::validation(
+                "idempotency_key",
+                "differs from the Idempotency-Key header",
+            ));
+        }
+        (Some(k), _) | (None, Some(k)) => k,
+        (None, None) => {
+            return Err(ApiError::validation(
+                "idempotency_key",
+                "is required (body field or Idempotency-Key header)",
+            ));
+        }
+    };
+    IdempotencyKey::parse(&raw).map_err(|e| ApiError::validation("idempotency_key", e.to_string()))
+}
+
+fn amount(raw: i64) -> Result<Amount, ApiError> {
+    Amount::new(raw).map_err(|e| ApiError::validation("amount", e.to_string()))
+}
+
+fn reference(raw: Option<String>) -> Result<Option<Reference>, ApiError> {
+    raw.map(|r| Reference::parse(&r).map_err(|e| ApiError::validation("reference", e.to_string())))
+        .transpose()
+}
+
+fn post_error(e: PostError) -> ApiError {
+    match e {
+        PostError::WalletNotFound => ApiError::NotFound("no wallet for that player".into()),
+        PostError::IdempotencyConflict => {
+            ApiError::Conflict("idempotency_key was already used for a different request".into())
+        }
+        PostError::Rejected(r @ PostingError::InsufficientFunds { .. }) => {
+            ApiError::refused(Refusal::InsufficientFunds, r.to_string())
+        }
+        PostError::Rejected(r @ PostingError::RollbackTargetNotFound) => {
+            ApiError::NotFound(r.to_string())
+        }
+        PostError::Rejected(r) => ApiError::refused(Refusal::RuleViolation, r.to_string()),
+        PostError::Store(s) => s.into(),
+    }
+}
+
+async fn post(
+    state: &AppState,
+    player: AccountId,
+    posting: Posting,
+) -> Result<Created<EventResponse>, ApiError> {
+    let event_type = posting.event_type;
+    let outcome = state
+        .db
+        .post(player, posting, state.entropy.new_id(), state.clock.now())
+        .await
+        .map_err(post_error)?;
+    if !outcome.replayed {
+        state
+            .metrics
+            .wallet_events
+            .with_label_values(&[event_type.as_str()])
+            .inc();
+    }
+    Ok(Created {
+        body: outcome.event.into(),
+        replayed: outcome.replayed,
+    })
+}
+
+/// Post a wallet event
+///
+/// Players may post their own `DEPOSIT` and `WITHDRAWAL`; operators and admins any
+/// type for any player. The same `idempotency_key` with the same request returns the
+/// original event (`Idempotent-Replayed: true`); with a different request, `409`.
+#[api_v2_operation(tags(Wallet))]
+pub async fn transaction(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    player_id: web::Path<Uuid>,
+    body: ApiJson<TransactionRequest>,
+) -> Result<Created<EventResponse>, ApiError> {
+    let player = AccountId::from_uuid(player_id.into_inner());
+    let b = body.0;
+    let event_type = EventType::from(b.event_type);
+    match user.role {
+        Role::Player if user.id != player => {
+            return Err(ApiError::Forbidden(
+                "players may only move their own wallet".into(),
+            ));
+        }
+        Role::Player if !matches!(event_type, EventType::Deposit | EventType::Withdrawal) => {
+            return Err(ApiError::Forbidden(
+                "players may only post DEPOSIT and WITHDRAWAL".into(),
+            ));
+        }
+        Role::Compliance => {
+            return Err(ApiError::Forbidden(
+                "compliance staff do not move money".into(),
+            ));
+        }
+        _ => {}
+    }
+    let key = idempotency_key(&req, b.idempotency_key)?;
+    let amount = amount(b.amount)?;
+    let posting = if event_type == EventType::Rollback {
+        let target = b
+            .reference
+            .as_deref()
+            .and_then(|r| Uuid::parse_str(r).ok())
+            .ok_or_else(|| {
+                ApiError::validation(
+                    "reference",
+                    "a ROLLBACK must reference the id of the BET event",
+                )
+            })?;
+        Posting::rollback(target, amount, key, reference(b.reference)?)
+    } else {
+        Posting::new(event_type, amount, key, reference(b.reference)?)
+    };
+    post(&state, player, posting).await
+}
+
+/// Whose wallet a shortcut moves: the caller's own, or the named one for operators.
+fn shortcut_target(user: &AuthUser, named: Option<Uuid>) -> Result<AccountId, ApiError> {
+    match (user.role, named.map(AccountId::from_uuid)) {
+        (Role::Player, None) => Ok(user.id),
+        (Role::Player, Some(p)) if p == user.id => Ok(p),
+        (Role::Player, Some(_)) => Err(ApiError::Forbidden(
+            "players may only move their own wallet".into(),
+        )),
+        (Role::Operator | Role::Admin, Some(p)) => Ok(p),
+        (Role::Operator | Role::Admin, None) => {
+            Err(ApiError::validation("player_id", "is required for staff"))
+        }
+        (Role::Compliance, _) => Err(ApiError::Forbidden(
+            "compliance staff do not move money".into(),
+        )),
+    }
+}
+
+async fn shortcut(
+    state: &AppState,
+    user: &AuthUser,
+    req: &HttpRequest,
+    b: MoveRequest,
+    event_type: EventType,
+) -> Result<Created<EventResponse>, ApiError> {
+    let player = shortcut_target(user, b.player_id)?;
+    let posting = Posting::new(
+        event_type,
+        amount(b.amount)?,
+        idempotency_key(req, b.idempotency_key)?,
+        reference(b.reference)?,
+    );
+    post(state, player, posting).await
+}
+
+/// Deposit
+#[api_v2_operation(tags(Wallet))]
+pub async fn deposit(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    body: ApiJson<MoveRequest>,
+) -> Result<Created<EventResponse>, ApiError> {
+    shortcut(&state, &user, &req, body.0, EventType::Deposit).await
+}
+
+/// Withdraw
+///
+/// Cash only: bonus money cannot be withdrawn.
+#[api_v2_operation(tags(Wallet))]
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    body: ApiJson<MoveRequest>,
+) -> Result<Created<EventResponse>, ApiError> {
+    shortcut(&state, &user, &req, body.0, EventType::Withdrawal).await
+}
+
+/// Paging and filters of a wallet's history.
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct HistoryParams {
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<i64>,
+    /// Only events with a smaller `seq` (for the next page, pass the last `seq` seen).
+    pub before_seq: Option<i64>,
+    /// Only events of this type.
+    #[serde(rename = "type")]
+    pub event_type: Option<ApiEventType>,
+}
+
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct HistoryResponse {
+    pub player_id: Uuid,
+    /// Newest first.
+    pub events: Vec<EventResponse>,
+    /// Pass as `before_seq` to get the next page; absent on the last page.
+    pub next_before_seq: Option<i64>,
+}
+
+/// A wallet's history, newest first
+#[api_v2_operation(tags(Wallet))]
+pub async fn history(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    player_id: web::Path<Uuid>,
+    query: web::Query<HistoryParams>,
+) -> Result<web::Json<HistoryResponse>, ApiError> {
+    let player = AccountId::from_uuid(player_id.into_inner());
+    user.require_self_or_staff(player)?;
+    let q = query.into_inner();
+    let limit = super::bounded("limit", q.limit, 50, 1, 500)?;
+    if state.db.head(player).await?.is_none() {
+        return Err(ApiError::NotFound(format!("no wallet for player {player}")));
+    }
+    let events = state
+        .db
+        .history(
+            player,
+            HistoryQuery {
+                limit,
+                before_seq: q.before_seq,
+                event_type: q.event_type.map(Into::into),
+            },
+        )
+        .await?;
+    let next_before_seq = events
+        .last()
+        .filter(|e| events.len() as i64 == limit && e.seq > 1)
+        .map(|e| e.seq);
+    Ok(web::Json(HistoryResponse {
+        player_id: player.as_uuid(),
+        events: events.into_iter().map(Into::into).collect(),
+        next_before_seq,
+    }))
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct RecentParams {
+    /// 1–500 (default 50).
+    pub limit: Option<i64>,
+}
+
+/// Latest wallet events platform-wide (staff)
+#[api_v2_operation(tags(Wallet))]
+pub async fn recent(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<RecentParams>,
+) -> Result<web::Json<Vec<EventResponse>>, ApiError> {
+    user.require_staff()?;
+    let limit = super::bounded("limit", query.limit, 50, 1, 500)?;
+    Ok(web::Json(
+        state
+            .db
+            .recent(limit)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+/// The result of replaying a wallet's stream against its projection.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct VerifyResponse {
+    pub player_id: Uuid,
+    pub events: i64,
+    pub folded_cash: i64,
+    pub folded_bonus: i64,
+    pub projection_cash: i64,
+    pub projection_bonus: i64,
+    pub consistent: bool,
+    /// What is wrong, when not consistent.
+    pub problem: Option<String>,
+}
+
+/// Replay a wallet's stream and compare it with the projection (staff)
+#[api_v2_operation(tags(Wallet))]
+pub async fn verify(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    player_id: web::Path<Uuid>,
+) -> Result<web::Json<VerifyResponse>, ApiError> {
+    user.require_staff()?;
+    let player = AccountId::from_uuid(player_id.into_inner());
+    let (head, events) = state
+        .db
+        .snapshot(player)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no wallet for player {player}")))?;
+    let v = wallet_core::verify(&events, head.balances, head.seq);
+    Ok(web::Json(VerifyResponse {
+        player_id: player.as_uuid(),
+        events: v.events,
+        folded_cash: v.folded_cash,
+        folded_bonus: v.folded_bonus,
+        projection_cash: v.projection_cash,
+        projection_bonus: v.projection_bonus,
+        consistent: v.consistent,
+        problem: v.problem,
+    }))
+}

@@ -1,0 +1,172 @@
+//! Composition: the application, its middleware, and starting the HTTP server.
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::{ApiError, PROBLEM_JSON};
+use crate::extract::{self, MAX_BODY_BYTES};
+use crate::state::{AppState, StartupError};
+use crate::{http, pages, telemetry};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, from_fn};
+use actix_web::{App, HttpServer, ResponseError, web};
+use paperclip::actix::OpenApiExt;
+use paperclip::v2::models::{DefaultApiRaw, Info, Tag};
+use std::net::TcpListener;
+
+fn spec() -> DefaultApiRaw {
+    let tag = |name: &str, description: &str| Tag {
+        name: name.into(),
+        description: Some(description.into()),
+        external_docs: None,
+    };
+    DefaultApiRaw {
+        info: Info {
+            title: "AcmeToCasino API".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: Some(
+                "Online-casino backend: player accounts and auth, an event-sourced wallet, and the \
+                 platform endpoints. Money is always an integer of minor units (`1050` = 10.50) with \
+                 the wallet's ISO 4217 `currency`. Errors are RFC 9457 problem documents \
+                 (`application/problem+json`) with a stable `code`. Every response carries \
+                 `X-Correlation-ID`."
+                    .into(),
+            ),
+            ..Default::default()
+        },
+        tags: vec![
+            tag("PAM", "Player account management"),
+            tag("Auth", "Sign-in, token rotation and sign-out"),
+            tag("Staff", "Back-office accounts"),
+            tag("Wallet", "The event-sourced wallet"),
+            tag("Platform", "Health and statistics"),
+        ],
+        ..Default::default()
+    }
+}
+
+/// Turns any error response that is not yet a problem document (unknown route,
+/// wrong method, framework errors) into one, keeping its status.
+fn problem_fallback<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let path = res.request().path().to_owned();
+    let err = match res.status() {
+        StatusCode::NOT_FOUND => ApiError::NotFound(format!("no route for {path}")),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed(format!(
+            "{} is not allowed on {path}",
+            res.request().method()
+        )),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::validation("body", format!("must be at most {MAX_BODY_BYTES} bytes"))
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ApiError::UnsupportedMediaType("unsupported content type".into())
+        }
+        s if s.is_client_error() => {
+            ApiError::validation("request", s.canonical_reason().unwrap_or("bad request"))
+        }
+        s => ApiError::Internal(format!("unhandled {s} on {path}")),
+    };
+    let (req, _) = res.into_parts();
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, err.error_response()).map_into_right_body(),
+    ))
+}
+
+async fn not_found(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    ApiError::NotFound(format!("no route for {}", req.path())).error_response()
+}
+
+/// The whole application: API (documented), pages, metrics, middleware.
+pub fn build_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .app_data(extract::path_config())
+        .app_data(extract::query_config())
+        .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+        .route("/", web::get().to(pages::index))
+        .route("/api/v2/docs", web::get().to(pages::swagger))
+        .route("/api/v2/redoc", web::get().to(pages::redoc))
+        .route("/metrics", web::get().to(http::metrics))
+        .route("/static/{path:.*}", web::get().to(pages::asset))
+        .route("/{page:[A-Za-z0-9_-]+\\.html}", web::get().to(pages::page))
+        .wrap_api_with_spec(spec())
+        .with_json_spec_v3_at("/api/v2/openapi.json")
+        .service(paperclip::actix::web::scope("/api/v2").configure(http::routes))
+        .build()
+        .default_service(web::to(not_found))
+        .wrap(ErrorHandlers::new().default_handler(problem_fallback))
+        .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
+        .wrap(from_fn(telemetry::observe))
+}
+
+/// Connects to the database and applies migrations (needs a multi-thread runtime).
+pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
+    let db = Db::connect(&config.database_url, config.db_pool_size)
+        .map_err(|e| StartupError(e.to_string()))?;
+    let applied = db
+        .migrate()
+        .await
+        .map_err(|e| StartupError(e.to_string()))?;
+    tracing::info!(database = %config.database_display(), backend = db.kind().as_str(), applied, "database ready");
+    Ok(db)
+}
+
+/// A running server.
+pub struct Running {
+    pub port: u16,
+    pub handle: ServerHandle,
+    pub server: actix_web::dev::Server,
+}
+
+/// Starts serving on `listener` with the given state.
+pub fn start(
+    config: &Config,
+    state: AppState,
+    listener: TcpListener,
+) -> Result<Running, StartupError> {
+    let port = listener
+        .local_addr()
+        .map_err(|e| StartupError(e.to_string()))?
+        .port();
+    let state = web::Data::new(state);
+    let server = HttpServer::new(move || build_app(state.clone()))
+        .workers(config.workers)
+        .listen(listener)
+        .map_err(|e| StartupError(e.to_string()))?
+        .run();
+    Ok(Running {
+        port,
+        handle: server.handle(),
+        server,
+    })
+}
+
+/// Prints how to create the first admin when there is none.
+pub async fn first_admin_hint(db: &Db) {
+    if let Ok(c) = db.counts().await
+        && c.admins == 0
+    {
+        tracing::warn!(
+            "no admin account yet: create one with `acmetocasino admin create --username admin \
+             --email admin@example.com --role admin --password-stdin` (reads the password from stdin)"
+        );
+    }
+}

@@ -1,0 +1,59 @@
+//! What every handler shares: the database, the PAM service, keys, Redis, metrics.
+
+use crate::auth::JwtKeys;
+use crate::config::Config;
+use crate::db::Db;
+use crate::infra::{Argon2Hasher, OsEntropy, Throttle, redis_pool};
+use crate::telemetry::Metrics;
+use kernel::SystemClock;
+use pam_core::memory::ThrottlePolicy;
+use pam_core::{PamService, TokenPolicy};
+use std::time::Instant;
+
+pub type Pam = PamService<Db, Argon2Hasher, Throttle, SystemClock, OsEntropy>;
+
+pub struct AppState {
+    pub db: Db,
+    pub pam: Pam,
+    pub jwt: JwtKeys,
+    pub redis: Option<deadpool_redis::Pool>,
+    pub metrics: Metrics,
+    pub clock: SystemClock,
+    pub entropy: OsEntropy,
+    pub started_at: Instant,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StartupError(pub String);
+
+impl AppState {
+    /// Builds the state on an already-migrated database.
+    pub fn new(config: &Config, db: Db) -> Result<Self, StartupError> {
+        let redis = config
+            .redis_url
+            .as_deref()
+            .map(redis_pool)
+            .transpose()
+            .map_err(StartupError)?;
+        let policy = TokenPolicy::default();
+        let hasher = Argon2Hasher::new(config.argon2).map_err(|e| StartupError(e.to_string()))?;
+        Ok(Self {
+            pam: PamService {
+                store: db.clone(),
+                hasher,
+                throttle: Throttle::new(redis.clone(), ThrottlePolicy::default()),
+                clock: SystemClock,
+                entropy: OsEntropy,
+                policy,
+            },
+            db,
+            jwt: JwtKeys::new(config.jwt_secret.expose(), policy.access_ttl),
+            redis,
+            metrics: Metrics::new().map_err(|e| StartupError(e.to_string()))?,
+            clock: SystemClock,
+            entropy: OsEntropy,
+            started_at: Instant::now(),
+        })
+    }
+}
