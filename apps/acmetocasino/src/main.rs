@@ -99,7 +99,8 @@ async fn serve(config: Config) -> Result<(), String> {
     let state = AppState::new(&config, db).map_err(|e| e.to_string())?;
     let listener = std::net::TcpListener::bind(&config.bind)
         .map_err(|e| format!("binding {}: {e}", config.bind))?;
-    let running = server::start(&config, state, listener).map_err(|e| e.to_string())?;
+    let running = server::start(&config, actix_web::web::Data::new(state), listener)
+        .map_err(|e| e.to_string())?;
     let shown = if config.bind == DEFAULT_BIND {
         format!("http://{DEFAULT_BIND}")
     } else {

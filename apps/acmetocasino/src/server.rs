@@ -139,14 +139,13 @@ pub struct Running {
 /// Starts serving on `listener` with the given state.
 pub fn start(
     config: &Config,
-    state: AppState,
+    state: web::Data<AppState>,
     listener: TcpListener,
 ) -> Result<Running, StartupError> {
     let port = listener
         .local_addr()
         .map_err(|e| StartupError(e.to_string()))?
         .port();
-    let state = web::Data::new(state);
     let server = HttpServer::new(move || build_app(state.clone()))
         .workers(config.workers)
         .listen(listener)

@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+/// Advisory-lock key held while migrating PostgreSQL ("ACMEMIGR").
+const MIGRATION_LOCK: i64 = 0x4143_4D45_4D49_4752;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
 /// Writes `$($item)*` once per backend: in `mod pg` with `Conn = AsyncPgConnection`
@@ -225,9 +227,19 @@ impl Db {
         let m = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
         match &*self.backend {
             Backend::Pg(pool) => {
-                let conn = pool.get().await?;
+                let mut conn = pool.get().await?;
+                // Instances starting together take turns (session-level advisory lock).
+                conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+                    .await?;
                 let mut h = AsyncMigrationHarness::new(conn);
-                Ok(h.run_pending_migrations(PG_MIGRATIONS).map_err(m)?.len())
+                let applied = h
+                    .run_pending_migrations(PG_MIGRATIONS)
+                    .map_err(m)
+                    .map(|v| v.len());
+                let mut conn = h.into_inner();
+                conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+                    .await?;
+                applied
             }
             Backend::Sqlite { pool, .. } => {
                 let conn = pool.get().await?;

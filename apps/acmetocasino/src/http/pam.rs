@@ -144,7 +144,7 @@ fn token_pair(state: &AppState, session: IssuedSession) -> Result<TokenResponse,
         refresh_token: session.refresh_token,
         token_type: "Bearer".into(),
         expires_in: state.jwt.ttl.num_seconds(),
-        refresh_expires_in: (session.refresh_expires_at - now).num_seconds(),
+        refresh_expires_in: state.pam.policy.refresh_ttl.num_seconds(),
         role: session.account.role.as_str().to_owned(),
         account_id: session.account.id.as_uuid(),
     })

@@ -2,4 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod contracts;
+mod pam;
+mod processes;
 mod support;
+mod wallet;

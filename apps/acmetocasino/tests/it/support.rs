@@ -101,3 +101,219 @@ macro_rules! both_backends {
         }
     };
 }
+
+use acmetocasino::config::Config;
+use acmetocasino::server;
+use acmetocasino::state::AppState;
+use actix_web::web::Data;
+use pam_core::{Role, StaffRegistration};
+use reqwest::{Method, StatusCode, header::HeaderMap};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+/// Settings of a test server.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Use the test Redis (skips the test when missing services are allowed).
+    pub redis: bool,
+    /// An explicit Redis URL (e.g. an unreachable one).
+    pub redis_url: Option<String>,
+}
+
+/// The real server, in process, on port 0, against a fresh database.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: Data<AppState>,
+    pub db_url: String,
+    handle: actix_web::dev::ServerHandle,
+    _fresh: Option<FreshDb>,
+}
+
+/// A response, decoded.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    /// Asserts a problem document with this status and code.
+    #[track_caller]
+    pub fn problem(&self, status: u16, code: &str) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "{:#}", self.body);
+        assert_eq!(self.code(), code, "{:#}", self.body);
+        let ct = self
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert_eq!(ct, "application/problem+json", "{:#}", self.body);
+        assert_eq!(self.body["status"].as_u64(), Some(u64::from(status)));
+        assert!(
+            self.body["type"].is_string()
+                && self.body["title"].is_string()
+                && self.body["detail"].is_string()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn ok(&self, status: u16) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "{:#}", self.body);
+        &self.body
+    }
+}
+
+pub fn test_config(db_url: &str, redis_url: Option<String>, data_dir: &std::path::Path) -> Config {
+    let mut env: HashMap<&str, String> = HashMap::from([
+        ("DATABASE_URL", db_url.to_owned()),
+        ("ACMETOCASINO_JWT_SECRET", TEST_JWT_SECRET.to_owned()),
+        ("ACMETOCASINO_WORKERS", "2".to_owned()),
+        ("ACMETOCASINO_DATA_DIR", data_dir.display().to_string()),
+        // Cheap hashing keeps the suite fast; production costs are measured by the bench.
+        ("ACMETOCASINO_ARGON2_MEMORY_KIB", "256".to_owned()),
+        ("ACMETOCASINO_ARGON2_ITERATIONS", "1".to_owned()),
+    ]);
+    if let Some(r) = redis_url {
+        env.insert("REDIS_URL", r);
+    }
+    Config::from_lookup(|k| env.get(k).cloned()).unwrap()
+}
+
+impl TestApp {
+    /// `None` when a needed service is missing and that is allowed (the test skips).
+    pub async fn spawn(backend: Backend, opts: Options) -> Option<Self> {
+        let fresh = FreshDb::new(backend).await?;
+        let url = fresh.url.clone();
+        Self::spawn_on(&url, opts, Some(fresh)).await
+    }
+
+    /// A server on an existing database (e.g. a second instance).
+    pub async fn spawn_on(db_url: &str, opts: Options, fresh: Option<FreshDb>) -> Option<Self> {
+        let redis = match (opts.redis_url, opts.redis) {
+            (Some(u), _) => Some(u),
+            (None, true) => Some(service_url(REDIS_ENV)?),
+            (None, false) => None,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let config = test_config(db_url, redis, dir.path());
+        let db = server::open_database(&config).await.unwrap();
+        let state = Data::new(AppState::new(&config, db).unwrap());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let running = server::start(&config, state.clone(), listener).unwrap();
+        tokio::spawn(running.server);
+        Some(Self {
+            base: format!("http://127.0.0.1:{}", running.port),
+            client: reqwest::Client::new(),
+            state,
+            db_url: db_url.to_owned(),
+            handle: running.handle,
+            _fresh: fresh,
+        })
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        decode(req.send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.request(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.request(Method::POST, path, token, Some(body)).await
+    }
+
+    /// Registers a player; returns (player id, access token).
+    pub async fn player(&self, name: &str) -> (String, String) {
+        let r = self
+            .post(
+                "/api/v2/players",
+                None,
+                json!({"username": name, "email": format!("{name}@example.com"), "password": "correct horse",
+                       "date_of_birth": "1990-01-31", "country": "SE", "currency": "SEK"}),
+            )
+            .await;
+        let id = r.ok(201)["id"].as_str().unwrap().to_owned();
+        (id, self.login(name, "correct horse").await)
+    }
+
+    pub async fn login(&self, name: &str, password: &str) -> String {
+        let r = self
+            .post(
+                "/api/v2/auth/login",
+                None,
+                json!({"username": name, "password": password}),
+            )
+            .await;
+        r.ok(200)["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a staff account directly; returns its access token.
+    pub async fn staff(&self, name: &str, role: Role) -> String {
+        self.state
+            .pam
+            .create_staff(StaffRegistration {
+                username: name.into(),
+                email: format!("{name}@acme.example"),
+                password: "staff password".into(),
+                role,
+            })
+            .await
+            .unwrap();
+        self.login(name, "staff password").await
+    }
+
+    pub async fn deposit(&self, token: &str, amount: i64, key: &str) -> Reply {
+        self.post(
+            "/api/v2/wallet/deposit",
+            Some(token),
+            json!({"amount": amount, "idempotency_key": key}),
+        )
+        .await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
+}
+
+pub async fn decode(resp: reqwest::Response) -> Reply {
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.bytes().await.unwrap();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
