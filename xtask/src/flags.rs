@@ -94,19 +94,12 @@ mod tests {
                 "test --allow-missing-services -- -p kernel -- --nocapture",
                 Ok(Command::Test(TestFlags {
                     allow_missing_services: true,
-                    cargo_test_args: ["-p", "kernel", "--", "--nocapture"]
-                        .map(String::from)
-                        .to_vec(),
+                    cargo_test_args: ["-p", "kernel", "--", "--nocapture"].map(String::from).to_vec(),
                 })),
             ),
             ("services", Ok(Command::Services)),
             ("run", Ok(Command::Run { app_args: vec![] })),
-            (
-                "run -- --bind 0.0.0.0:1",
-                Ok(Command::Run {
-                    app_args: vec!["--bind".into(), "0.0.0.0:1".into()],
-                }),
-            ),
+            ("run -- --bind 0.0.0.0:1", Ok(Command::Run { app_args: vec!["--bind".into(), "0.0.0.0:1".into()] })),
         ];
         for (line, expected) in cases {
             assert_eq!(&parse_str(line), expected, "input: {line:?}");

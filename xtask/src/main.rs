@@ -46,10 +46,7 @@ fn main() -> ExitCode {
 fn services() -> Result<ExitCode> {
     let started = Instant::now();
     let postgres = Postgres::start()?;
-    eprintln!(
-        "xtask: PostgreSQL ready in {}",
-        fmt_duration(started.elapsed())
-    );
+    eprintln!("xtask: PostgreSQL ready in {}", fmt_duration(started.elapsed()));
     let started = Instant::now();
     let redis = Redis::start()?;
     eprintln!("xtask: Redis ready in {}", fmt_duration(started.elapsed()));
@@ -67,19 +64,13 @@ fn services() -> Result<ExitCode> {
 
     let started = Instant::now();
     let stopped = redis.stop().and(postgres.stop());
-    eprintln!(
-        "xtask: services stopped in {}",
-        fmt_duration(started.elapsed())
-    );
+    eprintln!("xtask: services stopped in {}", fmt_duration(started.elapsed()));
     stopped?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `cargo xtask run [-- args]`: the server in release mode.
 fn run_app(app_args: &[String]) -> Result<ExitCode> {
-    let status = util::cargo()
-        .args(["run", "--release", "-p", "acmetocasino", "--"])
-        .args(app_args)
-        .status()?;
+    let status = util::cargo().args(["run", "--release", "-p", "acmetocasino", "--"]).args(app_args).status()?;
     Ok(util::exit_code(status))
 }

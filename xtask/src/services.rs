@@ -119,17 +119,10 @@ impl PgTools {
             .flatten()
             .flatten()
             .filter_map(|entry| {
-                let version: Vec<u32> = entry
-                    .file_name()
-                    .to_str()?
-                    .split('.')
-                    .map(str::parse)
-                    .collect::<Result<_, _>>()
-                    .ok()?;
+                let version: Vec<u32> =
+                    entry.file_name().to_str()?.split('.').map(str::parse).collect::<Result<_, _>>().ok()?;
                 let bin = entry.path().join("bin");
-                let complete = ["initdb", "pg_ctl", "postgres"]
-                    .iter()
-                    .all(|tool| util::is_executable(&bin.join(tool)));
+                let complete = ["initdb", "pg_ctl", "postgres"].iter().all(|tool| util::is_executable(&bin.join(tool)));
                 complete.then_some((version, bin))
             })
             .max_by(|a, b| a.0.cmp(&b.0))
@@ -171,14 +164,7 @@ impl Postgres {
             &base,
         )?;
         // From here on, dropping `postgres` stops whatever has been started.
-        let mut postgres = Postgres {
-            base,
-            port: 0,
-            tools,
-            user,
-            postmaster_pid: None,
-            watchdog: Some(watchdog),
-        };
+        let mut postgres = Postgres { base, port: 0, tools, user, postmaster_pid: None, watchdog: Some(watchdog) };
         postgres.init_and_start()?;
         Ok(postgres)
     }
@@ -205,16 +191,7 @@ impl Postgres {
         let data = self.data_dir();
         let mut initdb = Command::new(self.tools.tool("initdb"));
         initdb
-            .args([
-                "-A",
-                "trust",
-                "-U",
-                "postgres",
-                "-E",
-                "UTF8",
-                "--no-locale",
-                "--no-sync",
-            ])
+            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-locale", "--no-sync"])
             .arg("-D")
             .arg(&data)
             .current_dir(&self.base);
@@ -268,9 +245,7 @@ impl Postgres {
              shared_buffers = 128MB\n",
             port = self.port,
         );
-        let mut conf = fs::OpenOptions::new()
-            .append(true)
-            .open(data.join("postgresql.conf"))?;
+        let mut conf = fs::OpenOptions::new().append(true).open(data.join("postgresql.conf"))?;
         conf.write_all(settings.as_bytes())?;
         Ok(())
     }
@@ -313,10 +288,7 @@ impl Postgres {
         let mut problems = Vec::new();
         if data.join("postmaster.pid").exists() {
             let mut pg_ctl = Command::new(self.tools.tool("pg_ctl"));
-            pg_ctl
-                .args(["stop", "-m", "immediate", "-w", "-t", "20", "-s", "-D"])
-                .arg(&data)
-                .current_dir(&self.base);
+            pg_ctl.args(["stop", "-m", "immediate", "-w", "-t", "20", "-s", "-D"]).arg(&data).current_dir(&self.base);
             if let Err(error) = run_captured(&mut self.user.wrap(pg_ctl)) {
                 problems.push(error.to_string());
             }
@@ -335,11 +307,7 @@ impl Postgres {
         } else {
             // Dropping an armed watchdog makes it try the cleanup once more.
             drop(watchdog);
-            Err(failed(format!(
-                "stopping PostgreSQL ({}): {}",
-                self.base.display(),
-                problems.join("; ")
-            )))
+            Err(failed(format!("stopping PostgreSQL ({}): {}", self.base.display(), problems.join("; "))))
         }
     }
 }
@@ -358,11 +326,7 @@ enum RunAs {
     /// Not root: as ourselves.
     Me,
     /// Root: as the `postgres` user through `runuser` (or `su` where it is missing).
-    Postgres {
-        uid: u32,
-        gid: u32,
-        runuser: Option<PathBuf>,
-    },
+    Postgres { uid: u32, gid: u32, runuser: Option<PathBuf> },
 }
 
 impl RunAs {
@@ -381,9 +345,7 @@ impl RunAs {
             util::is_executable(&path).then_some(path)
         });
         if runuser.is_none() && which("su").is_none() {
-            return Err(failed(
-                "running as root, but neither runuser nor su is available",
-            ));
+            return Err(failed("running as root, but neither runuser nor su is available"));
         }
         Ok(RunAs::Postgres { uid, gid, runuser })
     }
@@ -400,10 +362,7 @@ impl RunAs {
         let mut wrapped = match runuser {
             Some(runuser) => {
                 let mut wrapped = Command::new(runuser);
-                wrapped
-                    .args(["-u", "postgres", "--"])
-                    .arg(program)
-                    .args(args);
+                wrapped.args(["-u", "postgres", "--"]).arg(program).args(args);
                 wrapped
             }
             None => {
@@ -413,10 +372,7 @@ impl RunAs {
                     .collect::<Vec<_>>()
                     .join(" ");
                 let mut wrapped = Command::new("su");
-                wrapped
-                    .args(["-s", "/bin/sh", "-c"])
-                    .arg(line)
-                    .arg("postgres");
+                wrapped.args(["-s", "/bin/sh", "-c"]).arg(line).arg("postgres");
                 wrapped
             }
         };
@@ -442,11 +398,7 @@ impl RunAs {
             return Ok(base);
         }
         remove_dir(&base).map_err(failed)?;
-        let fallback = fresh_dir(
-            &std::env::temp_dir().join("acmetocasino-xtask"),
-            "pg",
-            &STARTED,
-        )?;
+        let fallback = fresh_dir(&std::env::temp_dir().join("acmetocasino-xtask"), "pg", &STARTED)?;
         std::os::unix::fs::chown(&fallback, Some(*uid), Some(*gid))?;
         Ok(fallback)
     }
@@ -456,12 +408,7 @@ impl RunAs {
 fn id(args: &[&str]) -> Result<u32, Error> {
     let output = run_captured(Command::new("id").args(args))?;
     let text = String::from_utf8_lossy(&output.stdout);
-    text.trim().parse().map_err(|_| {
-        failed(format!(
-            "unexpected output from `id {}`: {text}",
-            args.join(" ")
-        ))
-    })
+    text.trim().parse().map_err(|_| failed(format!("unexpected output from `id {}`: {text}", args.join(" "))))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -491,12 +438,7 @@ impl Redis {
         static STARTED: AtomicU32 = AtomicU32::new(1);
         let base = fresh_dir(&util::target_dir().join("xtask"), "redis", &STARTED)?;
         let watchdog = Watchdog::spawn(&base.join("redis.pid"), "redis-server", "TERM", &base)?;
-        let mut redis = Redis {
-            base,
-            port: 0,
-            pid: None,
-            watchdog: Some(watchdog),
-        };
+        let mut redis = Redis { base, port: 0, pid: None, watchdog: Some(watchdog) };
         for attempt in 1..=START_ATTEMPTS {
             redis.port = free_port()?;
             match redis.try_start(&server) {
@@ -642,12 +584,7 @@ fi
 rm -rf "$dir"
 "#;
 
-    fn spawn(
-        pid_file: &Path,
-        process_name: &str,
-        signal: &str,
-        dir: &Path,
-    ) -> Result<Watchdog, Error> {
+    fn spawn(pid_file: &Path, process_name: &str, signal: &str, dir: &Path) -> Result<Watchdog, Error> {
         let mut child = Command::new("sh")
             .args(["-c", Self::SCRIPT, "xtask-watchdog"])
             .arg(pid_file)
@@ -659,10 +596,7 @@ rm -rf "$dir"
             .process_group(0) // out of the terminal's foreground group: Ctrl-C skips it
             .spawn()
             .map_err(|e| failed(format!("cannot spawn the watchdog shell: {e}")))?;
-        let pipe = child
-            .stdin
-            .take()
-            .ok_or_else(|| failed("watchdog has no stdin pipe"))?;
+        let pipe = child.stdin.take().ok_or_else(|| failed("watchdog has no stdin pipe"))?;
         Ok(Watchdog { child, _pipe: pipe })
     }
 
@@ -677,16 +611,11 @@ rm -rf "$dir"
 fn fresh_dir(parent: &Path, kind: &str, counter: &AtomicU32) -> Result<PathBuf, Error> {
     let n = counter.fetch_add(1, Ordering::Relaxed);
     let pid = std::process::id();
-    let name = if n == 1 {
-        format!("{kind}-{pid}")
-    } else {
-        format!("{kind}-{pid}-{n}")
-    };
+    let name = if n == 1 { format!("{kind}-{pid}") } else { format!("{kind}-{pid}-{n}") };
     let dir = parent.join(name);
     // Left over from an earlier process that had our PID.
     remove_dir(&dir).map_err(failed)?;
-    fs::create_dir_all(&dir)
-        .map_err(|e| failed(format!("cannot create {}: {e}", dir.display())))?;
+    fs::create_dir_all(&dir).map_err(|e| failed(format!("cannot create {}: {e}", dir.display())))?;
     Ok(dir)
 }
 
@@ -711,13 +640,7 @@ fn accepts_tcp(port: u16) -> bool {
 
 /// The first line of a pid file (postmaster.pid, redis.pid) as a PID.
 fn read_pid(pid_file: &Path) -> Option<u32> {
-    fs::read_to_string(pid_file)
-        .ok()?
-        .lines()
-        .next()?
-        .trim()
-        .parse()
-        .ok()
+    fs::read_to_string(pid_file).ok()?.lines().next()?.trim().parse().ok()
 }
 
 /// Whether `pid` is a live (not zombie) process called `name`. Checking the name
@@ -731,9 +654,7 @@ fn is_running(pid: u32, name: &str) -> bool {
         return false;
     };
     // `pid (comm) S ...`: the state follows the last ')'.
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.trim_start().chars().next());
+    let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.trim_start().chars().next());
     let comm = fs::read_to_string(proc_dir.join("comm")).unwrap_or_default();
     !matches!(state, None | Some('Z' | 'X')) && comm.trim_end() == name
 }

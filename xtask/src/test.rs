@@ -13,10 +13,8 @@ pub fn run(flags: &TestFlags) -> Result<ExitCode> {
     let root = util::project_root();
 
     // Tell about missing servers before minutes of clippy, not after.
-    let missing: Vec<Service> = [Service::Postgres, Service::Redis]
-        .into_iter()
-        .filter(|service| !service.is_installed())
-        .collect();
+    let missing: Vec<Service> =
+        [Service::Postgres, Service::Redis].into_iter().filter(|service| !service.is_installed()).collect();
     if !missing.is_empty() {
         eprintln!("{}", missing_banner(&missing, flags.allow_missing_services));
         if !flags.allow_missing_services {
@@ -25,24 +23,14 @@ pub fn run(flags: &TestFlags) -> Result<ExitCode> {
     }
 
     let mut report = Report::default();
-    report.step("rustfmt", || {
-        util::run(util::cargo().args(["fmt", "--all", "--", "--check"])).map(|()| Outcome::Passed)
-    });
+    report
+        .step("rustfmt", || util::run(util::cargo().args(["fmt", "--all", "--", "--check"])).map(|()| Outcome::Passed));
     report.step("clippy", || {
         let mut clippy = util::cargo();
-        clippy.args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]);
+        clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
         util::run(&mut clippy).map(|()| Outcome::Passed)
     });
-    report.step("compose config", || {
-        check_compose(&root.join("deploy/docker-compose.yml"))
-    });
+    report.step("compose config", || check_compose(&root.join("deploy/docker-compose.yml")));
     report.step("nginx -t", || Ok(check_nginx()));
 
     // Guards: both servers stop when these go out of scope, also on panic.
@@ -76,9 +64,7 @@ pub fn run(flags: &TestFlags) -> Result<ExitCode> {
         cargo_test.env("ACMETOCASINO_ALLOW_MISSING_SERVICES", "1");
     }
     if services_ok {
-        report.step("cargo test", || {
-            util::run(&mut cargo_test).map(|()| Outcome::Passed)
-        });
+        report.step("cargo test", || util::run(&mut cargo_test).map(|()| Outcome::Passed));
     } else {
         report.skip("cargo test", "a service failed to start");
     }
@@ -86,39 +72,25 @@ pub fn run(flags: &TestFlags) -> Result<ExitCode> {
     report.step("stop services", || {
         let redis = redis.ok().flatten().map(Redis::stop).transpose();
         let postgres = postgres.ok().flatten().map(Postgres::stop).transpose();
-        redis
-            .and(postgres)
-            .map(|_| Outcome::Passed)
-            .map_err(Into::into)
+        redis.and(postgres).map(|_| Outcome::Passed).map_err(Into::into)
     });
 
     report.print_summary(total.elapsed());
-    Ok(if report.any_failed() {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if report.any_failed() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 fn missing_banner(missing: &[Service], allowed: bool) -> String {
     let rule = "#".repeat(78);
     let mut lines = vec![rule.clone()];
     for service in missing {
-        lines.push(format!(
-            "#  {} IS NOT INSTALLED",
-            service.name().to_uppercase()
-        ));
+        lines.push(format!("#  {} IS NOT INSTALLED", service.name().to_uppercase()));
         lines.push(format!("#    looked for: {}", service.looked_for()));
     }
     let packages: Vec<&str> = missing.iter().map(|s| s.apt_package()).collect();
     lines.push("#".into());
-    lines.push(format!(
-        "#  Install:  apt-get install -y {}",
-        packages.join(" ")
-    ));
+    lines.push(format!("#  Install:  apt-get install -y {}", packages.join(" ")));
     if allowed {
-        lines
-            .push("#  --allow-missing-services: carrying on without it; tests that need it".into());
+        lines.push("#  --allow-missing-services: carrying on without it; tests that need it".into());
         lines.push("#  see ACMETOCASINO_ALLOW_MISSING_SERVICES=1.".into());
     } else {
         lines.push("#  Or, to run the tests without it:".into());
@@ -135,16 +107,10 @@ fn check_compose(file: &Path) -> Result<Outcome> {
     }
     if util::succeeds(Command::new("docker").args(["compose", "version"])) {
         let mut config = Command::new("docker");
-        config
-            .args(["compose", "-f"])
-            .arg(file)
-            .args(["config", "-q"]);
+        config.args(["compose", "-f"]).arg(file).args(["config", "-q"]);
         // The file insists on a JWT secret from deploy/.env; a placeholder will do here.
         if std::env::var_os("ACMETOCASINO_JWT_SECRET").is_none() {
-            config.env(
-                "ACMETOCASINO_JWT_SECRET",
-                "xtask-compose-check-placeholder-secret-0000",
-            );
+            config.env("ACMETOCASINO_JWT_SECRET", "xtask-compose-check-placeholder-secret-0000");
         }
         util::run(&mut config)?;
         return Ok(Outcome::PassedWith("docker compose config"));
@@ -156,9 +122,7 @@ fn check_compose(file: &Path) -> Result<Outcome> {
         util::run(Command::new("python3").args(["-c", SCRIPT]).arg(file))?;
         return Ok(Outcome::PassedWith("PyYAML parse only"));
     }
-    Ok(Outcome::Skipped(
-        "neither `docker compose` nor python3 with PyYAML is available".into(),
-    ))
+    Ok(Outcome::Skipped("neither `docker compose` nor python3 with PyYAML is available".into()))
 }
 
 fn check_nginx() -> Outcome {
@@ -201,11 +165,7 @@ impl Report {
     }
 
     /// Runs one step, printing a header and a footer with its wall time.
-    fn step_with<T>(
-        &mut self,
-        name: &'static str,
-        f: impl FnOnce() -> Result<(T, Outcome)>,
-    ) -> Option<T> {
+    fn step_with<T>(&mut self, name: &'static str, f: impl FnOnce() -> Result<(T, Outcome)>) -> Option<T> {
         eprintln!("\n==> {name}");
         let started = Instant::now();
         let result = f();
@@ -247,24 +207,15 @@ impl Report {
             self.skip(name, "not installed (--allow-missing-services)");
             return Ok(None);
         }
-        self.step_with(name, || Ok((start()?, Outcome::Passed)))
-            .map(Some)
-            .ok_or(())
+        self.step_with(name, || Ok((start()?, Outcome::Passed))).map(Some).ok_or(())
     }
 
     fn any_failed(&self) -> bool {
-        self.rows
-            .iter()
-            .any(|row| matches!(row.status, Status::Failed(_)))
+        self.rows.iter().any(|row| matches!(row.status, Status::Failed(_)))
     }
 
     fn print_summary(&self, total: Duration) {
-        let width = self
-            .rows
-            .iter()
-            .map(|row| row.name.len())
-            .max()
-            .unwrap_or(0);
+        let width = self.rows.iter().map(|row| row.name.len()).max().unwrap_or(0);
         eprintln!("\nSummary");
         eprintln!("{:-<1$}", "", width + 30);
         for row in &self.rows {
@@ -281,10 +232,6 @@ impl Report {
         }
         eprintln!("{:-<1$}", "", width + 30);
         let verdict = if self.any_failed() { "FAILED" } else { "ok" };
-        eprintln!(
-            "{:<width$}  {verdict:<7}  {:>9}",
-            "total",
-            fmt_duration(total)
-        );
+        eprintln!("{:<width$}  {verdict:<7}  {:>9}", "total", fmt_duration(total));
     }
 }

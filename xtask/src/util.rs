@@ -12,9 +12,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// The workspace root (xtask lives one level below it).
 pub fn project_root() -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir
-        .parent()
-        .map_or_else(|| manifest_dir.to_path_buf(), Path::to_path_buf)
+    manifest_dir.parent().map_or_else(|| manifest_dir.to_path_buf(), Path::to_path_buf)
 }
 
 /// The cargo target directory, honouring `CARGO_TARGET_DIR`.
@@ -36,15 +34,12 @@ pub fn cargo() -> Command {
 /// The first executable called `name` on `PATH`.
 pub fn which(name: &str) -> Option<PathBuf> {
     let path = env::var_os("PATH")?;
-    env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| is_executable(candidate))
+    env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| is_executable(candidate))
 }
 
 pub fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    path.metadata().is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
 /// A shell-like rendering of a command, for messages.
@@ -63,35 +58,20 @@ pub fn display(command: &Command) -> String {
 
 /// Quotes `word` for `sh` when it needs it.
 pub fn sh_quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:@%+,".contains(&b));
-    if plain {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
+    let plain = !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:@%+,".contains(&b));
+    if plain { word.to_owned() } else { format!("'{}'", word.replace('\'', r"'\''")) }
 }
 
 /// Runs `command` with inherited stdio; an error unless it exits successfully.
 pub fn run(command: &mut Command) -> Result<()> {
     eprintln!("$ {}", display(command));
-    let status = command
-        .status()
-        .map_err(|e| format!("cannot run `{}`: {e}", display(command)))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`{}` failed ({status})", display(command)).into())
-    }
+    let status = command.status().map_err(|e| format!("cannot run `{}`: {e}", display(command)))?;
+    if status.success() { Ok(()) } else { Err(format!("`{}` failed ({status})", display(command)).into()) }
 }
 
 /// Runs `command` with captured output; the error carries that output.
 pub fn run_captured(command: &mut Command) -> Result<Output> {
-    let output = command
-        .output()
-        .map_err(|e| format!("cannot run `{}`: {e}", display(command)))?;
+    let output = command.output().map_err(|e| format!("cannot run `{}`: {e}", display(command)))?;
     if output.status.success() {
         Ok(output)
     } else {
@@ -127,11 +107,7 @@ pub fn exit_code(status: ExitStatus) -> ExitCode {
 
 pub fn fmt_duration(duration: Duration) -> String {
     let secs = duration.as_secs_f64();
-    if secs < 60.0 {
-        format!("{secs:.2}s")
-    } else {
-        format!("{}m{:04.1}s", (secs / 60.0).floor(), secs % 60.0)
-    }
+    if secs < 60.0 { format!("{secs:.2}s") } else { format!("{}m{:04.1}s", (secs / 60.0).floor(), secs % 60.0) }
 }
 
 /// The last `lines` lines of a text file, for error messages ("" when unreadable).

@@ -37,20 +37,10 @@ impl JwtKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
         validation.set_required_spec_claims(&["exp", "iat", "sub"]);
-        Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            validation,
-            ttl,
-        }
+        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation, ttl }
     }
 
-    pub fn issue(
-        &self,
-        account: &Account,
-        now: DateTime<Utc>,
-        jti: Uuid,
-    ) -> Result<String, ApiError> {
+    pub fn issue(&self, account: &Account, now: DateTime<Utc>, jti: Uuid) -> Result<String, ApiError> {
         let claims = Claims {
             sub: account.id.as_uuid(),
             role: account.role,
@@ -94,10 +84,7 @@ impl AuthUser {
             Ok(())
         } else {
             let names: Vec<_> = roles.iter().map(|r| r.as_str()).collect();
-            Err(ApiError::Forbidden(format!(
-                "requires one of the roles: {}",
-                names.join(", ")
-            )))
+            Err(ApiError::Forbidden(format!("requires one of the roles: {}", names.join(", "))))
         }
     }
 
@@ -110,9 +97,7 @@ impl AuthUser {
         if self.id == owner || self.is_staff() {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(
-                "players may only access their own resources".into(),
-            ))
+            Err(ApiError::Forbidden("players may only access their own resources".into()))
         }
     }
 }
@@ -125,14 +110,8 @@ fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
         .to_str()
         .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
     match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(token.trim())
-        }
-        _ => Err(ApiError::Unauthorized(
-            "expected `Authorization: Bearer <token>`".into(),
-        )),
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
+        _ => Err(ApiError::Unauthorized("expected `Authorization: Bearer <token>`".into())),
     }
 }
 
@@ -146,10 +125,7 @@ impl FromRequest for AuthUser {
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
             let claims = state.jwt.verify(bearer(req)?)?;
-            Ok(AuthUser {
-                id: AccountId::from_uuid(claims.sub),
-                role: claims.role,
-            })
+            Ok(AuthUser { id: AccountId::from_uuid(claims.sub), role: claims.role })
         })();
         ready(result)
     }

@@ -98,35 +98,26 @@ impl Config {
             None | Some("embedded") => Mode::Embedded,
             Some("production") => Mode::Production,
             Some(other) => {
-                return Err(ConfigError(format!(
-                    "ACMETOCASINO_MODE must be embedded or production, not {other:?}"
-                )));
+                return Err(ConfigError(format!("ACMETOCASINO_MODE must be embedded or production, not {other:?}")));
             }
         };
-        let data_dir =
-            PathBuf::from(get("ACMETOCASINO_DATA_DIR").unwrap_or_else(|| "./data".into()));
-        let database_url = get("DATABASE_URL")
-            .unwrap_or_else(|| data_dir.join("acmetocasino.db").display().to_string());
+        let data_dir = PathBuf::from(get("ACMETOCASINO_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url =
+            get("DATABASE_URL").unwrap_or_else(|| data_dir.join("acmetocasino.db").display().to_string());
         let log_format = match get("ACMETOCASINO_LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
             Some(other) => {
-                return Err(ConfigError(format!(
-                    "ACMETOCASINO_LOG_FORMAT must be text or json, not {other:?}"
-                )));
+                return Err(ConfigError(format!("ACMETOCASINO_LOG_FORMAT must be text or json, not {other:?}")));
             }
         };
         let jwt_secret = match get("ACMETOCASINO_JWT_SECRET") {
             Some(s) if s.len() >= 32 => Secret::new(s.into_bytes()),
             Some(_) => {
-                return Err(ConfigError(
-                    "ACMETOCASINO_JWT_SECRET must be at least 32 bytes".into(),
-                ));
+                return Err(ConfigError("ACMETOCASINO_JWT_SECRET must be at least 32 bytes".into()));
             }
             None if mode == Mode::Production => {
-                return Err(ConfigError(
-                    "ACMETOCASINO_JWT_SECRET is required in production mode".into(),
-                ));
+                return Err(ConfigError("ACMETOCASINO_JWT_SECRET is required in production mode".into()));
             }
             None => load_or_create_key(&data_dir)?,
         };
@@ -143,12 +134,7 @@ impl Config {
             log_filter: get("ACMETOCASINO_LOG").unwrap_or_else(|| "info".into()),
             log_format,
             argon2: Argon2Cost {
-                memory_kib: number(
-                    &get,
-                    "ACMETOCASINO_ARGON2_MEMORY_KIB",
-                    19_456,
-                    8..=4_194_304,
-                )?,
+                memory_kib: number(&get, "ACMETOCASINO_ARGON2_MEMORY_KIB", 19_456, 8..=4_194_304)?,
                 iterations: number(&get, "ACMETOCASINO_ARGON2_ITERATIONS", 2, 1..=64)?,
                 parallelism: number(&get, "ACMETOCASINO_ARGON2_PARALLELISM", 1, 1..=64)?,
             },
@@ -199,12 +185,7 @@ fn load_or_create_key(data_dir: &Path) -> Result<Secret, ConfigError> {
             .ok()
             .filter(|k| k.len() >= 32)
             .map(Secret::new)
-            .ok_or_else(|| {
-                ConfigError(format!(
-                    "{} does not hold a hex key of at least 32 bytes",
-                    path.display()
-                ))
-            }),
+            .ok_or_else(|| ConfigError(format!("{} does not hold a hex key of at least 32 bytes", path.display()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             std::fs::create_dir_all(data_dir).map_err(err)?;
             let mut key = [0u8; 32];
@@ -231,10 +212,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).into(), (*v).into()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -255,18 +233,8 @@ mod tests {
     #[test]
     fn production_requires_a_strong_secret() {
         assert!(cfg(&[("ACMETOCASINO_MODE", "production")]).is_err());
-        assert!(
-            cfg(&[
-                ("ACMETOCASINO_MODE", "production"),
-                ("ACMETOCASINO_JWT_SECRET", "short")
-            ])
-            .is_err()
-        );
-        let ok = cfg(&[
-            ("ACMETOCASINO_MODE", "production"),
-            ("ACMETOCASINO_JWT_SECRET", &"k".repeat(32)),
-        ])
-        .unwrap();
+        assert!(cfg(&[("ACMETOCASINO_MODE", "production"), ("ACMETOCASINO_JWT_SECRET", "short")]).is_err());
+        let ok = cfg(&[("ACMETOCASINO_MODE", "production"), ("ACMETOCASINO_JWT_SECRET", &"k".repeat(32))]).unwrap();
         assert_eq!(ok.jwt_secret.expose(), "k".repeat(32).as_bytes());
     }
 
@@ -288,16 +256,10 @@ mod tests {
     #[test]
     fn credentials_never_reach_the_logs() {
         let secret = "k".repeat(32);
-        let c = cfg(&[
-            ("DATABASE_URL", "postgres://app:hunter2@db:5432/casino"),
-            ("ACMETOCASINO_JWT_SECRET", &secret),
-        ])
-        .unwrap();
+        let c = cfg(&[("DATABASE_URL", "postgres://app:hunter2@db:5432/casino"), ("ACMETOCASINO_JWT_SECRET", &secret)])
+            .unwrap();
         assert_eq!(c.database_display(), "postgres://***@db:5432/casino");
         let debug = format!("{c:?}");
-        assert!(
-            !debug.contains(&secret) && !debug.contains("hunter2"),
-            "{debug}"
-        );
+        assert!(!debug.contains(&secret) && !debug.contains("hunter2"), "{debug}");
     }
 }

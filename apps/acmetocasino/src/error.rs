@@ -88,10 +88,7 @@ impl Refusal {
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{detail}")]
-    Validation {
-        detail: String,
-        errors: Vec<FieldProblem>,
-    },
+    Validation { detail: String, errors: Vec<FieldProblem> },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -103,10 +100,7 @@ pub enum ApiError {
     #[error("{detail}")]
     Refused { refusal: Refusal, detail: String },
     #[error("{detail}")]
-    RateLimited {
-        retry_after_secs: u64,
-        detail: String,
-    },
+    RateLimited { retry_after_secs: u64, detail: String },
     #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]
@@ -123,27 +117,17 @@ impl ApiError {
         let message = message.into();
         ApiError::Validation {
             detail: format!("{field}: {message}"),
-            errors: vec![FieldProblem {
-                field: field.to_owned(),
-                message,
-            }],
+            errors: vec![FieldProblem { field: field.to_owned(), message }],
         }
     }
 
     pub fn fields(errors: Vec<FieldProblem>) -> Self {
-        let detail = errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
         ApiError::Validation { detail, errors }
     }
 
     pub fn refused(refusal: Refusal, detail: impl Into<String>) -> Self {
-        ApiError::Refused {
-            refusal,
-            detail: detail.into(),
-        }
+        ApiError::Refused { refusal, detail: detail.into() }
     }
 
     pub fn code(&self) -> &'static str {
@@ -179,9 +163,7 @@ impl ApiError {
                 _ => None,
             },
             retry_after: match self {
-                ApiError::RateLimited {
-                    retry_after_secs, ..
-                } => Some(*retry_after_secs),
+                ApiError::RateLimited { retry_after_secs, .. } => Some(*retry_after_secs),
                 _ => None,
             },
         }
@@ -213,10 +195,7 @@ impl ResponseError for ApiError {
         }
         let mut resp = HttpResponse::build(self.status_code());
         resp.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
-        if let ApiError::RateLimited {
-            retry_after_secs, ..
-        } = self
-        {
+        if let ApiError::RateLimited { retry_after_secs, .. } = self {
             resp.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         if let ApiError::Unauthorized(_) = self {
@@ -246,13 +225,6 @@ impl From<crate::db::DbError> for ApiError {
 
 impl From<pam_core::ValidationErrors> for ApiError {
     fn from(e: pam_core::ValidationErrors) -> Self {
-        ApiError::fields(
-            e.0.into_iter()
-                .map(|f| FieldProblem {
-                    field: f.field,
-                    message: f.message,
-                })
-                .collect(),
-        )
+        ApiError::fields(e.0.into_iter().map(|f| FieldProblem { field: f.field, message: f.message }).collect())
     }
 }

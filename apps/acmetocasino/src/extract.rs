@@ -23,25 +23,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type_ok = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_none_or(|ct| {
-                let essence = ct
-                    .split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase();
+        let content_type_ok =
+            req.headers().get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_none_or(|ct| {
+                let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
                 essence == "application/json" || essence.ends_with("+json")
             });
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !content_type_ok {
-                return Err(ApiError::UnsupportedMediaType(
-                    "request bodies must be application/json".into(),
-                ));
+                return Err(ApiError::UnsupportedMediaType("request bodies must be application/json".into()));
             }
             let bytes = body.await.map_err(|e| match e.as_error::<PayloadError>() {
                 Some(PayloadError::Overflow) => {
@@ -69,8 +59,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         } else {
             // serde's message without its " at line L column C" suffix.
             let m = inner.to_string();
-            m.rsplit_once(" at line ")
-                .map_or(m.clone(), |(head, _)| head.to_owned())
+            m.rsplit_once(" at line ").map_or(m.clone(), |(head, _)| head.to_owned())
         };
         ApiError::fields(vec![FieldProblem { field, message }])
     })
@@ -96,17 +85,13 @@ impl<T: Apiv2Schema> OperationModifier for ApiJson<T> {
 
 /// Error handlers that make path and query extraction failures problem documents.
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default()
-        .error_handler(|err, _| ApiError::validation("path", err.to_string()).into())
+    web::PathConfig::default().error_handler(|err, _| ApiError::validation("path", err.to_string()).into())
 }
 
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _| {
         let message = err.to_string();
-        let message = message
-            .strip_prefix("Query deserialize error: ")
-            .unwrap_or(&message)
-            .to_owned();
+        let message = message.strip_prefix("Query deserialize error: ").unwrap_or(&message).to_owned();
         ApiError::validation("query", message).into()
     })
 }

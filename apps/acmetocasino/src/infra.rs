@@ -34,18 +34,11 @@ fn argon2(params: &Params) -> Argon2<'static> {
 }
 
 fn hash_with(params: &Params, password: &str) -> Result<String, HashError> {
-    argon2(params)
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| HashError(e.to_string()))
+    argon2(params).hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| HashError(e.to_string()))
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, HashError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| HashError(e.to_string()))
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| HashError(e.to_string()))
 }
 
 impl PasswordHasher for Argon2Hasher {
@@ -57,12 +50,7 @@ impl PasswordHasher for Argon2Hasher {
     async fn verify(&self, password: String, hash: String) -> Result<bool, HashError> {
         let params = self.params.clone();
         // The stored hash carries its own parameters; `params` only builds the instance.
-        blocking(move || {
-            argon2(&params)
-                .verify_password(password.as_bytes(), hash.as_str())
-                .is_ok()
-        })
-        .await
+        blocking(move || argon2(&params).verify_password(password.as_bytes(), hash.as_str()).is_ok()).await
     }
 
     async fn waste_time(&self, password: String) {
@@ -97,11 +85,7 @@ const THROTTLE_PREFIX: &str = "acmetocasino:login-failures:";
 
 impl Throttle {
     pub fn new(redis: Option<deadpool_redis::Pool>, policy: ThrottlePolicy) -> Self {
-        Self {
-            redis,
-            local: InMemoryThrottle::new(policy, SystemClock),
-            policy,
-        }
+        Self { redis, local: InMemoryThrottle::new(policy, SystemClock), policy }
     }
 
     async fn conn(&self) -> Option<deadpool_redis::Connection> {
@@ -126,12 +110,8 @@ impl LoginThrottle for Throttle {
             return self.local.locked_for(key).await;
         };
         let k = format!("{THROTTLE_PREFIX}{key}");
-        let (count, ttl_ms): (Option<u32>, i64) = deadpool_redis::redis::pipe()
-            .get(&k)
-            .pttl(&k)
-            .query_async(&mut c)
-            .await
-            .map_err(redis_err)?;
+        let (count, ttl_ms): (Option<u32>, i64) =
+            deadpool_redis::redis::pipe().get(&k).pttl(&k).query_async(&mut c).await.map_err(redis_err)?;
         Ok(count
             .filter(|n| *n >= self.policy.max_failures)
             .map(|_| u64::try_from((ttl_ms.max(1) + 999) / 1000).unwrap_or(1)))
@@ -163,10 +143,7 @@ impl LoginThrottle for Throttle {
         let Some(mut c) = self.conn().await else {
             return self.local.reset(key).await;
         };
-        let _: () = c
-            .del(format!("{THROTTLE_PREFIX}{key}"))
-            .await
-            .map_err(redis_err)?;
+        let _: () = c.del(format!("{THROTTLE_PREFIX}{key}")).await.map_err(redis_err)?;
         Ok(())
     }
 }
@@ -179,21 +156,13 @@ pub fn redis_pool(url: &str) -> Result<deadpool_redis::Pool, String> {
     pool.timeouts.create = Some(Duration::from_secs(2));
     pool.timeouts.recycle = Some(Duration::from_secs(2));
     cfg.pool = Some(pool);
-    cfg.create_pool(Some(deadpool_redis::Runtime::Tokio1))
-        .map_err(|e| e.to_string())
+    cfg.create_pool(Some(deadpool_redis::Runtime::Tokio1)).map_err(|e| e.to_string())
 }
 
 /// PINGs Redis; returns the latency.
 pub async fn redis_ping(pool: &deadpool_redis::Pool) -> Result<Duration, String> {
     let start = Instant::now();
     let mut c = pool.get().await.map_err(|e| e.to_string())?;
-    let pong: String = deadpool_redis::redis::cmd("PING")
-        .query_async(&mut c)
-        .await
-        .map_err(|e| e.to_string())?;
-    if pong == "PONG" {
-        Ok(start.elapsed())
-    } else {
-        Err(format!("unexpected PING reply {pong:?}"))
-    }
+    let pong: String = deadpool_redis::redis::cmd("PING").query_async(&mut c).await.map_err(|e| e.to_string())?;
+    if pong == "PONG" { Ok(start.elapsed()) } else { Err(format!("unexpected PING reply {pong:?}")) }
 }

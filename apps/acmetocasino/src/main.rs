@@ -9,11 +9,7 @@ use std::io::Read;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "acmetocasino",
-    version,
-    about = "AcmeToCasino online-casino backend platform"
-)]
+#[command(name = "acmetocasino", version, about = "AcmeToCasino online-casino backend platform")]
 struct Cli {
     /// Listen address (overrides ACMETOCASINO_BIND; default 127.0.0.1:8090).
     #[arg(long, global = true)]
@@ -68,19 +64,10 @@ async fn main() -> ExitCode {
     acmetocasino::telemetry::init_logging(&config.log_filter, config.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
-        Command::Migrate => server::open_database(&config)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string()),
-        Command::Admin {
-            command:
-                AdminCommand::Create {
-                    username,
-                    email,
-                    role,
-                    password_stdin: _,
-                },
-        } => create_staff(config, username, email, role).await,
+        Command::Migrate => server::open_database(&config).await.map(|_| ()).map_err(|e| e.to_string()),
+        Command::Admin { command: AdminCommand::Create { username, email, role, password_stdin: _ } } => {
+            create_staff(config, username, email, role).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -92,57 +79,28 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(config: Config) -> Result<(), String> {
-    let db = server::open_database(&config)
-        .await
-        .map_err(|e| e.to_string())?;
+    let db = server::open_database(&config).await.map_err(|e| e.to_string())?;
     server::first_admin_hint(&db).await;
     let state = AppState::new(&config, db).map_err(|e| e.to_string())?;
-    let listener = std::net::TcpListener::bind(&config.bind)
-        .map_err(|e| format!("binding {}: {e}", config.bind))?;
-    let running = server::start(&config, actix_web::web::Data::new(state), listener)
-        .map_err(|e| e.to_string())?;
-    let shown = if config.bind == DEFAULT_BIND {
-        format!("http://{DEFAULT_BIND}")
-    } else {
-        config.bind.clone()
-    };
+    let listener = std::net::TcpListener::bind(&config.bind).map_err(|e| format!("binding {}: {e}", config.bind))?;
+    let running = server::start(&config, actix_web::web::Data::new(state), listener).map_err(|e| e.to_string())?;
+    let shown = if config.bind == DEFAULT_BIND { format!("http://{DEFAULT_BIND}") } else { config.bind.clone() };
     tracing::info!(address = %shown, mode = ?config.mode, redis = config.redis_url.is_some(), "AcmeToCasino is serving");
     running.server.await.map_err(|e| e.to_string())
 }
 
-async fn create_staff(
-    config: Config,
-    username: String,
-    email: String,
-    role: String,
-) -> Result<(), String> {
-    let role = Role::parse(&role)
-        .filter(|r| r.is_staff())
-        .ok_or("--role must be operator, compliance or admin")?;
+async fn create_staff(config: Config, username: String, email: String, role: String) -> Result<(), String> {
+    let role = Role::parse(&role).filter(|r| r.is_staff()).ok_or("--role must be operator, compliance or admin")?;
     let mut input = String::new();
-    std::io::stdin()
-        .read_to_string(&mut input)
-        .map_err(|e| format!("reading the password: {e}"))?;
+    std::io::stdin().read_to_string(&mut input).map_err(|e| format!("reading the password: {e}"))?;
     let password = input.lines().next().unwrap_or_default().to_owned();
-    let db = server::open_database(&config)
-        .await
-        .map_err(|e| e.to_string())?;
+    let db = server::open_database(&config).await.map_err(|e| e.to_string())?;
     let state = AppState::new(&config, db).map_err(|e| e.to_string())?;
     let account = state
         .pam
-        .create_staff(StaffRegistration {
-            username,
-            email,
-            password,
-            role,
-        })
+        .create_staff(StaffRegistration { username, email, password, role })
         .await
         .map_err(|e| e.to_string())?;
-    println!(
-        "created {} account {} ({})",
-        account.role,
-        account.username.as_str(),
-        account.id
-    );
+    println!("created {} account {} ({})", account.role, account.username.as_str(), account.id);
     Ok(())
 }

@@ -18,14 +18,9 @@ const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'sel
      script-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
 
 fn serve(path: &str, csp: &str) -> Result<HttpResponse, ApiError> {
-    let file = Assets::get(path)
-        .ok_or_else(|| ApiError::NotFound(format!("no such page or asset: /{path}")))?;
+    let file = Assets::get(path).ok_or_else(|| ApiError::NotFound(format!("no such page or asset: /{path}")))?;
     let mime = file.metadata.mimetype().to_owned();
-    let cache = if mime.starts_with("text/html") {
-        "no-cache"
-    } else {
-        "public, max-age=3600"
-    };
+    let cache = if mime.starts_with("text/html") { "no-cache" } else { "public, max-age=3600" };
     Ok(HttpResponse::Ok()
         .content_type(mime)
         .insert_header((header::CACHE_CONTROL, cache))

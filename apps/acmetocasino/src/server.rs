@@ -49,35 +49,29 @@ fn spec() -> DefaultApiRaw {
 /// Turns any error response that is not yet a problem document (unknown route,
 /// wrong method, framework errors) into one, keeping its status.
 fn problem_fallback<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if is_problem {
+    // Our own JSON answers (problem documents, and health's 503 body) pass unchanged.
+    let ours = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes();
+        v.starts_with(PROBLEM_JSON.as_bytes()) || v.starts_with(b"application/json")
+    });
+    if ours {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let path = res.request().path().to_owned();
     let err = match res.status() {
         StatusCode::NOT_FOUND => ApiError::NotFound(format!("no route for {path}")),
-        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed(format!(
-            "{} is not allowed on {path}",
-            res.request().method()
-        )),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ApiError::MethodNotAllowed(format!("{} is not allowed on {path}", res.request().method()))
+        }
         StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::validation("body", format!("must be at most {MAX_BODY_BYTES} bytes"))
         }
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ApiError::UnsupportedMediaType("unsupported content type".into())
-        }
-        s if s.is_client_error() => {
-            ApiError::validation("request", s.canonical_reason().unwrap_or("bad request"))
-        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType("unsupported content type".into()),
+        s if s.is_client_error() => ApiError::validation("request", s.canonical_reason().unwrap_or("bad request")),
         s => ApiError::Internal(format!("unhandled {s} on {path}")),
     };
     let (req, _) = res.into_parts();
-    Ok(ErrorHandlerResponse::Response(
-        ServiceResponse::new(req, err.error_response()).map_into_right_body(),
-    ))
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, err.error_response()).map_into_right_body()))
 }
 
 async fn not_found(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
@@ -119,12 +113,8 @@ pub fn build_app(
 
 /// Connects to the database and applies migrations (needs a multi-thread runtime).
 pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
-    let db = Db::connect(&config.database_url, config.db_pool_size)
-        .map_err(|e| StartupError(e.to_string()))?;
-    let applied = db
-        .migrate()
-        .await
-        .map_err(|e| StartupError(e.to_string()))?;
+    let db = Db::connect(&config.database_url, config.db_pool_size).map_err(|e| StartupError(e.to_string()))?;
+    let applied = db.migrate().await.map_err(|e| StartupError(e.to_string()))?;
     tracing::info!(database = %config.database_display(), backend = db.kind().as_str(), applied, "database ready");
     Ok(db)
 }
@@ -137,25 +127,14 @@ pub struct Running {
 }
 
 /// Starts serving on `listener` with the given state.
-pub fn start(
-    config: &Config,
-    state: web::Data<AppState>,
-    listener: TcpListener,
-) -> Result<Running, StartupError> {
-    let port = listener
-        .local_addr()
-        .map_err(|e| StartupError(e.to_string()))?
-        .port();
+pub fn start(config: &Config, state: web::Data<AppState>, listener: TcpListener) -> Result<Running, StartupError> {
+    let port = listener.local_addr().map_err(|e| StartupError(e.to_string()))?.port();
     let server = HttpServer::new(move || build_app(state.clone()))
         .workers(config.workers)
         .listen(listener)
         .map_err(|e| StartupError(e.to_string()))?
         .run();
-    Ok(Running {
-        port,
-        handle: server.handle(),
-        server,
-    })
+    Ok(Running { port, handle: server.handle(), server })
 }
 
 /// Prints how to create the first admin when there is none.

@@ -30,12 +30,7 @@ pub struct StartupError(pub String);
 impl AppState {
     /// Builds the state on an already-migrated database.
     pub fn new(config: &Config, db: Db) -> Result<Self, StartupError> {
-        let redis = config
-            .redis_url
-            .as_deref()
-            .map(redis_pool)
-            .transpose()
-            .map_err(StartupError)?;
+        let redis = config.redis_url.as_deref().map(redis_pool).transpose().map_err(StartupError)?;
         let policy = TokenPolicy::default();
         let hasher = Argon2Hasher::new(config.argon2).map_err(|e| StartupError(e.to_string()))?;
         Ok(Self {

@@ -6,9 +6,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
-};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -16,18 +14,12 @@ pub const CORRELATION_HEADER: &str = "x-correlation-id";
 
 /// Installs the global `tracing` subscriber (text or JSON lines on stdout).
 pub fn init_logging(filter: &str, format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     // A second initialisation (tests start many servers) is harmless.
     let _ = match format {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
         LogFormat::Text => builder.try_init(),
     };
 }
@@ -37,11 +29,7 @@ pub fn init_logging(filter: &str, format: LogFormat) {
 pub struct CorrelationId(pub String);
 
 fn acceptable(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 128
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
 /// The application's Prometheus registry.
@@ -57,41 +45,22 @@ impl Metrics {
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new_custom(Some("acmetocasino".into()), None)?;
         let http_requests = IntCounterVec::new(
-            Opts::new(
-                "http_requests_total",
-                "HTTP requests by method, route and status",
-            ),
+            Opts::new("http_requests_total", "HTTP requests by method, route and status"),
             &["method", "route", "status"],
         )?;
         let http_duration = HistogramVec::new(
-            HistogramOpts::new(
-                "http_request_duration_seconds",
-                "HTTP request latency by method and route",
-            )
-            .buckets(vec![
-                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-            ]),
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency by method and route")
+                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
             &["method", "route"],
         )?;
-        let wallet_events = IntCounterVec::new(
-            Opts::new("wallet_events_total", "Wallet events appended, by type"),
-            &["type"],
-        )?;
-        let logins = IntCounterVec::new(
-            Opts::new("logins_total", "Sign-in attempts by outcome"),
-            &["outcome"],
-        )?;
+        let wallet_events =
+            IntCounterVec::new(Opts::new("wallet_events_total", "Wallet events appended, by type"), &["type"])?;
+        let logins = IntCounterVec::new(Opts::new("logins_total", "Sign-in attempts by outcome"), &["outcome"])?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(wallet_events.clone()))?;
         registry.register(Box::new(logins.clone()))?;
-        Ok(Self {
-            registry,
-            http_requests,
-            http_duration,
-            wallet_events,
-            logins,
-        })
+        Ok(Self { registry, http_requests, http_duration, wallet_events, logins })
     }
 
     /// The Prometheus text exposition of every metric.
@@ -115,9 +84,7 @@ pub async fn observe(
         .filter(|v| acceptable(v))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
     req.extensions_mut().insert(CorrelationId(id.clone()));
-    let metrics = req
-        .app_data::<actix_web::web::Data<crate::state::AppState>>()
-        .cloned();
+    let metrics = req.app_data::<actix_web::web::Data<crate::state::AppState>>().cloned();
     let method = req.method().to_string();
     let path = req.path().to_owned();
     let span = tracing::info_span!("request", correlation_id = %id, %method, %path);
@@ -125,17 +92,10 @@ pub async fn observe(
     let mut res = next.call(req).instrument(span.clone()).await?;
     let elapsed = start.elapsed();
     let status = res.status().as_u16();
-    let route = res
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".into());
+    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
     span.in_scope(|| tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1000.0, %route, "request completed"));
     if let Some(state) = metrics {
-        state
-            .metrics
-            .http_requests
-            .with_label_values(&[method.as_str(), route.as_str(), &status.to_string()])
-            .inc();
+        state.metrics.http_requests.with_label_values(&[method.as_str(), route.as_str(), &status.to_string()]).inc();
         state
             .metrics
             .http_duration
@@ -143,8 +103,7 @@ pub async fn observe(
             .observe(elapsed.as_secs_f64());
     }
     if let Ok(v) = HeaderValue::from_str(&id) {
-        res.headers_mut()
-            .insert(HeaderName::from_static(CORRELATION_HEADER), v);
+        res.headers_mut().insert(HeaderName::from_static(CORRELATION_HEADER), v);
     }
     Ok(res)
 }

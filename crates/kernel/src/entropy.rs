@@ -42,10 +42,8 @@ mod seeded {
         fn bytes32(&self) -> [u8; 32] {
             let mut out = [0u8; 32];
             for chunk in out.chunks_mut(8) {
-                let mut z = self
-                    .0
-                    .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
-                    .wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z =
+                    self.0.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed).wrapping_add(0x9E37_79B9_7F4A_7C15);
                 z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
                 z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
                 z ^= z >> 31;

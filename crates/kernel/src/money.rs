@@ -45,10 +45,8 @@ impl<'de> Deserialize<'de> for Amount {
 
 /// Currencies the platform keeps wallets in (ISO 4217, all with two minor digits so
 /// that every amount rule reads the same in each of them).
-const CURRENCIES: &[&str] = &[
-    "AUD", "BRL", "CAD", "CHF", "CZK", "DKK", "EUR", "GBP", "MXN", "NOK", "NZD", "PLN", "SEK",
-    "USD", "ZAR",
-];
+const CURRENCIES: &[&str] =
+    &["AUD", "BRL", "CAD", "CHF", "CZK", "DKK", "EUR", "GBP", "MXN", "NOK", "NZD", "PLN", "SEK", "USD", "ZAR"];
 
 /// An ISO 4217 currency code the platform supports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -129,10 +127,7 @@ mod tests {
 
     #[test]
     fn currency_parse() {
-        assert_eq!(
-            Currency::parse("eur").map(|c| c.to_string()),
-            Ok("EUR".into())
-        );
+        assert_eq!(Currency::parse("eur").map(|c| c.to_string()), Ok("EUR".into()));
         assert!(Currency::parse("XYZ").is_err());
         assert!(Currency::parse("EURO").is_err());
         assert!(Currency::parse("").is_err());

@@ -3,8 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::model::{
-    Account, AccountStatus, KycStatus, NewAccount, PlayerFilter, PlayerProfile, RefreshTokenRecord,
-    Role,
+    Account, AccountStatus, KycStatus, NewAccount, PlayerFilter, PlayerProfile, RefreshTokenRecord, Role,
 };
 use crate::port::{AccountRepository, CreateAccountError, RefreshTokenRepository, UniqueField};
 use crate::types::{Country, DateOfBirth, Email, Username};
@@ -60,45 +59,22 @@ pub async fn accounts_round_trip<R: AccountRepository>(repo: &R) {
     let by_name = repo.credentials(&name).await.unwrap().unwrap();
     assert_eq!(by_name.account, new.account);
     assert_eq!(by_name.password_hash, new.password_hash);
-    let by_email = repo
-        .credentials(&format!("{name}@example.com"))
-        .await
-        .unwrap()
-        .unwrap();
+    let by_email = repo.credentials(&format!("{name}@example.com")).await.unwrap().unwrap();
     assert_eq!(by_email.account.id, new.account.id);
-    assert!(
-        repo.credentials(&format!("nobody{}", tag()))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(repo.credentials(&format!("nobody{}", tag())).await.unwrap().is_none());
     let player = repo.player(new.account.id).await.unwrap().unwrap();
     assert_eq!(player.account, new.account);
     assert_eq!(Some(player.profile), new.profile);
-    assert_eq!(
-        repo.account(new.account.id).await.unwrap(),
-        Some(new.account.clone())
-    );
-    assert_eq!(
-        repo.account(AccountId::from_uuid(Uuid::new_v4()))
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(repo.account(new.account.id).await.unwrap(), Some(new.account.clone()));
+    assert_eq!(repo.account(AccountId::from_uuid(Uuid::new_v4())).await.unwrap(), None);
 
     let staff_name = format!("s{}", tag());
     let mut staff = new_player(&staff_name, now());
     staff.account.role = Role::Compliance;
     staff.profile = None;
     repo.create(staff.clone()).await.unwrap();
-    assert_eq!(
-        repo.account(staff.account.id).await.unwrap().unwrap().role,
-        Role::Compliance
-    );
-    assert!(
-        repo.player(staff.account.id).await.unwrap().is_none(),
-        "staff are not players"
-    );
+    assert_eq!(repo.account(staff.account.id).await.unwrap().unwrap().role, Role::Compliance);
+    assert!(repo.player(staff.account.id).await.unwrap().is_none(), "staff are not players");
 }
 
 pub async fn uniqueness<R: AccountRepository>(repo: &R) {
@@ -108,24 +84,12 @@ pub async fn uniqueness<R: AccountRepository>(repo: &R) {
     let mut same_name = new_player(&name, now());
     same_name.account.email = Email::parse(&format!("other{}@example.com", tag())).unwrap();
     let err = repo.create(same_name).await.unwrap_err();
-    assert!(
-        matches!(err, CreateAccountError::Duplicate(UniqueField::Username)),
-        "{err:?}"
-    );
+    assert!(matches!(err, CreateAccountError::Duplicate(UniqueField::Username)), "{err:?}");
     let mut same_email = new_player(&format!("u{}", tag()), now());
     same_email.account.email = first.account.email.clone();
     let err = repo.create(same_email.clone()).await.unwrap_err();
-    assert!(
-        matches!(err, CreateAccountError::Duplicate(UniqueField::Email)),
-        "{err:?}"
-    );
-    assert!(
-        repo.credentials(same_email.account.username.as_str())
-            .await
-            .unwrap()
-            .is_none(),
-        "nothing written"
-    );
+    assert!(matches!(err, CreateAccountError::Duplicate(UniqueField::Email)), "{err:?}");
+    assert!(repo.credentials(same_email.account.username.as_str()).await.unwrap().is_none(), "nothing written");
 }
 
 pub async fn player_listing<R: AccountRepository>(repo: &R) {
@@ -137,37 +101,19 @@ pub async fn player_listing<R: AccountRepository>(repo: &R) {
         ids.push(p.account.id);
         repo.create(p).await.unwrap();
     }
-    let page = |limit, offset| PlayerFilter {
-        q: Some(prefix.to_uppercase()),
-        limit,
-        offset,
-        ..Default::default()
-    };
+    let page = |limit, offset| PlayerFilter { q: Some(prefix.to_uppercase()), limit, offset, ..Default::default() };
     let all = repo.players(&page(10, 0)).await.unwrap();
     assert_eq!(all.total, 5);
     let newest_first: Vec<_> = ids.iter().rev().copied().collect();
-    assert_eq!(
-        all.items.iter().map(|p| p.account.id).collect::<Vec<_>>(),
-        newest_first
-    );
+    assert_eq!(all.items.iter().map(|p| p.account.id).collect::<Vec<_>>(), newest_first);
     let second = repo.players(&page(2, 2)).await.unwrap();
     assert_eq!((second.total, second.items.len()), (5, 2));
     assert_eq!(second.items[0].account.id, newest_first[2]);
-    let f = PlayerFilter {
-        kyc_status: Some(KycStatus::Approved),
-        ..page(10, 0)
-    };
+    let f = PlayerFilter { kyc_status: Some(KycStatus::Approved), ..page(10, 0) };
     assert_eq!(repo.players(&f).await.unwrap().total, 0);
-    let f = PlayerFilter {
-        status: Some(AccountStatus::Active),
-        vip_tier: Some(crate::VipTier::Bronze),
-        ..page(10, 0)
-    };
+    let f = PlayerFilter { status: Some(AccountStatus::Active), vip_tier: Some(crate::VipTier::Bronze), ..page(10, 0) };
     assert_eq!(repo.players(&f).await.unwrap().total, 5);
-    let f = PlayerFilter {
-        vip_tier: Some(crate::VipTier::Gold),
-        ..page(10, 0)
-    };
+    let f = PlayerFilter { vip_tier: Some(crate::VipTier::Gold), ..page(10, 0) };
     assert_eq!(repo.players(&f).await.unwrap().total, 0);
 }
 
@@ -200,40 +146,16 @@ pub async fn refresh_tokens<R: AccountRepository + RefreshTokenRepository>(repo:
     for t in [&a, &b, &other] {
         repo.insert_refresh_token(t.clone()).await.unwrap();
     }
-    assert_eq!(
-        repo.find_refresh_token(&a.token_hash).await.unwrap(),
-        Some(a.clone())
-    );
+    assert_eq!(repo.find_refresh_token(&a.token_hash).await.unwrap(), Some(a.clone()));
     assert_eq!(repo.find_refresh_token("unknown").await.unwrap(), None);
     let at = now();
     assert!(repo.mark_refresh_token_used(a.id, at).await.unwrap());
     assert!(!repo.mark_refresh_token_used(a.id, at).await.unwrap());
-    assert_eq!(
-        repo.find_refresh_token(&a.token_hash)
-            .await
-            .unwrap()
-            .unwrap()
-            .used_at,
-        Some(at)
-    );
+    assert_eq!(repo.find_refresh_token(&a.token_hash).await.unwrap().unwrap().used_at, Some(at));
     assert_eq!(repo.revoke_refresh_family(family, at).await.unwrap(), 2);
     assert_eq!(repo.revoke_refresh_family(family, at).await.unwrap(), 0);
-    assert_eq!(
-        repo.find_refresh_token(&b.token_hash)
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked_at,
-        Some(at)
-    );
-    assert_eq!(
-        repo.find_refresh_token(&other.token_hash)
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked_at,
-        None
-    );
+    assert_eq!(repo.find_refresh_token(&b.token_hash).await.unwrap().unwrap().revoked_at, Some(at));
+    assert_eq!(repo.find_refresh_token(&other.token_hash).await.unwrap().unwrap().revoked_at, None);
 }
 
 pub async fn refresh_token_is_spent_once_under_concurrency<R>(repo: &R)

@@ -13,12 +13,12 @@ pub mod memory;
 pub mod port;
 
 pub use model::{
-    Account, AccountStatus, KycStatus, NewAccount, Player, PlayerFilter, PlayerPage, PlayerProfile,
-    RefreshTokenRecord, Role, VipTier,
+    Account, AccountStatus, KycStatus, NewAccount, Player, PlayerFilter, PlayerPage, PlayerProfile, RefreshTokenRecord,
+    Role, VipTier,
 };
 pub use service::{
-    FieldError, IssuedSession, LoginError, PamService, RefreshError, RegisterError, Registration,
-    StaffRegistration, TokenPolicy, ValidationErrors, hash_refresh_token,
+    FieldError, IssuedSession, LoginError, PamService, RefreshError, RegisterError, Registration, StaffRegistration,
+    TokenPolicy, ValidationErrors, hash_refresh_token,
 };
 pub use types::{Country, DateOfBirth, Email, Password, TypeError, Username};
 

@@ -2,12 +2,9 @@
 //! and the login throttle that also serves as the application's stand-in when no
 //! Redis is configured.
 
-use crate::model::{
-    Account, NewAccount, Player, PlayerFilter, PlayerPage, RefreshTokenRecord, Role,
-};
+use crate::model::{Account, NewAccount, Player, PlayerFilter, PlayerPage, RefreshTokenRecord, Role};
 use crate::port::{
-    AccountRepository, CreateAccountError, Credentials, LoginThrottle, RefreshTokenRepository,
-    StoreError, UniqueField,
+    AccountRepository, CreateAccountError, Credentials, LoginThrottle, RefreshTokenRepository, StoreError, UniqueField,
 };
 use chrono::{DateTime, Duration, Utc};
 use kernel::{AccountId, Clock};
@@ -33,31 +30,20 @@ impl InMemoryAccounts {
     /// Sets a player's lifetime wagered (what a wallet would feed in production).
     pub fn set_lifetime_wagered(&self, id: AccountId, minor_units: i64) {
         let mut s = lock(&self.0);
-        if let Some(p) = s
-            .rows
-            .iter_mut()
-            .find(|r| r.account.id == id)
-            .and_then(|r| r.profile.as_mut())
-        {
+        if let Some(p) = s.rows.iter_mut().find(|r| r.account.id == id).and_then(|r| r.profile.as_mut()) {
             p.lifetime_wagered = minor_units;
         }
     }
 }
 
 fn to_player(row: &NewAccount) -> Option<Player> {
-    Some(Player {
-        account: row.account.clone(),
-        profile: row.profile.clone()?,
-    })
+    Some(Player { account: row.account.clone(), profile: row.profile.clone()? })
 }
 
 impl AccountRepository for InMemoryAccounts {
     async fn create(&self, new: NewAccount) -> Result<(), CreateAccountError> {
         let mut s = lock(&self.0);
-        if s.rows
-            .iter()
-            .any(|r| r.account.username == new.account.username)
-        {
+        if s.rows.iter().any(|r| r.account.username == new.account.username) {
             return Err(CreateAccountError::Duplicate(UniqueField::Username));
         }
         if s.rows.iter().any(|r| r.account.email == new.account.email) {
@@ -72,26 +58,15 @@ impl AccountRepository for InMemoryAccounts {
             .rows
             .iter()
             .find(|r| r.account.username.as_str() == login || r.account.email.as_str() == login)
-            .map(|r| Credentials {
-                account: r.account.clone(),
-                password_hash: r.password_hash.clone(),
-            }))
+            .map(|r| Credentials { account: r.account.clone(), password_hash: r.password_hash.clone() }))
     }
 
     async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
-        Ok(lock(&self.0)
-            .rows
-            .iter()
-            .find(|r| r.account.id == id)
-            .map(|r| r.account.clone()))
+        Ok(lock(&self.0).rows.iter().find(|r| r.account.id == id).map(|r| r.account.clone()))
     }
 
     async fn player(&self, id: AccountId) -> Result<Option<Player>, StoreError> {
-        Ok(lock(&self.0)
-            .rows
-            .iter()
-            .find(|r| r.account.id == id)
-            .and_then(to_player))
+        Ok(lock(&self.0).rows.iter().find(|r| r.account.id == id).and_then(to_player))
     }
 
     async fn players(&self, f: &PlayerFilter) -> Result<PlayerPage, StoreError> {
@@ -106,14 +81,11 @@ impl AccountRepository for InMemoryAccounts {
             .filter(|p| f.kyc_status.is_none_or(|k| p.profile.kyc_status == k))
             .filter(|p| f.vip_tier.is_none_or(|t| p.vip_tier() == t))
             .filter(|p| {
-                q.as_ref().is_none_or(|q| {
-                    p.account.username.as_str().contains(q) || p.account.email.as_str().contains(q)
-                })
+                q.as_ref()
+                    .is_none_or(|q| p.account.username.as_str().contains(q) || p.account.email.as_str().contains(q))
             })
             .collect();
-        matches.sort_by(|a, b| {
-            (b.account.created_at, b.account.id).cmp(&(a.account.created_at, a.account.id))
-        });
+        matches.sort_by_key(|p| std::cmp::Reverse((p.account.created_at, p.account.id)));
         let total = matches.len() as i64;
         let items = matches
             .into_iter()
@@ -126,24 +98,15 @@ impl AccountRepository for InMemoryAccounts {
 
 impl RefreshTokenRepository for InMemoryAccounts {
     async fn insert_refresh_token(&self, record: RefreshTokenRecord) -> Result<(), StoreError> {
-        lock(&self.0)
-            .tokens
-            .insert(record.token_hash.clone(), record);
+        lock(&self.0).tokens.insert(record.token_hash.clone(), record);
         Ok(())
     }
 
-    async fn find_refresh_token(
-        &self,
-        token_hash: &str,
-    ) -> Result<Option<RefreshTokenRecord>, StoreError> {
+    async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRecord>, StoreError> {
         Ok(lock(&self.0).tokens.get(token_hash).cloned())
     }
 
-    async fn mark_refresh_token_used(
-        &self,
-        id: Uuid,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    async fn mark_refresh_token_used(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {
         let mut s = lock(&self.0);
         let Some(t) = s.tokens.values_mut().find(|t| t.id == id) else {
             return Ok(false);
@@ -155,18 +118,10 @@ impl RefreshTokenRepository for InMemoryAccounts {
         Ok(true)
     }
 
-    async fn revoke_refresh_family(
-        &self,
-        family_id: Uuid,
-        at: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
+    async fn revoke_refresh_family(&self, family_id: Uuid, at: DateTime<Utc>) -> Result<u64, StoreError> {
         let mut s = lock(&self.0);
         let mut n = 0;
-        for t in s
-            .tokens
-            .values_mut()
-            .filter(|t| t.family_id == family_id && t.revoked_at.is_none())
-        {
+        for t in s.tokens.values_mut().filter(|t| t.family_id == family_id && t.revoked_at.is_none()) {
             t.revoked_at = Some(at);
             n += 1;
         }
@@ -183,10 +138,7 @@ pub struct ThrottlePolicy {
 
 impl Default for ThrottlePolicy {
     fn default() -> Self {
-        Self {
-            max_failures: 5,
-            window: Duration::minutes(15),
-        }
+        Self { max_failures: 5, window: Duration::minutes(15) }
     }
 }
 
@@ -199,11 +151,7 @@ pub struct InMemoryThrottle<C> {
 
 impl<C: Clock> InMemoryThrottle<C> {
     pub fn new(policy: ThrottlePolicy, clock: C) -> Self {
-        Self {
-            policy,
-            clock,
-            failures: Mutex::new(HashMap::new()),
-        }
+        Self { policy, clock, failures: Mutex::new(HashMap::new()) }
     }
 }
 
@@ -212,12 +160,10 @@ impl<C: Clock> LoginThrottle for InMemoryThrottle<C> {
         let now = self.clock.now();
         let mut f = lock(&self.failures);
         f.retain(|_, (_, started)| *started + self.policy.window > now);
-        Ok(f.get(key)
-            .filter(|(n, _)| *n >= self.policy.max_failures)
-            .map(|(_, started)| {
-                let left = (*started + self.policy.window - now).num_milliseconds();
-                u64::try_from((left + 999) / 1000).unwrap_or(1).max(1)
-            }))
+        Ok(f.get(key).filter(|(n, _)| *n >= self.policy.max_failures).map(|(_, started)| {
+            let left = (*started + self.policy.window - now).num_milliseconds();
+            u64::try_from((left + 999) / 1000).unwrap_or(1).max(1)
+        }))
     }
 
     async fn record_failure(&self, key: &str) -> Result<(), StoreError> {
@@ -247,10 +193,7 @@ mod fake_hasher {
 
     impl PasswordHasher for PlainHasher {
         async fn hash(&self, password: String) -> Result<String, HashError> {
-            Ok(format!(
-                "plain${}",
-                crate::service::hash_refresh_token(&password)
-            ))
+            Ok(format!("plain${}", crate::service::hash_refresh_token(&password)))
         }
         async fn verify(&self, password: String, hash: String) -> Result<bool, HashError> {
             Ok(self.hash(password).await? == hash)

@@ -75,23 +75,13 @@ impl VipTier {
     ];
 
     pub fn from_lifetime_wagered(minor_units: i64) -> Self {
-        Self::THRESHOLDS
-            .iter()
-            .rev()
-            .find(|(_, lo)| minor_units >= *lo)
-            .map_or(VipTier::Bronze, |(t, _)| *t)
+        Self::THRESHOLDS.iter().rev().find(|(_, lo)| minor_units >= *lo).map_or(VipTier::Bronze, |(t, _)| *t)
     }
 
     /// The half-open range `[low, high)` of lifetime wagered that maps to this tier.
     pub fn wagered_range(self) -> (i64, Option<i64>) {
-        let i = Self::THRESHOLDS
-            .iter()
-            .position(|(t, _)| *t == self)
-            .unwrap_or(0);
-        (
-            Self::THRESHOLDS[i].1,
-            Self::THRESHOLDS.get(i + 1).map(|(_, lo)| *lo),
-        )
+        let i = Self::THRESHOLDS.iter().position(|(t, _)| *t == self).unwrap_or(0);
+        (Self::THRESHOLDS[i].1, Self::THRESHOLDS.get(i + 1).map(|(_, lo)| *lo))
     }
 }
 

@@ -38,41 +38,23 @@ pub struct Credentials {
 pub trait AccountRepository: Send + Sync {
     /// Creates the account (and, for a player, the profile and anything the
     /// deployment opens with it, e.g. the wallet) atomically.
-    fn create(
-        &self,
-        new: NewAccount,
-    ) -> impl Future<Output = Result<(), CreateAccountError>> + Send;
+    fn create(&self, new: NewAccount) -> impl Future<Output = Result<(), CreateAccountError>> + Send;
 
     /// The account whose username or e-mail equals `login` (already lower-cased).
-    fn credentials(
-        &self,
-        login: &str,
-    ) -> impl Future<Output = Result<Option<Credentials>, StoreError>> + Send;
+    fn credentials(&self, login: &str) -> impl Future<Output = Result<Option<Credentials>, StoreError>> + Send;
 
-    fn account(
-        &self,
-        id: AccountId,
-    ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
+    fn account(&self, id: AccountId) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
 
     /// The player with that id; `None` for unknown ids and for staff accounts.
-    fn player(
-        &self,
-        id: AccountId,
-    ) -> impl Future<Output = Result<Option<Player>, StoreError>> + Send;
+    fn player(&self, id: AccountId) -> impl Future<Output = Result<Option<Player>, StoreError>> + Send;
 
     /// Players matching `filter`, newest first, with the total count of matches.
-    fn players(
-        &self,
-        filter: &PlayerFilter,
-    ) -> impl Future<Output = Result<PlayerPage, StoreError>> + Send;
+    fn players(&self, filter: &PlayerFilter) -> impl Future<Output = Result<PlayerPage, StoreError>> + Send;
 }
 
 /// Refresh tokens, stored by hash only.
 pub trait RefreshTokenRepository: Send + Sync {
-    fn insert_refresh_token(
-        &self,
-        record: RefreshTokenRecord,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn insert_refresh_token(&self, record: RefreshTokenRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     fn find_refresh_token(
         &self,
@@ -103,11 +85,7 @@ pub struct HashError(pub String);
 /// caller's executor.
 pub trait PasswordHasher: Send + Sync {
     fn hash(&self, password: String) -> impl Future<Output = Result<String, HashError>> + Send;
-    fn verify(
-        &self,
-        password: String,
-        hash: String,
-    ) -> impl Future<Output = Result<bool, HashError>> + Send;
+    fn verify(&self, password: String, hash: String) -> impl Future<Output = Result<bool, HashError>> + Send;
     /// Does the work of one verification against nothing, so that signing in with an
     /// unknown account takes as long as with a wrong password.
     fn waste_time(&self, password: String) -> impl Future<Output = ()> + Send;
@@ -116,8 +94,7 @@ pub trait PasswordHasher: Send + Sync {
 /// Failed sign-in counting per account, shared by every instance that serves it.
 pub trait LoginThrottle: Send + Sync {
     /// `Some(seconds)` when `key` is locked out, with the time until it is not.
-    fn locked_for(&self, key: &str)
-    -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
+    fn locked_for(&self, key: &str) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
     /// Counts one failure; the window starts at the first failure.
     fn record_failure(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Forgets the failures of `key` (after a successful sign-in).

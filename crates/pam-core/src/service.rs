@@ -1,9 +1,7 @@
-use crate::model::{
-    Account, AccountStatus, KycStatus, NewAccount, Player, PlayerProfile, RefreshTokenRecord, Role,
-};
+use crate::model::{Account, AccountStatus, KycStatus, NewAccount, Player, PlayerProfile, RefreshTokenRecord, Role};
 use crate::port::{
-    AccountRepository, CreateAccountError, HashError, LoginThrottle, PasswordHasher,
-    RefreshTokenRepository, StoreError, UniqueField,
+    AccountRepository, CreateAccountError, HashError, LoginThrottle, PasswordHasher, RefreshTokenRepository,
+    StoreError, UniqueField,
 };
 use crate::types::{Country, DateOfBirth, Email, Password, TypeError, Username};
 use base64::Engine;
@@ -26,13 +24,7 @@ pub struct ValidationErrors(pub Vec<FieldError>);
 
 impl ValidationErrors {
     fn check<T>(&mut self, field: &str, r: Result<T, TypeError>) -> Option<T> {
-        r.map_err(|e| {
-            self.0.push(FieldError {
-                field: field.to_owned(),
-                message: e.0.to_owned(),
-            })
-        })
-        .ok()
+        r.map_err(|e| self.0.push(FieldError { field: field.to_owned(), message: e.0.to_owned() })).ok()
     }
 }
 
@@ -116,10 +108,7 @@ pub struct TokenPolicy {
 
 impl Default for TokenPolicy {
     fn default() -> Self {
-        Self {
-            access_ttl: Duration::minutes(15),
-            refresh_ttl: Duration::days(30),
-        }
+        Self { access_ttl: Duration::minutes(15), refresh_ttl: Duration::days(30) }
     }
 }
 
@@ -162,26 +151,16 @@ where
         let username = errs.check("username", Username::parse(&form.username));
         let email = errs.check("email", Email::parse(&form.email));
         let password = errs.check("password", Password::parse(&form.password));
-        let dob = errs.check(
-            "date_of_birth",
-            DateOfBirth::parse(&form.date_of_birth, now.date_naive()),
-        );
+        let dob = errs.check("date_of_birth", DateOfBirth::parse(&form.date_of_birth, now.date_naive()));
         let country = errs.check("country", Country::parse(&form.country));
         let currency = errs.check(
             "currency",
             form.currency.as_deref().map_or(Ok(Currency::EUR), |c| {
-                Currency::parse(c)
-                    .map_err(|_| TypeError("must be a supported ISO 4217 currency code"))
+                Currency::parse(c).map_err(|_| TypeError("must be a supported ISO 4217 currency code"))
             }),
         );
-        let (
-            Some(username),
-            Some(email),
-            Some(password),
-            Some(date_of_birth),
-            Some(country),
-            Some(currency),
-        ) = (username, email, password, dob, country, currency)
+        let (Some(username), Some(email), Some(password), Some(date_of_birth), Some(country), Some(currency)) =
+            (username, email, password, dob, country, currency)
         else {
             return Err(errs.into());
         };
@@ -193,20 +172,11 @@ where
             status: AccountStatus::Active,
             created_at: now,
         };
-        let profile = PlayerProfile {
-            date_of_birth,
-            country,
-            currency,
-            kyc_status: KycStatus::None,
-            lifetime_wagered: 0,
-        };
+        let profile =
+            PlayerProfile { date_of_birth, country, currency, kyc_status: KycStatus::None, lifetime_wagered: 0 };
         let password_hash = self.hasher.hash(password.expose().to_owned()).await?;
         self.store
-            .create(NewAccount {
-                account: account.clone(),
-                password_hash,
-                profile: Some(profile.clone()),
-            })
+            .create(NewAccount { account: account.clone(), password_hash, profile: Some(profile.clone()) })
             .await?;
         Ok(Player { account, profile })
     }
@@ -219,15 +189,9 @@ where
         let password = errs.check("password", Password::parse(&form.password));
         let role = errs.check(
             "role",
-            if form.role.is_staff() {
-                Ok(form.role)
-            } else {
-                Err(TypeError("must be operator, compliance or admin"))
-            },
+            if form.role.is_staff() { Ok(form.role) } else { Err(TypeError("must be operator, compliance or admin")) },
         );
-        let (Some(username), Some(email), Some(password), Some(role)) =
-            (username, email, password, role)
-        else {
+        let (Some(username), Some(email), Some(password), Some(role)) = (username, email, password, role) else {
             return Err(errs.into());
         };
         let account = Account {
@@ -239,13 +203,7 @@ where
             created_at: self.clock.now(),
         };
         let password_hash = self.hasher.hash(password.expose().to_owned()).await?;
-        self.store
-            .create(NewAccount {
-                account: account.clone(),
-                password_hash,
-                profile: None,
-            })
-            .await?;
+        self.store.create(NewAccount { account: account.clone(), password_hash, profile: None }).await?;
         Ok(account)
     }
 
@@ -255,19 +213,12 @@ where
         let found = self.store.credentials(&login).await?;
         // Throttle per account, whichever of its names is used; unknown names are
         // throttled by the name itself so probing costs the same.
-        let key = found.as_ref().map_or_else(
-            || format!("login:{login}"),
-            |c| format!("account:{}", c.account.id),
-        );
+        let key = found.as_ref().map_or_else(|| format!("login:{login}"), |c| format!("account:{}", c.account.id));
         if let Some(retry_after_secs) = self.throttle.locked_for(&key).await? {
             return Err(LoginError::Throttled { retry_after_secs });
         }
         let ok = match &found {
-            Some(c) => {
-                self.hasher
-                    .verify(password.to_owned(), c.password_hash.clone())
-                    .await?
-            }
+            Some(c) => self.hasher.verify(password.to_owned(), c.password_hash.clone()).await?,
             None => {
                 self.hasher.waste_time(password.to_owned()).await;
                 false
@@ -289,18 +240,12 @@ where
     /// family returned. Presenting a spent token revokes the whole family.
     pub async fn refresh(&self, token: &str) -> Result<IssuedSession, RefreshError> {
         let now = self.clock.now();
-        let record = self
-            .store
-            .find_refresh_token(&hash_refresh_token(token))
-            .await?
-            .ok_or(RefreshError::Invalid)?;
+        let record = self.store.find_refresh_token(&hash_refresh_token(token)).await?.ok_or(RefreshError::Invalid)?;
         if record.revoked_at.is_some() {
             return Err(RefreshError::Invalid);
         }
         if record.used_at.is_some() {
-            self.store
-                .revoke_refresh_family(record.family_id, now)
-                .await?;
+            self.store.revoke_refresh_family(record.family_id, now).await?;
             return Err(RefreshError::Reused);
         }
         if record.expires_at <= now {
@@ -308,20 +253,12 @@ where
         }
         if !self.store.mark_refresh_token_used(record.id, now).await? {
             // Lost a race with another use of the same token: that is reuse too.
-            self.store
-                .revoke_refresh_family(record.family_id, now)
-                .await?;
+            self.store.revoke_refresh_family(record.family_id, now).await?;
             return Err(RefreshError::Reused);
         }
-        let account = self
-            .store
-            .account(record.account_id)
-            .await?
-            .ok_or(RefreshError::Invalid)?;
+        let account = self.store.account(record.account_id).await?.ok_or(RefreshError::Invalid)?;
         if !account.status.may_sign_in() {
-            self.store
-                .revoke_refresh_family(record.family_id, now)
-                .await?;
+            self.store.revoke_refresh_family(record.family_id, now).await?;
             return Err(RefreshError::AccountBlocked(account.status));
         }
         Ok(self.issue(account, record.family_id).await?)
@@ -329,25 +266,15 @@ where
 
     /// Ends the session that `token` belongs to (its whole family).
     pub async fn logout(&self, caller: AccountId, token: &str) -> Result<(), RefreshError> {
-        let record = self
-            .store
-            .find_refresh_token(&hash_refresh_token(token))
-            .await?
-            .ok_or(RefreshError::Invalid)?;
+        let record = self.store.find_refresh_token(&hash_refresh_token(token)).await?.ok_or(RefreshError::Invalid)?;
         if record.account_id != caller {
             return Err(RefreshError::NotOwner);
         }
-        self.store
-            .revoke_refresh_family(record.family_id, self.clock.now())
-            .await?;
+        self.store.revoke_refresh_family(record.family_id, self.clock.now()).await?;
         Ok(())
     }
 
-    async fn issue(
-        &self,
-        account: Account,
-        family_id: uuid::Uuid,
-    ) -> Result<IssuedSession, StoreError> {
+    async fn issue(&self, account: Account, family_id: uuid::Uuid) -> Result<IssuedSession, StoreError> {
         let now = self.clock.now();
         let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.entropy.bytes32());
         let expires_at = now + self.policy.refresh_ttl;
@@ -363,11 +290,7 @@ where
                 revoked_at: None,
             })
             .await?;
-        Ok(IssuedSession {
-            account,
-            refresh_token: token,
-            refresh_expires_at: expires_at,
-        })
+        Ok(IssuedSession { account, refresh_token: token, refresh_expires_at: expires_at })
     }
 }
 
@@ -378,18 +301,11 @@ mod tests {
     use kernel::testkit::{ManualClock, SeededEntropy};
     use std::sync::Arc;
 
-    type Svc = PamService<
-        InMemoryAccounts,
-        PlainHasher,
-        InMemoryThrottle<Arc<ManualClock>>,
-        Arc<ManualClock>,
-        SeededEntropy,
-    >;
+    type Svc =
+        PamService<InMemoryAccounts, PlainHasher, InMemoryThrottle<Arc<ManualClock>>, Arc<ManualClock>, SeededEntropy>;
 
     fn service() -> (Svc, Arc<ManualClock>) {
-        let start = DateTime::parse_from_rfc3339("2026-11-24T12:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
+        let start = DateTime::parse_from_rfc3339("2026-11-24T12:00:00Z").unwrap().with_timezone(&Utc);
         let clock = Arc::new(ManualClock::starting_at(start));
         let svc = PamService {
             store: InMemoryAccounts::default(),
@@ -424,43 +340,22 @@ mod tests {
             country: "XX".into(),
             currency: Some("BTC".into()),
         };
-        let Err(RegisterError::Invalid(errs)) = svc.register(bad).await else {
-            panic!("expected validation errors")
-        };
+        let Err(RegisterError::Invalid(errs)) = svc.register(bad).await else { panic!("expected validation errors") };
         let fields: Vec<_> = errs.0.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            [
-                "username",
-                "email",
-                "password",
-                "date_of_birth",
-                "country",
-                "currency"
-            ]
-        );
+        assert_eq!(fields, ["username", "email", "password", "date_of_birth", "country", "currency"]);
     }
 
     #[tokio::test]
     async fn registration_defaults_and_duplicates() {
         let (svc, _) = service();
         let p = svc.register(form("alice")).await.unwrap();
-        assert_eq!(
-            (p.profile.currency.as_str(), p.profile.country.as_str()),
-            ("EUR", "GB")
-        );
+        assert_eq!((p.profile.currency.as_str(), p.profile.country.as_str()), ("EUR", "GB"));
         assert_eq!(p.profile.kyc_status, KycStatus::None);
         let err = svc.register(form("Alice")).await.unwrap_err();
-        assert!(
-            matches!(err, RegisterError::Taken(UniqueField::Username)),
-            "{err:?}"
-        );
+        assert!(matches!(err, RegisterError::Taken(UniqueField::Username)), "{err:?}");
         let mut f = form("alice2");
         f.email = "ALICE@example.com".into();
-        assert!(matches!(
-            svc.register(f).await.unwrap_err(),
-            RegisterError::Taken(UniqueField::Email)
-        ));
+        assert!(matches!(svc.register(f).await.unwrap_err(), RegisterError::Taken(UniqueField::Email)));
     }
 
     #[tokio::test]
@@ -470,38 +365,23 @@ mod tests {
         assert!(svc.login("BOB", "correct horse").await.is_ok());
         assert!(svc.login("bob@example.com", "correct horse").await.is_ok());
         for _ in 0..5 {
-            assert!(matches!(
-                svc.login("bob", "wrong").await,
-                Err(LoginError::InvalidCredentials)
-            ));
+            assert!(matches!(svc.login("bob", "wrong").await, Err(LoginError::InvalidCredentials)));
         }
         // Locked, whichever name is used, even with the right password.
-        let Err(LoginError::Throttled { retry_after_secs }) =
-            svc.login("bob@example.com", "correct horse").await
+        let Err(LoginError::Throttled { retry_after_secs }) = svc.login("bob@example.com", "correct horse").await
         else {
             panic!("expected throttling")
         };
         assert_eq!(retry_after_secs, 15 * 60);
         clock.advance(Duration::minutes(15) - Duration::seconds(1));
-        assert!(matches!(
-            svc.login("bob", "correct horse").await,
-            Err(LoginError::Throttled {
-                retry_after_secs: 1
-            })
-        ));
+        assert!(matches!(svc.login("bob", "correct horse").await, Err(LoginError::Throttled { retry_after_secs: 1 })));
         clock.advance(Duration::seconds(1));
         assert!(svc.login("bob", "correct horse").await.is_ok());
         // Unknown names fail the same way and are throttled too.
         for _ in 0..5 {
-            assert!(matches!(
-                svc.login("ghost", "x").await,
-                Err(LoginError::InvalidCredentials)
-            ));
+            assert!(matches!(svc.login("ghost", "x").await, Err(LoginError::InvalidCredentials)));
         }
-        assert!(matches!(
-            svc.login("ghost", "x").await,
-            Err(LoginError::Throttled { .. })
-        ));
+        assert!(matches!(svc.login("ghost", "x").await, Err(LoginError::Throttled { .. })));
     }
 
     #[tokio::test]
@@ -513,10 +393,7 @@ mod tests {
         }
         svc.login("carol", "correct horse").await.unwrap();
         for _ in 0..4 {
-            assert!(matches!(
-                svc.login("carol", "wrong").await,
-                Err(LoginError::InvalidCredentials)
-            ));
+            assert!(matches!(svc.login("carol", "wrong").await, Err(LoginError::InvalidCredentials)));
         }
         svc.login("carol", "correct horse").await.unwrap();
     }
@@ -530,21 +407,12 @@ mod tests {
         assert_ne!(s1.refresh_token, s2.refresh_token);
         let s3 = svc.refresh(&s2.refresh_token).await.unwrap();
         // s1 again: reuse. The whole family dies, including the live s3.
-        assert!(matches!(
-            svc.refresh(&s1.refresh_token).await,
-            Err(RefreshError::Reused)
-        ));
-        assert!(matches!(
-            svc.refresh(&s3.refresh_token).await,
-            Err(RefreshError::Invalid)
-        ));
+        assert!(matches!(svc.refresh(&s1.refresh_token).await, Err(RefreshError::Reused)));
+        assert!(matches!(svc.refresh(&s3.refresh_token).await, Err(RefreshError::Invalid)));
         // Another session of the same player is untouched.
         let other = svc.login("dave", "correct horse").await.unwrap();
         assert!(svc.refresh(&other.refresh_token).await.is_ok());
-        assert!(matches!(
-            svc.refresh("garbage").await,
-            Err(RefreshError::Invalid)
-        ));
+        assert!(matches!(svc.refresh("garbage").await, Err(RefreshError::Invalid)));
     }
 
     #[tokio::test]
@@ -553,10 +421,7 @@ mod tests {
         svc.register(form("erin")).await.unwrap();
         let s = svc.login("erin", "correct horse").await.unwrap();
         clock.advance(Duration::days(30));
-        assert!(matches!(
-            svc.refresh(&s.refresh_token).await,
-            Err(RefreshError::Invalid)
-        ));
+        assert!(matches!(svc.refresh(&s.refresh_token).await, Err(RefreshError::Invalid)));
     }
 
     #[tokio::test]
@@ -566,13 +431,8 @@ mod tests {
         let grace = svc.register(form("grace")).await.unwrap();
         let f = svc.login("frank", "correct horse").await.unwrap();
         let g = svc.login("grace", "correct horse").await.unwrap();
-        assert!(matches!(
-            svc.logout(grace.account.id, &f.refresh_token).await,
-            Err(RefreshError::NotOwner)
-        ));
-        svc.logout(frank.account.id, &f.refresh_token)
-            .await
-            .unwrap();
+        assert!(matches!(svc.logout(grace.account.id, &f.refresh_token).await, Err(RefreshError::NotOwner)));
+        svc.logout(frank.account.id, &f.refresh_token).await.unwrap();
         assert!(svc.refresh(&f.refresh_token).await.is_err());
         assert!(svc.refresh(&g.refresh_token).await.is_ok());
     }
@@ -586,20 +446,10 @@ mod tests {
             password: "long enough".into(),
             role,
         };
-        assert!(matches!(
-            svc.create_staff(form(Role::Player)).await,
-            Err(RegisterError::Invalid(_))
-        ));
+        assert!(matches!(svc.create_staff(form(Role::Player)).await, Err(RegisterError::Invalid(_))));
         let a = svc.create_staff(form(Role::Operator)).await.unwrap();
         assert_eq!(a.role, Role::Operator);
         assert!(svc.store.player(a.id).await.unwrap().is_none());
-        assert_eq!(
-            svc.login("olivia", "long enough")
-                .await
-                .unwrap()
-                .account
-                .role,
-            Role::Operator
-        );
+        assert_eq!(svc.login("olivia", "long enough").await.unwrap().account.role, Role::Operator);
     }
 }

@@ -22,10 +22,7 @@ impl Username {
         if !(3..=32).contains(&len) {
             return Err(TypeError("must be 3 to 32 characters"));
         }
-        if !s
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b))
-        {
+        if !s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b)) {
             return Err(TypeError("may contain only a-z, 0-9, '_', '.' and '-'"));
         }
         Ok(Self(s))
@@ -54,9 +51,7 @@ impl Email {
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..")
-            && local
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+            && local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
         let labels: Vec<&str> = domain.split('.').collect();
         let domain_ok = labels.len() >= 2
             && labels.iter().all(|l| {
@@ -66,14 +61,8 @@ impl Email {
                     && !l.ends_with('-')
                     && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
             })
-            && labels
-                .last()
-                .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
-        if local_ok && domain_ok {
-            Ok(Self(s))
-        } else {
-            Err(BAD)
-        }
+            && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+        if local_ok && domain_ok { Ok(Self(s)) } else { Err(BAD) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -115,8 +104,7 @@ impl DateOfBirth {
 
     /// Parses an ISO 8601 date (`YYYY-MM-DD`) and checks the person is an adult `today`.
     pub fn parse(raw: &str, today: NaiveDate) -> Result<Self, TypeError> {
-        let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-            .map_err(|_| TypeError("must be a date YYYY-MM-DD"))?;
+        let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| TypeError("must be a date YYYY-MM-DD"))?;
         Self::new(date, today)
     }
 
@@ -240,10 +228,7 @@ mod tests {
         assert!(Password::parse("12345678").is_ok());
         assert!(Password::parse(&"p".repeat(128)).is_ok());
         assert!(Password::parse(&"p".repeat(129)).is_err());
-        assert_eq!(
-            format!("{:?}", Password::parse("secret-pass").unwrap()),
-            "Password(***)"
-        );
+        assert_eq!(format!("{:?}", Password::parse("secret-pass").unwrap()), "Password(***)");
     }
 
     #[test]

@@ -89,13 +89,8 @@ pub struct IdempotencyKeyError;
 
 impl IdempotencyKey {
     pub fn parse(raw: &str) -> Result<Self, IdempotencyKeyError> {
-        let ok =
-            !raw.is_empty() && raw.len() <= 128 && raw.bytes().all(|b| (0x21..0x7f).contains(&b));
-        if ok {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err(IdempotencyKeyError)
-        }
+        let ok = !raw.is_empty() && raw.len() <= 128 && raw.bytes().all(|b| (0x21..0x7f).contains(&b));
+        if ok { Ok(Self(raw.to_owned())) } else { Err(IdempotencyKeyError) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -114,13 +109,8 @@ pub struct ReferenceError;
 
 impl Reference {
     pub fn parse(raw: &str) -> Result<Self, ReferenceError> {
-        let ok =
-            !raw.is_empty() && raw.chars().count() <= 200 && !raw.chars().any(char::is_control);
-        if ok {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err(ReferenceError)
-        }
+        let ok = !raw.is_empty() && raw.chars().count() <= 200 && !raw.chars().any(char::is_control);
+        if ok { Ok(Self(raw.to_owned())) } else { Err(ReferenceError) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -146,13 +136,7 @@ impl Posting {
         idempotency_key: IdempotencyKey,
         reference: Option<Reference>,
     ) -> Self {
-        Self {
-            event_type,
-            amount,
-            idempotency_key,
-            reference,
-            compensates: None,
-        }
+        Self { event_type, amount, idempotency_key, reference, compensates: None }
     }
 
     /// A `ROLLBACK` of the `BET` event `bet_event_id`.
@@ -162,13 +146,7 @@ impl Posting {
         idempotency_key: IdempotencyKey,
         reference: Option<Reference>,
     ) -> Self {
-        Self {
-            event_type: EventType::Rollback,
-            amount,
-            idempotency_key,
-            reference,
-            compensates: Some(bet_event_id),
-        }
+        Self { event_type: EventType::Rollback, amount, idempotency_key, reference, compensates: Some(bet_event_id) }
     }
 
     /// A digest of everything that makes two requests "the same request" for
@@ -234,56 +212,27 @@ pub fn decide(
         return Err(PostingError::UnexpectedCompensation);
     }
     let effect = match posting.event_type {
-        EventType::Deposit | EventType::Win => Effect {
-            cash_delta: amount,
-            bonus_delta: 0,
-            wagered_delta: 0,
-        },
-        EventType::BonusCredit => Effect {
-            cash_delta: 0,
-            bonus_delta: amount,
-            wagered_delta: 0,
-        },
+        EventType::Deposit | EventType::Win => Effect { cash_delta: amount, bonus_delta: 0, wagered_delta: 0 },
+        EventType::BonusCredit => Effect { cash_delta: 0, bonus_delta: amount, wagered_delta: 0 },
         EventType::Withdrawal => {
             if b.cash < amount {
-                return Err(PostingError::InsufficientFunds {
-                    available: b.cash,
-                    requested: amount,
-                });
+                return Err(PostingError::InsufficientFunds { available: b.cash, requested: amount });
             }
-            Effect {
-                cash_delta: -amount,
-                bonus_delta: 0,
-                wagered_delta: 0,
-            }
+            Effect { cash_delta: -amount, bonus_delta: 0, wagered_delta: 0 }
         }
         EventType::BonusDebit => {
             if b.bonus < amount {
-                return Err(PostingError::InsufficientFunds {
-                    available: b.bonus,
-                    requested: amount,
-                });
+                return Err(PostingError::InsufficientFunds { available: b.bonus, requested: amount });
             }
-            Effect {
-                cash_delta: 0,
-                bonus_delta: -amount,
-                wagered_delta: 0,
-            }
+            Effect { cash_delta: 0, bonus_delta: -amount, wagered_delta: 0 }
         }
         EventType::Bet => {
             // Cash first, then bonus.
             if b.total() < amount {
-                return Err(PostingError::InsufficientFunds {
-                    available: b.total(),
-                    requested: amount,
-                });
+                return Err(PostingError::InsufficientFunds { available: b.total(), requested: amount });
             }
             let from_cash = amount.min(b.cash);
-            Effect {
-                cash_delta: -from_cash,
-                bonus_delta: -(amount - from_cash),
-                wagered_delta: amount,
-            }
+            Effect { cash_delta: -from_cash, bonus_delta: -(amount - from_cash), wagered_delta: amount }
         }
         EventType::Rollback => {
             if posting.compensates.is_none() {
@@ -297,33 +246,18 @@ pub fn decide(
                 return Err(PostingError::AlreadyRolledBack);
             }
             if bet.amount != amount {
-                return Err(PostingError::RollbackAmountMismatch {
-                    bet_amount: bet.amount,
-                });
+                return Err(PostingError::RollbackAmountMismatch { bet_amount: bet.amount });
             }
             // Refund each part to where the bet took it from.
-            Effect {
-                cash_delta: -bet.cash_delta,
-                bonus_delta: -bet.bonus_delta,
-                wagered_delta: -amount,
-            }
+            Effect { cash_delta: -bet.cash_delta, bonus_delta: -bet.bonus_delta, wagered_delta: -amount }
         }
     };
     let after = Balances {
-        cash: b
-            .cash
-            .checked_add(effect.cash_delta)
-            .ok_or(PostingError::Overflow)?,
-        bonus: b
-            .bonus
-            .checked_add(effect.bonus_delta)
-            .ok_or(PostingError::Overflow)?,
+        cash: b.cash.checked_add(effect.cash_delta).ok_or(PostingError::Overflow)?,
+        bonus: b.bonus.checked_add(effect.bonus_delta).ok_or(PostingError::Overflow)?,
     };
     if after.cash < 0 || after.bonus < 0 {
-        return Err(PostingError::InsufficientFunds {
-            available: b.total(),
-            requested: amount,
-        });
+        return Err(PostingError::InsufficientFunds { available: b.total(), requested: amount });
     }
     Ok((effect, after))
 }
@@ -386,10 +320,7 @@ impl WalletEvent {
         };
         WalletHead {
             seq: self.seq,
-            balances: Balances {
-                cash: self.cash_balance_after,
-                bonus: self.bonus_balance_after,
-            },
+            balances: Balances { cash: self.cash_balance_after, bonus: self.bonus_balance_after },
             lifetime_wagered: head.lifetime_wagered + wagered,
             ..*head
         }
@@ -419,12 +350,7 @@ mod tests {
     }
 
     fn posting(t: EventType, amount: i64) -> Posting {
-        Posting::new(
-            t,
-            Amount::new(amount).unwrap(),
-            IdempotencyKey::parse("k").unwrap(),
-            None,
-        )
+        Posting::new(t, Amount::new(amount).unwrap(), IdempotencyKey::parse("k").unwrap(), None)
     }
 
     #[test]
@@ -447,17 +373,10 @@ mod tests {
 
     #[test]
     fn nothing_goes_below_zero() {
-        let cases = [
-            (EventType::Withdrawal, 501),
-            (EventType::BonusDebit, 51),
-            (EventType::Bet, 551),
-        ];
+        let cases = [(EventType::Withdrawal, 501), (EventType::BonusDebit, 51), (EventType::Bet, 551)];
         for (t, amount) in cases {
             let err = decide(&head(500, 50), &posting(t, amount), None).unwrap_err();
-            assert!(
-                matches!(err, PostingError::InsufficientFunds { .. }),
-                "{t} {amount}: {err}"
-            );
+            assert!(matches!(err, PostingError::InsufficientFunds { .. }), "{t} {amount}: {err}");
         }
         // Withdrawals never touch bonus money.
         assert!(decide(&head(0, 50), &posting(EventType::Withdrawal, 1), None).is_err());
@@ -468,44 +387,15 @@ mod tests {
         let h = head(500, 50);
         let bet_posting = posting(EventType::Bet, 520);
         let (effect, after) = decide(&h, &bet_posting, None).unwrap();
-        let bet = WalletEvent::from_decision(
-            Uuid::from_u128(7),
-            &h,
-            &bet_posting,
-            effect,
-            after,
-            Utc::now(),
-        );
+        let bet = WalletEvent::from_decision(Uuid::from_u128(7), &h, &bet_posting, effect, after, Utc::now());
         let h2 = bet.advance(&h);
         assert_eq!(h2.lifetime_wagered, 520);
-        let rb = Posting::rollback(
-            bet.id,
-            Amount::new(520).unwrap(),
-            IdempotencyKey::parse("r").unwrap(),
-            None,
-        );
+        let rb = Posting::rollback(bet.id, Amount::new(520).unwrap(), IdempotencyKey::parse("r").unwrap(), None);
         let (_, refunded) = decide(&h2, &rb, Some((&bet, false))).unwrap();
-        assert_eq!(
-            refunded,
-            Balances {
-                cash: 500,
-                bonus: 50
-            }
-        );
-        assert_eq!(
-            decide(&h2, &rb, Some((&bet, true))).unwrap_err(),
-            PostingError::AlreadyRolledBack
-        );
-        assert_eq!(
-            decide(&h2, &rb, None).unwrap_err(),
-            PostingError::RollbackTargetNotFound
-        );
-        let wrong = Posting::rollback(
-            bet.id,
-            Amount::new(519).unwrap(),
-            IdempotencyKey::parse("r").unwrap(),
-            None,
-        );
+        assert_eq!(refunded, Balances { cash: 500, bonus: 50 });
+        assert_eq!(decide(&h2, &rb, Some((&bet, true))).unwrap_err(), PostingError::AlreadyRolledBack);
+        assert_eq!(decide(&h2, &rb, None).unwrap_err(), PostingError::RollbackTargetNotFound);
+        let wrong = Posting::rollback(bet.id, Amount::new(519).unwrap(), IdempotencyKey::parse("r").unwrap(), None);
         assert_eq!(
             decide(&h2, &wrong, Some((&bet, false))).unwrap_err(),
             PostingError::RollbackAmountMismatch { bet_amount: 520 }
@@ -513,33 +403,16 @@ mod tests {
         let deposit = posting(EventType::Deposit, 1);
         let (e, a) = decide(&h, &deposit, None).unwrap();
         let dep = WalletEvent::from_decision(Uuid::from_u128(8), &h, &deposit, e, a, Utc::now());
-        let rb_dep = Posting::rollback(
-            dep.id,
-            Amount::new(1).unwrap(),
-            IdempotencyKey::parse("r").unwrap(),
-            None,
-        );
-        assert_eq!(
-            decide(&h, &rb_dep, Some((&dep, false))).unwrap_err(),
-            PostingError::RollbackTargetNotBet
-        );
+        let rb_dep = Posting::rollback(dep.id, Amount::new(1).unwrap(), IdempotencyKey::parse("r").unwrap(), None);
+        assert_eq!(decide(&h, &rb_dep, Some((&dep, false))).unwrap_err(), PostingError::RollbackTargetNotBet);
     }
 
     #[test]
     fn fingerprint_distinguishes_requests() {
         let a = posting(EventType::Deposit, 100);
-        assert_eq!(
-            a.fingerprint(),
-            posting(EventType::Deposit, 100).fingerprint()
-        );
-        assert_ne!(
-            a.fingerprint(),
-            posting(EventType::Deposit, 101).fingerprint()
-        );
-        assert_ne!(
-            a.fingerprint(),
-            posting(EventType::Withdrawal, 100).fingerprint()
-        );
+        assert_eq!(a.fingerprint(), posting(EventType::Deposit, 100).fingerprint());
+        assert_ne!(a.fingerprint(), posting(EventType::Deposit, 101).fingerprint());
+        assert_ne!(a.fingerprint(), posting(EventType::Withdrawal, 100).fingerprint());
         let mut with_ref = a.clone();
         with_ref.reference = Some(Reference::parse("x").unwrap());
         assert_ne!(a.fingerprint(), with_ref.fingerprint());

@@ -9,21 +9,11 @@ pub enum FoldError {
     #[error(
         "event {seq}: stored balances after ({stored_cash}, {stored_bonus}) differ from the fold ({folded_cash}, {folded_bonus})"
     )]
-    BalanceMismatch {
-        seq: i64,
-        stored_cash: i64,
-        stored_bonus: i64,
-        folded_cash: i64,
-        folded_bonus: i64,
-    },
+    BalanceMismatch { seq: i64, stored_cash: i64, stored_bonus: i64, folded_cash: i64, folded_bonus: i64 },
     #[error("event {seq}: a balance went below zero")]
     Negative { seq: i64 },
     #[error("event {seq}: amount {amount} does not match its balance changes for {event_type}")]
-    AmountMismatch {
-        seq: i64,
-        amount: i64,
-        event_type: EventType,
-    },
+    AmountMismatch { seq: i64, amount: i64, event_type: EventType },
 }
 
 /// Folds a wallet's stream (in `seq` order) into its balances, checking every
@@ -32,33 +22,20 @@ pub enum FoldError {
 /// `*_balance_after` equal to the running fold.
 pub fn fold<'a>(events: impl IntoIterator<Item = &'a WalletEvent>) -> Result<Balances, FoldError> {
     let mut b = Balances::default();
-    let mut expected = 1;
-    for e in events {
+    for (expected, e) in (1..).zip(events) {
         if e.seq != expected {
-            return Err(FoldError::SeqGap {
-                expected,
-                found: e.seq,
-            });
+            return Err(FoldError::SeqGap { expected, found: e.seq });
         }
-        expected += 1;
         let consistent = match e.event_type {
             EventType::Deposit | EventType::Win => e.cash_delta == e.amount && e.bonus_delta == 0,
             EventType::BonusCredit => e.cash_delta == 0 && e.bonus_delta == e.amount,
             EventType::Withdrawal => e.cash_delta == -e.amount && e.bonus_delta == 0,
             EventType::BonusDebit => e.cash_delta == 0 && e.bonus_delta == -e.amount,
-            EventType::Bet => {
-                e.cash_delta <= 0 && e.bonus_delta <= 0 && e.cash_delta + e.bonus_delta == -e.amount
-            }
-            EventType::Rollback => {
-                e.cash_delta >= 0 && e.bonus_delta >= 0 && e.cash_delta + e.bonus_delta == e.amount
-            }
+            EventType::Bet => e.cash_delta <= 0 && e.bonus_delta <= 0 && e.cash_delta + e.bonus_delta == -e.amount,
+            EventType::Rollback => e.cash_delta >= 0 && e.bonus_delta >= 0 && e.cash_delta + e.bonus_delta == e.amount,
         };
         if !consistent {
-            return Err(FoldError::AmountMismatch {
-                seq: e.seq,
-                amount: e.amount,
-                event_type: e.event_type,
-            });
+            return Err(FoldError::AmountMismatch { seq: e.seq, amount: e.amount, event_type: e.event_type });
         }
         b.cash += e.cash_delta;
         b.bonus += e.bonus_delta;
@@ -99,9 +76,7 @@ pub fn verify(events: &[WalletEvent], projection: Balances, projection_seq: i64)
             let problem = if b != projection {
                 Some("the projection differs from the folded stream".to_owned())
             } else if last != projection_seq {
-                Some(format!(
-                    "the projection is at seq {projection_seq}, the stream at {last}"
-                ))
+                Some(format!("the projection is at seq {projection_seq}, the stream at {last}"))
             } else {
                 None
             };
@@ -146,21 +121,10 @@ mod tests {
         };
         let mut out = Vec::new();
         for (i, (t, amount)) in steps.iter().enumerate() {
-            let p = Posting::new(
-                *t,
-                Amount::new(*amount).unwrap(),
-                IdempotencyKey::parse(&format!("k{i}")).unwrap(),
-                None,
-            );
+            let p =
+                Posting::new(*t, Amount::new(*amount).unwrap(), IdempotencyKey::parse(&format!("k{i}")).unwrap(), None);
             let (effect, after) = decide(&head, &p, None).unwrap();
-            let e = WalletEvent::from_decision(
-                Uuid::from_u128(i as u128),
-                &head,
-                &p,
-                effect,
-                after,
-                Utc::now(),
-            );
+            let e = WalletEvent::from_decision(Uuid::from_u128(i as u128), &head, &p, effect, after, Utc::now());
             head = e.advance(&head);
             out.push(e);
         }
@@ -190,25 +154,13 @@ mod tests {
         let base = stream(STEPS);
         let mut gap = base.clone();
         gap.remove(2);
-        assert!(matches!(
-            fold(&gap),
-            Err(FoldError::SeqGap {
-                expected: 3,
-                found: 4
-            })
-        ));
+        assert!(matches!(fold(&gap), Err(FoldError::SeqGap { expected: 3, found: 4 })));
         let mut amount = base.clone();
         amount[0].amount += 1;
-        assert!(matches!(
-            fold(&amount),
-            Err(FoldError::AmountMismatch { seq: 1, .. })
-        ));
+        assert!(matches!(fold(&amount), Err(FoldError::AmountMismatch { seq: 1, .. })));
         let mut after = base.clone();
         after[3].cash_balance_after += 1;
-        assert!(matches!(
-            fold(&after),
-            Err(FoldError::BalanceMismatch { seq: 4, .. })
-        ));
+        assert!(matches!(fold(&after), Err(FoldError::BalanceMismatch { seq: 4, .. })));
         assert!(!verify(&base, Balances { cash: 11, bonus: 0 }, 6).consistent);
         assert!(!verify(&base, Balances { cash: 10, bonus: 0 }, 5).consistent);
         assert!(!verify(&gap, Balances { cash: 10, bonus: 0 }, 6).consistent);

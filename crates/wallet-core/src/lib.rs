@@ -12,8 +12,8 @@ pub mod memory;
 mod port;
 
 pub use event::{
-    Balances, EventType, HistoryQuery, IdempotencyKey, IdempotencyKeyError, Posting, PostingError,
-    Reference, ReferenceError, WalletEvent, WalletHead, decide,
+    Balances, EventType, HistoryQuery, IdempotencyKey, IdempotencyKeyError, Posting, PostingError, Reference,
+    ReferenceError, WalletEvent, WalletHead, decide,
 };
 pub use fold::{FoldError, Verification, fold, verify};
 pub use port::{PostError, PostOutcome, StoreError, WalletRepository};

@@ -27,23 +27,9 @@ impl InMemoryWallets {
 }
 
 impl WalletRepository for InMemoryWallets {
-    async fn open(
-        &self,
-        player_id: AccountId,
-        currency: Currency,
-        _at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let head = WalletHead {
-            player_id,
-            currency,
-            seq: 0,
-            balances: Balances::default(),
-            lifetime_wagered: 0,
-        };
-        self.lock()
-            .wallets
-            .entry(player_id)
-            .or_insert((head, Vec::new()));
+    async fn open(&self, player_id: AccountId, currency: Currency, _at: DateTime<Utc>) -> Result<(), StoreError> {
+        let head = WalletHead { player_id, currency, seq: 0, balances: Balances::default(), lifetime_wagered: 0 };
+        self.lock().wallets.entry(player_id).or_insert((head, Vec::new()));
         Ok(())
     }
 
@@ -55,19 +41,10 @@ impl WalletRepository for InMemoryWallets {
         at: DateTime<Utc>,
     ) -> Result<PostOutcome, PostError> {
         let mut state = self.lock();
-        let (head, events) = state
-            .wallets
-            .get_mut(&player_id)
-            .ok_or(PostError::WalletNotFound)?;
-        if let Some(e) = events
-            .iter()
-            .find(|e| e.idempotency_key == posting.idempotency_key.as_str())
-        {
+        let (head, events) = state.wallets.get_mut(&player_id).ok_or(PostError::WalletNotFound)?;
+        if let Some(e) = events.iter().find(|e| e.idempotency_key == posting.idempotency_key.as_str()) {
             return if e.request_fingerprint == posting.fingerprint() {
-                Ok(PostOutcome {
-                    event: e.clone(),
-                    replayed: true,
-                })
+                Ok(PostOutcome { event: e.clone(), replayed: true })
             } else {
                 Err(PostError::IdempotencyConflict)
             };
@@ -82,21 +59,14 @@ impl WalletRepository for InMemoryWallets {
         events.push(event.clone());
         let index = events.len() - 1;
         state.log.push((player_id, index));
-        Ok(PostOutcome {
-            event,
-            replayed: false,
-        })
+        Ok(PostOutcome { event, replayed: false })
     }
 
     async fn head(&self, player_id: AccountId) -> Result<Option<WalletHead>, StoreError> {
         Ok(self.lock().wallets.get(&player_id).map(|(h, _)| *h))
     }
 
-    async fn history(
-        &self,
-        player_id: AccountId,
-        q: HistoryQuery,
-    ) -> Result<Vec<WalletEvent>, StoreError> {
+    async fn history(&self, player_id: AccountId, q: HistoryQuery) -> Result<Vec<WalletEvent>, StoreError> {
         let state = self.lock();
         let Some((_, events)) = state.wallets.get(&player_id) else {
             return Ok(Vec::new());
@@ -111,20 +81,12 @@ impl WalletRepository for InMemoryWallets {
             .collect())
     }
 
-    async fn snapshot(
-        &self,
-        player_id: AccountId,
-    ) -> Result<Option<(WalletHead, Vec<WalletEvent>)>, StoreError> {
+    async fn snapshot(&self, player_id: AccountId) -> Result<Option<(WalletHead, Vec<WalletEvent>)>, StoreError> {
         Ok(self.lock().wallets.get(&player_id).cloned())
     }
 
     async fn stream(&self, player_id: AccountId) -> Result<Vec<WalletEvent>, StoreError> {
-        Ok(self
-            .lock()
-            .wallets
-            .get(&player_id)
-            .map(|(_, e)| e.clone())
-            .unwrap_or_default())
+        Ok(self.lock().wallets.get(&player_id).map(|(_, e)| e.clone()).unwrap_or_default())
     }
 
     async fn recent(&self, limit: i64) -> Result<Vec<WalletEvent>, StoreError> {

@@ -62,10 +62,7 @@ pub trait WalletRepository: Send + Sync {
     ) -> impl Future<Output = Result<PostOutcome, PostError>> + Send;
 
     /// The wallet's current head (from the projection), if the wallet exists.
-    fn head(
-        &self,
-        player_id: AccountId,
-    ) -> impl Future<Output = Result<Option<WalletHead>, StoreError>> + Send;
+    fn head(&self, player_id: AccountId) -> impl Future<Output = Result<Option<WalletHead>, StoreError>> + Send;
 
     /// Events newest first, filtered by `query`.
     fn history(
@@ -82,14 +79,8 @@ pub trait WalletRepository: Send + Sync {
     ) -> impl Future<Output = Result<Option<(WalletHead, Vec<WalletEvent>)>, StoreError>> + Send;
 
     /// The whole stream in `seq` order.
-    fn stream(
-        &self,
-        player_id: AccountId,
-    ) -> impl Future<Output = Result<Vec<WalletEvent>, StoreError>> + Send;
+    fn stream(&self, player_id: AccountId) -> impl Future<Output = Result<Vec<WalletEvent>, StoreError>> + Send;
 
     /// The latest events across all wallets, newest first.
-    fn recent(
-        &self,
-        limit: i64,
-    ) -> impl Future<Output = Result<Vec<WalletEvent>, StoreError>> + Send;
+    fn recent(&self, limit: i64) -> impl Future<Output = Result<Vec<WalletEvent>, StoreError>> + Send;
 }

@@ -8,12 +8,11 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use kernel::{AccountId, Currency};
 use pam_core::port::{
-    AccountRepository, CreateAccountError, Credentials, RefreshTokenRepository, StoreError,
-    UniqueField,
+    AccountRepository, CreateAccountError, Credentials, RefreshTokenRepository, StoreError, UniqueField,
 };
 use pam_core::{
-    Account, AccountStatus, Country, DateOfBirth, Email, KycStatus, NewAccount, Player,
-    PlayerFilter, PlayerPage, PlayerProfile, RefreshTokenRecord, Role, Username,
+    Account, AccountStatus, Country, DateOfBirth, Email, KycStatus, NewAccount, Player, PlayerFilter, PlayerPage,
+    PlayerProfile, RefreshTokenRecord, Role, Username,
 };
 use uuid::Uuid;
 
@@ -75,17 +74,13 @@ fn profile(r: ProfileRow, lifetime_wagered: i64) -> Result<PlayerProfile, DbErro
         date_of_birth: DateOfBirth::from_stored(r.date_of_birth),
         country: Country::parse(&r.country).map_err(|_| bad("country", &r.country))?,
         currency: Currency::parse(&r.currency).map_err(|_| bad("currency", &r.currency))?,
-        kyc_status: KycStatus::parse(&r.kyc_status)
-            .ok_or_else(|| bad("kyc_status", &r.kyc_status))?,
+        kyc_status: KycStatus::parse(&r.kyc_status).ok_or_else(|| bad("kyc_status", &r.kyc_status))?,
         lifetime_wagered,
     })
 }
 
 fn to_player((a, p, wagered): (AccountRow, ProfileRow, i64)) -> Result<Player, DbError> {
-    Ok(Player {
-        account: a.try_into()?,
-        profile: profile(p, wagered)?,
-    })
+    Ok(Player { account: a.try_into()?, profile: profile(p, wagered)? })
 }
 
 impl From<RefreshTokenRow> for RefreshTokenRecord {
@@ -105,11 +100,7 @@ impl From<RefreshTokenRow> for RefreshTokenRecord {
 
 /// `%q%` with LIKE's wildcards in `q` escaped by `\`.
 fn like_pattern(q: &str) -> String {
-    let escaped = q
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
+    let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
 }
 
@@ -133,12 +124,7 @@ macro_rules! filter_players {
         }
         if let Some(text) = f.q.as_deref().filter(|t| !t.is_empty()) {
             let p = like_pattern(text);
-            q = q.filter(
-                accounts::username
-                    .like(p.clone())
-                    .escape('\\')
-                    .or(accounts::email.like(p).escape('\\')),
-            );
+            q = q.filter(accounts::username.like(p.clone()).escape('\\').or(accounts::email.like(p).escape('\\')));
         }
         q
     }};
@@ -293,14 +279,12 @@ impl AccountRepository for Db {
     }
 
     async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
-        let r: Result<_, DbError> =
-            async { dispatch!(read self, self::account(DbId(id.as_uuid()))) }.await;
+        let r: Result<_, DbError> = async { dispatch!(read self, self::account(DbId(id.as_uuid()))) }.await;
         Ok(r?)
     }
 
     async fn player(&self, id: AccountId) -> Result<Option<Player>, StoreError> {
-        let r: Result<_, DbError> =
-            async { dispatch!(read self, self::player(DbId(id.as_uuid()))) }.await;
+        let r: Result<_, DbError> = async { dispatch!(read self, self::player(DbId(id.as_uuid()))) }.await;
         Ok(r?)
     }
 
@@ -322,39 +306,24 @@ impl RefreshTokenRepository for Db {
             used_at: t.used_at.map(DbTime),
             revoked_at: t.revoked_at.map(DbTime),
         };
-        let r: Result<_, DbError> =
-            async { dispatch!(write self, self::insert_refresh_token(row)) }.await;
+        let r: Result<_, DbError> = async { dispatch!(write self, self::insert_refresh_token(row)) }.await;
         Ok(r?)
     }
 
-    async fn find_refresh_token(
-        &self,
-        hash: &str,
-    ) -> Result<Option<RefreshTokenRecord>, StoreError> {
-        let r: Result<_, DbError> =
-            async { dispatch!(read self, self::find_refresh_token(hash)) }.await;
+    async fn find_refresh_token(&self, hash: &str) -> Result<Option<RefreshTokenRecord>, StoreError> {
+        let r: Result<_, DbError> = async { dispatch!(read self, self::find_refresh_token(hash)) }.await;
         Ok(r?)
     }
 
-    async fn mark_refresh_token_used(
-        &self,
-        id: Uuid,
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<bool, StoreError> {
+    async fn mark_refresh_token_used(&self, id: Uuid, at: chrono::DateTime<chrono::Utc>) -> Result<bool, StoreError> {
         let r: Result<_, DbError> =
-            async { dispatch!(write self, self::mark_refresh_token_used(DbId(id), DbTime(at))) }
-                .await;
+            async { dispatch!(write self, self::mark_refresh_token_used(DbId(id), DbTime(at))) }.await;
         Ok(r?)
     }
 
-    async fn revoke_refresh_family(
-        &self,
-        family: Uuid,
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<u64, StoreError> {
+    async fn revoke_refresh_family(&self, family: Uuid, at: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
         let r: Result<_, DbError> =
-            async { dispatch!(write self, self::revoke_refresh_family(DbId(family), DbTime(at))) }
-                .await;
+            async { dispatch!(write self, self::revoke_refresh_family(DbId(family), DbTime(at))) }.await;
         Ok(r?)
     }
 }

@@ -15,9 +15,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{
-    AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection,
-};
+use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -125,10 +123,7 @@ impl From<DbError> for pam_core::port::StoreError {
 
 pub(crate) enum Backend {
     Pg(Pool<AsyncPgConnection>),
-    Sqlite {
-        pool: Pool<SqliteConn>,
-        write_gate: tokio::sync::Mutex<()>,
-    },
+    Sqlite { pool: Pool<SqliteConn>, write_gate: tokio::sync::Mutex<()> },
 }
 
 /// The database: a pool of one backend. Cheap to clone.
@@ -175,16 +170,11 @@ impl Db {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
             if path.contains(":memory:") {
                 return Err(DbError::Url(
-                    "in-memory SQLite gives every pooled connection its own database; use a file"
-                        .into(),
+                    "in-memory SQLite gives every pooled connection its own database; use a file".into(),
                 ));
             }
-            if let Some(dir) = std::path::Path::new(path)
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| DbError::Url(format!("{}: {e}", dir.display())))?;
+            if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| DbError::Url(format!("{}: {e}", dir.display())))?;
             }
             let mut cfg = ManagerConfig::<SqliteConn>::default();
             cfg.custom_setup = Box::new(|url| {
@@ -204,14 +194,9 @@ impl Db {
                 .create_timeout(Some(Duration::from_secs(5)))
                 .build()
                 .map_err(|e| DbError::Url(e.to_string()))?;
-            Backend::Sqlite {
-                pool,
-                write_gate: tokio::sync::Mutex::new(()),
-            }
+            Backend::Sqlite { pool, write_gate: tokio::sync::Mutex::new(()) }
         };
-        Ok(Self {
-            backend: Arc::new(backend),
-        })
+        Ok(Self { backend: Arc::new(backend) })
     }
 
     pub fn kind(&self) -> BackendKind {
@@ -229,24 +214,17 @@ impl Db {
             Backend::Pg(pool) => {
                 let mut conn = pool.get().await?;
                 // Instances starting together take turns (session-level advisory lock).
-                conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
-                    .await?;
+                conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).await?;
                 let mut h = AsyncMigrationHarness::new(conn);
-                let applied = h
-                    .run_pending_migrations(PG_MIGRATIONS)
-                    .map_err(m)
-                    .map(|v| v.len());
+                let applied = h.run_pending_migrations(PG_MIGRATIONS).map_err(m).map(|v| v.len());
                 let mut conn = h.into_inner();
-                conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
-                    .await?;
+                conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).await?;
                 applied
             }
             Backend::Sqlite { pool, .. } => {
                 let conn = pool.get().await?;
                 let mut h = AsyncMigrationHarness::new(conn);
-                Ok(h.run_pending_migrations(SQLITE_MIGRATIONS)
-                    .map_err(m)?
-                    .len())
+                Ok(h.run_pending_migrations(SQLITE_MIGRATIONS).map_err(m)?.len())
             }
         }
     }
@@ -281,13 +259,9 @@ impl Db {
 /// as either backend reports it.
 pub(crate) fn unique_violation(e: &diesel::result::Error) -> Option<String> {
     match e {
-        diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            info,
-        ) => Some(
-            info.constraint_name()
-                .map_or_else(|| info.message().to_owned(), str::to_owned),
-        ),
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, info) => {
+            Some(info.constraint_name().map_or_else(|| info.message().to_owned(), str::to_owned))
+        }
         _ => None,
     }
 }

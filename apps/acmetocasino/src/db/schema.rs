@@ -87,10 +87,4 @@ diesel::joinable!(players -> accounts (account_id));
 diesel::joinable!(wallets -> players (player_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 
-diesel::allow_tables_to_appear_in_same_query!(
-    accounts,
-    players,
-    wallets,
-    wallet_events,
-    refresh_tokens
-);
+diesel::allow_tables_to_appear_in_same_query!(accounts, players, wallets, wallet_events, refresh_tokens);

@@ -86,8 +86,6 @@ impl ToSql<sql::DbTimestamp, Sqlite> for DbTime {
 impl FromSql<sql::DbTimestamp, Sqlite> for DbTime {
     fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         let s = <String as FromSql<Text, Sqlite>>::from_sql(value)?;
-        Ok(DbTime(
-            DateTime::parse_from_rfc3339(&s)?.with_timezone(&Utc),
-        ))
+        Ok(DbTime(DateTime::parse_from_rfc3339(&s)?.with_timezone(&Utc)))
     }
 }

@@ -14,8 +14,8 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use kernel::{AccountId, Currency};
 use uuid::Uuid;
 use wallet_core::{
-    Balances, EventType, HistoryQuery, PostError, PostOutcome, Posting, StoreError, WalletEvent,
-    WalletHead, WalletRepository, decide,
+    Balances, EventType, HistoryQuery, PostError, PostOutcome, Posting, StoreError, WalletEvent, WalletHead,
+    WalletRepository, decide,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -54,13 +54,9 @@ impl TryFrom<WalletRow> for WalletHead {
     fn try_from(r: WalletRow) -> Result<Self, DbError> {
         Ok(WalletHead {
             player_id: AccountId::from_uuid(r.player_id.0),
-            currency: Currency::parse(&r.currency)
-                .map_err(|_| DbError::Row(format!("currency {:?}", r.currency)))?,
+            currency: Currency::parse(&r.currency).map_err(|_| DbError::Row(format!("currency {:?}", r.currency)))?,
             seq: r.seq,
-            balances: Balances {
-                cash: r.cash,
-                bonus: r.bonus,
-            },
+            balances: Balances { cash: r.cash, bonus: r.bonus },
             lifetime_wagered: r.lifetime_wagered,
         })
     }
@@ -76,8 +72,7 @@ impl TryFrom<EventRow> for WalletEvent {
             event_type: EventType::parse(&r.event_type)
                 .ok_or_else(|| DbError::Row(format!("event type {:?}", r.event_type)))?,
             amount: r.amount,
-            currency: Currency::parse(&r.currency)
-                .map_err(|_| DbError::Row(format!("currency {:?}", r.currency)))?,
+            currency: Currency::parse(&r.currency).map_err(|_| DbError::Row(format!("currency {:?}", r.currency)))?,
             cash_delta: r.cash_delta,
             bonus_delta: r.bonus_delta,
             cash_balance_after: r.cash_balance_after,
@@ -300,16 +295,10 @@ backend_queries! {
 }
 
 impl WalletRepository for Db {
-    async fn open(
-        &self,
-        player_id: AccountId,
-        currency: Currency,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let r: Result<(), DbError> = async {
-            Ok(dispatch!(write self, self::open_wallet(DbId(player_id.as_uuid()), currency, DbTime(at)))?)
-        }
-        .await;
+    async fn open(&self, player_id: AccountId, currency: Currency, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let r: Result<(), DbError> =
+            async { Ok(dispatch!(write self, self::open_wallet(DbId(player_id.as_uuid()), currency, DbTime(at)))?) }
+                .await;
         Ok(r?)
     }
 
@@ -320,41 +309,28 @@ impl WalletRepository for Db {
         event_id: Uuid,
         at: DateTime<Utc>,
     ) -> Result<PostOutcome, PostError> {
-        let r: Result<_, PostFailure> = async {
-            dispatch!(write self, self::post(DbId(player_id.as_uuid()), posting, event_id, at))
-        }
-        .await;
+        let r: Result<_, PostFailure> =
+            async { dispatch!(write self, self::post(DbId(player_id.as_uuid()), posting, event_id, at)) }.await;
         Ok(r?)
     }
 
     async fn head(&self, player_id: AccountId) -> Result<Option<WalletHead>, StoreError> {
-        let r: Result<_, DbError> =
-            async { dispatch!(read self, self::head(DbId(player_id.as_uuid()))) }.await;
+        let r: Result<_, DbError> = async { dispatch!(read self, self::head(DbId(player_id.as_uuid()))) }.await;
         Ok(r?)
     }
 
-    async fn history(
-        &self,
-        player_id: AccountId,
-        q: HistoryQuery,
-    ) -> Result<Vec<WalletEvent>, StoreError> {
-        let r: Result<_, DbError> =
-            async { dispatch!(read self, self::history(DbId(player_id.as_uuid()), q)) }.await;
+    async fn history(&self, player_id: AccountId, q: HistoryQuery) -> Result<Vec<WalletEvent>, StoreError> {
+        let r: Result<_, DbError> = async { dispatch!(read self, self::history(DbId(player_id.as_uuid()), q)) }.await;
         Ok(r?)
     }
 
-    async fn snapshot(
-        &self,
-        player_id: AccountId,
-    ) -> Result<Option<(WalletHead, Vec<WalletEvent>)>, StoreError> {
-        let r: Result<_, DbError> =
-            async { dispatch!(write self, self::snapshot(DbId(player_id.as_uuid()))) }.await;
+    async fn snapshot(&self, player_id: AccountId) -> Result<Option<(WalletHead, Vec<WalletEvent>)>, StoreError> {
+        let r: Result<_, DbError> = async { dispatch!(write self, self::snapshot(DbId(player_id.as_uuid()))) }.await;
         Ok(r?)
     }
 
     async fn stream(&self, player_id: AccountId) -> Result<Vec<WalletEvent>, StoreError> {
-        let r: Result<_, DbError> =
-            async { dispatch!(read self, self::stream(DbId(player_id.as_uuid()))) }.await;
+        let r: Result<_, DbError> = async { dispatch!(read self, self::stream(DbId(player_id.as_uuid()))) }.await;
         Ok(r?)
     }
 

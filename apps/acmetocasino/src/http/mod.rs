@@ -11,20 +11,11 @@ use crate::error::ApiError;
 use paperclip::actix::web;
 
 /// Reads an optional integer parameter bounded to `min..=max`.
-pub(crate) fn bounded(
-    field: &str,
-    value: Option<i64>,
-    default: i64,
-    min: i64,
-    max: i64,
-) -> Result<i64, ApiError> {
+pub(crate) fn bounded(field: &str, value: Option<i64>, default: i64, min: i64, max: i64) -> Result<i64, ApiError> {
     match value {
         None => Ok(default),
         Some(v) if (min..=max).contains(&v) => Ok(v),
-        Some(_) => Err(ApiError::validation(
-            field,
-            format!("must be between {min} and {max}"),
-        )),
+        Some(_) => Err(ApiError::validation(field, format!("must be between {min} and {max}"))),
     }
 }
 
@@ -45,10 +36,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/wallet/withdraw").route(web::post().to(wallet::withdraw)))
         .service(web::resource("/wallet/recent-events").route(web::get().to(wallet::recent)))
         .service(web::resource("/wallet/{player_id}/balance").route(web::get().to(wallet::balance)))
-        .service(
-            web::resource("/wallet/{player_id}/transaction")
-                .route(web::post().to(wallet::transaction)),
-        )
+        .service(web::resource("/wallet/{player_id}/transaction").route(web::post().to(wallet::transaction)))
         .service(web::resource("/wallet/{player_id}/history").route(web::get().to(wallet::history)))
         .service(web::resource("/wallet/{player_id}/verify").route(web::get().to(wallet::verify)))
         .service(web::resource("/health").route(web::get().to(platform::health)))

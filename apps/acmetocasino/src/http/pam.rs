@@ -7,8 +7,8 @@ use crate::state::AppState;
 use chrono::{DateTime, NaiveDate, Utc};
 use kernel::{AccountId, Entropy};
 use pam_core::{
-    Account, AccountStatus, IssuedSession, KycStatus, LoginError, Player, PlayerFilter,
-    RefreshError, RegisterError, Registration, Role, StaffRegistration, VipTier, port::UniqueField,
+    Account, AccountStatus, IssuedSession, KycStatus, LoginError, Player, PlayerFilter, RefreshError, RegisterError,
+    Registration, Role, StaffRegistration, VipTier, port::UniqueField,
 };
 use paperclip::actix::{Apiv2Schema, CreatedJson, NoContent, api_v2_operation, web};
 use serde::{Deserialize, Serialize};
@@ -74,12 +74,8 @@ impl From<Player> for PlayerResponse {
 fn register_error(e: RegisterError) -> ApiError {
     match e {
         RegisterError::Invalid(v) => v.into(),
-        RegisterError::Taken(UniqueField::Username) => {
-            ApiError::Conflict("username already taken".into())
-        }
-        RegisterError::Taken(UniqueField::Email) => {
-            ApiError::Conflict("email already registered".into())
-        }
+        RegisterError::Taken(UniqueField::Username) => ApiError::Conflict("username already taken".into()),
+        RegisterError::Taken(UniqueField::Email) => ApiError::Conflict("email already registered".into()),
         RegisterError::Store(s) => s.into(),
         RegisterError::Hash(h) => ApiError::Internal(h.to_string()),
     }
@@ -136,9 +132,7 @@ pub struct TokenResponse {
 
 fn token_pair(state: &AppState, session: IssuedSession) -> Result<TokenResponse, ApiError> {
     let now = kernel::Clock::now(&state.clock);
-    let access = state
-        .jwt
-        .issue(&session.account, now, state.entropy.new_id())?;
+    let access = state.jwt.issue(&session.account, now, state.entropy.new_id())?;
     Ok(TokenResponse {
         access_token: access,
         refresh_token: session.refresh_token,
@@ -161,10 +155,7 @@ pub async fn login(
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let b = body.0;
     let Some(login) = b.username.or(b.email).filter(|l| !l.trim().is_empty()) else {
-        return Err(ApiError::validation(
-            "username",
-            "username or email is required",
-        ));
+        return Err(ApiError::validation("username", "username or email is required"));
     };
     let outcome = state.pam.login(&login, &b.password).await;
     let label = match &outcome {
@@ -176,14 +167,10 @@ pub async fn login(
     };
     state.metrics.logins.with_label_values(&[label]).inc();
     let session = outcome.map_err(|e| match e {
-        LoginError::InvalidCredentials => {
-            ApiError::Unauthorized("invalid username/email or password".into())
-        }
+        LoginError::InvalidCredentials => ApiError::Unauthorized("invalid username/email or password".into()),
         LoginError::Throttled { retry_after_secs } => ApiError::RateLimited {
             retry_after_secs,
-            detail: format!(
-                "too many failed sign-ins for this account; retry in {retry_after_secs} s"
-            ),
+            detail: format!("too many failed sign-ins for this account; retry in {retry_after_secs} s"),
         },
         LoginError::AccountBlocked(status) => {
             ApiError::refused(Refusal::AccountBlocked, format!("the account is {status}"))
@@ -201,15 +188,11 @@ pub struct RefreshRequest {
 
 fn refresh_error(e: RefreshError) -> ApiError {
     match e {
-        RefreshError::Invalid => {
-            ApiError::Unauthorized("invalid, expired or revoked refresh token".into())
+        RefreshError::Invalid => ApiError::Unauthorized("invalid, expired or revoked refresh token".into()),
+        RefreshError::Reused => {
+            ApiError::Unauthorized("refresh token already used: every token of this session is now revoked".into())
         }
-        RefreshError::Reused => ApiError::Unauthorized(
-            "refresh token already used: every token of this session is now revoked".into(),
-        ),
-        RefreshError::NotOwner => {
-            ApiError::Forbidden("the refresh token belongs to another account".into())
-        }
+        RefreshError::NotOwner => ApiError::Forbidden("the refresh token belongs to another account".into()),
         RefreshError::AccountBlocked(status) => {
             ApiError::refused(Refusal::AccountBlocked, format!("the account is {status}"))
         }
@@ -226,11 +209,7 @@ pub async fn refresh(
     state: web::Data<AppState>,
     body: ApiJson<RefreshRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
-    let session = state
-        .pam
-        .refresh(&body.0.refresh_token)
-        .await
-        .map_err(refresh_error)?;
+    let session = state.pam.refresh(&body.0.refresh_token).await.map_err(refresh_error)?;
     Ok(web::Json(token_pair(&state, session)?))
 }
 
@@ -244,27 +223,18 @@ pub async fn logout(
     user: AuthUser,
     body: ApiJson<RefreshRequest>,
 ) -> Result<NoContent, ApiError> {
-    state
-        .pam
-        .logout(user.id, &body.0.refresh_token)
-        .await
-        .map_err(refresh_error)?;
+    state.pam.logout(user.id, &body.0.refresh_token).await.map_err(refresh_error)?;
     Ok(NoContent)
 }
 
 async fn load_player(state: &AppState, id: AccountId) -> Result<PlayerResponse, ApiError> {
     let player = pam_core::port::AccountRepository::player(&state.db, id).await?;
-    player
-        .map(Into::into)
-        .ok_or_else(|| ApiError::NotFound(format!("no player {id}")))
+    player.map(Into::into).ok_or_else(|| ApiError::NotFound(format!("no player {id}")))
 }
 
 /// The caller's profile
 #[api_v2_operation(tags(PAM))]
-pub async fn me(
-    state: web::Data<AppState>,
-    user: AuthUser,
-) -> Result<web::Json<PlayerResponse>, ApiError> {
+pub async fn me(state: web::Data<AppState>, user: AuthUser) -> Result<web::Json<PlayerResponse>, ApiError> {
     user.require(&[Role::Player])?;
     Ok(web::Json(load_player(&state, user.id).await?))
 }
@@ -336,18 +306,8 @@ pub async fn list_players(
     user.require_staff()?;
     let q = query.into_inner();
     let filter = PlayerFilter {
-        status: parse_filter(
-            "status",
-            q.status,
-            AccountStatus::ALL,
-            AccountStatus::as_str,
-        )?,
-        kyc_status: parse_filter(
-            "kyc_status",
-            q.kyc_status,
-            KycStatus::ALL,
-            KycStatus::as_str,
-        )?,
+        status: parse_filter("status", q.status, AccountStatus::ALL, AccountStatus::as_str)?,
+        kyc_status: parse_filter("kyc_status", q.kyc_status, KycStatus::ALL, KycStatus::as_str)?,
         vip_tier: parse_filter("vip_tier", q.vip_tier, VipTier::ALL, VipTier::as_str)?,
         q: q.q,
         limit: super::bounded("limit", q.limit, 50, 1, 200)?,

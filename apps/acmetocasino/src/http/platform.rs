@@ -57,36 +57,17 @@ pub async fn health(state: web::Data<AppState>) -> Result<StatusJson<HealthRespo
         error: db.as_ref().err().map(ToString::to_string),
     };
     let redis = match &state.redis {
-        None => RedisHealth {
-            status: "disabled".into(),
-            latency_ms: None,
-            error: None,
-        },
+        None => RedisHealth { status: "disabled".into(), latency_ms: None, error: None },
         Some(pool) => match redis_ping(pool).await {
-            Ok(d) => RedisHealth {
-                status: "connected".into(),
-                latency_ms: Some(ms(d)),
-                error: None,
-            },
-            Err(e) => RedisHealth {
-                status: "error".into(),
-                latency_ms: None,
-                error: Some(e),
-            },
+            Ok(d) => RedisHealth { status: "connected".into(), latency_ms: Some(ms(d)), error: None },
+            Err(e) => RedisHealth { status: "error".into(), latency_ms: None, error: Some(e) },
         },
     };
     let module = if db.is_ok() { "up" } else { "down" };
-    let services = ["pam", "wallet"]
-        .into_iter()
-        .map(|s| (s.to_owned(), module.to_owned()))
-        .collect();
+    let services = ["pam", "wallet"].into_iter().map(|s| (s.to_owned(), module.to_owned())).collect();
     let healthy = db.is_ok() && redis.status != "error";
     Ok(StatusJson {
-        status: if db.is_ok() {
-            StatusCode::OK
-        } else {
-            StatusCode::SERVICE_UNAVAILABLE
-        },
+        status: if db.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE },
         body: HealthResponse {
             status: if healthy { "healthy" } else { "degraded" }.into(),
             database,
@@ -127,7 +108,5 @@ pub async fn stats(state: web::Data<AppState>) -> Result<web::Json<StatsResponse
 
 /// Prometheus metrics (text exposition format); not part of the API document.
 pub async fn metrics(state: actix_web::web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render())
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render())
 }

@@ -20,10 +20,7 @@ impl<T: Serialize> Responder for Created<T> {
     type Body = BoxBody;
     fn respond_to(self, _: &HttpRequest) -> HttpResponse {
         let mut r = HttpResponse::Created();
-        r.insert_header((
-            "Idempotent-Replayed",
-            if self.replayed { "true" } else { "false" },
-        ));
+        r.insert_header(("Idempotent-Replayed", if self.replayed { "true" } else { "false" }));
         r.json(self.body)
     }
 }

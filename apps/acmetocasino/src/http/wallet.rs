@@ -13,8 +13,7 @@ use paperclip::actix::{Apiv2Schema, api_v2_operation, web};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use wallet_core::{
-    EventType, HistoryQuery, IdempotencyKey, PostError, Posting, PostingError, Reference,
-    WalletEvent, WalletRepository,
+    EventType, HistoryQuery, IdempotencyKey, PostError, Posting, PostingError, Reference, WalletEvent, WalletRepository,
 };
 
 /// Wallet event types.
@@ -108,11 +107,8 @@ pub async fn balance(
 ) -> Result<web::Json<BalanceResponse>, ApiError> {
     let player = AccountId::from_uuid(player_id.into_inner());
     user.require_self_or_staff(player)?;
-    let head = state
-        .db
-        .head(player)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no wallet for player {player}")))?;
+    let head =
+        state.db.head(player).await?.ok_or_else(|| ApiError::NotFound(format!("no wallet for player {player}")))?;
     Ok(web::Json(BalanceResponse {
         player_id: player.as_uuid(),
         currency: head.currency.as_str().to_owned(),
@@ -157,25 +153,15 @@ fn idempotency_key(req: &HttpRequest, body: Option<String>) -> Result<Idempotenc
     let header = req
         .headers()
         .get("idempotency-key")
-        .map(|v| {
-            v.to_str()
-                .map(str::to_owned)
-                .map_err(|_| ApiError::validation("Idempotency-Key", "must be ASCII"))
-        })
+        .map(|v| v.to_str().map(str::to_owned).map_err(|_| ApiError::validation("Idempotency-Key", "must be ASCII")))
         .transpose()?;
     let raw = match (body, header) {
         (Some(b), Some(h)) if b != h => {
-            return Err(ApiError::validation(
-                "idempotency_key",
-                "differs from the Idempotency-Key header",
-            ));
+            return Err(ApiError::validation("idempotency_key", "differs from the Idempotency-Key header"));
         }
         (Some(k), _) | (None, Some(k)) => k,
         (None, None) => {
-            return Err(ApiError::validation(
-                "idempotency_key",
-                "is required (body field or Idempotency-Key header)",
-            ));
+            return Err(ApiError::validation("idempotency_key", "is required (body field or Idempotency-Key header)"));
         }
     };
     IdempotencyKey::parse(&raw).map_err(|e| ApiError::validation("idempotency_key", e.to_string()))
@@ -186,8 +172,7 @@ fn amount(raw: i64) -> Result<Amount, ApiError> {
 }
 
 fn reference(raw: Option<String>) -> Result<Option<Reference>, ApiError> {
-    raw.map(|r| Reference::parse(&r).map_err(|e| ApiError::validation("reference", e.to_string())))
-        .transpose()
+    raw.map(|r| Reference::parse(&r).map_err(|e| ApiError::validation("reference", e.to_string()))).transpose()
 }
 
 fn post_error(e: PostError) -> ApiError {
@@ -199,36 +184,20 @@ fn post_error(e: PostError) -> ApiError {
         PostError::Rejected(r @ PostingError::InsufficientFunds { .. }) => {
             ApiError::refused(Refusal::InsufficientFunds, r.to_string())
         }
-        PostError::Rejected(r @ PostingError::RollbackTargetNotFound) => {
-            ApiError::NotFound(r.to_string())
-        }
+        PostError::Rejected(r @ PostingError::RollbackTargetNotFound) => ApiError::NotFound(r.to_string()),
         PostError::Rejected(r) => ApiError::refused(Refusal::RuleViolation, r.to_string()),
         PostError::Store(s) => s.into(),
     }
 }
 
-async fn post(
-    state: &AppState,
-    player: AccountId,
-    posting: Posting,
-) -> Result<Created<EventResponse>, ApiError> {
+async fn post(state: &AppState, player: AccountId, posting: Posting) -> Result<Created<EventResponse>, ApiError> {
     let event_type = posting.event_type;
-    let outcome = state
-        .db
-        .post(player, posting, state.entropy.new_id(), state.clock.now())
-        .await
-        .map_err(post_error)?;
+    let outcome =
+        state.db.post(player, posting, state.entropy.new_id(), state.clock.now()).await.map_err(post_error)?;
     if !outcome.replayed {
-        state
-            .metrics
-            .wallet_events
-            .with_label_values(&[event_type.as_str()])
-            .inc();
+        state.metrics.wallet_events.with_label_values(&[event_type.as_str()]).inc();
     }
-    Ok(Created {
-        body: outcome.event.into(),
-        replayed: outcome.replayed,
-    })
+    Ok(Created { body: outcome.event.into(), replayed: outcome.replayed })
 }
 
 /// Post a wallet event
@@ -249,34 +218,22 @@ pub async fn transaction(
     let event_type = EventType::from(b.event_type);
     match user.role {
         Role::Player if user.id != player => {
-            return Err(ApiError::Forbidden(
-                "players may only move their own wallet".into(),
-            ));
+            return Err(ApiError::Forbidden("players may only move their own wallet".into()));
         }
         Role::Player if !matches!(event_type, EventType::Deposit | EventType::Withdrawal) => {
-            return Err(ApiError::Forbidden(
-                "players may only post DEPOSIT and WITHDRAWAL".into(),
-            ));
+            return Err(ApiError::Forbidden("players may only post DEPOSIT and WITHDRAWAL".into()));
         }
         Role::Compliance => {
-            return Err(ApiError::Forbidden(
-                "compliance staff do not move money".into(),
-            ));
+            return Err(ApiError::Forbidden("compliance staff do not move money".into()));
         }
         _ => {}
     }
     let key = idempotency_key(&req, b.idempotency_key)?;
     let amount = amount(b.amount)?;
     let posting = if event_type == EventType::Rollback {
-        let target = b
-            .reference
-            .as_deref()
-            .and_then(|r| Uuid::parse_str(r).ok())
-            .ok_or_else(|| {
-                ApiError::validation(
-                    "reference",
-                    "a ROLLBACK must reference the id of the BET event",
-                )
+        let target =
+            b.reference.as_deref().and_then(|r| Uuid::parse_str(r).ok()).ok_or_else(|| {
+                ApiError::validation("reference", "a ROLLBACK must reference the id of the BET event")
             })?;
         Posting::rollback(target, amount, key, reference(b.reference)?)
     } else {
@@ -290,16 +247,10 @@ fn shortcut_target(user: &AuthUser, named: Option<Uuid>) -> Result<AccountId, Ap
     match (user.role, named.map(AccountId::from_uuid)) {
         (Role::Player, None) => Ok(user.id),
         (Role::Player, Some(p)) if p == user.id => Ok(p),
-        (Role::Player, Some(_)) => Err(ApiError::Forbidden(
-            "players may only move their own wallet".into(),
-        )),
+        (Role::Player, Some(_)) => Err(ApiError::Forbidden("players may only move their own wallet".into())),
         (Role::Operator | Role::Admin, Some(p)) => Ok(p),
-        (Role::Operator | Role::Admin, None) => {
-            Err(ApiError::validation("player_id", "is required for staff"))
-        }
-        (Role::Compliance, _) => Err(ApiError::Forbidden(
-            "compliance staff do not move money".into(),
-        )),
+        (Role::Operator | Role::Admin, None) => Err(ApiError::validation("player_id", "is required for staff")),
+        (Role::Compliance, _) => Err(ApiError::Forbidden("compliance staff do not move money".into())),
     }
 }
 
@@ -311,12 +262,8 @@ async fn shortcut(
     event_type: EventType,
 ) -> Result<Created<EventResponse>, ApiError> {
     let player = shortcut_target(user, b.player_id)?;
-    let posting = Posting::new(
-        event_type,
-        amount(b.amount)?,
-        idempotency_key(req, b.idempotency_key)?,
-        reference(b.reference)?,
-    );
+    let posting =
+        Posting::new(event_type, amount(b.amount)?, idempotency_key(req, b.idempotency_key)?, reference(b.reference)?);
     post(state, player, posting).await
 }
 
@@ -382,19 +329,9 @@ pub async fn history(
     }
     let events = state
         .db
-        .history(
-            player,
-            HistoryQuery {
-                limit,
-                before_seq: q.before_seq,
-                event_type: q.event_type.map(Into::into),
-            },
-        )
+        .history(player, HistoryQuery { limit, before_seq: q.before_seq, event_type: q.event_type.map(Into::into) })
         .await?;
-    let next_before_seq = events
-        .last()
-        .filter(|e| events.len() as i64 == limit && e.seq > 1)
-        .map(|e| e.seq);
+    let next_before_seq = events.last().filter(|e| events.len() as i64 == limit && e.seq > 1).map(|e| e.seq);
     Ok(web::Json(HistoryResponse {
         player_id: player.as_uuid(),
         events: events.into_iter().map(Into::into).collect(),
@@ -417,15 +354,7 @@ pub async fn recent(
 ) -> Result<web::Json<Vec<EventResponse>>, ApiError> {
     user.require_staff()?;
     let limit = super::bounded("limit", query.limit, 50, 1, 500)?;
-    Ok(web::Json(
-        state
-            .db
-            .recent(limit)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-    ))
+    Ok(web::Json(state.db.recent(limit).await?.into_iter().map(Into::into).collect()))
 }
 
 /// The result of replaying a wallet's stream against its projection.
@@ -451,11 +380,8 @@ pub async fn verify(
 ) -> Result<web::Json<VerifyResponse>, ApiError> {
     user.require_staff()?;
     let player = AccountId::from_uuid(player_id.into_inner());
-    let (head, events) = state
-        .db
-        .snapshot(player)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no wallet for player {player}")))?;
+    let (head, events) =
+        state.db.snapshot(player).await?.ok_or_else(|| ApiError::NotFound(format!("no wallet for player {player}")))?;
     let v = wallet_core::verify(&events, head.balances, head.seq);
     Ok(web::Json(VerifyResponse {
         player_id: player.as_uuid(),

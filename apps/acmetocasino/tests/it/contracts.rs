@@ -13,8 +13,7 @@ impl wallet_core::contract::Fixture for DbPlayers {
 
     async fn new_player(&self, currency: Currency) -> AccountId {
         let name = format!("w{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-        let mut new =
-            pam_core::contract::new_player(&name, kernel::clock::truncate_to_micros(Utc::now()));
+        let mut new = pam_core::contract::new_player(&name, kernel::clock::truncate_to_micros(Utc::now()));
         if let Some(p) = new.profile.as_mut() {
             p.currency = currency;
         }

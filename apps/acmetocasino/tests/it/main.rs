@@ -1,8 +1,10 @@
 //! The one integration-test binary of the server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod architecture;
 mod contracts;
 mod pam;
+mod platform;
 mod processes;
 mod support;
 mod wallet;

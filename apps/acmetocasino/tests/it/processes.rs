@@ -9,11 +9,7 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_acmetocasino");
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn command(db_url: &str, data_dir: &std::path::Path) -> Command {
@@ -44,18 +40,12 @@ impl Server {
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
-        let server = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
+        let server = Server { child, base: format!("http://127.0.0.1:{port}") };
         // Wait for readiness (migrations included) by polling health, with a deadline.
         let deadline = Instant::now() + Duration::from_secs(60);
         let client = reqwest::Client::new();
         loop {
-            if let Ok(r) = client
-                .get(format!("{}/api/v2/health", server.base))
-                .send()
-                .await
+            if let Ok(r) = client.get(format!("{}/api/v2/health", server.base)).send().await
                 && r.status().is_success()
             {
                 return server;
@@ -132,12 +122,7 @@ fn admin_create(
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -191,11 +176,7 @@ async fn two_server_processes_on_one_postgres_never_overdraw_a_wallet() {
     }
     let fresh = FreshDb::new(Backend::Postgres).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    assert!(
-        admin_create(&fresh.url, dir.path(), "ops", "operator", "operator pass")
-            .status
-            .success()
-    );
+    assert!(admin_create(&fresh.url, dir.path(), "ops", "operator", "operator pass").status.success());
     let a = Server::start(&fresh.url, dir.path()).await;
     let b = Server::start(&fresh.url, dir.path()).await;
     let reg = call(
@@ -221,17 +202,33 @@ async fn two_server_processes_on_one_postgres_never_overdraw_a_wallet() {
     .await
     .ok(201);
 
-    let tasks: Vec<_> = (0..64).map(|i| {
-        let base = if i % 2 == 0 { a.base.clone() } else { b.base.clone() };
-        let (player, op, id) = (player.clone(), op.clone(), id.clone());
-        tokio::spawn(async move {
-            if i % 4 < 2 {
-                call(&base, reqwest::Method::POST, "/api/v2/wallet/withdraw", Some(&player), Some(json!({"amount": 100, "idempotency_key": format!("w{i}")}))).await
-            } else {
-                call(&base, reqwest::Method::POST, &format!("/api/v2/wallet/{id}/transaction"), Some(&op), Some(json!({"type": "BET", "amount": 100, "idempotency_key": format!("b{i}")}))).await
-            }
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let base = if i % 2 == 0 { a.base.clone() } else { b.base.clone() };
+            let (player, op, id) = (player.clone(), op.clone(), id.clone());
+            tokio::spawn(async move {
+                if i % 4 < 2 {
+                    call(
+                        &base,
+                        reqwest::Method::POST,
+                        "/api/v2/wallet/withdraw",
+                        Some(&player),
+                        Some(json!({"amount": 100, "idempotency_key": format!("w{i}")})),
+                    )
+                    .await
+                } else {
+                    call(
+                        &base,
+                        reqwest::Method::POST,
+                        &format!("/api/v2/wallet/{id}/transaction"),
+                        Some(&op),
+                        Some(json!({"type": "BET", "amount": 100, "idempotency_key": format!("b{i}")})),
+                    )
+                    .await
+                }
+            })
         })
-    }).collect();
+        .collect();
     let mut ok = 0;
     for t in tasks {
         let r = t.await.unwrap();
@@ -242,46 +239,16 @@ async fn two_server_processes_on_one_postgres_never_overdraw_a_wallet() {
         }
     }
     assert_eq!(ok, 32, "exactly the funded amount went out");
-    let bal = call(
-        &b.base,
-        reqwest::Method::GET,
-        &format!("/api/v2/wallet/{id}/balance"),
-        Some(&player),
-        None,
-    )
-    .await;
-    assert_eq!(
-        (bal.ok(200)["cash"].as_i64(), bal.body["seq"].as_i64()),
-        (Some(0), Some(33))
-    );
-    let hist = call(
-        &a.base,
-        reqwest::Method::GET,
-        &format!("/api/v2/wallet/{id}/history?limit=500"),
-        Some(&player),
-        None,
-    )
-    .await;
+    let bal = call(&b.base, reqwest::Method::GET, &format!("/api/v2/wallet/{id}/balance"), Some(&player), None).await;
+    assert_eq!((bal.ok(200)["cash"].as_i64(), bal.body["seq"].as_i64()), (Some(0), Some(33)));
+    let hist =
+        call(&a.base, reqwest::Method::GET, &format!("/api/v2/wallet/{id}/history?limit=500"), Some(&player), None)
+            .await;
     let events = hist.ok(200)["events"].as_array().unwrap().clone();
     let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
-    assert_eq!(
-        seqs,
-        (1..=33).rev().collect::<Vec<_>>(),
-        "gapless, newest first"
-    );
-    assert!(
-        events
-            .iter()
-            .all(|e| e["cash_balance_after"].as_i64().unwrap() >= 0)
-    );
-    let v = call(
-        &b.base,
-        reqwest::Method::GET,
-        &format!("/api/v2/wallet/{id}/verify"),
-        Some(&op),
-        None,
-    )
-    .await;
+    assert_eq!(seqs, (1..=33).rev().collect::<Vec<_>>(), "gapless, newest first");
+    assert!(events.iter().all(|e| e["cash_balance_after"].as_i64().unwrap() >= 0));
+    let v = call(&b.base, reqwest::Method::GET, &format!("/api/v2/wallet/{id}/verify"), Some(&op), None).await;
     assert_eq!(v.ok(200)["consistent"], true, "{:#}", v.body);
     assert_eq!(v.body["folded_cash"], 0);
 }

@@ -43,23 +43,15 @@ impl FreshDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
                 let path: PathBuf = dir.path().join("acmetocasino.db");
-                Some(Self {
-                    url: path.display().to_string(),
-                    _dir: Some(dir),
-                })
+                Some(Self { url: path.display().to_string(), _dir: Some(dir) })
             }
             Backend::Postgres => {
                 let admin = service_url(PG_ENV)?;
                 let name = format!("t_{}", uuid::Uuid::new_v4().simple());
                 let mut c = AsyncPgConnection::establish(&admin).await.unwrap();
-                c.batch_execute(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .unwrap();
+                c.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
                 let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap();
-                Some(Self {
-                    url: format!("{base}/{name}"),
-                    _dir: None,
-                })
+                Some(Self { url: format!("{base}/{name}"), _dir: None })
             }
         }
     }
@@ -150,18 +142,10 @@ impl Reply {
     pub fn problem(&self, status: u16, code: &str) -> &Self {
         assert_eq!(self.status.as_u16(), status, "{:#}", self.body);
         assert_eq!(self.code(), code, "{:#}", self.body);
-        let ct = self
-            .headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let ct = self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
         assert_eq!(ct, "application/problem+json", "{:#}", self.body);
         assert_eq!(self.body["status"].as_u64(), Some(u64::from(status)));
-        assert!(
-            self.body["type"].is_string()
-                && self.body["title"].is_string()
-                && self.body["detail"].is_string()
-        );
+        assert!(self.body["type"].is_string() && self.body["title"].is_string() && self.body["detail"].is_string());
         self
     }
 
@@ -220,13 +204,7 @@ impl TestApp {
         })
     }
 
-    pub async fn request(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Reply {
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
         let mut req = self.client.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -260,13 +238,7 @@ impl TestApp {
     }
 
     pub async fn login(&self, name: &str, password: &str) -> String {
-        let r = self
-            .post(
-                "/api/v2/auth/login",
-                None,
-                json!({"username": name, "password": password}),
-            )
-            .await;
+        let r = self.post("/api/v2/auth/login", None, json!({"username": name, "password": password})).await;
         r.ok(200)["access_token"].as_str().unwrap().to_owned()
     }
 
@@ -286,12 +258,7 @@ impl TestApp {
     }
 
     pub async fn deposit(&self, token: &str, amount: i64, key: &str) -> Reply {
-        self.post(
-            "/api/v2/wallet/deposit",
-            Some(token),
-            json!({"amount": amount, "idempotency_key": key}),
-        )
-        .await
+        self.post("/api/v2/wallet/deposit", Some(token), json!({"amount": amount, "idempotency_key": key})).await
     }
 }
 
@@ -308,12 +275,7 @@ pub async fn decode(resp: reqwest::Response) -> Reply {
     let body = if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
     };
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    Reply { status, headers, body }
 }

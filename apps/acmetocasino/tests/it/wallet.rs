@@ -6,23 +6,14 @@ use pam_core::Role;
 use serde_json::{Value, json};
 
 async fn events(app: &TestApp, id: &str, token: &str) -> Vec<Value> {
-    app.get(
-        &format!("/api/v2/wallet/{id}/history?limit=500"),
-        Some(token),
-    )
-    .await
-    .ok(200)["events"]
+    app.get(&format!("/api/v2/wallet/{id}/history?limit=500"), Some(token)).await.ok(200)["events"]
         .as_array()
         .unwrap()
         .clone()
 }
 
 async fn verify_consistent(app: &TestApp, id: &str, staff: &str) -> Value {
-    let v = app
-        .get(&format!("/api/v2/wallet/{id}/verify"), Some(staff))
-        .await
-        .ok(200)
-        .clone();
+    let v = app.get(&format!("/api/v2/wallet/{id}/verify"), Some(staff)).await.ok(200).clone();
     assert_eq!(v["consistent"], true, "{v:#}");
     v
 }

@@ -1,0 +1,93 @@
+//! Architecture invariants, checked as tests (see docs/ARCHITECTURE.md).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn cores() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root().join("crates"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with("-core") || n == "kernel")
+        .collect();
+    names.sort();
+    names
+}
+
+/// Architecture invariant: a core crate performs no IO and depends on no framework,
+/// driver or runtime — not even transitively.
+#[test]
+fn cores_depend_on_no_framework_driver_or_runtime() {
+    const FORBIDDEN: &[&str] = &[
+        "actix-web",
+        "actix-rt",
+        "actix-http",
+        "diesel",
+        "diesel-async",
+        "diesel_migrations",
+        "redis",
+        "deadpool-redis",
+        "deadpool",
+        "paperclip",
+        "tokio",
+        "reqwest",
+        "hyper",
+        "mio",
+        "libsqlite3-sys",
+    ];
+    let cores = cores();
+    assert!(cores.iter().any(|c| c == "wallet-core") && cores.iter().any(|c| c == "pam-core"));
+    for core in cores {
+        let out = Command::new(env!("CARGO"))
+            .current_dir(root())
+            .args(["tree", "--offline", "-p", &core, "-e", "normal", "--prefix", "none", "-f", "{p}"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let tree = String::from_utf8(out.stdout).unwrap();
+        for line in tree.lines() {
+            let name = line.split_whitespace().next().unwrap_or("");
+            assert!(!FORBIDDEN.contains(&name), "{core} depends on {name}:\n{tree}");
+        }
+    }
+}
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(rust_files(&p));
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Architecture invariant: handlers are thin — no SQL and no Diesel in `http/`.
+#[test]
+fn handlers_hold_no_queries() {
+    for f in rust_files(&root().join("apps/acmetocasino/src/http")) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for word in ["diesel", "db::schema", "sql_query", "SELECT ", "INSERT ", "UPDATE "] {
+            assert!(!text.contains(word), "{} mentions {word}", f.display());
+        }
+    }
+}
+
+/// Architecture invariant: no floating point anywhere near money.
+#[test]
+fn money_code_has_no_floats() {
+    for dir in ["crates/wallet-core/src", "crates/kernel/src"] {
+        for f in rust_files(&root().join(dir)) {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for word in ["f32", "f64", "as_f"] {
+                assert!(!text.contains(word), "{} uses {word}", f.display());
+            }
+        }
+    }
+}
