@@ -21,6 +21,9 @@ pub struct AppState {
     pub clock: SystemClock,
     pub entropy: OsEntropy,
     pub started_at: Instant,
+    /// When this instance started: the `updated_at` of settings never changed.
+    pub installed_at: chrono::DateTime<chrono::Utc>,
+    pub catalogue: gal_core::Catalogue,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +52,8 @@ impl AppState {
             clock: SystemClock,
             entropy: OsEntropy,
             started_at: Instant::now(),
+            installed_at: kernel::Clock::now(&SystemClock),
+            catalogue: gal_core::Catalogue::standard(),
         })
     }
 }

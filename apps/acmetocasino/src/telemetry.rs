@@ -39,6 +39,7 @@ pub struct Metrics {
     pub http_duration: HistogramVec,
     pub wallet_events: IntCounterVec,
     pub logins: IntCounterVec,
+    pub rounds: IntCounterVec,
 }
 
 impl Metrics {
@@ -59,8 +60,10 @@ impl Metrics {
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(wallet_events.clone()))?;
+        let rounds = IntCounterVec::new(Opts::new("rounds_total", "Game rounds played, by game"), &["game"])?;
         registry.register(Box::new(logins.clone()))?;
-        Ok(Self { registry, http_requests, http_duration, wallet_events, logins })
+        registry.register(Box::new(rounds.clone()))?;
+        Ok(Self { registry, http_requests, http_duration, wallet_events, logins, rounds })
     }
 
     /// The Prometheus text exposition of every metric.

@@ -4,10 +4,12 @@
 pub mod clock;
 pub mod entropy;
 pub mod money;
+pub mod rtp;
 
 pub use clock::{Clock, SystemClock};
 pub use entropy::Entropy;
 pub use money::{Amount, AmountError, Currency, CurrencyError};
+pub use rtp::{Rtp, RtpError};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -167,6 +167,20 @@ pub async fn rollback_exactly_once<F: Fixture>(fx: &F, repo: &F::Repo) {
     assert!(matches!(err, PostError::Rejected(PostingError::AlreadyRolledBack)), "{err:?}");
     assert!(post(repo, p, rb("rb-1", 400, bet.id)).await.unwrap().replayed);
     assert!(verify(&repo.stream(p).await.unwrap(), head.balances, head.seq).consistent);
+
+    // A WIN is reversed from cash, once; not beyond the cash there is.
+    let win = post(repo, p, posting(EventType::Win, 250, "win")).await.unwrap().event;
+    let reversed = post(repo, p, rb("rb-win", 250, win.id)).await.unwrap().event;
+    assert_eq!((reversed.cash_delta, reversed.bonus_delta), (-250, 0));
+    let err = post(repo, p, rb("rb-win-2", 250, win.id)).await.unwrap_err();
+    assert!(matches!(err, PostError::Rejected(PostingError::AlreadyRolledBack)), "{err:?}");
+    let big = post(repo, p, posting(EventType::Win, 1_000, "big-win")).await.unwrap().event;
+    post(repo, p, posting(EventType::Withdrawal, 1_300, "cash-out")).await.unwrap();
+    let err = post(repo, p, rb("rb-big", 1_000, big.id)).await.unwrap_err();
+    assert!(matches!(err, PostError::Rejected(PostingError::InsufficientFunds { .. })), "{err:?}");
+    let head = repo.head(p).await.unwrap().unwrap();
+    assert_eq!((head.balances, head.lifetime_wagered), (Balances { cash: 0, bonus: 200 }, 0));
+    assert!(verify(&repo.stream(p).await.unwrap(), head.balances, head.seq).consistent);
 }
 
 pub async fn concurrent_withdrawals_never_overdraw<F: Fixture>(fx: &F, repo: &F::Repo) {

@@ -15,7 +15,8 @@ pub enum EventType {
     Win,
     BonusCredit,
     BonusDebit,
-    /// Compensates exactly one earlier `BET`, refunding it to where it was taken from.
+    /// Compensates exactly one earlier `BET` (refunding it to where it was taken
+    /// from) or `WIN` (taking it back from cash), once.
     Rollback,
 }
 
@@ -125,7 +126,7 @@ pub struct Posting {
     pub amount: Amount,
     pub idempotency_key: IdempotencyKey,
     pub reference: Option<Reference>,
-    /// For `ROLLBACK`: the `BET` event it compensates.
+    /// For `ROLLBACK`: the `BET` or `WIN` event it compensates.
     pub compensates: Option<Uuid>,
 }
 
@@ -177,11 +178,11 @@ pub enum PostingError {
     RollbackTargetMissing,
     #[error("the event to roll back does not exist in this wallet")]
     RollbackTargetNotFound,
-    #[error("only a BET event can be rolled back")]
+    #[error("only a BET or WIN event can be rolled back")]
     RollbackTargetNotBet,
     #[error("that BET has already been rolled back")]
     AlreadyRolledBack,
-    #[error("a ROLLBACK must refund exactly the bet amount ({bet_amount})")]
+    #[error("a ROLLBACK must be for exactly the amount of the event it compensates ({bet_amount})")]
     RollbackAmountMismatch { bet_amount: i64 },
     #[error("only a ROLLBACK may name an event it compensates")]
     UnexpectedCompensation,
@@ -238,18 +239,26 @@ pub fn decide(
             if posting.compensates.is_none() {
                 return Err(PostingError::RollbackTargetMissing);
             }
-            let (bet, already) = target.ok_or(PostingError::RollbackTargetNotFound)?;
-            if bet.event_type != EventType::Bet {
+            let (target, already) = target.ok_or(PostingError::RollbackTargetNotFound)?;
+            if !matches!(target.event_type, EventType::Bet | EventType::Win) {
                 return Err(PostingError::RollbackTargetNotBet);
             }
             if already {
                 return Err(PostingError::AlreadyRolledBack);
             }
-            if bet.amount != amount {
-                return Err(PostingError::RollbackAmountMismatch { bet_amount: bet.amount });
+            if target.amount != amount {
+                return Err(PostingError::RollbackAmountMismatch { bet_amount: target.amount });
             }
-            // Refund each part to where the bet took it from.
-            Effect { cash_delta: -bet.cash_delta, bonus_delta: -bet.bonus_delta, wagered_delta: -amount }
+            if target.event_type == EventType::Bet {
+                // Refund each part to where the bet took it from.
+                Effect { cash_delta: -target.cash_delta, bonus_delta: -target.bonus_delta, wagered_delta: -amount }
+            } else {
+                // Reverse a win: take it back from cash.
+                if b.cash < amount {
+                    return Err(PostingError::InsufficientFunds { available: b.cash, requested: amount });
+                }
+                Effect { cash_delta: -amount, bonus_delta: 0, wagered_delta: 0 }
+            }
         }
     };
     let after = Balances {
@@ -315,7 +324,8 @@ impl WalletEvent {
     pub fn advance(&self, head: &WalletHead) -> WalletHead {
         let wagered = match self.event_type {
             EventType::Bet => self.amount,
-            EventType::Rollback => -self.amount,
+            // Only a refunded bet (non-negative deltas) un-wagers.
+            EventType::Rollback if self.cash_delta >= 0 && self.bonus_delta >= 0 => -self.amount,
             _ => 0,
         };
         WalletHead {

@@ -32,7 +32,11 @@ pub fn fold<'a>(events: impl IntoIterator<Item = &'a WalletEvent>) -> Result<Bal
             EventType::Withdrawal => e.cash_delta == -e.amount && e.bonus_delta == 0,
             EventType::BonusDebit => e.cash_delta == 0 && e.bonus_delta == -e.amount,
             EventType::Bet => e.cash_delta <= 0 && e.bonus_delta <= 0 && e.cash_delta + e.bonus_delta == -e.amount,
-            EventType::Rollback => e.cash_delta >= 0 && e.bonus_delta >= 0 && e.cash_delta + e.bonus_delta == e.amount,
+            EventType::Rollback => {
+                // A refunded bet, or a reversed win.
+                (e.cash_delta >= 0 && e.bonus_delta >= 0 && e.cash_delta + e.bonus_delta == e.amount)
+                    || (e.cash_delta == -e.amount && e.bonus_delta == 0)
+            }
         };
         if !consistent {
             return Err(FoldError::AmountMismatch { seq: e.seq, amount: e.amount, event_type: e.event_type });

@@ -5,11 +5,12 @@
 //! [`Db`] picks the module at run time. Schema, rows and queries live only here.
 
 mod accounts;
+pub mod games;
 mod platform;
 pub mod schema;
 pub mod types;
 pub use platform::PlatformCounts;
-mod wallet;
+pub(crate) mod wallet;
 
 use diesel::sqlite::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
@@ -130,6 +131,7 @@ pub(crate) enum Backend {
 #[derive(Clone)]
 pub struct Db {
     pub(crate) backend: Arc<Backend>,
+    pub(crate) faults: Arc<games::FaultPoints>,
 }
 
 /// Which backend a [`Db`] talks to.
@@ -196,7 +198,7 @@ impl Db {
                 .map_err(|e| DbError::Url(e.to_string()))?;
             Backend::Sqlite { pool, write_gate: tokio::sync::Mutex::new(()) }
         };
-        Ok(Self { backend: Arc::new(backend) })
+        Ok(Self { backend: Arc::new(backend), faults: Arc::default() })
     }
 
     pub fn kind(&self) -> BackendKind {

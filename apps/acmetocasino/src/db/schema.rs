@@ -83,8 +83,116 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    seed_pairs (id) {
+        id -> DbUuid,
+        player_id -> DbUuid,
+        server_seed -> Text,
+        server_seed_hash -> Text,
+        client_seed -> Text,
+        next_nonce -> BigInt,
+        active -> Bool,
+        created_at -> DbTimestamp,
+        revealed_at -> Nullable<DbTimestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    game_sessions (id) {
+        id -> DbUuid,
+        player_id -> DbUuid,
+        game_slug -> Text,
+        status -> Text,
+        rounds -> BigInt,
+        wagered -> BigInt,
+        won -> BigInt,
+        started_at -> DbTimestamp,
+        ended_at -> Nullable<DbTimestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    rounds (id) {
+        id -> DbUuid,
+        position -> BigInt,
+        session_id -> DbUuid,
+        player_id -> DbUuid,
+        game_slug -> Text,
+        amount -> BigInt,
+        payout -> BigInt,
+        multiplier_micro -> BigInt,
+        rtp_bp -> Integer,
+        expected_rtp -> Double,
+        variance -> Double,
+        weighted_expected -> Double,
+        weighted_variance -> Double,
+        params -> Text,
+        outcome -> Text,
+        seed_pair_id -> DbUuid,
+        server_seed_hash -> Text,
+        client_seed -> Text,
+        nonce -> BigInt,
+        draws -> Text,
+        idempotency_key -> Text,
+        request_fingerprint -> Text,
+        bet_event_id -> DbUuid,
+        win_event_id -> Nullable<DbUuid>,
+        status -> Text,
+        rolled_back_at -> Nullable<DbTimestamp>,
+        rolled_back_by -> Nullable<DbUuid>,
+        created_at -> DbTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    rtp_targets (slug) {
+        slug -> Text,
+        rtp_bp -> Integer,
+        updated_at -> DbTimestamp,
+        updated_by -> Nullable<DbUuid>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    rtp_changes (id) {
+        id -> DbUuid,
+        slug -> Text,
+        old_bp -> Integer,
+        new_bp -> Integer,
+        changed_by -> DbUuid,
+        changed_at -> DbTimestamp,
+    }
+}
+
 diesel::joinable!(players -> accounts (account_id));
 diesel::joinable!(wallets -> players (player_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
+diesel::joinable!(rounds -> seed_pairs (seed_pair_id));
 
-diesel::allow_tables_to_appear_in_same_query!(accounts, players, wallets, wallet_events, refresh_tokens);
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    players,
+    wallets,
+    wallet_events,
+    refresh_tokens,
+    seed_pairs,
+    game_sessions,
+    rounds,
+    rtp_targets,
+    rtp_changes
+);

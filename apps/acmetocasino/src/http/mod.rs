@@ -1,5 +1,7 @@
 //! The HTTP API: routes, thin handlers and their request/response types.
 
+mod gamectl;
+mod games;
 mod pam;
 mod platform;
 mod reply;
@@ -39,6 +41,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/wallet/{player_id}/transaction").route(web::post().to(wallet::transaction)))
         .service(web::resource("/wallet/{player_id}/history").route(web::get().to(wallet::history)))
         .service(web::resource("/wallet/{player_id}/verify").route(web::get().to(wallet::verify)))
+        .service(web::resource("/gal/games").route(web::get().to(games::games)))
+        .service(web::resource("/gal/launch").route(web::post().to(games::launch)))
+        .service(web::resource("/gal/bet").route(web::post().to(games::bet)))
+        .service(web::resource("/gal/play").route(web::post().to(games::play)))
+        .service(web::resource("/gal/sessions/{id}").route(web::get().to(games::session)))
+        .service(web::resource("/gal/sessions/{id}/end").route(web::post().to(games::end_session)))
+        .service(web::resource("/gal/recent-rounds").route(web::get().to(games::recent_rounds)))
+        .service(web::resource("/gal/rounds/{id}").route(web::get().to(games::round)))
+        .service(web::resource("/gal/rounds/{id}/verify").route(web::get().to(games::verify_round)))
+        .service(web::resource("/gal/rounds/{id}/rollback").route(web::post().to(games::rollback_round)))
+        .service(web::resource("/gal/fairness").route(web::get().to(games::fairness)))
+        .service(web::resource("/gal/fairness/client-seed").route(web::put().to(games::set_client_seed)))
+        .service(web::resource("/gal/fairness/rotate").route(web::post().to(games::rotate_seed)))
+        .service(web::resource("/game-control/rtp").route(web::get().to(gamectl::rtp)))
+        .service(web::resource("/game-control/rtp/history").route(web::get().to(gamectl::rtp_history)))
+        .service(web::resource("/game-control/rtp/{slug}").route(web::put().to(gamectl::set_rtp)))
+        .service(web::resource("/game-control/stats").route(web::get().to(gamectl::stats)))
         .service(web::resource("/health").route(web::get().to(platform::health)))
         .service(web::resource("/stats").route(web::get().to(platform::stats)));
 }

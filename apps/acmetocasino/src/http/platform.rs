@@ -64,7 +64,8 @@ pub async fn health(state: web::Data<AppState>) -> Result<StatusJson<HealthRespo
         },
     };
     let module = if db.is_ok() { "up" } else { "down" };
-    let services = ["pam", "wallet"].into_iter().map(|s| (s.to_owned(), module.to_owned())).collect();
+    let services =
+        ["pam", "wallet", "gal", "game-control"].into_iter().map(|s| (s.to_owned(), module.to_owned())).collect();
     let healthy = db.is_ok() && redis.status != "error";
     Ok(StatusJson {
         status: if db.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE },
@@ -83,7 +84,7 @@ pub async fn health(state: web::Data<AppState>) -> Result<StatusJson<HealthRespo
 #[derive(Debug, Serialize, Apiv2Schema)]
 pub struct StatsResponse {
     pub players_registered: i64,
-    /// Game rounds played (the game aggregation layer is not deployed yet: 0).
+    /// Settled game rounds (rolled-back rounds excluded).
     pub rounds_played: i64,
     /// Paid ÷ wagered over all rounds, percent; null before the first round.
     pub platform_rtp: Option<f64>,
@@ -96,11 +97,14 @@ pub struct StatsResponse {
 #[api_v2_operation(tags(Platform))]
 pub async fn stats(state: web::Data<AppState>) -> Result<web::Json<StatsResponse>, ApiError> {
     let c = state.db.counts().await?;
+    let totals = state.db.round_totals().await?;
+    let (rounds, wagered, paid) =
+        totals.iter().fold((0, 0, 0), |(r, w, p), (_, t)| (r + t.rounds, w + t.wagered, p + t.paid));
     Ok(web::Json(StatsResponse {
         players_registered: c.players,
-        rounds_played: 0,
-        platform_rtp: None,
-        games_available: 0,
+        rounds_played: rounds,
+        platform_rtp: (wagered > 0).then(|| (paid as f64 / wagered as f64 * 10_000.0).round() / 100.0),
+        games_available: state.catalogue.iter().count() as i64,
         wallet_events: c.wallet_events,
         staff_accounts: c.staff,
     }))

@@ -3,6 +3,7 @@
 
 mod architecture;
 mod contracts;
+mod games;
 mod pam;
 mod platform;
 mod processes;

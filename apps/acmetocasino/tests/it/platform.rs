@@ -25,6 +25,22 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v2/wallet/{player_id}/history"),
     ("get", "/api/v2/wallet/recent-events"),
     ("get", "/api/v2/wallet/{player_id}/verify"),
+    ("get", "/api/v2/gal/games"),
+    ("post", "/api/v2/gal/launch"),
+    ("post", "/api/v2/gal/bet"),
+    ("post", "/api/v2/gal/play"),
+    ("get", "/api/v2/gal/sessions/{id}"),
+    ("post", "/api/v2/gal/sessions/{id}/end"),
+    ("get", "/api/v2/gal/recent-rounds"),
+    ("get", "/api/v2/gal/rounds/{id}"),
+    ("get", "/api/v2/gal/fairness"),
+    ("put", "/api/v2/gal/fairness/client-seed"),
+    ("post", "/api/v2/gal/fairness/rotate"),
+    ("get", "/api/v2/gal/rounds/{id}/verify"),
+    ("post", "/api/v2/gal/rounds/{id}/rollback"),
+    ("get", "/api/v2/game-control/rtp"),
+    ("put", "/api/v2/game-control/rtp/{slug}"),
+    ("get", "/api/v2/game-control/stats"),
     ("get", "/api/v2/health"),
     ("get", "/api/v2/stats"),
 ];
@@ -54,6 +70,7 @@ crate::both_backends! {
         let s = app.get("/api/v2/stats", None).await.ok(200).clone();
         assert_eq!((s["players_registered"].as_i64(), s["wallet_events"].as_i64(), s["rounds_played"].as_i64()), (Some(2), Some(1), Some(0)));
         assert!(s["platform_rtp"].is_null());
+        assert_eq!(s["games_available"], 8);
 
         let m = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap();
         assert!(m.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));

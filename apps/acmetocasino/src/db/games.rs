@@ -1,0 +1,889 @@
+//! Seed pairs, game sessions, rounds and game control.
+//!
+//! A round runs in one transaction: lock the wallet (which also serialises the
+//! player's seed pair and nonce), replay or refuse a reused idempotency key, check the
+//! session, post the `BET`, draw from the provably fair stream, post the `WIN`, write
+//! the round with its RNG audit data and advance the nonce. Any failure rolls all of
+//! it back.
+
+use super::schema::{game_sessions, rounds, rtp_changes, rtp_targets, seed_pairs};
+use super::types::{DbId, DbTime};
+use super::wallet::PostFailure;
+use super::{Db, DbError, backend_queries, dispatch};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Double};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use gal_core::{Catalogue, ClientSeed, Draw, ParamsError, RandomStream, Rtp, ServerSeed, payout};
+use gamectl_core::{RoundTotals, RtpChange, RtpSetting, SetTargetError};
+use kernel::{AccountId, Amount};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::sync::Mutex;
+use uuid::Uuid;
+use wallet_core::{Balances, EventType, IdempotencyKey, PostError, Posting, Reference};
+
+/// Named points where tests can make a transaction fail, to prove atomicity.
+#[derive(Default)]
+pub struct FaultPoints(Mutex<HashSet<&'static str>>);
+
+impl FaultPoints {
+    pub fn arm(&self, point: &'static str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(point);
+    }
+
+    pub fn disarm(&self, point: &'static str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(point);
+    }
+
+    fn check(&self, point: &'static str) -> Result<(), DbError> {
+        if self.0.lock().unwrap_or_else(|e| e.into_inner()).contains(point) {
+            Err(DbError::Row(format!("fault injected at {point}")))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The fault point right after a round's `BET` is written.
+pub const FAULT_AFTER_BET: &str = "round.after_bet";
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = seed_pairs)]
+pub(crate) struct SeedPairRow {
+    id: DbId,
+    player_id: DbId,
+    server_seed: String,
+    server_seed_hash: String,
+    client_seed: String,
+    next_nonce: i64,
+    active: bool,
+    created_at: DbTime,
+    revealed_at: Option<DbTime>,
+}
+
+/// A player's seed pair as the player may see it (the server seed only once revealed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedPairView {
+    pub server_seed_hash: String,
+    pub client_seed: String,
+    pub nonce: i64,
+    pub revealed_server_seed: Option<String>,
+}
+
+impl From<&SeedPairRow> for SeedPairView {
+    fn from(r: &SeedPairRow) -> Self {
+        SeedPairView {
+            server_seed_hash: r.server_seed_hash.clone(),
+            client_seed: r.client_seed.clone(),
+            nonce: r.next_nonce,
+            revealed_server_seed: r.revealed_at.map(|_| r.server_seed.clone()),
+        }
+    }
+}
+
+/// A fresh seed pair to create when a player has none (or rotates).
+#[derive(Debug, Clone)]
+pub struct NewSeedPair {
+    pub id: Uuid,
+    pub server_seed: ServerSeed,
+    pub client_seed: ClientSeed,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = game_sessions)]
+pub(crate) struct SessionRow {
+    id: DbId,
+    player_id: DbId,
+    game_slug: String,
+    status: String,
+    rounds: i64,
+    wagered: i64,
+    won: i64,
+    started_at: DbTime,
+    ended_at: Option<DbTime>,
+}
+
+/// A game session with its totals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: Uuid,
+    pub player_id: AccountId,
+    pub game_slug: String,
+    pub open: bool,
+    pub rounds: i64,
+    pub wagered: i64,
+    pub won: i64,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+impl From<SessionRow> for Session {
+    fn from(r: SessionRow) -> Self {
+        Session {
+            id: r.id.0,
+            player_id: AccountId::from_uuid(r.player_id.0),
+            game_slug: r.game_slug,
+            open: r.status == "open",
+            rounds: r.rounds,
+            wagered: r.wagered,
+            won: r.won,
+            started_at: r.started_at.0,
+            ended_at: r.ended_at.map(|t| t.0),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = rounds)]
+pub(crate) struct RoundRow {
+    id: DbId,
+    session_id: DbId,
+    player_id: DbId,
+    game_slug: String,
+    amount: i64,
+    payout: i64,
+    multiplier_micro: i64,
+    rtp_bp: i32,
+    expected_rtp: f64,
+    variance: f64,
+    weighted_expected: f64,
+    weighted_variance: f64,
+    params: String,
+    outcome: String,
+    seed_pair_id: DbId,
+    server_seed_hash: String,
+    client_seed: String,
+    nonce: i64,
+    draws: String,
+    idempotency_key: String,
+    request_fingerprint: String,
+    bet_event_id: DbId,
+    win_event_id: Option<DbId>,
+    status: String,
+    rolled_back_at: Option<DbTime>,
+    rolled_back_by: Option<DbId>,
+    created_at: DbTime,
+}
+
+/// A round with its RNG audit record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Round {
+    pub id: Uuid,
+    pub session_id: Uuid,
+    pub player_id: AccountId,
+    pub game_slug: String,
+    pub amount: i64,
+    pub payout: i64,
+    pub multiplier_micro: u64,
+    pub rtp: Rtp,
+    pub expected_rtp: f64,
+    pub params: Value,
+    pub outcome: Value,
+    pub server_seed_hash: String,
+    pub client_seed: String,
+    pub nonce: i64,
+    pub draws: Vec<Draw>,
+    /// Present once the seed pair has been rotated.
+    pub server_seed: Option<String>,
+    pub bet_event_id: Uuid,
+    pub win_event_id: Option<Uuid>,
+    pub rolled_back: bool,
+    pub rolled_back_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+fn to_round(r: RoundRow, revealed: Option<String>) -> Result<Round, DbError> {
+    let json = |s: &str| serde_json::from_str::<Value>(s).map_err(|e| DbError::Row(e.to_string()));
+    Ok(Round {
+        id: r.id.0,
+        session_id: r.session_id.0,
+        player_id: AccountId::from_uuid(r.player_id.0),
+        game_slug: r.game_slug,
+        amount: r.amount,
+        payout: r.payout,
+        multiplier_micro: u64::try_from(r.multiplier_micro).unwrap_or(0),
+        rtp: u32::try_from(r.rtp_bp)
+            .ok()
+            .and_then(|bp| Rtp::from_bp(bp).ok())
+            .ok_or_else(|| DbError::Row("rtp".into()))?,
+        expected_rtp: r.expected_rtp,
+        params: json(&r.params)?,
+        outcome: json(&r.outcome)?,
+        server_seed_hash: r.server_seed_hash,
+        client_seed: r.client_seed,
+        nonce: r.nonce,
+        draws: serde_json::from_str(&r.draws).map_err(|e| DbError::Row(e.to_string()))?,
+        server_seed: revealed,
+        bet_event_id: r.bet_event_id.0,
+        win_event_id: r.win_event_id.map(|w| w.0),
+        rolled_back: r.status == "rolled_back",
+        rolled_back_at: r.rolled_back_at.map(|t| t.0),
+        created_at: r.created_at.0,
+    })
+}
+
+/// Which session a bet goes to.
+#[derive(Debug, Clone)]
+pub enum SessionTarget {
+    /// An existing session (`/gal/bet`).
+    Existing(Uuid),
+    /// The player's open session of this game, or a new one with this id (`/gal/play`).
+    LaunchOrReuse { game_slug: String, new_session_id: Uuid },
+}
+
+/// Everything a round needs, decided outside the transaction.
+#[derive(Debug, Clone)]
+pub struct BetRequest {
+    pub player: AccountId,
+    pub session: SessionTarget,
+    pub amount: Amount,
+    pub params: Value,
+    pub idempotency_key: IdempotencyKey,
+    pub round_id: Uuid,
+    pub bet_event_id: Uuid,
+    pub win_event_id: Uuid,
+    /// Used only if the player has no seed pair yet.
+    pub first_seed_pair: NewSeedPair,
+    pub at: DateTime<Utc>,
+}
+
+/// A settled (or replayed) round and the balances after it.
+#[derive(Debug, Clone)]
+pub struct BetResult {
+    pub round: Round,
+    pub balances: Balances,
+    pub replayed: bool,
+}
+
+/// Why a round was not played. Nothing was written.
+#[derive(Debug)]
+pub enum RoundFailure {
+    Db(DbError),
+    Post(PostError),
+    UnknownGame,
+    SessionNotFound,
+    SessionNotYours,
+    SessionClosed,
+    IdempotencyConflict,
+    Params(ParamsError),
+    BetOutOfRange { min: i64, max: i64 },
+    RoundNotFound,
+    AlreadyRolledBack,
+}
+
+impl From<diesel::result::Error> for RoundFailure {
+    fn from(e: diesel::result::Error) -> Self {
+        RoundFailure::Db(e.into())
+    }
+}
+
+impl From<DbError> for RoundFailure {
+    fn from(e: DbError) -> Self {
+        RoundFailure::Db(e)
+    }
+}
+
+impl From<PostFailure> for RoundFailure {
+    fn from(e: PostFailure) -> Self {
+        match e {
+            PostFailure::Post(p) => RoundFailure::Post(p),
+            PostFailure::Db(d) => RoundFailure::Db(d),
+        }
+    }
+}
+
+/// What makes two bet requests "the same request" for idempotency.
+fn fingerprint(session: &SessionTarget, amount: Amount, params: &Value) -> String {
+    let mut h = Sha256::new();
+    match session {
+        SessionTarget::Existing(id) => h.update(format!("session:{id}")),
+        SessionTarget::LaunchOrReuse { game_slug, .. } => h.update(format!("game:{game_slug}")),
+    }
+    h.update(amount.minor_units().to_be_bytes());
+    h.update(params.to_string());
+    hex::encode(h.finalize())
+}
+
+fn key(raw: String) -> Result<IdempotencyKey, DbError> {
+    IdempotencyKey::parse(&raw).map_err(|e| DbError::Row(e.to_string()))
+}
+
+/// Per-game sums of settled rounds.
+#[derive(Debug, Clone, QueryableByName)]
+pub(crate) struct TotalsRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    game_slug: String,
+    #[diesel(sql_type = BigInt)]
+    rounds: i64,
+    #[diesel(sql_type = BigInt)]
+    wagered: i64,
+    #[diesel(sql_type = BigInt)]
+    paid: i64,
+    #[diesel(sql_type = Double)]
+    weighted_expected: f64,
+    #[diesel(sql_type = Double)]
+    weighted_variance: f64,
+}
+
+const TOTALS_SQL: &str = "SELECT game_slug, CAST(COUNT(*) AS BIGINT) AS rounds, \
+     CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS wagered, CAST(COALESCE(SUM(payout), 0) AS BIGINT) AS paid, \
+     CAST(COALESCE(SUM(weighted_expected), 0) AS DOUBLE PRECISION) AS weighted_expected, \
+     CAST(COALESCE(SUM(weighted_variance), 0) AS DOUBLE PRECISION) AS weighted_variance \
+     FROM rounds WHERE status = 'settled' GROUP BY game_slug ORDER BY game_slug";
+
+backend_queries! {
+    siblings(wallet);
+
+    pub(crate) async fn active_seed_pair(c: &mut Conn, player: DbId) -> QueryResult<Option<SeedPairRow>> {
+        seed_pairs::table
+            .filter(seed_pairs::player_id.eq(player))
+            .filter(seed_pairs::active.eq(true))
+            .select(SeedPairRow::as_select())
+            .first(c)
+            .await
+            .optional()
+    }
+
+    pub(crate) async fn insert_seed_pair(c: &mut Conn, player: DbId, pair: &NewSeedPair, at: DbTime) -> QueryResult<SeedPairRow> {
+        let row = SeedPairRow {
+            id: DbId(pair.id),
+            player_id: player,
+            server_seed: pair.server_seed.to_hex(),
+            server_seed_hash: pair.server_seed.hash(),
+            client_seed: pair.client_seed.as_str().to_owned(),
+            next_nonce: 0,
+            active: true,
+            created_at: at,
+            revealed_at: None,
+        };
+        diesel::insert_into(seed_pairs::table).values(&row).execute(c).await?;
+        Ok(row)
+    }
+
+    /// The player's active pair, created from `fresh` if there is none.
+    pub(crate) async fn ensure_seed_pair(c: &mut Conn, player: DbId, fresh: &NewSeedPair, at: DbTime) -> QueryResult<SeedPairRow> {
+        match active_seed_pair(c, player).await? {
+            Some(p) => Ok(p),
+            None => insert_seed_pair(c, player, fresh, at).await,
+        }
+    }
+
+    pub(crate) async fn seed_pair_for_player(c: &mut Conn, player: DbId, fresh: NewSeedPair, at: DbTime) -> Result<SeedPairView, DbError> {
+        c.transaction(async |c| {
+            wallet::lock_head(c, player).await?;
+            Ok(SeedPairView::from(&ensure_seed_pair(c, player, &fresh, at).await?))
+        })
+        .await
+    }
+
+    /// Reveals the active pair and starts `next` (with `client_seed`, or the old one's).
+    pub(crate) async fn rotate_seed_pair(
+        c: &mut Conn,
+        player: DbId,
+        fresh: NewSeedPair,
+        keep_client_seed: bool,
+        at: DbTime,
+    ) -> Result<(SeedPairView, SeedPairView), DbError> {
+        c.transaction(async |c| {
+            // The wallet lock also serialises the player's rounds, so no round is
+            // drawing from the pair while it is revealed.
+            wallet::lock_head(c, player).await?;
+            let old = ensure_seed_pair(c, player, &fresh, at).await?;
+            diesel::update(seed_pairs::table.find(old.id))
+                .set((seed_pairs::active.eq(false), seed_pairs::revealed_at.eq(Some(at))))
+                .execute(c)
+                .await?;
+            let mut next = fresh.clone();
+            next.id = Uuid::from_u128(fresh.id.as_u128() ^ 1);
+            if keep_client_seed {
+                next.client_seed = ClientSeed::parse(&old.client_seed).map_err(|e| DbError::Row(e.to_string()))?;
+            }
+            let new_row = insert_seed_pair(c, player, &next, at).await?;
+            let mut revealed = SeedPairView::from(&old);
+            revealed.revealed_server_seed = Some(old.server_seed.clone());
+            Ok((revealed, SeedPairView::from(&new_row)))
+        })
+        .await
+    }
+
+    pub(crate) async fn insert_session(c: &mut Conn, id: Uuid, player: DbId, slug: &str, at: DbTime) -> QueryResult<SessionRow> {
+        let row = SessionRow {
+            id: DbId(id),
+            player_id: player,
+            game_slug: slug.to_owned(),
+            status: "open".into(),
+            rounds: 0,
+            wagered: 0,
+            won: 0,
+            started_at: at,
+            ended_at: None,
+        };
+        diesel::insert_into(game_sessions::table).values(&row).execute(c).await?;
+        Ok(row)
+    }
+
+    /// Opens a session (creating the player's seed pair if needed).
+    pub(crate) async fn launch(
+        c: &mut Conn,
+        player: DbId,
+        slug: String,
+        session_id: Uuid,
+        fresh: NewSeedPair,
+        at: DbTime,
+    ) -> Result<(Session, SeedPairView), DbError> {
+        c.transaction(async |c| {
+            wallet::lock_head(c, player).await?;
+            let pair = ensure_seed_pair(c, player, &fresh, at).await?;
+            let session = insert_session(c, session_id, player, &slug, at).await?;
+            Ok((Session::from(session), SeedPairView::from(&pair)))
+        })
+        .await
+    }
+
+    pub(crate) async fn session(c: &mut Conn, id: DbId) -> Result<Option<Session>, DbError> {
+        let row = game_sessions::table.find(id).select(SessionRow::as_select()).first(c).await.optional()?;
+        Ok(row.map(Session::from))
+    }
+
+    pub(crate) async fn end_session(c: &mut Conn, id: DbId, at: DbTime) -> Result<Option<Session>, DbError> {
+        diesel::update(game_sessions::table.find(id).filter(game_sessions::status.eq("open")))
+            .set((game_sessions::status.eq("closed"), game_sessions::ended_at.eq(Some(at))))
+            .execute(c)
+            .await?;
+        session(c, id).await
+    }
+
+    pub(crate) async fn target_of(c: &mut Conn, slug: &str) -> QueryResult<Option<i32>> {
+        rtp_targets::table.find(slug).select(rtp_targets::rtp_bp).first(c).await.optional()
+    }
+
+    pub(crate) async fn round_by_id(c: &mut Conn, id: DbId) -> Result<Option<Round>, DbError> {
+        let row = rounds::table
+            .inner_join(seed_pairs::table)
+            .filter(rounds::id.eq(id))
+            .select((RoundRow::as_select(), seed_pairs::server_seed, seed_pairs::revealed_at))
+            .first::<(RoundRow, String, Option<DbTime>)>(c)
+            .await
+            .optional()?;
+        row.map(|(r, seed, revealed)| to_round(r, revealed.map(|_| seed))).transpose()
+    }
+
+    pub(crate) async fn bet(
+        c: &mut Conn,
+        catalogue: &Catalogue,
+        default_rtp: Rtp,
+        faults: &FaultPoints,
+        req: BetRequest,
+    ) -> Result<BetResult, RoundFailure> {
+        c.transaction(async |c| {
+            let player = DbId(req.player.as_uuid());
+            let at = DbTime(req.at);
+            let head = wallet::lock_head(c, player).await?.ok_or(RoundFailure::Post(PostError::WalletNotFound))?;
+            let print = fingerprint(&req.session, req.amount, &req.params);
+            // Same key: the original round, or a conflict.
+            let previous = rounds::table
+                .filter(rounds::player_id.eq(player))
+                .filter(rounds::idempotency_key.eq(req.idempotency_key.as_str()))
+                .select(rounds::id)
+                .first::<DbId>(c)
+                .await
+                .optional()?;
+            if let Some(id) = previous {
+                let round = round_by_id(c, id).await?.ok_or(RoundFailure::RoundNotFound)?;
+                let stored: String = rounds::table.find(id).select(rounds::request_fingerprint).first(c).await?;
+                if stored != print {
+                    return Err(RoundFailure::IdempotencyConflict);
+                }
+                return Ok(BetResult { round, balances: head.balances, replayed: true });
+            }
+            let session = match &req.session {
+                SessionTarget::Existing(id) => {
+                    let s = session(c, DbId(*id)).await?.ok_or(RoundFailure::SessionNotFound)?;
+                    if s.player_id != req.player {
+                        return Err(RoundFailure::SessionNotYours);
+                    }
+                    if !s.open {
+                        return Err(RoundFailure::SessionClosed);
+                    }
+                    s
+                }
+                SessionTarget::LaunchOrReuse { game_slug, new_session_id } => {
+                    let open = game_sessions::table
+                        .filter(game_sessions::player_id.eq(player))
+                        .filter(game_sessions::game_slug.eq(game_slug))
+                        .filter(game_sessions::status.eq("open"))
+                        .order(game_sessions::started_at.desc())
+                        .select(SessionRow::as_select())
+                        .first(c)
+                        .await
+                        .optional()?;
+                    match open {
+                        Some(s) => Session::from(s),
+                        None => Session::from(insert_session(c, *new_session_id, player, game_slug, at).await?),
+                    }
+                }
+            };
+            let game = catalogue.get(&session.game_slug).ok_or(RoundFailure::UnknownGame)?;
+            let info = game.info();
+            let amount = req.amount.minor_units();
+            if amount < info.min_bet || amount > info.max_bet {
+                return Err(RoundFailure::BetOutOfRange { min: info.min_bet, max: info.max_bet });
+            }
+            let rtp = match target_of(c, &session.game_slug).await? {
+                Some(bp) => u32::try_from(bp).ok().and_then(|b| Rtp::from_bp(b).ok()).unwrap_or(default_rtp),
+                None => default_rtp,
+            };
+            let theory = game.theory(rtp, &req.params).map_err(RoundFailure::Params)?;
+            let pair = ensure_seed_pair(c, player, &req.first_seed_pair, at).await?;
+            let reference = Reference::parse(&format!("round:{}", req.round_id)).map_err(|e| DbError::Row(e.to_string()))?;
+            let bet = Posting::new(EventType::Bet, req.amount, key(format!("round:{}:bet", req.round_id))?, Some(reference.clone()));
+            let bet = wallet::post_in_tx(c, &bet, player, req.bet_event_id, req.at).await?;
+            faults.check(FAULT_AFTER_BET)?;
+
+            let server_seed = ServerSeed::from_hex(&pair.server_seed).ok_or_else(|| DbError::Row("server seed".into()))?;
+            let client_seed = ClientSeed::parse(&pair.client_seed).map_err(|e| DbError::Row(e.to_string()))?;
+            let nonce = u64::try_from(pair.next_nonce).unwrap_or(0);
+            let mut rng = RandomStream::new(&server_seed, &client_seed, nonce);
+            let outcome = game.play(rtp, &req.params, &mut rng).map_err(RoundFailure::Params)?;
+            let won = payout(amount, outcome.multiplier_micro);
+            let mut balances = bet.event.advance(&head).balances;
+            let mut win_event_id = None;
+            if won > 0 {
+                let win_amount = Amount::new(won).map_err(|e| DbError::Row(e.to_string()))?;
+                let win = Posting::new(EventType::Win, win_amount, key(format!("round:{}:win", req.round_id))?, Some(reference));
+                let after_bet = bet.event.advance(&head);
+                let win = wallet::post_in_tx(c, &win, player, req.win_event_id, req.at).await?;
+                balances = win.event.advance(&after_bet).balances;
+                win_event_id = Some(DbId(req.win_event_id));
+            }
+            let a = amount as f64;
+            let row = RoundRow {
+                id: DbId(req.round_id),
+                session_id: DbId(session.id),
+                player_id: player,
+                game_slug: session.game_slug.clone(),
+                amount,
+                payout: won,
+                multiplier_micro: i64::try_from(outcome.multiplier_micro).unwrap_or(i64::MAX),
+                rtp_bp: i32::try_from(rtp.bp()).unwrap_or(0),
+                expected_rtp: theory.rtp,
+                variance: theory.variance,
+                weighted_expected: a * theory.rtp,
+                weighted_variance: a * a * theory.variance,
+                params: req.params.to_string(),
+                outcome: outcome.detail.to_string(),
+                seed_pair_id: pair.id,
+                server_seed_hash: pair.server_seed_hash.clone(),
+                client_seed: pair.client_seed.clone(),
+                nonce: pair.next_nonce,
+                draws: serde_json::to_string(rng.draws()).map_err(|e| DbError::Row(e.to_string()))?,
+                idempotency_key: req.idempotency_key.as_str().to_owned(),
+                request_fingerprint: print,
+                bet_event_id: DbId(req.bet_event_id),
+                win_event_id,
+                status: "settled".into(),
+                rolled_back_at: None,
+                rolled_back_by: None,
+                created_at: at,
+            };
+            diesel::insert_into(rounds::table).values(&row).execute(c).await?;
+            diesel::update(seed_pairs::table.find(pair.id))
+                .set(seed_pairs::next_nonce.eq(seed_pairs::next_nonce + 1))
+                .execute(c)
+                .await?;
+            diesel::update(game_sessions::table.find(DbId(session.id)))
+                .set((
+                    game_sessions::rounds.eq(game_sessions::rounds + 1),
+                    game_sessions::wagered.eq(game_sessions::wagered + amount),
+                    game_sessions::won.eq(game_sessions::won + won),
+                ))
+                .execute(c)
+                .await?;
+            let round = to_round(row, None)?;
+            Ok(BetResult { round, balances, replayed: false })
+        })
+        .await
+    }
+
+    /// Cancels a settled round: one `ROLLBACK` refunds the bet and, if the round paid,
+    /// another reverses the win. Exactly once.
+    pub(crate) async fn rollback_round(
+        c: &mut Conn,
+        id: DbId,
+        actor: DbId,
+        event_ids: (Uuid, Uuid),
+        at: DateTime<Utc>,
+    ) -> Result<Round, RoundFailure> {
+        c.transaction(async |c| {
+            let player = rounds::table.find(id).select(rounds::player_id).first::<DbId>(c).await.optional()?
+                .ok_or(RoundFailure::RoundNotFound)?;
+            wallet::lock_head(c, player).await?;
+            let round = round_by_id(c, id).await?.ok_or(RoundFailure::RoundNotFound)?;
+            if round.rolled_back {
+                return Err(RoundFailure::AlreadyRolledBack);
+            }
+            let amount = |a: i64| Amount::new(a).map_err(|e| DbError::Row(e.to_string()));
+            let reference = Reference::parse(&format!("round:{}", round.id)).map_err(|e| DbError::Row(e.to_string()))?;
+            let refund = Posting::rollback(round.bet_event_id, amount(round.amount)?, key(format!("round:{}:rollback-bet", round.id))?, Some(reference.clone()));
+            wallet::post_in_tx(c, &refund, player, event_ids.0, at).await?;
+            if let Some(win) = round.win_event_id {
+                let reverse = Posting::rollback(win, amount(round.payout)?, key(format!("round:{}:rollback-win", round.id))?, Some(reference));
+                wallet::post_in_tx(c, &reverse, player, event_ids.1, at).await?;
+            }
+            diesel::update(rounds::table.find(id))
+                .set((rounds::status.eq("rolled_back"), rounds::rolled_back_at.eq(Some(DbTime(at))), rounds::rolled_back_by.eq(Some(actor))))
+                .execute(c)
+                .await?;
+            diesel::update(game_sessions::table.find(DbId(round.session_id)))
+                .set((
+                    game_sessions::wagered.eq(game_sessions::wagered - round.amount),
+                    game_sessions::won.eq(game_sessions::won - round.payout),
+                ))
+                .execute(c)
+                .await?;
+            Ok(round_by_id(c, id).await?.ok_or(RoundFailure::RoundNotFound)?)
+        })
+        .await
+    }
+
+    pub(crate) async fn server_seed_of_round(c: &mut Conn, id: DbId) -> QueryResult<Option<String>> {
+        rounds::table
+            .inner_join(seed_pairs::table)
+            .filter(rounds::id.eq(id))
+            .select(seed_pairs::server_seed)
+            .first(c)
+            .await
+            .optional()
+    }
+
+    pub(crate) async fn recent_rounds(c: &mut Conn, limit: i64) -> Result<Vec<Round>, DbError> {
+        let rows = rounds::table
+            .inner_join(seed_pairs::table)
+            .order(rounds::position.desc())
+            .limit(limit)
+            .select((RoundRow::as_select(), seed_pairs::server_seed, seed_pairs::revealed_at))
+            .load::<(RoundRow, String, Option<DbTime>)>(c)
+            .await?;
+        rows.into_iter().map(|(r, seed, revealed)| to_round(r, revealed.map(|_| seed))).collect()
+    }
+
+    pub(crate) async fn totals(c: &mut Conn) -> Result<Vec<(String, RoundTotals)>, DbError> {
+        let rows: Vec<TotalsRow> = diesel::sql_query(TOTALS_SQL).load(c).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                (r.game_slug, RoundTotals {
+                    rounds: r.rounds,
+                    wagered: r.wagered,
+                    paid: r.paid,
+                    weighted_expected: r.weighted_expected,
+                    weighted_variance: r.weighted_variance,
+                })
+            })
+            .collect())
+    }
+
+    pub(crate) async fn stored_targets(c: &mut Conn) -> Result<Vec<(String, i32, DbTime, Option<DbId>)>, DbError> {
+        Ok(rtp_targets::table
+            .select((rtp_targets::slug, rtp_targets::rtp_bp, rtp_targets::updated_at, rtp_targets::updated_by))
+            .load(c)
+            .await?)
+    }
+
+    pub(crate) async fn set_target(
+        c: &mut Conn,
+        slug: String,
+        old: Rtp,
+        new: Rtp,
+        actor: DbId,
+        change_id: Uuid,
+        at: DbTime,
+    ) -> Result<Rtp, DbError> {
+        c.transaction(async |c| {
+            let bp = i32::try_from(new.bp()).unwrap_or(0);
+            // The old value as stored (under the same transaction), else the default.
+            let stored = target_of(c, &slug).await?;
+            let old_bp = stored.unwrap_or(i32::try_from(old.bp()).unwrap_or(0));
+            diesel::insert_into(rtp_targets::table)
+                .values((rtp_targets::slug.eq(&slug), rtp_targets::rtp_bp.eq(bp), rtp_targets::updated_at.eq(at), rtp_targets::updated_by.eq(Some(actor))))
+                .on_conflict(rtp_targets::slug)
+                .do_update()
+                .set((rtp_targets::rtp_bp.eq(bp), rtp_targets::updated_at.eq(at), rtp_targets::updated_by.eq(Some(actor))))
+                .execute(c)
+                .await?;
+            diesel::insert_into(rtp_changes::table)
+                .values((
+                    rtp_changes::id.eq(DbId(change_id)),
+                    rtp_changes::slug.eq(&slug),
+                    rtp_changes::old_bp.eq(old_bp),
+                    rtp_changes::new_bp.eq(bp),
+                    rtp_changes::changed_by.eq(actor),
+                    rtp_changes::changed_at.eq(at),
+                ))
+                .execute(c)
+                .await?;
+            u32::try_from(old_bp).ok().and_then(|b| Rtp::from_bp(b).ok()).ok_or_else(|| DbError::Row("old rtp".into()))
+        })
+        .await
+    }
+
+    pub(crate) async fn changes(c: &mut Conn, limit: i64) -> Result<Vec<(String, i32, i32, DbId, DbTime)>, DbError> {
+        Ok(rtp_changes::table
+            .order(rtp_changes::changed_at.desc())
+            .limit(limit)
+            .select((rtp_changes::slug, rtp_changes::old_bp, rtp_changes::new_bp, rtp_changes::changed_by, rtp_changes::changed_at))
+            .load(c)
+            .await?)
+    }
+}
+
+fn rtp_of(bp: i32) -> Result<Rtp, DbError> {
+    u32::try_from(bp).ok().and_then(|b| Rtp::from_bp(b).ok()).ok_or_else(|| DbError::Row(format!("rtp {bp}")))
+}
+
+/// The catalogue's default RTP for games never configured.
+pub const DEFAULT_RTP_BP: u32 = 9_650;
+
+impl Db {
+    pub async fn seed_pair(
+        &self,
+        player: AccountId,
+        fresh: NewSeedPair,
+        at: DateTime<Utc>,
+    ) -> Result<SeedPairView, DbError> {
+        dispatch!(write self, self::seed_pair_for_player(DbId(player.as_uuid()), fresh, DbTime(at)))
+    }
+
+    pub async fn rotate_seed_pair(
+        &self,
+        player: AccountId,
+        fresh: NewSeedPair,
+        keep_client_seed: bool,
+        at: DateTime<Utc>,
+    ) -> Result<(SeedPairView, SeedPairView), DbError> {
+        dispatch!(write self, self::rotate_seed_pair(DbId(player.as_uuid()), fresh, keep_client_seed, DbTime(at)))
+    }
+
+    pub async fn launch(
+        &self,
+        player: AccountId,
+        slug: &str,
+        session_id: Uuid,
+        fresh: NewSeedPair,
+        at: DateTime<Utc>,
+    ) -> Result<(Session, SeedPairView), DbError> {
+        dispatch!(write self, self::launch(DbId(player.as_uuid()), slug.to_owned(), session_id, fresh, DbTime(at)))
+    }
+
+    pub async fn session(&self, id: Uuid) -> Result<Option<Session>, DbError> {
+        dispatch!(read self, self::session(DbId(id)))
+    }
+
+    pub async fn end_session(&self, id: Uuid, at: DateTime<Utc>) -> Result<Option<Session>, DbError> {
+        dispatch!(write self, self::end_session(DbId(id), DbTime(at)))
+    }
+
+    pub async fn bet(&self, catalogue: &Catalogue, req: BetRequest) -> Result<BetResult, RoundFailure> {
+        let default = Rtp::from_bp(DEFAULT_RTP_BP).map_err(|e| DbError::Row(e.to_string()))?;
+        let faults = &self.faults;
+        dispatch!(write self, self::bet(catalogue, default, faults, req))
+    }
+
+    pub async fn round(&self, id: Uuid) -> Result<Option<Round>, DbError> {
+        dispatch!(read self, self::round_by_id(DbId(id)))
+    }
+
+    pub async fn rollback_round(
+        &self,
+        id: Uuid,
+        actor: AccountId,
+        event_ids: (Uuid, Uuid),
+        at: DateTime<Utc>,
+    ) -> Result<Round, RoundFailure> {
+        dispatch!(write self, self::rollback_round(DbId(id), DbId(actor.as_uuid()), event_ids, at))
+    }
+
+    /// The (possibly still secret) server seed a round used; for staff verification.
+    pub async fn server_seed_of_round(&self, id: Uuid) -> Result<Option<String>, DbError> {
+        Ok(dispatch!(read self, self::server_seed_of_round(DbId(id)))?)
+    }
+
+    pub async fn recent_rounds(&self, limit: i64) -> Result<Vec<Round>, DbError> {
+        dispatch!(read self, self::recent_rounds(limit))
+    }
+
+    pub async fn round_totals(&self) -> Result<Vec<(String, RoundTotals)>, DbError> {
+        dispatch!(read self, self::totals())
+    }
+
+    /// Every catalogue game's setting, defaults included.
+    pub async fn rtp_settings(
+        &self,
+        catalogue: &Catalogue,
+        installed_at: DateTime<Utc>,
+    ) -> Result<Vec<RtpSetting>, DbError> {
+        let stored: Vec<(String, i32, DbTime, Option<DbId>)> = dispatch!(read self, self::stored_targets())?;
+        catalogue
+            .iter()
+            .map(|g| {
+                let slug = g.info().slug;
+                match stored.iter().find(|(s, ..)| s == slug) {
+                    Some((_, bp, at, by)) => Ok(RtpSetting {
+                        slug: slug.to_owned(),
+                        target: rtp_of(*bp)?,
+                        updated_at: at.0,
+                        updated_by: by.map(|b| AccountId::from_uuid(b.0)),
+                    }),
+                    None => Ok(RtpSetting {
+                        slug: slug.to_owned(),
+                        target: rtp_of(i32::try_from(DEFAULT_RTP_BP).unwrap_or(0))?,
+                        updated_at: installed_at,
+                        updated_by: None,
+                    }),
+                }
+            })
+            .collect()
+    }
+
+    pub async fn set_rtp_target(
+        &self,
+        catalogue: &Catalogue,
+        slug: &str,
+        target: Rtp,
+        actor: AccountId,
+        change_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<RtpChange, SetTargetError> {
+        if catalogue.get(slug).is_none() {
+            return Err(SetTargetError::UnknownGame);
+        }
+        let default = Rtp::from_bp(DEFAULT_RTP_BP).map_err(|e| gamectl_core::StoreError(e.to_string()))?;
+        let r: Result<Rtp, DbError> = async {
+            dispatch!(write self, self::set_target(slug.to_owned(), default, target, DbId(actor.as_uuid()), change_id, DbTime(at)))
+        }
+        .await;
+        let old = r.map_err(|e| gamectl_core::StoreError(e.to_string()))?;
+        Ok(RtpChange { slug: slug.to_owned(), old, new: target, changed_by: actor, changed_at: at })
+    }
+
+    pub async fn rtp_changes(&self, limit: i64) -> Result<Vec<RtpChange>, DbError> {
+        let rows: Vec<(String, i32, i32, DbId, DbTime)> = dispatch!(read self, self::changes(limit))?;
+        rows.into_iter()
+            .map(|(slug, old, new, by, at)| {
+                Ok(RtpChange {
+                    slug,
+                    old: rtp_of(old)?,
+                    new: rtp_of(new)?,
+                    changed_by: AccountId::from_uuid(by.0),
+                    changed_at: at.0,
+                })
+            })
+            .collect()
+    }
+
+    pub fn faults(&self) -> &FaultPoints {
+        &self.faults
+    }
+}

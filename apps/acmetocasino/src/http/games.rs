@@ -1,0 +1,618 @@
+//! Game aggregation layer routes: catalogue, sessions, rounds, provable fairness.
+
+use crate::auth::AuthUser;
+use crate::db::games::{BetRequest, BetResult, NewSeedPair, Round, RoundFailure, SeedPairView, Session, SessionTarget};
+use crate::error::{ApiError, Refusal};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use gal_core::{ClientSeed, MICRO, RandomStream, ServerSeed};
+use kernel::{AccountId, Amount, Clock, Entropy};
+use pam_core::{AccountStatus, Role, port::AccountRepository};
+use paperclip::actix::{Apiv2Schema, CreatedJson, api_v2_operation, web};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+use wallet_core::{IdempotencyKey, PostError, PostingError};
+
+/// A game of the catalogue.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct GameResponse {
+    pub slug: String,
+    pub name: String,
+    pub provider: String,
+    /// `dice`, `table`, `slot`, `lottery`, `arcade` or `crash`.
+    pub kind: String,
+    /// Minor units.
+    pub min_bet: i64,
+    /// Minor units.
+    pub max_bet: i64,
+    /// The configured RTP target, percent.
+    pub rtp: f64,
+    /// The exact theoretical RTP of `default_params` at that target, percent.
+    pub rtp_theoretical: f64,
+    /// `low`, `medium` or `high`.
+    pub volatility: String,
+    /// The bet parameters, in words.
+    pub params_help: String,
+    /// Typical bet parameters.
+    pub default_params: Value,
+}
+
+fn name<T: Serialize>(v: T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// The game catalogue
+#[api_v2_operation(tags(Games))]
+pub async fn games(state: web::Data<AppState>) -> Result<web::Json<Vec<GameResponse>>, ApiError> {
+    let settings = state.db.rtp_settings(&state.catalogue, state.installed_at).await?;
+    let mut out = Vec::new();
+    for g in state.catalogue.iter() {
+        let info = g.info();
+        let Some(setting) = settings.iter().find(|s| s.slug == info.slug) else { continue };
+        let theory = g.theory(setting.target, &g.default_params()).map_err(|e| ApiError::Internal(e.to_string()))?;
+        out.push(GameResponse {
+            slug: info.slug.into(),
+            name: info.name.into(),
+            provider: info.provider.into(),
+            kind: name(info.kind),
+            min_bet: info.min_bet,
+            max_bet: info.max_bet,
+            rtp: setting.target.percent(),
+            rtp_theoretical: theory.rtp * 100.0,
+            volatility: name(info.volatility),
+            params_help: info.params_help.into(),
+            default_params: g.default_params(),
+        });
+    }
+    Ok(web::Json(out))
+}
+
+fn fresh_pair(state: &AppState) -> Result<NewSeedPair, ApiError> {
+    let client = hex::encode(&state.entropy.bytes32()[..8]);
+    Ok(NewSeedPair {
+        id: state.entropy.new_id(),
+        server_seed: ServerSeed::from_bytes(state.entropy.bytes32()),
+        client_seed: ClientSeed::parse(&client).map_err(|e| ApiError::Internal(e.to_string()))?,
+    })
+}
+
+/// Refuses play for accounts that may not play.
+async fn may_play(state: &AppState, player: AccountId) -> Result<(), ApiError> {
+    let account = state.db.account(player).await?.ok_or_else(|| ApiError::NotFound("no such player".into()))?;
+    match account.status {
+        AccountStatus::Active => Ok(()),
+        AccountStatus::SelfExcluded => Err(ApiError::refused(Refusal::SelfExcluded, "the player is self-excluded")),
+        other => Err(ApiError::refused(Refusal::AccountBlocked, format!("the account is {other}"))),
+    }
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct LaunchRequest {
+    #[openapi(example = "dice")]
+    pub game_slug: String,
+}
+
+/// A new game session and the seed pair its rounds will use.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct LaunchResponse {
+    pub session_id: Uuid,
+    pub game_slug: String,
+    /// `hex(SHA-256(server_seed))`, committed before any round.
+    pub server_seed_hash: String,
+    pub client_seed: String,
+    /// The nonce of the next round.
+    pub nonce: i64,
+    pub started_at: DateTime<Utc>,
+}
+
+/// Launch a game
+#[api_v2_operation(tags(Games))]
+pub async fn launch(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ApiJson<LaunchRequest>,
+) -> Result<CreatedJson<LaunchResponse>, ApiError> {
+    user.require(&[Role::Player])?;
+    let slug = body.0.game_slug;
+    if state.catalogue.get(&slug).is_none() {
+        return Err(ApiError::NotFound(format!("no game {slug:?}")));
+    }
+    may_play(&state, user.id).await?;
+    let (session, pair) =
+        state.db.launch(user.id, &slug, state.entropy.new_id(), fresh_pair(&state)?, state.clock.now()).await?;
+    Ok(CreatedJson(LaunchResponse {
+        session_id: session.id,
+        game_slug: session.game_slug,
+        server_seed_hash: pair.server_seed_hash,
+        client_seed: pair.client_seed,
+        nonce: pair.nonce,
+        started_at: session.started_at,
+    }))
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct BetBody {
+    pub session_id: Uuid,
+    /// Minor units, within the game's `min_bet`..`max_bet`.
+    pub amount: i64,
+    /// The game's bet parameters (see `/gal/games`).
+    pub params: Option<Value>,
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct PlayBody {
+    #[openapi(example = "coin-flip")]
+    pub game_slug: String,
+    /// Minor units, within the game's `min_bet`..`max_bet`.
+    pub amount: i64,
+    pub params: Option<Value>,
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct RngCommitment {
+    pub server_seed_hash: String,
+    pub client_seed: String,
+    pub nonce: i64,
+}
+
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct BalanceAfter {
+    pub cash: i64,
+    pub bonus: i64,
+    pub total: i64,
+}
+
+/// The result of a round.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct BetResponse {
+    pub round_id: Uuid,
+    pub session_id: Uuid,
+    pub game_slug: String,
+    pub amount: i64,
+    /// What happened, in the game's terms.
+    pub outcome: Value,
+    /// Minor units credited (0 for a loss).
+    pub payout: i64,
+    /// The return multiple (payout ≈ amount × multiplier, rounded down).
+    pub multiplier: f64,
+    pub balance: BalanceAfter,
+    pub rng: RngCommitment,
+    /// True when this answers a retried request with the original round.
+    pub replayed: bool,
+}
+
+fn bet_response(r: BetResult) -> BetResponse {
+    let round = r.round;
+    BetResponse {
+        round_id: round.id,
+        session_id: round.session_id,
+        game_slug: round.game_slug,
+        amount: round.amount,
+        outcome: round.outcome,
+        payout: round.payout,
+        multiplier: round.multiplier_micro as f64 / MICRO as f64,
+        balance: BalanceAfter { cash: r.balances.cash, bonus: r.balances.bonus, total: r.balances.total() },
+        rng: RngCommitment {
+            server_seed_hash: round.server_seed_hash,
+            client_seed: round.client_seed,
+            nonce: round.nonce,
+        },
+        replayed: r.replayed,
+    }
+}
+
+pub(crate) fn round_error(e: RoundFailure) -> ApiError {
+    match e {
+        RoundFailure::Db(d) => d.into(),
+        RoundFailure::Post(PostError::Rejected(r @ PostingError::InsufficientFunds { .. })) => {
+            ApiError::refused(Refusal::InsufficientFunds, r.to_string())
+        }
+        RoundFailure::Post(PostError::Rejected(r)) => ApiError::refused(Refusal::RuleViolation, r.to_string()),
+        RoundFailure::Post(PostError::WalletNotFound) => ApiError::NotFound("no wallet for that player".into()),
+        RoundFailure::Post(PostError::IdempotencyConflict) | RoundFailure::IdempotencyConflict => {
+            ApiError::Conflict("idempotency_key was already used for a different request".into())
+        }
+        RoundFailure::Post(PostError::Store(s)) => s.into(),
+        RoundFailure::UnknownGame => ApiError::NotFound("no such game".into()),
+        RoundFailure::SessionNotFound => ApiError::NotFound("no such session".into()),
+        RoundFailure::SessionNotYours => ApiError::Forbidden("the session belongs to another player".into()),
+        RoundFailure::SessionClosed => ApiError::refused(Refusal::SessionClosed, "the session has ended"),
+        RoundFailure::Params(p) => {
+            ApiError::validation(&format!("params.{}", p.field.trim_start_matches("params.")), p.message)
+        }
+        RoundFailure::BetOutOfRange { min, max } => {
+            ApiError::refused(Refusal::BetOutOfRange, format!("amount must be between {min} and {max}"))
+        }
+        RoundFailure::RoundNotFound => ApiError::NotFound("no such round".into()),
+        RoundFailure::AlreadyRolledBack => ApiError::Conflict("the round has already been rolled back".into()),
+    }
+}
+
+async fn place(
+    state: &AppState,
+    user: &AuthUser,
+    session: SessionTarget,
+    amount: i64,
+    params: Option<Value>,
+    key: String,
+) -> Result<web::Json<BetResponse>, ApiError> {
+    user.require(&[Role::Player])?;
+    let amount = Amount::new(amount).map_err(|e| ApiError::validation("amount", e.to_string()))?;
+    let key = IdempotencyKey::parse(&key).map_err(|e| ApiError::validation("idempotency_key", e.to_string()))?;
+    let params = params.unwrap_or_else(|| Value::Object(Default::default()));
+    // Parameters are checked before anything is written (the game is known here for
+    // /gal/play; for /gal/bet the session's game checks them again in the round).
+    if let SessionTarget::LaunchOrReuse { game_slug, .. } = &session {
+        let game =
+            state.catalogue.get(game_slug).ok_or_else(|| ApiError::NotFound(format!("no game {game_slug:?}")))?;
+        game.validate(&params).map_err(|p| round_error(RoundFailure::Params(p)))?;
+    }
+    may_play(state, user.id).await?;
+    let req = BetRequest {
+        player: user.id,
+        session,
+        amount,
+        params,
+        idempotency_key: key,
+        round_id: state.entropy.new_id(),
+        bet_event_id: state.entropy.new_id(),
+        win_event_id: state.entropy.new_id(),
+        first_seed_pair: fresh_pair(state)?,
+        at: state.clock.now(),
+    };
+    let result = state.db.bet(&state.catalogue, req).await.map_err(round_error)?;
+    if !result.replayed {
+        state.metrics.rounds.with_label_values(&[result.round.game_slug.as_str()]).inc();
+    }
+    Ok(web::Json(bet_response(result)))
+}
+
+/// Place a bet in a session
+///
+/// The `BET`, the draw, the `WIN` and the round record commit together or not at all.
+#[api_v2_operation(tags(Games))]
+pub async fn bet(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ApiJson<BetBody>,
+) -> Result<web::Json<BetResponse>, ApiError> {
+    let b = body.0;
+    place(&state, &user, SessionTarget::Existing(b.session_id), b.amount, b.params, b.idempotency_key).await
+}
+
+/// Launch (or reuse the open session) and bet in one call
+#[api_v2_operation(tags(Games))]
+pub async fn play(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ApiJson<PlayBody>,
+) -> Result<web::Json<BetResponse>, ApiError> {
+    let b = body.0;
+    let target = SessionTarget::LaunchOrReuse { game_slug: b.game_slug, new_session_id: state.entropy.new_id() };
+    place(&state, &user, target, b.amount, b.params, b.idempotency_key).await
+}
+
+/// A session with its totals.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct SessionResponse {
+    pub id: Uuid,
+    pub player_id: Uuid,
+    pub game_slug: String,
+    /// `open` or `closed`.
+    pub status: String,
+    pub rounds: i64,
+    pub wagered: i64,
+    pub won: i64,
+    /// won − wagered, from the player's side.
+    pub net: i64,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+impl From<Session> for SessionResponse {
+    fn from(s: Session) -> Self {
+        SessionResponse {
+            id: s.id,
+            player_id: s.player_id.as_uuid(),
+            game_slug: s.game_slug,
+            status: if s.open { "open" } else { "closed" }.into(),
+            rounds: s.rounds,
+            wagered: s.wagered,
+            won: s.won,
+            net: s.won - s.wagered,
+            started_at: s.started_at,
+            ended_at: s.ended_at,
+        }
+    }
+}
+
+async fn owned_session(state: &AppState, user: &AuthUser, id: Uuid) -> Result<Session, ApiError> {
+    let s = state.db.session(id).await?.ok_or_else(|| ApiError::NotFound("no such session".into()))?;
+    user.require_self_or_staff(s.player_id)?;
+    Ok(s)
+}
+
+/// A session (owner or staff)
+#[api_v2_operation(tags(Games))]
+pub async fn session(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<SessionResponse>, ApiError> {
+    Ok(web::Json(owned_session(&state, &user, id.into_inner()).await?.into()))
+}
+
+/// End a session (owner or staff)
+#[api_v2_operation(tags(Games))]
+pub async fn end_session(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<SessionResponse>, ApiError> {
+    let id = id.into_inner();
+    owned_session(&state, &user, id).await?;
+    let s = state
+        .db
+        .end_session(id, state.clock.now())
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such session".into()))?;
+    Ok(web::Json(s.into()))
+}
+
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct DrawResponse {
+    pub n: u64,
+    pub value: u64,
+}
+
+/// A round's provably fair audit record.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct RngRecord {
+    pub server_seed_hash: String,
+    pub client_seed: String,
+    pub nonce: i64,
+    /// Every uniform draw the game made, in order.
+    pub draws: Vec<DrawResponse>,
+    /// The server seed, once its pair has been rotated (revealed).
+    pub server_seed: Option<String>,
+}
+
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct RoundResponse {
+    pub id: Uuid,
+    pub session_id: Uuid,
+    pub player_id: Uuid,
+    pub game_slug: String,
+    pub amount: i64,
+    pub payout: i64,
+    pub multiplier: f64,
+    /// The RTP target in force when the round was played, percent.
+    pub rtp: f64,
+    pub params: Value,
+    pub outcome: Value,
+    /// `settled` or `rolled_back`.
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub rolled_back_at: Option<DateTime<Utc>>,
+    pub rng: RngRecord,
+}
+
+pub(crate) fn round_response(r: Round) -> RoundResponse {
+    RoundResponse {
+        id: r.id,
+        session_id: r.session_id,
+        player_id: r.player_id.as_uuid(),
+        game_slug: r.game_slug,
+        amount: r.amount,
+        payout: r.payout,
+        multiplier: r.multiplier_micro as f64 / MICRO as f64,
+        rtp: r.rtp.percent(),
+        params: r.params,
+        outcome: r.outcome,
+        status: if r.rolled_back { "rolled_back" } else { "settled" }.into(),
+        created_at: r.created_at,
+        rolled_back_at: r.rolled_back_at,
+        rng: RngRecord {
+            server_seed_hash: r.server_seed_hash,
+            client_seed: r.client_seed,
+            nonce: r.nonce,
+            draws: r.draws.into_iter().map(|d| DrawResponse { n: d.n, value: d.value }).collect(),
+            server_seed: r.server_seed,
+        },
+    }
+}
+
+async fn visible_round(state: &AppState, user: &AuthUser, id: Uuid) -> Result<Round, ApiError> {
+    let r = state.db.round(id).await?.ok_or_else(|| ApiError::NotFound("no such round".into()))?;
+    user.require_self_or_staff(r.player_id)?;
+    Ok(r)
+}
+
+/// A round with its RNG audit record (owner or staff)
+#[api_v2_operation(tags(Games))]
+pub async fn round(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<RoundResponse>, ApiError> {
+    Ok(web::Json(round_response(visible_round(&state, &user, id.into_inner()).await?)))
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct LimitParams {
+    /// 1–500 (default 50).
+    pub limit: Option<i64>,
+}
+
+/// Latest rounds platform-wide (staff)
+#[api_v2_operation(tags(Games))]
+pub async fn recent_rounds(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<LimitParams>,
+) -> Result<web::Json<Vec<RoundResponse>>, ApiError> {
+    user.require_staff()?;
+    let limit = super::bounded("limit", query.limit, 50, 1, 500)?;
+    Ok(web::Json(state.db.recent_rounds(limit).await?.into_iter().map(round_response).collect()))
+}
+
+/// The result of recomputing a round from its seeds.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct VerifyRoundResponse {
+    pub round_id: Uuid,
+    /// Whether the server seed has been revealed (only then can anyone recompute it).
+    pub revealed: bool,
+    /// The revealed server seed matches the committed hash.
+    pub seed_matches_hash: bool,
+    /// The recomputed draws equal the recorded ones.
+    pub draws_match: bool,
+    /// The recomputed outcome and multiplier equal the recorded ones.
+    pub outcome_matches: bool,
+    pub verified: bool,
+    pub recomputed_outcome: Value,
+    pub server_seed: Option<String>,
+}
+
+/// Recompute a round from its (revealed) seeds and compare (owner or staff)
+///
+/// Before the seed pair is rotated the server seed is secret: a player's own round
+/// answers `422 rule_violation` (rotate first); staff can always verify.
+#[api_v2_operation(tags(Games))]
+pub async fn verify_round(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<VerifyRoundResponse>, ApiError> {
+    let r = visible_round(&state, &user, id.into_inner()).await?;
+    let revealed = r.server_seed.is_some();
+    let seed_hex = match (&r.server_seed, user.is_staff()) {
+        (Some(s), _) => s.clone(),
+        (None, true) => {
+            state.db.server_seed_of_round(r.id).await?.ok_or_else(|| ApiError::NotFound("no such round".into()))?
+        }
+        (None, false) => {
+            return Err(ApiError::refused(
+                Refusal::RuleViolation,
+                "the server seed is not revealed yet: rotate the seed pair (POST /gal/fairness/rotate) to verify",
+            ));
+        }
+    };
+    let seed = ServerSeed::from_hex(&seed_hex).ok_or_else(|| ApiError::Internal("stored server seed".into()))?;
+    let client = ClientSeed::parse(&r.client_seed).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let game = state.catalogue.get(&r.game_slug).ok_or_else(|| ApiError::Internal("game left the catalogue".into()))?;
+    let mut rng = RandomStream::new(&seed, &client, u64::try_from(r.nonce).unwrap_or(0));
+    let outcome = game.play(r.rtp, &r.params, &mut rng).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let seed_matches_hash = seed.hash() == r.server_seed_hash;
+    let draws_match = rng.draws() == r.draws.as_slice();
+    let outcome_matches = outcome.detail == r.outcome && outcome.multiplier_micro == r.multiplier_micro;
+    Ok(web::Json(VerifyRoundResponse {
+        round_id: r.id,
+        revealed,
+        seed_matches_hash,
+        draws_match,
+        outcome_matches,
+        verified: seed_matches_hash && draws_match && outcome_matches,
+        recomputed_outcome: outcome.detail,
+        server_seed: r.server_seed,
+    }))
+}
+
+/// Cancel a round (operator)
+///
+/// One `ROLLBACK` refunds the bet and, if the round paid, another reverses the win;
+/// a second rollback is `409`.
+#[api_v2_operation(tags(Games))]
+pub async fn rollback_round(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<RoundResponse>, ApiError> {
+    user.require(&[Role::Operator, Role::Admin])?;
+    let ids = (state.entropy.new_id(), state.entropy.new_id());
+    let round = state.db.rollback_round(id.into_inner(), user.id, ids, state.clock.now()).await.map_err(round_error)?;
+    tracing::info!(actor = %user.id, round_id = %round.id, "round rolled back");
+    Ok(web::Json(round_response(round)))
+}
+
+/// A player's seed pair as they may see it.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct FairnessResponse {
+    pub server_seed_hash: String,
+    pub client_seed: String,
+    /// The nonce of the next round.
+    pub nonce: i64,
+}
+
+impl From<SeedPairView> for FairnessResponse {
+    fn from(p: SeedPairView) -> Self {
+        FairnessResponse { server_seed_hash: p.server_seed_hash, client_seed: p.client_seed, nonce: p.nonce }
+    }
+}
+
+/// The revealed pair and the new one.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct RotationResponse {
+    /// The previous server seed, now revealed: every round played with it can be recomputed.
+    pub revealed_server_seed: String,
+    pub revealed_server_seed_hash: String,
+    pub revealed_client_seed: String,
+    /// Rounds played with the revealed pair (its nonces 0..rounds).
+    pub rounds: i64,
+    pub current: FairnessResponse,
+}
+
+/// The caller's current seed pair
+#[api_v2_operation(tags(Fairness))]
+pub async fn fairness(state: web::Data<AppState>, user: AuthUser) -> Result<web::Json<FairnessResponse>, ApiError> {
+    user.require(&[Role::Player])?;
+    Ok(web::Json(state.db.seed_pair(user.id, fresh_pair(&state)?, state.clock.now()).await?.into()))
+}
+
+async fn rotate(
+    state: &AppState,
+    user: &AuthUser,
+    client_seed: Option<ClientSeed>,
+) -> Result<RotationResponse, ApiError> {
+    user.require(&[Role::Player])?;
+    let mut fresh = fresh_pair(state)?;
+    let keep = client_seed.is_none();
+    if let Some(c) = client_seed {
+        fresh.client_seed = c;
+    }
+    let (old, new) = state.db.rotate_seed_pair(user.id, fresh, keep, state.clock.now()).await?;
+    Ok(RotationResponse {
+        revealed_server_seed: old.revealed_server_seed.unwrap_or_default(),
+        revealed_server_seed_hash: old.server_seed_hash,
+        revealed_client_seed: old.client_seed,
+        rounds: old.nonce,
+        current: new.into(),
+    })
+}
+
+/// Reveal the current server seed and start a new pair
+#[api_v2_operation(tags(Fairness))]
+pub async fn rotate_seed(state: web::Data<AppState>, user: AuthUser) -> Result<web::Json<RotationResponse>, ApiError> {
+    Ok(web::Json(rotate(&state, &user, None).await?))
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct ClientSeedRequest {
+    /// 1–64 printable ASCII characters, without `:`.
+    pub client_seed: String,
+}
+
+/// Set a new client seed (rotates the pair, revealing the old server seed)
+#[api_v2_operation(tags(Fairness))]
+pub async fn set_client_seed(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ApiJson<ClientSeedRequest>,
+) -> Result<web::Json<RotationResponse>, ApiError> {
+    let seed =
+        ClientSeed::parse(&body.0.client_seed).map_err(|e| ApiError::validation("client_seed", e.to_string()))?;
+    Ok(web::Json(rotate(&state, &user, Some(seed)).await?))
+}
