@@ -147,6 +147,7 @@ mod tests {
         assert_eq!(payout(100, 1_980_000), 198);
         assert_eq!(payout(3, 1_500_000), 4);
         assert_eq!(payout(7, 333_333), 2);
-        assert_eq!(payout(1_000_000_000_000, 1_000_000 * 1_000_000), i64::MAX.min(1_000_000_000_000_000_000));
+        assert_eq!(payout(1_000_000_000_000, 1_000_000 * 1_000_000), 1_000_000_000_000_000_000);
+        assert_eq!(payout(i64::MAX, u64::MAX), i64::MAX, "saturates instead of wrapping");
     }
 }

@@ -643,7 +643,7 @@ backend_queries! {
                 ))
                 .execute(c)
                 .await?;
-            Ok(round_by_id(c, id).await?.ok_or(RoundFailure::RoundNotFound)?)
+            round_by_id(c, id).await?.ok_or(RoundFailure::RoundNotFound)
         })
         .await
     }

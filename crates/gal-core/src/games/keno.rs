@@ -104,7 +104,8 @@ impl Game for Keno {
             volatility: Volatility::High,
             // P(win) is largest for one pick: exactly 1/4, so 2500 >= 0.25 * 10^4.
             min_bet: 2_500,
-            max_bet: 10_000_000,
+            // 10 of 10 pays about 104,000x at 99 % RTP: keep the largest win within 10^12.
+            max_bet: 5_000_000,
             params_help: "picks: 1 to 10 distinct numbers from 1 to 80; 20 of the 80 are drawn and the return grows with the hits",
         }
     }
