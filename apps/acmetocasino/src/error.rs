@@ -217,6 +217,12 @@ impl From<wallet_core::StoreError> for ApiError {
     }
 }
 
+impl From<gamectl_core::StoreError> for ApiError {
+    fn from(e: gamectl_core::StoreError) -> Self {
+        ApiError::Unavailable(e.to_string())
+    }
+}
+
 impl From<crate::db::DbError> for ApiError {
     fn from(e: crate::db::DbError) -> Self {
         ApiError::Unavailable(e.to_string())

@@ -31,6 +31,14 @@ pub struct AppState {
 pub struct StartupError(pub String);
 
 impl AppState {
+    /// Every catalogue game's RTP setting, defaults included.
+    pub async fn rtp_settings(&self) -> Result<Vec<gamectl_core::RtpSetting>, gamectl_core::StoreError> {
+        use gamectl_core::GameControlRepository;
+        let stored = self.db.stored_targets().await?;
+        let slugs: Vec<&str> = self.catalogue.iter().map(|g| g.info().slug).collect();
+        Ok(gamectl_core::with_defaults(&slugs, &stored, self.installed_at))
+    }
+
     /// Builds the state on an already-migrated database.
     pub fn new(config: &Config, db: Db) -> Result<Self, StartupError> {
         let redis = config.redis_url.as_deref().map(redis_pool).transpose().map_err(StartupError)?;

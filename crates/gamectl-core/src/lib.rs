@@ -10,6 +10,29 @@ use std::future::Future;
 /// Two-sided 99 % quantile of the standard normal distribution.
 pub const Z99: f64 = 2.575_829_303_548_901;
 
+/// The target of a game nobody has configured yet, in basis points (96.50 %).
+pub const DEFAULT_TARGET_BP: u32 = 9_650;
+
+/// The default target as an [`Rtp`].
+pub fn default_target() -> Rtp {
+    Rtp::from_bp(DEFAULT_TARGET_BP).unwrap_or_else(|_| unreachable!("96.50 is within 80–99"))
+}
+
+/// Every game's setting: the stored one, else the default (as of `since`).
+pub fn with_defaults(slugs: &[&str], stored: &[RtpSetting], since: DateTime<Utc>) -> Vec<RtpSetting> {
+    slugs
+        .iter()
+        .map(|slug| {
+            stored.iter().find(|s| s.slug == *slug).cloned().unwrap_or_else(|| RtpSetting {
+                slug: (*slug).to_owned(),
+                target: default_target(),
+                updated_at: since,
+                updated_by: None,
+            })
+        })
+        .collect()
+}
+
 /// A game's current RTP target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RtpSetting {
@@ -100,36 +123,108 @@ impl Deviation {
 #[error("game control store failure: {0}")]
 pub struct StoreError(pub String);
 
-#[derive(Debug, thiserror::Error)]
-pub enum SetTargetError {
-    /// No game with that slug. Nothing was written.
-    #[error("unknown game")]
-    UnknownGame,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
 /// Where targets and their audit trail live.
 pub trait GameControlRepository: Send + Sync {
-    /// Every game's setting (games never changed carry their catalogue default).
-    fn targets(&self) -> impl Future<Output = Result<Vec<RtpSetting>, StoreError>> + Send;
+    /// The targets that have been set (games never changed keep their catalogue
+    /// default and are absent).
+    fn stored_targets(&self) -> impl Future<Output = Result<Vec<RtpSetting>, StoreError>> + Send;
 
-    /// Sets `slug`'s target and appends the change to the audit trail, atomically.
+    /// Sets `slug`'s target and appends the change (from the stored target, or from
+    /// `default` when there is none) to the audit trail, atomically.
     fn set_target(
         &self,
         slug: &str,
         target: Rtp,
+        default: Rtp,
         actor: AccountId,
         at: DateTime<Utc>,
-    ) -> impl Future<Output = Result<RtpChange, SetTargetError>> + Send;
+    ) -> impl Future<Output = Result<RtpChange, StoreError>> + Send;
 
     /// The audit trail, newest first.
     fn changes(&self, limit: i64) -> impl Future<Output = Result<Vec<RtpChange>, StoreError>> + Send;
 }
 
+pub mod memory {
+    //! An in-memory [`GameControlRepository`](super::GameControlRepository).
+
+    use super::{DateTime, GameControlRepository, Rtp, RtpChange, RtpSetting, StoreError, Utc};
+    use kernel::AccountId;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    pub struct InMemoryGameControl(Arc<Mutex<(Vec<RtpSetting>, Vec<RtpChange>)>>);
+
+    impl GameControlRepository for InMemoryGameControl {
+        async fn stored_targets(&self) -> Result<Vec<RtpSetting>, StoreError> {
+            Ok(self.0.lock().unwrap_or_else(|e| e.into_inner()).0.clone())
+        }
+
+        async fn set_target(
+            &self,
+            slug: &str,
+            target: Rtp,
+            default: Rtp,
+            actor: AccountId,
+            at: DateTime<Utc>,
+        ) -> Result<RtpChange, StoreError> {
+            let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            let setting = RtpSetting { slug: slug.to_owned(), target, updated_at: at, updated_by: Some(actor) };
+            let old = match state.0.iter_mut().find(|s| s.slug == slug) {
+                Some(s) => std::mem::replace(s, setting).target,
+                None => {
+                    state.0.push(setting);
+                    default
+                }
+            };
+            let change = RtpChange { slug: slug.to_owned(), old, new: target, changed_by: actor, changed_at: at };
+            state.1.push(change.clone());
+            Ok(change)
+        }
+
+        async fn changes(&self, limit: i64) -> Result<Vec<RtpChange>, StoreError> {
+            let state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            Ok(state.1.iter().rev().take(usize::try_from(limit).unwrap_or(0)).cloned().collect())
+        }
+    }
+}
+
+#[cfg(feature = "testkit")]
+pub mod contract {
+    //! The contract every [`GameControlRepository`] adapter must pass. `actor` must be
+    //! an account the store knows; slugs are made unique per run.
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::{GameControlRepository, Rtp};
+    use chrono::{Duration, Utc};
+    use kernel::AccountId;
+
+    pub async fn run_all<R: GameControlRepository>(repo: &R, actor: AccountId, slug_prefix: &str) {
+        let slug = format!("{slug_prefix}-game");
+        let rtp = |bp| Rtp::from_bp(bp).unwrap();
+        let t0 = kernel::clock::truncate_to_micros(Utc::now());
+        assert!(repo.stored_targets().await.unwrap().iter().all(|s| s.slug != slug));
+        let first = repo.set_target(&slug, rtp(9_000), rtp(9_650), actor, t0).await.unwrap();
+        assert_eq!((first.old, first.new, first.changed_by), (rtp(9_650), rtp(9_000), actor));
+        let second = repo.set_target(&slug, rtp(8_850), rtp(9_650), actor, t0 + Duration::seconds(1)).await.unwrap();
+        assert_eq!(second.old, rtp(9_000), "the old value is the stored one, not the default");
+        let stored = repo.stored_targets().await.unwrap();
+        let s = stored.iter().find(|s| s.slug == slug).unwrap();
+        assert_eq!((s.target, s.updated_by, s.updated_at), (rtp(8_850), Some(actor), t0 + Duration::seconds(1)));
+        let changes: Vec<_> = repo.changes(1000).await.unwrap().into_iter().filter(|c| c.slug == slug).collect();
+        assert_eq!(changes, vec![second, first], "newest first");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "testkit")]
+    #[tokio::test]
+    async fn in_memory_game_control_passes_the_contract() {
+        let repo = memory::InMemoryGameControl::default();
+        contract::run_all(&repo, AccountId::from_uuid(Default::default()), "mem").await;
+    }
 
     #[test]
     fn band_from_exact_variance() {

@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use gal_core::{Catalogue, ClientSeed, Draw, ParamsError, RandomStream, Rtp, ServerSeed, payout};
-use gamectl_core::{RoundTotals, RtpChange, RtpSetting, SetTargetError};
+use gamectl_core::{GameControlRepository, RoundTotals, RtpChange, RtpSetting};
 use kernel::{AccountId, Amount};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -695,7 +695,7 @@ backend_queries! {
     pub(crate) async fn set_target(
         c: &mut Conn,
         slug: String,
-        old: Rtp,
+        default: Rtp,
         new: Rtp,
         actor: DbId,
         change_id: Uuid,
@@ -703,11 +703,16 @@ backend_queries! {
     ) -> Result<Rtp, DbError> {
         c.transaction(async |c| {
             let bp = i32::try_from(new.bp()).unwrap_or(0);
-            // The old value as stored (under the same transaction), else the default.
+            // The old value as stored (read under the same transaction), else the default.
             let stored = target_of(c, &slug).await?;
-            let old_bp = stored.unwrap_or(i32::try_from(old.bp()).unwrap_or(0));
+            let old_bp = stored.unwrap_or(i32::try_from(default.bp()).unwrap_or(0));
             diesel::insert_into(rtp_targets::table)
-                .values((rtp_targets::slug.eq(&slug), rtp_targets::rtp_bp.eq(bp), rtp_targets::updated_at.eq(at), rtp_targets::updated_by.eq(Some(actor))))
+                .values((
+                    rtp_targets::slug.eq(&slug),
+                    rtp_targets::rtp_bp.eq(bp),
+                    rtp_targets::updated_at.eq(at),
+                    rtp_targets::updated_by.eq(Some(actor)),
+                ))
                 .on_conflict(rtp_targets::slug)
                 .do_update()
                 .set((rtp_targets::rtp_bp.eq(bp), rtp_targets::updated_at.eq(at), rtp_targets::updated_by.eq(Some(actor))))
@@ -724,7 +729,7 @@ backend_queries! {
                 ))
                 .execute(c)
                 .await?;
-            u32::try_from(old_bp).ok().and_then(|b| Rtp::from_bp(b).ok()).ok_or_else(|| DbError::Row("old rtp".into()))
+            rtp_of(old_bp)
         })
         .await
     }
@@ -742,9 +747,6 @@ backend_queries! {
 fn rtp_of(bp: i32) -> Result<Rtp, DbError> {
     u32::try_from(bp).ok().and_then(|b| Rtp::from_bp(b).ok()).ok_or_else(|| DbError::Row(format!("rtp {bp}")))
 }
-
-/// The catalogue's default RTP for games never configured.
-pub const DEFAULT_RTP_BP: u32 = 9_650;
 
 impl Db {
     pub async fn seed_pair(
@@ -786,7 +788,7 @@ impl Db {
     }
 
     pub async fn bet(&self, catalogue: &Catalogue, req: BetRequest) -> Result<BetResult, RoundFailure> {
-        let default = Rtp::from_bp(DEFAULT_RTP_BP).map_err(|e| DbError::Row(e.to_string()))?;
+        let default = gamectl_core::default_target();
         let faults = &self.faults;
         dispatch!(write self, self::bet(catalogue, default, faults, req))
     }
@@ -818,48 +820,39 @@ impl Db {
         dispatch!(read self, self::totals())
     }
 
-    /// Every catalogue game's setting, defaults included.
-    pub async fn rtp_settings(
-        &self,
-        catalogue: &Catalogue,
-        installed_at: DateTime<Utc>,
-    ) -> Result<Vec<RtpSetting>, DbError> {
-        let stored: Vec<(String, i32, DbTime, Option<DbId>)> = dispatch!(read self, self::stored_targets())?;
-        catalogue
-            .iter()
-            .map(|g| {
-                let slug = g.info().slug;
-                match stored.iter().find(|(s, ..)| s == slug) {
-                    Some((_, bp, at, by)) => Ok(RtpSetting {
-                        slug: slug.to_owned(),
-                        target: rtp_of(*bp)?,
+    pub fn faults(&self) -> &FaultPoints {
+        &self.faults
+    }
+}
+
+impl GameControlRepository for Db {
+    async fn stored_targets(&self) -> Result<Vec<RtpSetting>, gamectl_core::StoreError> {
+        let r: Result<Vec<RtpSetting>, DbError> = async {
+            let rows: Vec<(String, i32, DbTime, Option<DbId>)> = dispatch!(read self, self::stored_targets())?;
+            rows.into_iter()
+                .map(|(slug, bp, at, by)| {
+                    Ok(RtpSetting {
+                        slug,
+                        target: rtp_of(bp)?,
                         updated_at: at.0,
                         updated_by: by.map(|b| AccountId::from_uuid(b.0)),
-                    }),
-                    None => Ok(RtpSetting {
-                        slug: slug.to_owned(),
-                        target: rtp_of(i32::try_from(DEFAULT_RTP_BP).unwrap_or(0))?,
-                        updated_at: installed_at,
-                        updated_by: None,
-                    }),
-                }
-            })
-            .collect()
+                    })
+                })
+                .collect()
+        }
+        .await;
+        r.map_err(|e| gamectl_core::StoreError(e.to_string()))
     }
 
-    pub async fn set_rtp_target(
+    async fn set_target(
         &self,
-        catalogue: &Catalogue,
         slug: &str,
         target: Rtp,
+        default: Rtp,
         actor: AccountId,
-        change_id: Uuid,
         at: DateTime<Utc>,
-    ) -> Result<RtpChange, SetTargetError> {
-        if catalogue.get(slug).is_none() {
-            return Err(SetTargetError::UnknownGame);
-        }
-        let default = Rtp::from_bp(DEFAULT_RTP_BP).map_err(|e| gamectl_core::StoreError(e.to_string()))?;
+    ) -> Result<RtpChange, gamectl_core::StoreError> {
+        let change_id = Uuid::new_v4();
         let r: Result<Rtp, DbError> = async {
             dispatch!(write self, self::set_target(slug.to_owned(), default, target, DbId(actor.as_uuid()), change_id, DbTime(at)))
         }
@@ -868,22 +861,22 @@ impl Db {
         Ok(RtpChange { slug: slug.to_owned(), old, new: target, changed_by: actor, changed_at: at })
     }
 
-    pub async fn rtp_changes(&self, limit: i64) -> Result<Vec<RtpChange>, DbError> {
-        let rows: Vec<(String, i32, i32, DbId, DbTime)> = dispatch!(read self, self::changes(limit))?;
-        rows.into_iter()
-            .map(|(slug, old, new, by, at)| {
-                Ok(RtpChange {
-                    slug,
-                    old: rtp_of(old)?,
-                    new: rtp_of(new)?,
-                    changed_by: AccountId::from_uuid(by.0),
-                    changed_at: at.0,
+    async fn changes(&self, limit: i64) -> Result<Vec<RtpChange>, gamectl_core::StoreError> {
+        let r: Result<Vec<RtpChange>, DbError> = async {
+            let rows: Vec<(String, i32, i32, DbId, DbTime)> = dispatch!(read self, self::changes(limit))?;
+            rows.into_iter()
+                .map(|(slug, old, new, by, at)| {
+                    Ok(RtpChange {
+                        slug,
+                        old: rtp_of(old)?,
+                        new: rtp_of(new)?,
+                        changed_by: AccountId::from_uuid(by.0),
+                        changed_at: at.0,
+                    })
                 })
-            })
-            .collect()
-    }
-
-    pub fn faults(&self) -> &FaultPoints {
-        &self.faults
+                .collect()
+        }
+        .await;
+        r.map_err(|e| gamectl_core::StoreError(e.to_string()))
     }
 }

@@ -5,8 +5,8 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
-use gamectl_core::{Deviation, RoundTotals, RtpSetting, SetTargetError};
-use kernel::{Clock, Entropy, Rtp};
+use gamectl_core::{Deviation, GameControlRepository, RoundTotals, RtpSetting};
+use kernel::{Clock, Rtp};
 use pam_core::Role;
 use paperclip::actix::{Apiv2Schema, api_v2_operation, web};
 use serde::{Deserialize, Serialize};
@@ -41,7 +41,7 @@ fn rtp_response(state: &AppState, s: RtpSetting) -> Result<RtpResponse, ApiError
 #[api_v2_operation(tags(GameControl))]
 pub async fn rtp(state: web::Data<AppState>, user: AuthUser) -> Result<web::Json<Vec<RtpResponse>>, ApiError> {
     user.require_staff()?;
-    let settings = state.db.rtp_settings(&state.catalogue, state.installed_at).await?;
+    let settings = state.rtp_settings().await?;
     Ok(web::Json(settings.into_iter().map(|s| rtp_response(&state, s)).collect::<Result<_, _>>()?))
 }
 
@@ -66,14 +66,11 @@ pub async fn set_rtp(
     user.require(&[Role::Operator, Role::Admin])?;
     let slug = slug.into_inner();
     let target = Rtp::from_percent(body.0.rtp).map_err(|e| ApiError::validation("rtp", e.to_string()))?;
+    if state.catalogue.get(&slug).is_none() {
+        return Err(ApiError::NotFound(format!("no game {slug:?}")));
+    }
     let now = state.clock.now();
-    let change =
-        state.db.set_rtp_target(&state.catalogue, &slug, target, user.id, state.entropy.new_id(), now).await.map_err(
-            |e| match e {
-                SetTargetError::UnknownGame => ApiError::NotFound(format!("no game {slug:?}")),
-                SetTargetError::Store(s) => ApiError::Unavailable(s.to_string()),
-            },
-        )?;
+    let change = state.db.set_target(&slug, target, gamectl_core::default_target(), user.id, now).await?;
     tracing::info!(actor = %user.id, %slug, old = %change.old, new = %change.new, "RTP target changed");
     let setting = RtpSetting { slug, target, updated_at: now, updated_by: Some(user.id) };
     Ok(web::Json(rtp_response(&state, setting)?))
@@ -96,7 +93,7 @@ pub async fn rtp_history(
     user: AuthUser,
 ) -> Result<web::Json<Vec<RtpChangeResponse>>, ApiError> {
     user.require_staff()?;
-    let changes = state.db.rtp_changes(500).await?;
+    let changes = state.db.changes(500).await?;
     Ok(web::Json(
         changes
             .into_iter()

@@ -46,7 +46,7 @@ fn name<T: Serialize>(v: T) -> String {
 /// The game catalogue
 #[api_v2_operation(tags(Games))]
 pub async fn games(state: web::Data<AppState>) -> Result<web::Json<Vec<GameResponse>>, ApiError> {
-    let settings = state.db.rtp_settings(&state.catalogue, state.installed_at).await?;
+    let settings = state.rtp_settings().await?;
     let mut out = Vec::new();
     for g in state.catalogue.iter() {
         let info = g.info();

@@ -35,6 +35,14 @@ crate::both_backends! {
         pam_core::contract::run_all(&fresh.migrated().await).await;
     }
 
+    async fn game_control_adapter_passes_the_game_control_contract(backend) {
+        let Some(fresh) = FreshDb::new(backend).await else { return };
+        let db = fresh.migrated().await;
+        let actor = DbPlayers(db.clone());
+        let staff = wallet_core::contract::Fixture::new_player(&actor, Currency::EUR).await;
+        gamectl_core::contract::run_all(&db, staff, "db").await;
+    }
+
     async fn migrations_go_up_down_up(backend) {
         let Some(fresh) = FreshDb::new(backend).await else { return };
         let db = fresh.migrated().await;
