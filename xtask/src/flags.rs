@@ -1,4 +1,6 @@
-//! Command-line parsing, by hand: four commands do not need a parser crate.
+//! Command-line parsing, by hand: six commands do not need a parser crate.
+
+use gal_core::Rtp;
 
 pub const USAGE: &str = "\
 cargo xtask <command>
@@ -16,6 +18,18 @@ Commands:
         stop them on Ctrl-C or stdin EOF
   run [-- <args>]
         cargo run --release -p acmetocasino -- <args>
+  rtp [--rounds N] [--rtp P[,P...]] [--seed HEX]
+        play N rounds (default 1000000) of the default bet of every catalogue game
+        through the real game code at each RTP target in percent (default 96.5),
+        and check the simulated RTP against the 99 % band around the theory;
+        fails when any game is out of band. --seed: the server seed, up to 64 hex
+        digits (default: a fixed one)
+        e.g. cargo xtask rtp --rounds 200000 --rtp 80,88.5,96.5,99
+  rng [--draws N] [--seed HEX]
+        statistical tests of the production draw path RandomStream::uniform:
+        chi-square uniformity (n = 2, 6, 37, 80, 10000, 1000003), runs, lag-1
+        serial correlation and gap tests of N draws each (default 10000000);
+        fails when any test rejects at the 99 % level (p < 0.01)
   help
         this text
 ";
@@ -26,6 +40,8 @@ pub enum Command {
     Test(TestFlags),
     Services,
     Run { app_args: Vec<String> },
+    Rtp(RtpFlags),
+    Rng(RngFlags),
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -33,6 +49,44 @@ pub struct TestFlags {
     pub allow_missing_services: bool,
     /// Everything after `--`, appended to `cargo test`.
     pub cargo_test_args: Vec<String>,
+}
+
+/// The server seed of `rtp` and `rng` unless `--seed` says otherwise.
+pub const DEFAULT_SEED: [u8; 32] = *b"cargo xtask rtp/rng server seed!";
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct RtpFlags {
+    /// Rounds per game and target.
+    pub rounds: u64,
+    pub targets: Vec<Rtp>,
+    /// The server seed; `None` for the built-in one.
+    pub seed: Option<[u8; 32]>,
+}
+
+impl Default for RtpFlags {
+    fn default() -> Self {
+        let target = Rtp::from_bp(9_650).unwrap_or_else(|_| unreachable!("96.50 % is a valid target"));
+        Self { rounds: 1_000_000, targets: vec![target], seed: None }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct RngFlags {
+    /// Draws per test.
+    pub draws: u64,
+    /// The server seed; `None` for the built-in one.
+    pub seed: Option<[u8; 32]>,
+}
+
+impl RngFlags {
+    /// Fewer draws than this leave too few expected counts for the chi-square tests.
+    pub const MIN_DRAWS: u64 = 1_000;
+}
+
+impl Default for RngFlags {
+    fn default() -> Self {
+        Self { draws: 10_000_000, seed: None }
+    }
 }
 
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
@@ -72,8 +126,102 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             }
             Ok(Command::Run { app_args })
         }
+        "rtp" => {
+            let mut flags = RtpFlags::default();
+            while let Some(arg) = args.next() {
+                let (name, value) = split_flag(&arg, &mut args, &["--rounds", "--rtp", "--seed"])?;
+                match (name, value) {
+                    ("-h" | "--help", _) => return Ok(Command::Help),
+                    ("--rounds", Some(value)) => flags.rounds = parse_count(name, &value, 1)?,
+                    ("--rtp", Some(value)) => flags.targets = parse_targets(&value)?,
+                    ("--seed", Some(value)) => flags.seed = Some(parse_seed(&value)?),
+                    (other, _) => return Err(format!("unknown argument to `rtp`: `{other}`")),
+                }
+            }
+            Ok(Command::Rtp(flags))
+        }
+        "rng" => {
+            let mut flags = RngFlags::default();
+            while let Some(arg) = args.next() {
+                let (name, value) = split_flag(&arg, &mut args, &["--draws", "--seed"])?;
+                match (name, value) {
+                    ("-h" | "--help", _) => return Ok(Command::Help),
+                    ("--draws", Some(value)) => flags.draws = parse_count(name, &value, RngFlags::MIN_DRAWS)?,
+                    ("--seed", Some(value)) => flags.seed = Some(parse_seed(&value)?),
+                    (other, _) => return Err(format!("unknown argument to `rng`: `{other}`")),
+                }
+            }
+            Ok(Command::Rng(flags))
+        }
         other => Err(format!("unknown command `{other}`")),
     }
+}
+
+/// Splits `--name=value` or takes the value of `--name value` from `args` when `name`
+/// is one of `with_value`; other arguments come back whole, without a value.
+fn split_flag<'a>(
+    arg: &'a str,
+    args: &mut impl Iterator<Item = String>,
+    with_value: &[&str],
+) -> Result<(&'a str, Option<String>), String> {
+    let (name, inline) = match arg.split_once('=') {
+        Some((name, value)) if name.starts_with("--") => (name, Some(value.to_owned())),
+        _ => (arg, None),
+    };
+    if !with_value.contains(&name) {
+        return Ok((name, None));
+    }
+    match inline.or_else(|| args.next()) {
+        Some(value) => Ok((name, Some(value))),
+        None => Err(format!("`{name}` needs a value")),
+    }
+}
+
+/// A count such as `1000000`, `1_000_000` or `1e6`, at least `min`.
+fn parse_count(flag: &str, value: &str, min: u64) -> Result<u64, String> {
+    let digits = value.replace('_', "");
+    let parsed = match digits.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => mantissa
+            .parse::<u64>()
+            .ok()
+            .zip(exponent.parse::<u32>().ok())
+            .and_then(|(mantissa, exponent)| 10u64.checked_pow(exponent)?.checked_mul(mantissa)),
+        None => digits.parse::<u64>().ok(),
+    };
+    match parsed {
+        Some(count) if count >= min => Ok(count),
+        Some(_) => Err(format!("`{flag}` must be at least {min}, not `{value}`")),
+        None => Err(format!("`{flag}` takes a whole number such as 1000000, 1_000_000 or 1e6, not `{value}`")),
+    }
+}
+
+/// Comma-separated RTP percentages such as `80,88.5,96.5,99`.
+fn parse_targets(value: &str) -> Result<Vec<Rtp>, String> {
+    value
+        .split(',')
+        .map(|part| {
+            let part = part.trim();
+            part.parse::<f64>()
+                .map_err(|_| format!("`--rtp`: `{part}` is not a number"))
+                .and_then(|percent| Rtp::from_percent(percent).map_err(|e| format!("`--rtp`: `{part}`: {e}")))
+        })
+        .collect()
+}
+
+/// Up to 64 hex digits (an optional `0x` aside), read as a big-endian 256-bit number:
+/// the 64-digit form is exactly a revealed server seed.
+fn parse_seed(value: &str) -> Result<[u8; 32], String> {
+    let hex = value.strip_prefix("0x").unwrap_or(value);
+    if hex.is_empty() || hex.len() > 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("`--seed` takes 1 to 64 hex digits, not `{value}`"));
+    }
+    let padded = format!("{hex:0>64}");
+    let mut seed = [0u8; 32];
+    for (byte, pair) in seed.iter_mut().zip(padded.as_bytes().chunks(2)) {
+        let pair = std::str::from_utf8(pair).map_err(|e| e.to_string())?;
+        *byte = u8::from_str_radix(pair, 16).map_err(|e| e.to_string())?;
+    }
+    Ok(seed)
 }
 
 #[cfg(test)]
@@ -82,6 +230,19 @@ mod tests {
 
     fn parse_str(line: &str) -> Result<Command, String> {
         parse(line.split_whitespace().map(String::from))
+    }
+
+    fn ff_seed() -> [u8; 32] {
+        std::array::from_fn(|i| if i == 31 { 0xff } else { 0 })
+    }
+
+    #[test]
+    fn seeds_are_right_aligned_hex() {
+        let full = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+        assert_eq!(parse_seed(full), Ok(std::array::from_fn(|i| i as u8)));
+        assert!(parse_seed(&format!("{full}0")).is_err());
+        assert_eq!(parse_seed("0xFF"), Ok(ff_seed()));
+        assert_eq!(parse_seed("f"), Ok(std::array::from_fn(|i| if i == 31 { 0xf } else { 0 })));
     }
 
     #[test]
@@ -100,6 +261,22 @@ mod tests {
             ("services", Ok(Command::Services)),
             ("run", Ok(Command::Run { app_args: vec![] })),
             ("run -- --bind 0.0.0.0:1", Ok(Command::Run { app_args: vec!["--bind".into(), "0.0.0.0:1".into()] })),
+            ("rtp", Ok(Command::Rtp(RtpFlags::default()))),
+            (
+                "rtp --rounds 200_000 --rtp 80,88.5,96.5,99 --seed 0x2a",
+                Ok(Command::Rtp(RtpFlags {
+                    rounds: 200_000,
+                    targets: [8_000, 8_850, 9_650, 9_900].map(|bp| Rtp::from_bp(bp).unwrap()).to_vec(),
+                    seed: Some(std::array::from_fn(|i| if i == 31 { 42 } else { 0 })),
+                })),
+            ),
+            (
+                "rtp --rounds=1e3 --rtp=99",
+                Ok(Command::Rtp(RtpFlags { rounds: 1_000, targets: vec![Rtp::from_bp(9_900).unwrap()], seed: None })),
+            ),
+            ("rng", Ok(Command::Rng(RngFlags { draws: 10_000_000, seed: None }))),
+            ("rng --draws 1e7", Ok(Command::Rng(RngFlags { draws: 10_000_000, seed: None }))),
+            ("rng --draws 20000000 --seed ff", Ok(Command::Rng(RngFlags { draws: 20_000_000, seed: Some(ff_seed()) }))),
         ];
         for (line, expected) in cases {
             assert_eq!(&parse_str(line), expected, "input: {line:?}");
@@ -108,7 +285,22 @@ mod tests {
 
     #[test]
     fn rejects_unknown_input() {
-        for line in ["frobnicate", "test --nocapture", "services now"] {
+        for line in [
+            "frobnicate",
+            "test --nocapture",
+            "services now",
+            "rtp --rounds",
+            "rtp --rounds 0",
+            "rtp --rounds many",
+            "rtp --rtp 79",
+            "rtp --rtp 96.555",
+            "rtp --rtp 96.5,",
+            "rtp --seed xyz",
+            "rtp --seed",
+            "rng --draws 999",
+            "rng --rounds 5",
+            "rng --draws 1e30",
+        ] {
             assert!(parse_str(line).is_err(), "input: {line:?}");
         }
     }

@@ -1,10 +1,15 @@
 //! Project automation, run as `cargo xtask <command>` (alias in `.cargo/config.toml`).
 //!
 //! Std-only on purpose, like rust-analyzer's xtask: it builds in seconds on a fresh CI
-//! machine and has nothing to keep up to date.
+//! machine and has nothing to keep up to date. The one exception is the workspace's own
+//! `gal-core`, whose real game code and random stream `rtp` and `rng` put to the test.
 
 mod flags;
+mod progress;
+mod rng;
+mod rtp;
 mod services;
+mod stats;
 mod test;
 mod util;
 
@@ -32,6 +37,8 @@ fn main() -> ExitCode {
         Command::Test(test_flags) => test::run(&test_flags),
         Command::Services => services(),
         Command::Run { app_args } => run_app(&app_args),
+        Command::Rtp(rtp_flags) => rtp::run(&rtp_flags),
+        Command::Rng(rng_flags) => rng::run(&rng_flags),
     };
     match result {
         Ok(code) => code,

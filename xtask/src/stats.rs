@@ -6,7 +6,7 @@ use std::f64::consts::{PI, SQRT_2};
 
 /// Lanczos approximation, g = 7, nine coefficients: about 15 significant digits.
 const LANCZOS_G: f64 = 7.0;
-#[allow(clippy::excessive_precision, clippy::unreadable_literal)]
+#[allow(clippy::excessive_precision)] // the published coefficients, digit for digit
 const LANCZOS: [f64; 9] = [
     0.999_999_999_999_809_93,
     676.520_368_121_885_1,
@@ -142,6 +142,7 @@ pub fn normal_two_sided_p(z: f64) -> f64 {
 pub const Z_99: f64 = 2.575_829_303_548_901;
 
 #[cfg(test)]
+#[allow(clippy::excessive_precision)] // reference values as mpmath printed them
 mod tests {
     use super::*;
 

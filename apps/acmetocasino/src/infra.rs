@@ -105,44 +105,29 @@ fn redis_err(e: impl std::fmt::Display) -> StoreError {
 }
 
 impl LoginThrottle for Throttle {
-    async fn locked_for(&self, key: &str) -> Result<Option<u64>, StoreError> {
-        let Some(mut c) = self.conn().await else {
-            return self.local.locked_for(key).await;
-        };
-        let k = format!("{THROTTLE_PREFIX}{key}");
-        let (count, ttl_ms): (Option<u32>, i64) =
-            deadpool_redis::redis::pipe().get(&k).pttl(&k).query_async(&mut c).await.map_err(redis_err)?;
-        Ok(count
-            .filter(|n| *n >= self.policy.max_failures)
-            .map(|_| u64::try_from((ttl_ms.max(1) + 999) / 1000).unwrap_or(1)))
-    }
-
-    async fn record_failure(&self, key: &str) -> Result<(), StoreError> {
-        let Some(mut c) = self.conn().await else {
-            return self.local.record_failure(key).await;
-        };
+    async fn reserve(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        let Some(mut c) = self.conn().await else { return self.local.reserve(key).await };
         let k = format!("{THROTTLE_PREFIX}{key}");
         let window = self.policy.window.num_seconds();
-        // The window opens with the first failure (EXPIRE … NX keeps it from sliding).
-        let _: () = deadpool_redis::redis::pipe()
+        // Count the attempt and read the window in one atomic step; the window opens
+        // with the first attempt (EXPIRE … NX keeps it from sliding).
+        let (count, ttl_ms): (u32, i64) = deadpool_redis::redis::pipe()
             .atomic()
             .incr(&k, 1)
-            .ignore()
             .cmd("EXPIRE")
             .arg(&k)
             .arg(window)
             .arg("NX")
             .ignore()
+            .pttl(&k)
             .query_async(&mut c)
             .await
             .map_err(redis_err)?;
-        Ok(())
+        Ok((count > self.policy.max_failures).then(|| u64::try_from((ttl_ms.max(1) + 999) / 1000).unwrap_or(1)))
     }
 
     async fn reset(&self, key: &str) -> Result<(), StoreError> {
-        let Some(mut c) = self.conn().await else {
-            return self.local.reset(key).await;
-        };
+        let Some(mut c) = self.conn().await else { return self.local.reset(key).await };
         let _: () = c.del(format!("{THROTTLE_PREFIX}{key}")).await.map_err(redis_err)?;
         Ok(())
     }

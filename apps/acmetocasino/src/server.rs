@@ -66,7 +66,6 @@ fn problem_fallback<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandle
         StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::validation("body", format!("must be at most {MAX_BODY_BYTES} bytes"))
         }
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType("unsupported content type".into()),
         s if s.is_client_error() => ApiError::validation("request", s.canonical_reason().unwrap_or("bad request")),
         s => ApiError::Internal(format!("unhandled {s} on {path}")),
     };

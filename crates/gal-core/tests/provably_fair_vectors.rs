@@ -37,7 +37,12 @@ fn row(game: &str, s: &ServerSeed, client: &str, nonce: u64, rtp: f64, params: &
     let g = c.get(game).unwrap();
     let mut rng = RandomStream::new(s, &ClientSeed::parse(client).unwrap(), nonce);
     let o = g.play(Rtp::from_percent(rtp).unwrap(), params, &mut rng).unwrap();
-    format!("| {game} | {} | {client} | {nonce} | {rtp} | `{params}` | {} | {} |", s.to_hex(), draws_text(&rng), o.multiplier_micro)
+    format!(
+        "| {game} | {} | {client} | {nonce} | {rtp} | `{params}` | {} | {} |",
+        s.to_hex(),
+        draws_text(&rng),
+        o.multiplier_micro
+    )
 }
 
 fn table_rows(section: &str) -> Vec<Vec<String>> {

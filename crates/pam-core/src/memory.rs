@@ -129,7 +129,7 @@ impl RefreshTokenRepository for InMemoryAccounts {
     }
 }
 
-/// How many failed sign-ins lock an account, and for how long.
+/// How many sign-in attempts without a success lock an account, and for how long.
 #[derive(Debug, Clone, Copy)]
 pub struct ThrottlePolicy {
     pub max_failures: u32,
@@ -142,7 +142,7 @@ impl Default for ThrottlePolicy {
     }
 }
 
-/// A single-process login throttle: a fixed window opened by the first failure.
+/// A single-process login throttle: a fixed window opened by the first attempt.
 pub struct InMemoryThrottle<C> {
     policy: ThrottlePolicy,
     clock: C,
@@ -156,25 +156,17 @@ impl<C: Clock> InMemoryThrottle<C> {
 }
 
 impl<C: Clock> LoginThrottle for InMemoryThrottle<C> {
-    async fn locked_for(&self, key: &str) -> Result<Option<u64>, StoreError> {
+    async fn reserve(&self, key: &str) -> Result<Option<u64>, StoreError> {
         let now = self.clock.now();
         let mut f = lock(&self.failures);
         f.retain(|_, (_, started)| *started + self.policy.window > now);
-        Ok(f.get(key).filter(|(n, _)| *n >= self.policy.max_failures).map(|(_, started)| {
-            let left = (*started + self.policy.window - now).num_milliseconds();
-            u64::try_from((left + 999) / 1000).unwrap_or(1).max(1)
-        }))
-    }
-
-    async fn record_failure(&self, key: &str) -> Result<(), StoreError> {
-        let now = self.clock.now();
-        let mut f = lock(&self.failures);
         let entry = f.entry(key.to_owned()).or_insert((0, now));
-        if entry.1 + self.policy.window <= now {
-            *entry = (0, now);
+        entry.0 = entry.0.saturating_add(1);
+        if entry.0 <= self.policy.max_failures {
+            return Ok(None);
         }
-        entry.0 += 1;
-        Ok(())
+        let left = (entry.1 + self.policy.window - now).num_milliseconds();
+        Ok(Some(u64::try_from((left + 999) / 1000).unwrap_or(1).max(1)))
     }
 
     async fn reset(&self, key: &str) -> Result<(), StoreError> {

@@ -91,12 +91,13 @@ pub trait PasswordHasher: Send + Sync {
     fn waste_time(&self, password: String) -> impl Future<Output = ()> + Send;
 }
 
-/// Failed sign-in counting per account, shared by every instance that serves it.
+/// Sign-in attempt counting per account, shared by every instance that serves it.
 pub trait LoginThrottle: Send + Sync {
-    /// `Some(seconds)` when `key` is locked out, with the time until it is not.
-    fn locked_for(&self, key: &str) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
-    /// Counts one failure; the window starts at the first failure.
-    fn record_failure(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Forgets the failures of `key` (after a successful sign-in).
+    /// Counts one attempt for `key` and, atomically with it, says whether the key is
+    /// locked out: `Some(seconds)` until the window (opened by the first attempt) ends.
+    /// Concurrent attempts MUST NOT all pass: the count is taken before any password
+    /// check, so at most the allowed number of guesses ever run per window.
+    fn reserve(&self, key: &str) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
+    /// Forgets the attempts of `key` (after a successful sign-in).
     fn reset(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

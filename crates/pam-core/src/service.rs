@@ -214,7 +214,9 @@ where
         // Throttle per account, whichever of its names is used; unknown names are
         // throttled by the name itself so probing costs the same.
         let key = found.as_ref().map_or_else(|| format!("login:{login}"), |c| format!("account:{}", c.account.id));
-        if let Some(retry_after_secs) = self.throttle.locked_for(&key).await? {
+        // The attempt is counted before the password is checked, so parallel guesses
+        // cannot slip past the limit.
+        if let Some(retry_after_secs) = self.throttle.reserve(&key).await? {
             return Err(LoginError::Throttled { retry_after_secs });
         }
         let ok = match &found {
@@ -225,7 +227,6 @@ where
             }
         };
         let Some(creds) = found.filter(|_| ok) else {
-            self.throttle.record_failure(&key).await?;
             return Err(LoginError::InvalidCredentials);
         };
         self.throttle.reset(&key).await?;
@@ -261,7 +262,15 @@ where
             self.store.revoke_refresh_family(record.family_id, now).await?;
             return Err(RefreshError::AccountBlocked(account.status));
         }
-        Ok(self.issue(account, record.family_id).await?)
+        let issued = self.issue(account, record.family_id).await?;
+        // A sign-out or reuse detection may have revoked the family while this refresh
+        // ran; the new token must not outlive it.
+        let spent = self.store.find_refresh_token(&record.token_hash).await?;
+        if spent.is_none_or(|t| t.revoked_at.is_some()) {
+            self.store.revoke_refresh_family(record.family_id, self.clock.now()).await?;
+            return Err(RefreshError::Invalid);
+        }
+        Ok(issued)
     }
 
     /// Ends the session that `token` belongs to (its whole family).
@@ -382,6 +391,28 @@ mod tests {
             assert!(matches!(svc.login("ghost", "x").await, Err(LoginError::InvalidCredentials)));
         }
         assert!(matches!(svc.login("ghost", "x").await, Err(LoginError::Throttled { .. })));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn parallel_guesses_cannot_pass_the_limit() {
+        let (svc, _) = service();
+        svc.register(form("mallory")).await.unwrap();
+        let svc = Arc::new(svc);
+        let tasks: Vec<_> = (0..50)
+            .map(|i| {
+                let svc = svc.clone();
+                tokio::spawn(async move { svc.login("mallory", &format!("guess {i}")).await })
+            })
+            .collect();
+        let mut checked = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Err(LoginError::InvalidCredentials) => checked += 1,
+                Err(LoginError::Throttled { .. }) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(checked, 5, "only five passwords were ever checked");
     }
 
     #[tokio::test]

@@ -89,6 +89,12 @@ pub struct IdempotencyKey(String);
 pub struct IdempotencyKeyError;
 
 impl IdempotencyKey {
+    /// A key the platform makes for its own postings (`"{scope} {id} {leg}"`). It contains
+    /// spaces, which client keys never do, so no client request can collide with it.
+    pub fn system(scope: &str, id: uuid::Uuid, leg: &str) -> Self {
+        Self(format!("{scope} {id} {leg}"))
+    }
+
     pub fn parse(raw: &str) -> Result<Self, IdempotencyKeyError> {
         let ok = !raw.is_empty() && raw.len() <= 128 && raw.bytes().all(|b| (0x21..0x7f).contains(&b));
         if ok { Ok(Self(raw.to_owned())) } else { Err(IdempotencyKeyError) }
@@ -186,6 +192,8 @@ pub enum PostingError {
     RollbackAmountMismatch { bet_amount: i64 },
     #[error("only a ROLLBACK may name an event it compensates")]
     UnexpectedCompensation,
+    #[error("that event belongs to a game round: roll back the round instead")]
+    RoundEvent,
     #[error("the balance would exceed the largest representable amount")]
     Overflow,
 }
@@ -426,6 +434,13 @@ mod tests {
         let mut with_ref = a.clone();
         with_ref.reference = Some(Reference::parse("x").unwrap());
         assert_ne!(a.fingerprint(), with_ref.fingerprint());
+    }
+
+    #[test]
+    fn system_keys_never_collide_with_client_keys() {
+        let k = IdempotencyKey::system("round", Uuid::nil(), "bet");
+        assert_eq!(k.as_str(), "round 00000000-0000-0000-0000-000000000000 bet");
+        assert!(IdempotencyKey::parse(k.as_str()).is_err(), "clients cannot send it");
     }
 
     #[test]

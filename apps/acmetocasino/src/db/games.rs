@@ -6,7 +6,7 @@
 //! the round with its RNG audit data and advance the nonce. Any failure rolls all of
 //! it back.
 
-use super::schema::{game_sessions, rounds, rtp_changes, rtp_targets, seed_pairs};
+use super::schema::{game_sessions, rounds, rtp_changes, rtp_targets, seed_pairs, wallet_events};
 use super::types::{DbId, DbTime};
 use super::wallet::PostFailure;
 use super::{Db, DbError, backend_queries, dispatch};
@@ -306,10 +306,6 @@ fn fingerprint(session: &SessionTarget, amount: Amount, params: &Value) -> Strin
     hex::encode(h.finalize())
 }
 
-fn key(raw: String) -> Result<IdempotencyKey, DbError> {
-    IdempotencyKey::parse(&raw).map_err(|e| DbError::Row(e.to_string()))
-}
-
 /// Per-game sums of settled rounds.
 #[derive(Debug, Clone, QueryableByName)]
 pub(crate) struct TotalsRow {
@@ -496,7 +492,14 @@ backend_queries! {
                 if stored != print {
                     return Err(RoundFailure::IdempotencyConflict);
                 }
-                return Ok(BetResult { round, balances: head.balances, replayed: true });
+                // The original answer: the balances right after the round's last event.
+                let last = DbId(round.win_event_id.unwrap_or(round.bet_event_id));
+                let (cash, bonus) = wallet_events::table
+                    .find(last)
+                    .select((wallet_events::cash_balance_after, wallet_events::bonus_balance_after))
+                    .first::<(i64, i64)>(c)
+                    .await?;
+                return Ok(BetResult { round, balances: Balances { cash, bonus }, replayed: true });
             }
             let session = match &req.session {
                 SessionTarget::Existing(id) => {
@@ -537,9 +540,9 @@ backend_queries! {
             };
             let theory = game.theory(rtp, &req.params).map_err(RoundFailure::Params)?;
             let pair = ensure_seed_pair(c, player, &req.first_seed_pair, at).await?;
-            let reference = Reference::parse(&format!("round:{}", req.round_id)).map_err(|e| DbError::Row(e.to_string()))?;
-            let bet = Posting::new(EventType::Bet, req.amount, key(format!("round:{}:bet", req.round_id))?, Some(reference.clone()));
-            let bet = wallet::post_in_tx(c, &bet, player, req.bet_event_id, req.at).await?;
+            let reference = Reference::parse(&format!("{}{}", crate::db::wallet::ROUND_REFERENCE_PREFIX, req.round_id)).map_err(|e| DbError::Row(e.to_string()))?;
+            let bet = Posting::new(EventType::Bet, req.amount, IdempotencyKey::system("round", req.round_id, "bet"), Some(reference.clone()));
+            let bet = wallet::post_in_tx(c, &bet, player, req.bet_event_id, req.at, false).await?;
             faults.check(FAULT_AFTER_BET)?;
 
             let server_seed = ServerSeed::from_hex(&pair.server_seed).ok_or_else(|| DbError::Row("server seed".into()))?;
@@ -552,9 +555,9 @@ backend_queries! {
             let mut win_event_id = None;
             if won > 0 {
                 let win_amount = Amount::new(won).map_err(|e| DbError::Row(e.to_string()))?;
-                let win = Posting::new(EventType::Win, win_amount, key(format!("round:{}:win", req.round_id))?, Some(reference));
+                let win = Posting::new(EventType::Win, win_amount, IdempotencyKey::system("round", req.round_id, "win"), Some(reference));
                 let after_bet = bet.event.advance(&head);
-                let win = wallet::post_in_tx(c, &win, player, req.win_event_id, req.at).await?;
+                let win = wallet::post_in_tx(c, &win, player, req.win_event_id, req.at, false).await?;
                 balances = win.event.advance(&after_bet).balances;
                 win_event_id = Some(DbId(req.win_event_id));
             }
@@ -625,12 +628,12 @@ backend_queries! {
                 return Err(RoundFailure::AlreadyRolledBack);
             }
             let amount = |a: i64| Amount::new(a).map_err(|e| DbError::Row(e.to_string()));
-            let reference = Reference::parse(&format!("round:{}", round.id)).map_err(|e| DbError::Row(e.to_string()))?;
-            let refund = Posting::rollback(round.bet_event_id, amount(round.amount)?, key(format!("round:{}:rollback-bet", round.id))?, Some(reference.clone()));
-            wallet::post_in_tx(c, &refund, player, event_ids.0, at).await?;
+            let reference = Reference::parse(&format!("{}{}", crate::db::wallet::ROUND_REFERENCE_PREFIX, round.id)).map_err(|e| DbError::Row(e.to_string()))?;
+            let refund = Posting::rollback(round.bet_event_id, amount(round.amount)?, IdempotencyKey::system("round", round.id, "rollback-bet"), Some(reference.clone()));
+            wallet::post_in_tx(c, &refund, player, event_ids.0, at, true).await?;
             if let Some(win) = round.win_event_id {
-                let reverse = Posting::rollback(win, amount(round.payout)?, key(format!("round:{}:rollback-win", round.id))?, Some(reference));
-                wallet::post_in_tx(c, &reverse, player, event_ids.1, at).await?;
+                let reverse = Posting::rollback(win, amount(round.payout)?, IdempotencyKey::system("round", round.id, "rollback-win"), Some(reference));
+                wallet::post_in_tx(c, &reverse, player, event_ids.1, at, true).await?;
             }
             diesel::update(rounds::table.find(id))
                 .set((rounds::status.eq("rolled_back"), rounds::rolled_back_at.eq(Some(DbTime(at))), rounds::rolled_back_by.eq(Some(actor))))

@@ -80,8 +80,10 @@ macro_rules! dispatch {
                 $module::pg::$f(&mut c, $($arg),*).await
             }
             $crate::db::Backend::Sqlite { pool, write_gate } => {
-                let mut c = pool.get().await.map_err($crate::db::DbError::from)?;
+                // Queue on the gate first, so waiting writers hold no pooled connection
+                // that readers (and health checks) need.
                 let _gate = write_gate.lock().await;
+                let mut c = pool.get().await.map_err($crate::db::DbError::from)?;
                 $module::sqlite::$f(&mut c, $($arg),*).await
             }
         }

@@ -137,6 +137,14 @@ impl From<PostFailure> for PostError {
     }
 }
 
+/// Whether an event was posted by a game round (its reference names the round).
+pub(crate) fn is_round_event(e: &WalletEvent) -> bool {
+    e.reference.as_deref().is_some_and(|r| r.starts_with(ROUND_REFERENCE_PREFIX))
+}
+
+/// Round postings reference `round:{id}`; clients may not use that prefix.
+pub const ROUND_REFERENCE_PREFIX: &str = "round:";
+
 fn rows_to_events(rows: Vec<EventRow>) -> Result<Vec<WalletEvent>, DbError> {
     rows.into_iter().map(WalletEvent::try_from).collect()
 }
@@ -171,12 +179,14 @@ backend_queries! {
     }
 
     /// Applies one posting inside the caller's transaction (which it locks the wallet in).
+    /// Only a round rollback passes `rounds_may_compensate`.
     pub(crate) async fn post_in_tx(
         c: &mut Conn,
         posting: &Posting,
         player: DbId,
         event_id: Uuid,
         at: DateTime<Utc>,
+        rounds_may_compensate: bool,
     ) -> Result<PostOutcome, PostFailure> {
         let head = lock_head(c, player).await?.ok_or(PostFailure::Post(PostError::WalletNotFound))?;
         let previous = wallet_events::table
@@ -211,6 +221,11 @@ backend_queries! {
                     .count()
                     .get_result(c)
                     .await?;
+                // A round's BET and WIN are compensated only by rolling back the round,
+                // which keeps the round record and the wallet in step.
+                if !rounds_may_compensate && bet.as_ref().is_some_and(|b| is_round_event(b)) {
+                    return Err(PostFailure::Post(PostError::Rejected(wallet_core::PostingError::RoundEvent)));
+                }
                 bet.map(|b| (b, compensated > 0))
             }
         };
@@ -239,7 +254,7 @@ backend_queries! {
         event_id: Uuid,
         at: DateTime<Utc>,
     ) -> Result<PostOutcome, PostFailure> {
-        c.transaction(async |c| post_in_tx(c, &posting, player, event_id, at).await).await
+        c.transaction(async |c| post_in_tx(c, &posting, player, event_id, at, false).await).await
     }
 
     pub(crate) async fn head(c: &mut Conn, player: DbId) -> Result<Option<WalletHead>, DbError> {

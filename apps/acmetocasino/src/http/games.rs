@@ -1,10 +1,12 @@
 //! Game aggregation layer routes: catalogue, sessions, rounds, provable fairness.
 
+use super::wallet::idempotency_key;
 use crate::auth::AuthUser;
 use crate::db::games::{BetRequest, BetResult, NewSeedPair, Round, RoundFailure, SeedPairView, Session, SessionTarget};
 use crate::error::{ApiError, Refusal};
 use crate::extract::ApiJson;
 use crate::state::AppState;
+use actix_web::HttpRequest;
 use chrono::{DateTime, Utc};
 use gal_core::{ClientSeed, MICRO, RandomStream, ServerSeed};
 use kernel::{AccountId, Amount, Clock, Entropy};
@@ -139,7 +141,8 @@ pub struct BetBody {
     pub amount: i64,
     /// The game's bet parameters (see `/gal/games`).
     pub params: Option<Value>,
-    pub idempotency_key: String,
+    /// Makes the bet safe to retry (or send the `Idempotency-Key` header).
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
@@ -149,7 +152,8 @@ pub struct PlayBody {
     /// Minor units, within the game's `min_bet`..`max_bet`.
     pub amount: i64,
     pub params: Option<Value>,
-    pub idempotency_key: String,
+    /// Makes the bet safe to retry (or send the `Idempotency-Key` header).
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Debug, Serialize, Apiv2Schema)]
@@ -238,11 +242,10 @@ async fn place(
     session: SessionTarget,
     amount: i64,
     params: Option<Value>,
-    key: String,
+    key: IdempotencyKey,
 ) -> Result<web::Json<BetResponse>, ApiError> {
     user.require(&[Role::Player])?;
     let amount = Amount::new(amount).map_err(|e| ApiError::validation("amount", e.to_string()))?;
-    let key = IdempotencyKey::parse(&key).map_err(|e| ApiError::validation("idempotency_key", e.to_string()))?;
     let params = params.unwrap_or_else(|| Value::Object(Default::default()));
     // Parameters are checked before anything is written (the game is known here for
     // /gal/play; for /gal/bet the session's game checks them again in the round).
@@ -278,10 +281,12 @@ async fn place(
 pub async fn bet(
     state: web::Data<AppState>,
     user: AuthUser,
+    req: HttpRequest,
     body: ApiJson<BetBody>,
 ) -> Result<web::Json<BetResponse>, ApiError> {
     let b = body.0;
-    place(&state, &user, SessionTarget::Existing(b.session_id), b.amount, b.params, b.idempotency_key).await
+    let key = idempotency_key(&req, b.idempotency_key)?;
+    place(&state, &user, SessionTarget::Existing(b.session_id), b.amount, b.params, key).await
 }
 
 /// Launch (or reuse the open session) and bet in one call
@@ -289,11 +294,13 @@ pub async fn bet(
 pub async fn play(
     state: web::Data<AppState>,
     user: AuthUser,
+    req: HttpRequest,
     body: ApiJson<PlayBody>,
 ) -> Result<web::Json<BetResponse>, ApiError> {
     let b = body.0;
+    let key = idempotency_key(&req, b.idempotency_key)?;
     let target = SessionTarget::LaunchOrReuse { game_slug: b.game_slug, new_session_id: state.entropy.new_id() };
-    place(&state, &user, target, b.amount, b.params, b.idempotency_key).await
+    place(&state, &user, target, b.amount, b.params, key).await
 }
 
 /// A session with its totals.

@@ -157,6 +157,9 @@ pub async fn login(
     let Some(login) = b.username.or(b.email).filter(|l| !l.trim().is_empty()) else {
         return Err(ApiError::validation("username", "username or email is required"));
     };
+    if login.len() > 254 || login.chars().any(char::is_control) || b.password.chars().any(|c| c == '\0') {
+        return Err(ApiError::validation("username", "must be printable text of at most 254 characters"));
+    }
     let outcome = state.pam.login(&login, &b.password).await;
     let label = match &outcome {
         Ok(_) => "success",
@@ -309,7 +312,12 @@ pub async fn list_players(
         status: parse_filter("status", q.status, AccountStatus::ALL, AccountStatus::as_str)?,
         kyc_status: parse_filter("kyc_status", q.kyc_status, KycStatus::ALL, KycStatus::as_str)?,
         vip_tier: parse_filter("vip_tier", q.vip_tier, VipTier::ALL, VipTier::as_str)?,
-        q: q.q,
+        q: match q.q {
+            Some(text) if text.len() > 100 || text.chars().any(char::is_control) => {
+                return Err(ApiError::validation("q", "must be printable text of at most 100 characters"));
+            }
+            other => other,
+        },
         limit: super::bounded("limit", q.limit, 50, 1, 200)?,
         offset: super::bounded("offset", q.offset, 0, 0, i64::MAX)?,
     };

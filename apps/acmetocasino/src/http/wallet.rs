@@ -2,13 +2,14 @@
 
 use super::reply::Created;
 use crate::auth::AuthUser;
+use crate::db::wallet::ROUND_REFERENCE_PREFIX;
 use crate::error::{ApiError, Refusal};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use actix_web::HttpRequest;
 use chrono::{DateTime, Utc};
 use kernel::{AccountId, Amount, Clock, Entropy};
-use pam_core::Role;
+use pam_core::{AccountStatus, Role};
 use paperclip::actix::{Apiv2Schema, api_v2_operation, web};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -149,7 +150,7 @@ pub struct MoveRequest {
     pub player_id: Option<Uuid>,
 }
 
-fn idempotency_key(req: &HttpRequest, body: Option<String>) -> Result<IdempotencyKey, ApiError> {
+pub(crate) fn idempotency_key(req: &HttpRequest, body: Option<String>) -> Result<IdempotencyKey, ApiError> {
     let header = req
         .headers()
         .get("idempotency-key")
@@ -172,6 +173,9 @@ fn amount(raw: i64) -> Result<Amount, ApiError> {
 }
 
 fn reference(raw: Option<String>) -> Result<Option<Reference>, ApiError> {
+    if raw.as_deref().is_some_and(|r| r.starts_with(ROUND_REFERENCE_PREFIX)) {
+        return Err(ApiError::validation("reference", "the prefix `round:` is reserved for game rounds"));
+    }
     raw.map(|r| Reference::parse(&r).map_err(|e| ApiError::validation("reference", e.to_string()))).transpose()
 }
 
@@ -185,13 +189,31 @@ fn post_error(e: PostError) -> ApiError {
             ApiError::refused(Refusal::InsufficientFunds, r.to_string())
         }
         PostError::Rejected(r @ PostingError::RollbackTargetNotFound) => ApiError::NotFound(r.to_string()),
+        PostError::Rejected(r @ PostingError::AlreadyRolledBack) => ApiError::Conflict(r.to_string()),
         PostError::Rejected(r) => ApiError::refused(Refusal::RuleViolation, r.to_string()),
         PostError::Store(s) => s.into(),
     }
 }
 
+/// Deposits need an active account; withdrawals stay open to self-excluded players.
+async fn account_may_move(state: &AppState, player: AccountId, event_type: EventType) -> Result<(), ApiError> {
+    let Some(account) = pam_core::port::AccountRepository::account(&state.db, player).await? else {
+        return Err(ApiError::NotFound("no wallet for that player".into()));
+    };
+    match (account.status, event_type) {
+        (AccountStatus::Active, _) | (AccountStatus::SelfExcluded, EventType::Withdrawal) => Ok(()),
+        (AccountStatus::SelfExcluded, _) => {
+            Err(ApiError::refused(Refusal::SelfExcluded, "the player is self-excluded: only withdrawals are possible"))
+        }
+        (status, _) => Err(ApiError::refused(Refusal::AccountBlocked, format!("the account is {status}"))),
+    }
+}
+
 async fn post(state: &AppState, player: AccountId, posting: Posting) -> Result<Created<EventResponse>, ApiError> {
     let event_type = posting.event_type;
+    if matches!(event_type, EventType::Deposit | EventType::Withdrawal) {
+        account_may_move(state, player, event_type).await?;
+    }
     let outcome =
         state.db.post(player, posting, state.entropy.new_id(), state.clock.now()).await.map_err(post_error)?;
     if !outcome.replayed {

@@ -206,8 +206,26 @@ crate::both_backends! {
         app.post(&format!("/api/v2/gal/sessions/{session}/end"), Some(&intruder), json!({})).await.problem(403, "forbidden");
         app.post(&format!("/api/v2/gal/rounds/{round_id}/rollback"), Some(&t), json!({})).await.problem(403, "forbidden");
 
+        // A retry answers the original result, balance included, even after later moves.
+        app.deposit(&t, 1_000, "between").await.ok(201);
+        let retried = app.post("/api/v2/gal/play", Some(&t), flip(COIN_MIN, "p1")).await.ok(200).clone();
+        assert_eq!(retried["balance"], first["balance"]);
+        // The header form of the key works for bets too.
+        let r = app.client.post(format!("{}/api/v2/gal/play", app.base)).bearer_auth(&t).header("Idempotency-Key", "p3")
+            .json(&json!({"game_slug": "coin-flip", "amount": COIN_MIN, "params": {"side": "heads"}})).send().await.unwrap();
+        let via_header = crate::support::decode(r).await.ok(200).clone();
+        assert_eq!(app.post("/api/v2/gal/play", Some(&t), flip(COIN_MIN, "p3")).await.ok(200)["round_id"], via_header["round_id"]);
+
         let before = app.get(&format!("/api/v2/wallet/{id}/balance"), Some(&t)).await.ok(200)["cash"].as_i64().unwrap();
         let op = app.staff("rb_op", Role::Operator).await;
+        // A round's events cannot be compensated through the wallet, and clients cannot
+        // borrow the round namespace for keys or references.
+        let round = app.get(&format!("/api/v2/gal/rounds/{round_id}"), Some(&t)).await.ok(200).clone();
+        let bet_event = history(&app, &id, &t).await.into_iter().find(|e| e["type"] == "BET" && e["reference"] == format!("round:{round_id}")).unwrap();
+        app.post(&format!("/api/v2/wallet/{id}/transaction"), Some(&op), json!({"type": "ROLLBACK", "amount": COIN_MIN, "idempotency_key": "sneaky", "reference": bet_event["id"]})).await.problem(422, "rule_violation");
+        app.post("/api/v2/wallet/deposit", Some(&t), json!({"amount": 1, "idempotency_key": format!("round {round_id} rollback-win")})).await.problem(400, "validation_error");
+        app.post("/api/v2/wallet/deposit", Some(&t), json!({"amount": 1, "idempotency_key": "ref", "reference": format!("round:{round_id}")})).await.problem(400, "validation_error");
+        assert_eq!(round["status"], "settled");
         let staff_verify = app.get(&format!("/api/v2/gal/rounds/{round_id}/verify"), Some(&op)).await.ok(200).clone();
         assert_eq!(staff_verify["verified"], true);
         assert!(staff_verify["server_seed"].is_null(), "staff verification does not reveal the seed");
@@ -223,7 +241,7 @@ crate::both_backends! {
         assert_eq!(v["consistent"], true);
         let stats = app.get("/api/v2/game-control/stats", Some(&op)).await.ok(200).clone();
         let coin = stats["games"].as_array().unwrap().iter().find(|g| g["slug"] == "coin-flip").unwrap().clone();
-        assert_eq!(coin["rounds"], 1, "the rolled-back round no longer counts");
+        assert_eq!(coin["rounds"], 2, "the rolled-back round no longer counts (p2 and p3 remain)");
     }
 
     async fn rtp_targets_are_validated_audited_and_apply_to_new_rounds(backend) {

@@ -46,7 +46,7 @@ crate::both_backends! {
         assert_eq!(done["compensates"], bet["id"]);
         assert_eq!((done["cash_balance_after"].as_i64(), done["bonus_balance_after"].as_i64()), (Some(10_500), Some(1_500)));
         rb["idempotency_key"] = json!("rb2");
-        app.post(&path, Some(&op), rb.clone()).await.problem(422, "rule_violation");
+        app.post(&path, Some(&op), rb.clone()).await.problem(409, "conflict");
         rb["reference"] = json!(uuid::Uuid::new_v4().to_string());
         app.post(&path, Some(&op), rb.clone()).await.problem(404, "not_found");
         rb["reference"] = json!("not-a-uuid");
@@ -110,7 +110,7 @@ crate::both_backends! {
         }
         let r = app.client.post(format!("{}{path}", app.base)).bearer_auth(&t).header("content-type", "text/plain")
             .body(r#"{"type":"DEPOSIT","amount":1,"idempotency_key":"k"}"#).send().await.unwrap();
-        crate::support::decode(r).await.problem(415, "unsupported_media_type");
+        crate::support::decode(r).await.problem(400, "validation_error");
         // The offending field is named.
         let r = app.post(&path, Some(&t), json!({"type": "DEPOSIT", "amount": "100", "idempotency_key": "k"})).await;
         assert_eq!(r.body["errors"][0]["field"], "amount");

@@ -1,0 +1,108 @@
+//! Compliance: who the player is (KYC), whether their money looks suspicious (AML)
+//! and whether their play shows markers of harm.
+//!
+//! Everything here is a pure function of its inputs, so the application composes it
+//! inside the same database transaction as the wallet posting or round it judges:
+//!
+//! - [`kyc`]: [`KycSubmission::parse`], the [`submit`]/[`decide`] state machine, the
+//!   [`SimulatedProvider`] and the pre-KYC deposit allowance.
+//! - [`aml`]: [`screen`] applies every [`AmlRule`] to one event and the player's recent
+//!   [`Activity`]; [`should_raise`] de-duplicates alerts; [`review`] moves an alert on.
+//! - [`harm`]: detectors for each [`HarmMarker`] and the graduated [`Intervention`].
+
+/// A closed set of names that travel as `snake_case` strings (JSON, database, query
+/// strings). The literal is the one spelling: serde, `as_str` and `parse` all use it.
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name { $($(#[$vm])* #[serde(rename = $s)] $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub const fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+pub mod aml;
+pub mod harm;
+pub mod kyc;
+
+pub use aml::{
+    Activity, AlertCandidate, AlertStatus, AmlError, AmlRule, AmlThresholds, EventKind, InvalidThresholds,
+    ReviewOutcome, RiskLevel, ScreenedEvent, review, screen, should_raise, withdrawals_frozen,
+};
+pub use harm::{HarmMarker, Intervention};
+pub use kyc::{
+    Decision, DocumentType, FieldError, KYC_DEPOSIT_THRESHOLD, KycError, KycForm, KycState, KycSubmission,
+    SimulatedProvider, decide, deposit_requires_kyc, submit,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The serde spelling of every name is the one `as_str` gives and `parse` takes.
+    fn round_trips<T>(all: &[T], as_str: fn(T) -> &'static str, parse: fn(&str) -> Option<T>)
+    where
+        T: Copy + PartialEq + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned,
+    {
+        for &v in all {
+            let json = serde_json::to_value(v).unwrap();
+            assert_eq!(json, serde_json::Value::String(as_str(v).to_owned()));
+            assert_eq!(serde_json::from_value::<T>(json).unwrap(), v);
+            assert_eq!(parse(as_str(v)), Some(v));
+        }
+        assert_eq!(parse("no_such_name"), None);
+    }
+
+    #[test]
+    fn names_are_one_spelling_everywhere() {
+        round_trips(KycState::ALL, KycState::as_str, KycState::parse);
+        round_trips(DocumentType::ALL, DocumentType::as_str, DocumentType::parse);
+        round_trips(Decision::ALL, Decision::as_str, Decision::parse);
+        round_trips(AmlRule::ALL, AmlRule::as_str, AmlRule::parse);
+        round_trips(RiskLevel::ALL, RiskLevel::as_str, RiskLevel::parse);
+        round_trips(AlertStatus::ALL, AlertStatus::as_str, AlertStatus::parse);
+        round_trips(ReviewOutcome::ALL, ReviewOutcome::as_str, ReviewOutcome::parse);
+        round_trips(EventKind::ALL, EventKind::as_str, EventKind::parse);
+        round_trips(HarmMarker::ALL, HarmMarker::as_str, HarmMarker::parse);
+        round_trips(Intervention::ALL, Intervention::as_str, Intervention::parse);
+    }
+
+    #[test]
+    fn contract_spellings() {
+        let names = |all: &[&str]| all.join(",");
+        assert_eq!(
+            names(&KycState::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>()),
+            "none,pending,approved,rejected"
+        );
+        assert_eq!(
+            names(&DocumentType::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>()),
+            "passport,national_id,driving_licence,proof_of_address"
+        );
+        assert_eq!(
+            names(&AmlRule::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>()),
+            "deposit_velocity,bet_velocity,deposit_volume_24h,large_deposit,structuring,deposit_then_withdraw"
+        );
+        assert_eq!(
+            names(&AlertStatus::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>()),
+            "open,dismissed,escalated,sar_filed"
+        );
+        assert_eq!(names(&RiskLevel::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>()), "low,medium,high,critical");
+    }
+}
