@@ -59,6 +59,12 @@ pub struct Config {
     pub log_filter: String,
     pub log_format: LogFormat,
     pub argon2: Argon2Cost,
+    /// Responsible-gaming jurisdiction profiles (`ACMETOCASINO_RG_PROFILES`, JSON).
+    pub rg_profiles: rg_core::Profiles,
+    /// AML rule thresholds (`ACMETOCASINO_AML_THRESHOLDS`, JSON).
+    pub aml_thresholds: compliance_core::AmlThresholds,
+    /// Whether the simulated KYC provider decides well-formed submissions at once.
+    pub kyc_auto_decide: bool,
 }
 
 impl fmt::Debug for Config {
@@ -75,6 +81,7 @@ impl fmt::Debug for Config {
             .field("log_filter", &self.log_filter)
             .field("log_format", &self.log_format)
             .field("argon2", &self.argon2)
+            .field("kyc_auto_decide", &self.kyc_auto_decide)
             .finish()
     }
 }
@@ -122,6 +129,27 @@ impl Config {
             None => load_or_create_key(&data_dir)?,
         };
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let rg_profiles = match get("ACMETOCASINO_RG_PROFILES") {
+            None => rg_core::Profiles::defaults(),
+            Some(raw) => serde_json::from_str(&raw)
+                .map_err(|e| ConfigError(format!("ACMETOCASINO_RG_PROFILES is not a valid profile table: {e}")))?,
+        };
+        let aml_thresholds: compliance_core::AmlThresholds = match get("ACMETOCASINO_AML_THRESHOLDS") {
+            None => compliance_core::AmlThresholds::default(),
+            Some(raw) => serde_json::from_str(&raw)
+                .map_err(|e| ConfigError(format!("ACMETOCASINO_AML_THRESHOLDS is not valid: {e}")))?,
+        };
+        aml_thresholds
+            .validate()
+            .map_err(|e| ConfigError(format!("ACMETOCASINO_AML_THRESHOLDS: {}: {}", e.field, e.message)))?;
+        let kyc_auto_decide = match get("ACMETOCASINO_KYC_AUTO_DECIDE").as_deref() {
+            None => mode == Mode::Embedded,
+            Some("true" | "1") => true,
+            Some("false" | "0") => false,
+            Some(other) => {
+                return Err(ConfigError(format!("ACMETOCASINO_KYC_AUTO_DECIDE must be true or false, not {other:?}")));
+            }
+        };
         Ok(Self {
             bind: get("ACMETOCASINO_BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
             database_url,
@@ -138,6 +166,9 @@ impl Config {
                 iterations: number(&get, "ACMETOCASINO_ARGON2_ITERATIONS", 2, 1..=64)?,
                 parallelism: number(&get, "ACMETOCASINO_ARGON2_PARALLELISM", 1, 1..=64)?,
             },
+            rg_profiles,
+            aml_thresholds,
+            kyc_auto_decide,
         })
     }
 

@@ -97,6 +97,7 @@ pub fn build_app(
         .route("/", web::get().to(pages::index))
         .route("/api/v2/docs", web::get().to(pages::swagger))
         .route("/api/v2/redoc", web::get().to(pages::redoc))
+        .route("/api/v2/ws", web::get().to(http::ws::ws))
         .route("/metrics", web::get().to(http::metrics))
         .route("/static/{path:.*}", web::get().to(pages::asset))
         .route("/{page:[A-Za-z0-9_-]+\\.html}", web::get().to(pages::page))
@@ -128,6 +129,8 @@ pub struct Running {
 /// Starts serving on `listener` with the given state.
 pub fn start(config: &Config, state: web::Data<AppState>, listener: TcpListener) -> Result<Running, StartupError> {
     let port = listener.local_addr().map_err(|e| StartupError(e.to_string()))?.port();
+    // Other instances' domain events reach this one's WebSocket clients through Redis.
+    state.events.spawn_redis_listener();
     let server = HttpServer::new(move || build_app(state.clone()))
         .workers(config.workers)
         .listen(listener)

@@ -5,12 +5,12 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::infra::{Argon2Hasher, OsEntropy, Throttle, redis_pool};
 use crate::telemetry::Metrics;
-use kernel::SystemClock;
+use kernel::{SharedClock, SystemClock};
 use pam_core::memory::ThrottlePolicy;
 use pam_core::{PamService, TokenPolicy};
 use std::time::Instant;
 
-pub type Pam = PamService<Db, Argon2Hasher, Throttle, SystemClock, OsEntropy>;
+pub type Pam = PamService<Db, Argon2Hasher, Throttle, SharedClock, OsEntropy>;
 
 pub struct AppState {
     pub db: Db,
@@ -18,12 +18,17 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub redis: Option<deadpool_redis::Pool>,
     pub metrics: Metrics,
-    pub clock: SystemClock,
+    /// Every rule that depends on time reads this clock (a test clock in tests).
+    pub clock: SharedClock,
+    /// Responsible-gaming profiles, AML thresholds and the KYC provider.
+    pub policy: crate::db::compliance::Policy,
     pub entropy: OsEntropy,
     pub started_at: Instant,
     /// When this instance started: the `updated_at` of settings never changed.
     pub installed_at: chrono::DateTime<chrono::Utc>,
     pub catalogue: gal_core::Catalogue,
+    /// Live domain events (WebSocket feed), fanned out through Redis when configured.
+    pub events: crate::events::EventBus,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +46,11 @@ impl AppState {
 
     /// Builds the state on an already-migrated database.
     pub fn new(config: &Config, db: Db) -> Result<Self, StartupError> {
+        Self::with_clock(config, db, std::sync::Arc::new(SystemClock))
+    }
+
+    /// Builds the state with the given clock (tests move a manual one).
+    pub fn with_clock(config: &Config, db: Db, clock: SharedClock) -> Result<Self, StartupError> {
         let redis = config.redis_url.as_deref().map(redis_pool).transpose().map_err(StartupError)?;
         let policy = TokenPolicy::default();
         let hasher = Argon2Hasher::new(config.argon2).map_err(|e| StartupError(e.to_string()))?;
@@ -49,7 +59,7 @@ impl AppState {
                 store: db.clone(),
                 hasher,
                 throttle: Throttle::new(redis.clone(), ThrottlePolicy::default()),
-                clock: SystemClock,
+                clock: clock.clone(),
                 entropy: OsEntropy,
                 policy,
             },
@@ -57,11 +67,17 @@ impl AppState {
             jwt: JwtKeys::new(config.jwt_secret.expose(), policy.access_ttl),
             redis,
             metrics: Metrics::new().map_err(|e| StartupError(e.to_string()))?,
-            clock: SystemClock,
+            installed_at: kernel::Clock::now(&clock),
+            clock,
+            policy: crate::db::compliance::Policy {
+                profiles: config.rg_profiles.clone(),
+                aml: config.aml_thresholds.clone(),
+                kyc_provider: compliance_core::SimulatedProvider { enabled: config.kyc_auto_decide },
+            },
             entropy: OsEntropy,
             started_at: Instant::now(),
-            installed_at: kernel::Clock::now(&SystemClock),
             catalogue: gal_core::Catalogue::standard(),
+            events: crate::events::EventBus::new(config.redis_url.as_deref()).map_err(StartupError)?,
         })
     }
 }

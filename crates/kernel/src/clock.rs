@@ -31,6 +31,15 @@ impl<C: Clock> Clock for std::sync::Arc<C> {
     }
 }
 
+/// A clock chosen at run time (the system clock, or a test clock).
+pub type SharedClock = std::sync::Arc<dyn Clock>;
+
+impl Clock for SharedClock {
+    fn now(&self) -> DateTime<Utc> {
+        (**self).now()
+    }
+}
+
 #[cfg(feature = "testkit")]
 mod manual {
     use super::{Clock, DateTime, Utc};

@@ -6,7 +6,7 @@ pub mod entropy;
 pub mod money;
 pub mod rtp;
 
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, SharedClock, SystemClock};
 pub use entropy::Entropy;
 pub use money::{Amount, AmountError, Currency, CurrencyError};
 pub use rtp::{Rtp, RtpError};

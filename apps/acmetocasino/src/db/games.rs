@@ -6,6 +6,7 @@
 //! the round with its RNG audit data and advance the nonce. Any failure rolls all of
 //! it back.
 
+use super::compliance::{AmlAlert, HarmAlert, MoneyFailure, Policy, Refused};
 use super::schema::{game_sessions, rounds, rtp_changes, rtp_targets, seed_pairs, wallet_events};
 use super::types::{DbId, DbTime};
 use super::wallet::PostFailure;
@@ -255,6 +256,10 @@ pub struct BetResult {
     pub round: Round,
     pub balances: Balances,
     pub replayed: bool,
+    /// Present when a reality check was due with this bet.
+    pub reality_check: Option<rg_core::RealityCheck>,
+    pub aml_alerts: Vec<AmlAlert>,
+    pub harm_alerts: Vec<HarmAlert>,
 }
 
 /// Why a round was not played. Nothing was written.
@@ -271,6 +276,17 @@ pub enum RoundFailure {
     BetOutOfRange { min: i64, max: i64 },
     RoundNotFound,
     AlreadyRolledBack,
+    Refused(Refused),
+}
+
+impl From<MoneyFailure> for RoundFailure {
+    fn from(e: MoneyFailure) -> Self {
+        match e {
+            MoneyFailure::Post(p) => RoundFailure::Post(p),
+            MoneyFailure::Refused(r) => RoundFailure::Refused(r),
+            MoneyFailure::Db(d) => RoundFailure::Db(d),
+        }
+    }
 }
 
 impl From<diesel::result::Error> for RoundFailure {
@@ -330,7 +346,7 @@ const TOTALS_SQL: &str = "SELECT game_slug, CAST(COUNT(*) AS BIGINT) AS rounds, 
      FROM rounds WHERE status = 'settled' GROUP BY game_slug ORDER BY game_slug";
 
 backend_queries! {
-    siblings(wallet);
+    siblings(wallet, compliance);
 
     pub(crate) async fn active_seed_pair(c: &mut Conn, player: DbId) -> QueryResult<Option<SeedPairRow>> {
         seed_pairs::table
@@ -428,9 +444,10 @@ backend_queries! {
         session_id: Uuid,
         fresh: NewSeedPair,
         at: DbTime,
-    ) -> Result<(Session, SeedPairView), DbError> {
+    ) -> Result<(Session, SeedPairView), RoundFailure> {
         c.transaction(async |c| {
             wallet::lock_head(c, player).await?;
+            compliance::check_play(c, player, at.0, false).await?;
             let pair = ensure_seed_pair(c, player, &fresh, at).await?;
             let session = insert_session(c, session_id, player, &slug, at).await?;
             Ok((Session::from(session), SeedPairView::from(&pair)))
@@ -471,6 +488,7 @@ backend_queries! {
         catalogue: &Catalogue,
         default_rtp: Rtp,
         faults: &FaultPoints,
+        policy: &Policy,
         req: BetRequest,
     ) -> Result<BetResult, RoundFailure> {
         c.transaction(async |c| {
@@ -499,8 +517,16 @@ backend_queries! {
                     .select((wallet_events::cash_balance_after, wallet_events::bonus_balance_after))
                     .first::<(i64, i64)>(c)
                     .await?;
-                return Ok(BetResult { round, balances: Balances { cash, bonus }, replayed: true });
+                return Ok(BetResult {
+                    round,
+                    balances: Balances { cash, bonus },
+                    replayed: true,
+                    reality_check: None,
+                    aml_alerts: Vec::new(),
+                    harm_alerts: Vec::new(),
+                });
             }
+            let mut rg = compliance::check_play(c, player, req.at, true).await?;
             let session = match &req.session {
                 SessionTarget::Existing(id) => {
                     let s = session(c, DbId(*id)).await?.ok_or(RoundFailure::SessionNotFound)?;
@@ -604,8 +630,21 @@ backend_queries! {
                 ))
                 .execute(c)
                 .await?;
+            diesel::update(game_sessions::table.find(DbId(session.id)))
+                .set(game_sessions::last_activity_at.eq(Some(at)))
+                .execute(c)
+                .await?;
+            let (aml_alerts, harm_alerts) =
+                compliance::screen_bet(c, player, req.amount, session.started_at, req.at, policy).await?;
+            let reality_check = if rg.reality_check_due(session.started_at, req.at) {
+                rg.last_reality_check_at = Some(req.at);
+                compliance::save_rg(c, player, &rg, at).await?;
+                Some(rg_core::RealityCheck::new(session.started_at, req.at, session.wagered + amount, session.won + won))
+            } else {
+                None
+            };
             let round = to_round(row, None)?;
-            Ok(BetResult { round, balances, replayed: false })
+            Ok(BetResult { round, balances, replayed: false, reality_check, aml_alerts, harm_alerts })
         })
         .await
     }
@@ -635,6 +674,16 @@ backend_queries! {
                 let reverse = Posting::rollback(win, amount(round.payout)?, IdempotencyKey::system("round", round.id, "rollback-win"), Some(reference));
                 wallet::post_in_tx(c, &reverse, player, event_ids.1, at, true).await?;
             }
+            compliance::record_audit(
+                c,
+                actor,
+                "round.rolled_back",
+                &format!("round:{}", round.id),
+                Some(serde_json::json!({"status": "settled", "amount": round.amount, "payout": round.payout})),
+                Some(serde_json::json!({"status": "rolled_back"})),
+                DbTime(at),
+            )
+            .await?;
             diesel::update(rounds::table.find(id))
                 .set((rounds::status.eq("rolled_back"), rounds::rolled_back_at.eq(Some(DbTime(at))), rounds::rolled_back_by.eq(Some(actor))))
                 .execute(c)
@@ -732,6 +781,16 @@ backend_queries! {
                 ))
                 .execute(c)
                 .await?;
+            compliance::record_audit(
+                c,
+                actor,
+                "rtp.changed",
+                &format!("game:{slug}"),
+                Some(serde_json::json!({"rtp": f64::from(old_bp) / 100.0})),
+                Some(serde_json::json!({"rtp": new.percent()})),
+                at,
+            )
+            .await?;
             rtp_of(old_bp)
         })
         .await
@@ -778,7 +837,7 @@ impl Db {
         session_id: Uuid,
         fresh: NewSeedPair,
         at: DateTime<Utc>,
-    ) -> Result<(Session, SeedPairView), DbError> {
+    ) -> Result<(Session, SeedPairView), RoundFailure> {
         dispatch!(write self, self::launch(DbId(player.as_uuid()), slug.to_owned(), session_id, fresh, DbTime(at)))
     }
 
@@ -790,10 +849,15 @@ impl Db {
         dispatch!(write self, self::end_session(DbId(id), DbTime(at)))
     }
 
-    pub async fn bet(&self, catalogue: &Catalogue, req: BetRequest) -> Result<BetResult, RoundFailure> {
+    pub async fn bet(
+        &self,
+        catalogue: &Catalogue,
+        policy: &Policy,
+        req: BetRequest,
+    ) -> Result<BetResult, RoundFailure> {
         let default = gamectl_core::default_target();
         let faults = &self.faults;
-        dispatch!(write self, self::bet(catalogue, default, faults, req))
+        dispatch!(write self, self::bet(catalogue, default, faults, policy, req))
     }
 
     pub async fn round(&self, id: Uuid) -> Result<Option<Round>, DbError> {

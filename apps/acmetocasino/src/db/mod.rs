@@ -5,6 +5,7 @@
 //! [`Db`] picks the module at run time. Schema, rows and queries live only here.
 
 mod accounts;
+pub mod compliance;
 pub mod games;
 mod platform;
 pub mod schema;

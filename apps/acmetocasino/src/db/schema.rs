@@ -114,6 +114,7 @@ diesel::table! {
         won -> BigInt,
         started_at -> DbTimestamp,
         ended_at -> Nullable<DbTimestamp>,
+        last_activity_at -> Nullable<DbTimestamp>,
     }
 }
 
@@ -179,6 +180,115 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    kyc_submissions (id) {
+        id -> DbUuid,
+        player_id -> DbUuid,
+        document_type -> Text,
+        document_number -> Text,
+        issuing_country -> Text,
+        expires_on -> Date,
+        full_name -> Text,
+        address -> Text,
+        status -> Text,
+        submitted_at -> DbTimestamp,
+        decided_at -> Nullable<DbTimestamp>,
+        decided_by -> Nullable<DbUuid>,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    rg_settings (player_id) {
+        player_id -> DbUuid,
+        settings -> Text,
+        updated_at -> DbTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    exclusions (id) {
+        id -> DbUuid,
+        player_id -> DbUuid,
+        kind -> Text,
+        duration -> Text,
+        started_at -> DbTimestamp,
+        ends_at -> Nullable<DbTimestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    aml_alerts (id) {
+        id -> DbUuid,
+        player_id -> DbUuid,
+        rule -> Text,
+        risk_score -> Integer,
+        risk_level -> Text,
+        status -> Text,
+        details -> Text,
+        created_at -> DbTimestamp,
+        reviewed_by -> Nullable<DbUuid>,
+        reviewed_at -> Nullable<DbTimestamp>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    harm_alerts (id) {
+        id -> DbUuid,
+        player_id -> DbUuid,
+        marker -> Text,
+        intervention -> Text,
+        details -> Text,
+        created_at -> DbTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    exclusion_register (id) {
+        id -> DbUuid,
+        full_name -> Text,
+        date_of_birth -> Date,
+        email -> Text,
+        added_by -> DbUuid,
+        added_at -> DbTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    audit_log (id) {
+        id -> DbUuid,
+        position -> BigInt,
+        actor -> DbUuid,
+        action -> Text,
+        target -> Text,
+        before -> Nullable<Text>,
+        after -> Nullable<Text>,
+        at -> DbTimestamp,
+    }
+}
+
 diesel::joinable!(players -> accounts (account_id));
 diesel::joinable!(wallets -> players (player_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
@@ -194,5 +304,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     game_sessions,
     rounds,
     rtp_targets,
-    rtp_changes
+    rtp_changes,
+    kyc_submissions,
+    rg_settings,
+    exclusions,
+    aml_alerts,
+    harm_alerts,
+    exclusion_register,
+    audit_log
 );

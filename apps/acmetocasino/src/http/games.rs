@@ -9,8 +9,8 @@ use crate::state::AppState;
 use actix_web::HttpRequest;
 use chrono::{DateTime, Utc};
 use gal_core::{ClientSeed, MICRO, RandomStream, ServerSeed};
-use kernel::{AccountId, Amount, Clock, Entropy};
-use pam_core::{AccountStatus, Role, port::AccountRepository};
+use kernel::{Amount, Clock, Entropy};
+use pam_core::Role;
 use paperclip::actix::{Apiv2Schema, CreatedJson, api_v2_operation, web};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -80,16 +80,6 @@ fn fresh_pair(state: &AppState) -> Result<NewSeedPair, ApiError> {
     })
 }
 
-/// Refuses play for accounts that may not play.
-async fn may_play(state: &AppState, player: AccountId) -> Result<(), ApiError> {
-    let account = state.db.account(player).await?.ok_or_else(|| ApiError::NotFound("no such player".into()))?;
-    match account.status {
-        AccountStatus::Active => Ok(()),
-        AccountStatus::SelfExcluded => Err(ApiError::refused(Refusal::SelfExcluded, "the player is self-excluded")),
-        other => Err(ApiError::refused(Refusal::AccountBlocked, format!("the account is {other}"))),
-    }
-}
-
 #[derive(Debug, Deserialize, Apiv2Schema)]
 pub struct LaunchRequest {
     #[openapi(example = "dice")]
@@ -121,9 +111,11 @@ pub async fn launch(
     if state.catalogue.get(&slug).is_none() {
         return Err(ApiError::NotFound(format!("no game {slug:?}")));
     }
-    may_play(&state, user.id).await?;
-    let (session, pair) =
-        state.db.launch(user.id, &slug, state.entropy.new_id(), fresh_pair(&state)?, state.clock.now()).await?;
+    let (session, pair) = state
+        .db
+        .launch(user.id, &slug, state.entropy.new_id(), fresh_pair(&state)?, state.clock.now())
+        .await
+        .map_err(round_error)?;
     Ok(CreatedJson(LaunchResponse {
         session_id: session.id,
         game_slug: session.game_slug,
@@ -187,6 +179,18 @@ pub struct BetResponse {
     pub rng: RngCommitment,
     /// True when this answers a retried request with the original round.
     pub replayed: bool,
+    /// Present when a reality check is due: how long and how much the player has played.
+    pub reality_check: Option<RealityCheckResponse>,
+}
+
+/// A reality check: the current session so far.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct RealityCheckResponse {
+    pub session_minutes: i64,
+    pub wagered: i64,
+    pub won: i64,
+    /// won − wagered.
+    pub net_position: i64,
 }
 
 fn bet_response(r: BetResult) -> BetResponse {
@@ -206,6 +210,12 @@ fn bet_response(r: BetResult) -> BetResponse {
             nonce: round.nonce,
         },
         replayed: r.replayed,
+        reality_check: r.reality_check.map(|c| RealityCheckResponse {
+            session_minutes: c.session_minutes,
+            wagered: c.wagered,
+            won: c.won,
+            net_position: c.net_position,
+        }),
     }
 }
 
@@ -233,6 +243,7 @@ pub(crate) fn round_error(e: RoundFailure) -> ApiError {
         }
         RoundFailure::RoundNotFound => ApiError::NotFound("no such round".into()),
         RoundFailure::AlreadyRolledBack => ApiError::Conflict("the round has already been rolled back".into()),
+        RoundFailure::Refused(r) => ApiError::refused(r.refusal, r.detail),
     }
 }
 
@@ -254,7 +265,6 @@ async fn place(
             state.catalogue.get(game_slug).ok_or_else(|| ApiError::NotFound(format!("no game {game_slug:?}")))?;
         game.validate(&params).map_err(|p| round_error(RoundFailure::Params(p)))?;
     }
-    may_play(state, user.id).await?;
     let req = BetRequest {
         player: user.id,
         session,
@@ -267,7 +277,7 @@ async fn place(
         first_seed_pair: fresh_pair(state)?,
         at: state.clock.now(),
     };
-    let result = state.db.bet(&state.catalogue, req).await.map_err(round_error)?;
+    let result = state.db.bet(&state.catalogue, &state.policy, req).await.map_err(round_error)?;
     if !result.replayed {
         state.metrics.rounds.with_label_values(&[result.round.game_slug.as_str()]).inc();
     }

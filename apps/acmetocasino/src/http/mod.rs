@@ -1,11 +1,14 @@
 //! The HTTP API: routes, thin handlers and their request/response types.
 
+mod compliance;
 mod gamectl;
 mod games;
 mod pam;
 mod platform;
 mod reply;
+mod rg;
 mod wallet;
+pub mod ws;
 
 pub use platform::metrics;
 
@@ -58,6 +61,28 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/game-control/rtp/history").route(web::get().to(gamectl::rtp_history)))
         .service(web::resource("/game-control/rtp/{slug}").route(web::put().to(gamectl::set_rtp)))
         .service(web::resource("/game-control/stats").route(web::get().to(gamectl::stats)))
+        .service(web::resource("/compliance/kyc").route(web::get().to(compliance::kyc_queue)))
+        .service(web::resource("/compliance/kyc/verify").route(web::post().to(compliance::verify_kyc_body)))
+        .service(web::resource("/compliance/kyc/{player_id}").route(web::get().to(compliance::kyc_status)))
+        .service(web::resource("/compliance/kyc/{player_id}/submit").route(web::post().to(compliance::submit_kyc)))
+        .service(web::resource("/compliance/kyc/{player_id}/verify").route(web::post().to(compliance::verify_kyc)))
+        .service(web::resource("/compliance/aml/alerts").route(web::get().to(compliance::alerts)))
+        .service(web::resource("/compliance/aml/alerts/{id}/review").route(web::post().to(compliance::review_alert)))
+        .service(web::resource("/compliance/reports").route(web::get().to(compliance::report)))
+        .service(web::resource("/compliance/exclusion-register").route(web::post().to(compliance::add_to_register)))
+        .service(web::resource("/responsible-gaming/limits").route(web::post().to(rg::set_own_limit)))
+        .service(
+            web::resource("/responsible-gaming/limits/{player_id}")
+                .route(web::post().to(rg::set_limit_for))
+                .route(web::get().to(rg::limits)),
+        )
+        .service(web::resource("/responsible-gaming/exclude/{player_id}").route(web::post().to(rg::exclude)))
+        .service(
+            web::resource("/responsible-gaming/session-limits/{player_id}").route(web::post().to(rg::session_limits)),
+        )
+        .service(web::resource("/responsible-gaming/status/{player_id}").route(web::get().to(rg::status)))
+        .service(web::resource("/responsible-gaming/alerts").route(web::get().to(rg::alerts)))
+        .service(web::resource("/audit-log").route(web::get().to(compliance::audit_log)))
         .service(web::resource("/health").route(web::get().to(platform::health)))
         .service(web::resource("/stats").route(web::get().to(platform::stats)));
 }

@@ -98,6 +98,13 @@ pub async fn register(
         country: b.country,
         currency: b.currency,
     };
+    // The national self-exclusion register: a listed person cannot open an account.
+    if let (Ok(email), Ok(dob)) =
+        (pam_core::Email::parse(&form.email), chrono::NaiveDate::parse_from_str(&form.date_of_birth, "%Y-%m-%d"))
+        && state.db.on_register(email.as_str(), dob).await?
+    {
+        return Err(ApiError::refused(Refusal::SelfExcluded, "this person is on the national self-exclusion register"));
+    }
     let player = state.pam.register(form).await.map_err(register_error)?;
     tracing::info!(player_id = %player.account.id, "player registered");
     Ok(CreatedJson(player.into()))
@@ -181,6 +188,9 @@ pub async fn login(
         LoginError::Store(s) => s.into(),
         LoginError::Hash(h) => ApiError::Internal(h.to_string()),
     })?;
+    if session.account.role == Role::Player {
+        state.db.apply_register(session.account.id).await?;
+    }
     Ok(web::Json(token_pair(&state, session)?))
 }
 
@@ -403,5 +413,16 @@ pub async fn create_staff(
         .await
         .map_err(register_error)?;
     tracing::info!(actor = %user.id, staff_id = %account.id, role = %account.role, "staff account created");
+    state
+        .db
+        .audit(
+            user.id,
+            "staff.created",
+            &format!("account:{}", account.id),
+            None,
+            Some(serde_json::json!({"username": account.username.as_str(), "role": account.role.as_str()})),
+            kernel::Clock::now(&state.clock),
+        )
+        .await?;
     Ok(CreatedJson(account.into()))
 }

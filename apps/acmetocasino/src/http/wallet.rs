@@ -2,6 +2,7 @@
 
 use super::reply::Created;
 use crate::auth::AuthUser;
+use crate::db::compliance::MoneyFailure;
 use crate::db::wallet::ROUND_REFERENCE_PREFIX;
 use crate::error::{ApiError, Refusal};
 use crate::extract::ApiJson;
@@ -9,7 +10,7 @@ use crate::state::AppState;
 use actix_web::HttpRequest;
 use chrono::{DateTime, Utc};
 use kernel::{AccountId, Amount, Clock, Entropy};
-use pam_core::{AccountStatus, Role};
+use pam_core::Role;
 use paperclip::actix::{Apiv2Schema, api_v2_operation, web};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -195,31 +196,25 @@ fn post_error(e: PostError) -> ApiError {
     }
 }
 
-/// Deposits need an active account; withdrawals stay open to self-excluded players.
-async fn account_may_move(state: &AppState, player: AccountId, event_type: EventType) -> Result<(), ApiError> {
-    let Some(account) = pam_core::port::AccountRepository::account(&state.db, player).await? else {
-        return Err(ApiError::NotFound("no wallet for that player".into()));
-    };
-    match (account.status, event_type) {
-        (AccountStatus::Active, _) | (AccountStatus::SelfExcluded, EventType::Withdrawal) => Ok(()),
-        (AccountStatus::SelfExcluded, _) => {
-            Err(ApiError::refused(Refusal::SelfExcluded, "the player is self-excluded: only withdrawals are possible"))
-        }
-        (status, _) => Err(ApiError::refused(Refusal::AccountBlocked, format!("the account is {status}"))),
-    }
-}
-
 async fn post(state: &AppState, player: AccountId, posting: Posting) -> Result<Created<EventResponse>, ApiError> {
     let event_type = posting.event_type;
-    if matches!(event_type, EventType::Deposit | EventType::Withdrawal) {
-        account_may_move(state, player, event_type).await?;
-    }
-    let outcome =
-        state.db.post(player, posting, state.entropy.new_id(), state.clock.now()).await.map_err(post_error)?;
-    if !outcome.replayed {
+    let result = state
+        .db
+        .move_money(player, posting, state.entropy.new_id(), state.clock.now(), &state.policy)
+        .await
+        .map_err(money_error)?;
+    if !result.outcome.replayed {
         state.metrics.wallet_events.with_label_values(&[event_type.as_str()]).inc();
     }
-    Ok(Created { body: outcome.event.into(), replayed: outcome.replayed })
+    Ok(Created { body: result.outcome.event.into(), replayed: result.outcome.replayed })
+}
+
+pub(crate) fn money_error(e: MoneyFailure) -> ApiError {
+    match e {
+        MoneyFailure::Post(p) => post_error(p),
+        MoneyFailure::Refused(r) => ApiError::refused(r.refusal, r.detail),
+        MoneyFailure::Db(d) => d.into(),
+    }
 }
 
 /// Post a wallet event

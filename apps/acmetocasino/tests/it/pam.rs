@@ -165,7 +165,7 @@ crate::both_backends! {
         assert_eq!(page["items"][0]["username"], "lp_three", "newest first");
         let r = app.get("/api/v2/pam/players?q=lp_&limit=2&offset=2", Some(&op)).await;
         assert_eq!(r.ok(200)["items"][0]["username"], "lp_one");
-        let r = app.get("/api/v2/pam/players?status=active&kyc_status=none&vip_tier=bronze", Some(&op)).await;
+        let r = app.get("/api/v2/pam/players?status=active&kyc_status=approved&vip_tier=bronze", Some(&op)).await;
         assert_eq!(r.ok(200)["total"].as_i64(), Some(4), "staff are not listed");
         assert_eq!(app.get("/api/v2/pam/players?vip_tier=gold", Some(&op)).await.ok(200)["total"].as_i64(), Some(0));
         app.get("/api/v2/pam/players?status=sleeping", Some(&op)).await.problem(400, "validation_error");

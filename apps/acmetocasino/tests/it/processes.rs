@@ -191,6 +191,15 @@ async fn two_server_processes_on_one_postgres_never_overdraw_a_wallet() {
     .await;
     let id = reg.ok(201)["id"].as_str().unwrap().to_owned();
     let player = login(&b.base, "shared", "correct horse").await;
+    let kyc = call(
+        &b.base,
+        reqwest::Method::POST,
+        &format!("/api/v2/compliance/kyc/{id}/submit"),
+        Some(&player),
+        Some(crate::support::kyc_documents("shared")),
+    )
+    .await;
+    assert_eq!(kyc.ok(201)["status"], "approved");
     let op = login(&a.base, "ops", "operator pass").await;
     call(
         &a.base,

@@ -223,8 +223,17 @@ impl TestApp {
         self.request(Method::POST, path, token, Some(body)).await
     }
 
-    /// Registers a player; returns (player id, access token).
+    /// Registers a player and passes KYC (the simulated provider approves well-formed,
+    /// unexpired documents); returns (player id, access token).
     pub async fn player(&self, name: &str) -> (String, String) {
+        let (id, token) = self.player_without_kyc(name).await;
+        let r = self.post(&format!("/api/v2/compliance/kyc/{id}/submit"), Some(&token), kyc_documents(name)).await;
+        assert_eq!(r.ok(201)["status"], "approved", "{:#}", r.body);
+        (id, token)
+    }
+
+    /// Registers a player who has not been through KYC.
+    pub async fn player_without_kyc(&self, name: &str) -> (String, String) {
         let r = self
             .post(
                 "/api/v2/players",
@@ -266,6 +275,12 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         drop(self.handle.stop(false));
     }
+}
+
+/// Well-formed, unexpired KYC documents.
+pub fn kyc_documents(name: &str) -> Value {
+    json!({"document_type": "passport", "document_number": "P1234567", "issuing_country": "SE",
+           "expires_on": "2035-01-01", "full_name": format!("{name} Testsson"), "address": "Storgatan 1, Stockholm"})
 }
 
 pub async fn decode(resp: reqwest::Response) -> Reply {

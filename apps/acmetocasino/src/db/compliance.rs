@@ -1,0 +1,1273 @@
+//! Compliance and responsible gaming in the store: KYC submissions, RG settings and
+//! exclusions, AML and harm alerts, the national register, the audit log, reports —
+//! and the money flow that binds them to the wallet in one transaction.
+
+use super::schema::{
+    accounts, aml_alerts, audit_log, exclusion_register, exclusions, game_sessions, harm_alerts, kyc_submissions,
+    players, rg_settings, rounds, wallet_events,
+};
+use super::types::{DbId, DbTime};
+use super::wallet::PostFailure;
+use super::{Db, DbError, backend_queries, dispatch};
+use crate::error::Refusal;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use compliance_core::{
+    Activity, AlertCandidate, AlertStatus, AmlRule, AmlThresholds, EventKind, HarmMarker, Intervention, KycState,
+    RiskLevel, ScreenedEvent,
+};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use kernel::{AccountId, Amount};
+use pam_core::AccountStatus;
+use rg_core::{DepositUsage, Profiles, RgSettings};
+use serde_json::{Value, json};
+use uuid::Uuid;
+use wallet_core::{EventType, PostError, PostOutcome, Posting};
+
+/// The configuration the money and play rules read.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub profiles: Profiles,
+    pub aml: AmlThresholds,
+    pub kyc_provider: compliance_core::SimulatedProvider,
+}
+
+/// What the rules need to know about a player, read inside the transaction.
+#[derive(Debug, Clone)]
+pub struct PlayerContext {
+    pub status: AccountStatus,
+    pub country: String,
+    pub kyc: KycState,
+    pub email: String,
+    pub date_of_birth: NaiveDate,
+}
+
+/// A business refusal from the compliance rules; nothing was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub refusal: Refusal,
+    pub detail: String,
+}
+
+impl Refused {
+    fn new(refusal: Refusal, detail: impl Into<String>) -> Self {
+        Self { refusal, detail: detail.into() }
+    }
+}
+
+pub(crate) fn kyc_state(s: &str) -> KycState {
+    match s {
+        "pending" => KycState::Pending,
+        "approved" => KycState::Approved,
+        "rejected" => KycState::Rejected,
+        _ => KycState::None,
+    }
+}
+
+pub(crate) fn kyc_str(s: KycState) -> &'static str {
+    match s {
+        KycState::None => "none",
+        KycState::Pending => "pending",
+        KycState::Approved => "approved",
+        KycState::Rejected => "rejected",
+    }
+}
+
+/// Why a money movement or a round was not made.
+#[derive(Debug)]
+pub enum MoneyFailure {
+    Post(PostError),
+    Refused(Refused),
+    Db(DbError),
+}
+
+impl From<diesel::result::Error> for MoneyFailure {
+    fn from(e: diesel::result::Error) -> Self {
+        MoneyFailure::Db(e.into())
+    }
+}
+
+impl From<DbError> for MoneyFailure {
+    fn from(e: DbError) -> Self {
+        MoneyFailure::Db(e)
+    }
+}
+
+impl From<PostFailure> for MoneyFailure {
+    fn from(e: PostFailure) -> Self {
+        match e {
+            PostFailure::Post(p) => MoneyFailure::Post(p),
+            PostFailure::Db(d) => MoneyFailure::Db(d),
+        }
+    }
+}
+
+impl From<Refused> for MoneyFailure {
+    fn from(r: Refused) -> Self {
+        MoneyFailure::Refused(r)
+    }
+}
+
+/// An AML alert as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AmlAlert {
+    pub id: Uuid,
+    pub player_id: AccountId,
+    pub rule: String,
+    pub risk_score: i32,
+    pub risk_level: String,
+    pub status: String,
+    pub details: Value,
+    pub created_at: DateTime<Utc>,
+    pub reviewed_by: Option<AccountId>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+}
+
+/// A markers-of-harm alert with its intervention.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HarmAlert {
+    pub id: Uuid,
+    pub player_id: AccountId,
+    pub marker: String,
+    pub intervention: String,
+    pub details: Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A deposit or withdrawal made through the compliance rules, with what it raised.
+#[derive(Debug, Clone)]
+pub struct MoneyResult {
+    pub outcome: PostOutcome,
+    pub aml_alerts: Vec<AmlAlert>,
+    pub harm_alerts: Vec<HarmAlert>,
+}
+
+type AlertRow = (DbId, DbId, String, i32, String, String, String, DbTime, Option<DbId>, Option<DbTime>, Option<String>);
+
+fn to_alert(r: AlertRow) -> AmlAlert {
+    AmlAlert {
+        id: r.0.0,
+        player_id: AccountId::from_uuid(r.1.0),
+        rule: r.2,
+        risk_score: r.3,
+        risk_level: r.4,
+        status: r.5,
+        details: serde_json::from_str(&r.6).unwrap_or(Value::Null),
+        created_at: r.7.0,
+        reviewed_by: r.8.map(|a| AccountId::from_uuid(a.0)),
+        reviewed_at: r.9.map(|t| t.0),
+        note: r.10,
+    }
+}
+
+/// Filters of the AML alert list.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    pub status: Option<String>,
+    pub risk_level: Option<String>,
+    pub player_id: Option<AccountId>,
+    pub limit: i64,
+}
+
+/// One KYC submission as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KycRecord {
+    pub id: Uuid,
+    pub player_id: AccountId,
+    pub document_type: String,
+    pub document_number: String,
+    pub issuing_country: String,
+    pub expires_on: NaiveDate,
+    pub full_name: String,
+    pub address: String,
+    pub status: String,
+    pub submitted_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<AccountId>,
+    pub reason: Option<String>,
+}
+
+type KycRow = (
+    DbId,
+    DbId,
+    String,
+    String,
+    String,
+    NaiveDate,
+    String,
+    String,
+    String,
+    DbTime,
+    Option<DbTime>,
+    Option<DbId>,
+    Option<String>,
+);
+
+fn to_kyc(r: KycRow) -> KycRecord {
+    KycRecord {
+        id: r.0.0,
+        player_id: AccountId::from_uuid(r.1.0),
+        document_type: r.2,
+        document_number: r.3,
+        issuing_country: r.4,
+        expires_on: r.5,
+        full_name: r.6,
+        address: r.7,
+        status: r.8,
+        submitted_at: r.9.0,
+        decided_at: r.10.map(|t| t.0),
+        decided_by: r.11.map(|a| AccountId::from_uuid(a.0)),
+        reason: r.12,
+    }
+}
+
+/// A staff action as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub id: Uuid,
+    pub actor: AccountId,
+    pub action: String,
+    pub target: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub at: DateTime<Utc>,
+}
+
+/// Per-jurisdiction figures for a date range.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportRow {
+    pub jurisdiction: String,
+    pub wagered: i64,
+    pub paid: i64,
+    pub deposits: i64,
+    pub withdrawals: i64,
+    pub exclusions: i64,
+    pub aml_alerts: i64,
+    pub harm_alerts: i64,
+}
+
+macro_rules! alert_columns {
+    () => {
+        (
+            aml_alerts::id,
+            aml_alerts::player_id,
+            aml_alerts::rule,
+            aml_alerts::risk_score,
+            aml_alerts::risk_level,
+            aml_alerts::status,
+            aml_alerts::details,
+            aml_alerts::created_at,
+            aml_alerts::reviewed_by,
+            aml_alerts::reviewed_at,
+            aml_alerts::note,
+        )
+    };
+}
+
+macro_rules! kyc_columns {
+    () => {
+        (
+            kyc_submissions::id,
+            kyc_submissions::player_id,
+            kyc_submissions::document_type,
+            kyc_submissions::document_number,
+            kyc_submissions::issuing_country,
+            kyc_submissions::expires_on,
+            kyc_submissions::full_name,
+            kyc_submissions::address,
+            kyc_submissions::status,
+            kyc_submissions::submitted_at,
+            kyc_submissions::decided_at,
+            kyc_submissions::decided_by,
+            kyc_submissions::reason,
+        )
+    };
+}
+
+backend_queries! {
+    siblings(wallet);
+
+    pub(crate) async fn player_context(c: &mut Conn, player: DbId) -> Result<Option<PlayerContext>, DbError> {
+        let row = accounts::table
+            .inner_join(players::table)
+            .filter(accounts::id.eq(player))
+            .select((accounts::status, players::country, players::kyc_status, accounts::email, players::date_of_birth))
+            .first::<(String, String, String, String, NaiveDate)>(c)
+            .await
+            .optional()?;
+        row.map(|(status, country, kyc, email, date_of_birth)| {
+            Ok(PlayerContext {
+                status: AccountStatus::parse(&status).ok_or_else(|| DbError::Row(format!("status {status:?}")))?,
+                country,
+                kyc: kyc_state(&kyc),
+                email,
+                date_of_birth,
+            })
+        })
+        .transpose()
+    }
+
+    pub(crate) async fn load_rg(c: &mut Conn, player: DbId) -> Result<RgSettings, DbError> {
+        let raw: Option<String> =
+            rg_settings::table.find(player).select(rg_settings::settings).first(c).await.optional()?;
+        raw.map(|r| serde_json::from_str(&r).map_err(|e| DbError::Row(format!("rg settings: {e}"))))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
+    pub(crate) async fn save_rg(c: &mut Conn, player: DbId, settings: &RgSettings, at: DbTime) -> Result<(), DbError> {
+        let json = serde_json::to_string(settings).map_err(|e| DbError::Row(e.to_string()))?;
+        diesel::insert_into(rg_settings::table)
+            .values((rg_settings::player_id.eq(player), rg_settings::settings.eq(&json), rg_settings::updated_at.eq(at)))
+            .on_conflict(rg_settings::player_id)
+            .do_update()
+            .set((rg_settings::settings.eq(&json), rg_settings::updated_at.eq(at)))
+            .execute(c)
+            .await?;
+        Ok(())
+    }
+
+    /// `(time, amount)` of the player's events of `kind` since `since`.
+    pub(crate) async fn events_since(c: &mut Conn, player: DbId, kind: EventType, since: DbTime) -> QueryResult<Vec<(DbTime, i64)>> {
+        wallet_events::table
+            .filter(wallet_events::player_id.eq(player))
+            .filter(wallet_events::event_type.eq(kind.as_str()))
+            .filter(wallet_events::created_at.gt(since))
+            .select((wallet_events::created_at, wallet_events::amount))
+            .load(c)
+            .await
+    }
+
+    pub(crate) async fn total_of(c: &mut Conn, player: DbId, kind: EventType) -> QueryResult<i64> {
+        let amounts: Vec<i64> = wallet_events::table
+            .filter(wallet_events::player_id.eq(player))
+            .filter(wallet_events::event_type.eq(kind.as_str()))
+            .select(wallet_events::amount)
+            .load(c)
+            .await?;
+        Ok(amounts.iter().sum())
+    }
+
+    /// Whether the national self-exclusion register lists this person.
+    pub(crate) async fn on_register(c: &mut Conn, email: &str, date_of_birth: NaiveDate, full_name: Option<&str>) -> QueryResult<bool> {
+        let entries: Vec<(String, NaiveDate, String)> = exclusion_register::table
+            .filter(exclusion_register::email.eq(email).or(exclusion_register::date_of_birth.eq(date_of_birth)))
+            .select((exclusion_register::email, exclusion_register::date_of_birth, exclusion_register::full_name))
+            .load(c)
+            .await?;
+        let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+        Ok(entries.iter().any(|(e, dob, name)| {
+            e.eq_ignore_ascii_case(email) || (*dob == date_of_birth && full_name.is_some_and(|n| norm(n) == norm(name)))
+        }))
+    }
+
+    pub(crate) async fn known_name(c: &mut Conn, player: DbId) -> QueryResult<Option<String>> {
+        kyc_submissions::table
+            .filter(kyc_submissions::player_id.eq(player))
+            .order(kyc_submissions::submitted_at.desc())
+            .select(kyc_submissions::full_name)
+            .first(c)
+            .await
+            .optional()
+    }
+
+    pub(crate) async fn open_alerts(c: &mut Conn, player: DbId) -> QueryResult<Vec<(String, DbTime, String)>> {
+        aml_alerts::table
+            .filter(aml_alerts::player_id.eq(player))
+            .filter(aml_alerts::status.eq("open"))
+            .select((aml_alerts::rule, aml_alerts::created_at, aml_alerts::risk_level))
+            .load(c)
+            .await
+    }
+
+    /// Inserts the candidates that are not duplicates of an open alert in their window.
+    pub(crate) async fn raise_aml(c: &mut Conn, player: DbId, candidates: Vec<AlertCandidate>, at: DateTime<Utc>) -> Result<Vec<AmlAlert>, DbError> {
+        let open: Vec<(AmlRule, DateTime<Utc>)> = open_alerts(c, player)
+            .await?
+            .into_iter()
+            .filter_map(|(rule, t, _)| AmlRule::parse(&rule).map(|r| (r, t.0)))
+            .collect();
+        let mut raised = Vec::new();
+        for cand in candidates {
+            if !compliance_core::should_raise(cand.rule, &open, at) {
+                continue;
+            }
+            let alert = AmlAlert {
+                id: Uuid::new_v4(),
+                player_id: AccountId::from_uuid(player.0),
+                rule: cand.rule.as_str().to_owned(),
+                risk_score: i32::from(cand.risk_score),
+                risk_level: cand.risk_level.as_str().to_owned(),
+                status: "open".into(),
+                details: cand.details,
+                created_at: at,
+                reviewed_by: None,
+                reviewed_at: None,
+                note: None,
+            };
+            diesel::insert_into(aml_alerts::table)
+                .values((
+                    aml_alerts::id.eq(DbId(alert.id)),
+                    aml_alerts::player_id.eq(player),
+                    aml_alerts::rule.eq(&alert.rule),
+                    aml_alerts::risk_score.eq(alert.risk_score),
+                    aml_alerts::risk_level.eq(&alert.risk_level),
+                    aml_alerts::status.eq("open"),
+                    aml_alerts::details.eq(alert.details.to_string()),
+                    aml_alerts::created_at.eq(DbTime(at)),
+                ))
+                .execute(c)
+                .await?;
+            raised.push(alert);
+        }
+        Ok(raised)
+    }
+
+    pub(crate) async fn raise_harm(c: &mut Conn, player: DbId, markers: Vec<(HarmMarker, Value)>, at: DateTime<Utc>) -> Result<Vec<HarmAlert>, DbError> {
+        let mut raised = Vec::new();
+        for (marker, details) in markers {
+            let earlier: Vec<DbTime> = harm_alerts::table
+                .filter(harm_alerts::player_id.eq(player))
+                .filter(harm_alerts::created_at.gt(DbTime(at - compliance_core::harm::INTERVENTION_LOOKBACK)))
+                .select(harm_alerts::created_at)
+                .load(c)
+                .await?;
+            // One alert per marker and player per day is enough to act on.
+            let same_today: i64 = harm_alerts::table
+                .filter(harm_alerts::player_id.eq(player))
+                .filter(harm_alerts::marker.eq(marker.as_str()))
+                .filter(harm_alerts::created_at.gt(DbTime(at - Duration::days(1))))
+                .count()
+                .get_result(c)
+                .await?;
+            if same_today > 0 {
+                continue;
+            }
+            let mut times: Vec<DateTime<Utc>> = earlier.into_iter().map(|t| t.0).collect();
+            times.push(at);
+            let intervention = Intervention::for_markers(&times, at).unwrap_or(Intervention::Message);
+            let alert = HarmAlert {
+                id: Uuid::new_v4(),
+                player_id: AccountId::from_uuid(player.0),
+                marker: marker.as_str().to_owned(),
+                intervention: intervention.as_str().to_owned(),
+                details,
+                created_at: at,
+            };
+            diesel::insert_into(harm_alerts::table)
+                .values((
+                    harm_alerts::id.eq(DbId(alert.id)),
+                    harm_alerts::player_id.eq(player),
+                    harm_alerts::marker.eq(&alert.marker),
+                    harm_alerts::intervention.eq(&alert.intervention),
+                    harm_alerts::details.eq(alert.details.to_string()),
+                    harm_alerts::created_at.eq(DbTime(at)),
+                ))
+                .execute(c)
+                .await?;
+            raised.push(alert);
+        }
+        Ok(raised)
+    }
+
+    /// A deposit or withdrawal (or an operator's other posting) through every rule, in
+    /// one transaction with the posting and the alerts it raises.
+    pub(crate) async fn move_money(
+        c: &mut Conn,
+        player: DbId,
+        posting: Posting,
+        event_id: Uuid,
+        at: DateTime<Utc>,
+        policy: &Policy,
+    ) -> Result<MoneyResult, MoneyFailure> {
+        c.transaction(async |c| {
+            wallet::lock_head(c, player).await?.ok_or(MoneyFailure::Post(PostError::WalletNotFound))?;
+            // A retried request gets its original answer, whatever the rules say now.
+            let seen: i64 = wallet_events::table
+                .filter(wallet_events::player_id.eq(player))
+                .filter(wallet_events::idempotency_key.eq(posting.idempotency_key.as_str()))
+                .count()
+                .get_result(c)
+                .await?;
+            let kind = posting.event_type;
+            if seen == 0 {
+                let ctx = player_context(c, player).await?.ok_or(MoneyFailure::Post(PostError::WalletNotFound))?;
+                check_money(c, player, &posting, &ctx, at, policy).await?;
+            }
+            let outcome = wallet::post_in_tx(c, &posting, player, event_id, at, false).await?;
+            if outcome.replayed {
+                return Ok(MoneyResult { outcome, aml_alerts: Vec::new(), harm_alerts: Vec::new() });
+            }
+            let amount = posting.amount;
+            let (aml_alerts, harm_alerts) = match kind {
+                EventType::Deposit => screen_deposit(c, player, amount, at, policy).await?,
+                EventType::Withdrawal => screen_withdrawal(c, player, amount, at, policy).await?,
+                _ => (Vec::new(), Vec::new()),
+            };
+            Ok(MoneyResult { outcome, aml_alerts, harm_alerts })
+        })
+        .await
+    }
+
+    pub(crate) async fn check_money(
+        c: &mut Conn,
+        player: DbId,
+        posting: &Posting,
+        ctx: &PlayerContext,
+        at: DateTime<Utc>,
+        policy: &Policy,
+    ) -> Result<(), MoneyFailure> {
+        match posting.event_type {
+            EventType::Deposit => {
+                match ctx.status {
+                    AccountStatus::Active => {}
+                    AccountStatus::SelfExcluded => {
+                        return Err(Refused::new(Refusal::SelfExcluded, "the player is self-excluded: only withdrawals are possible").into());
+                    }
+                    other => return Err(Refused::new(Refusal::AccountBlocked, format!("the account is {other}")).into()),
+                }
+                let name = known_name(c, player).await?;
+                if on_register(c, &ctx.email, ctx.date_of_birth, name.as_deref()).await? {
+                    return Err(Refused::new(Refusal::SelfExcluded, "the player is listed on the national self-exclusion register").into());
+                }
+                let mut rg = load_rg(c, player).await?;
+                if rg.settle(at) {
+                    save_rg(c, player, &rg, DbTime(at)).await?;
+                }
+                rg_core::check_not_excluded(rg.exclusion.as_ref(), at).map_err(rg_refusal)?;
+                let before = total_of(c, player, EventType::Deposit).await?;
+                if compliance_core::deposit_requires_kyc(ctx.kyc, before, posting.amount) {
+                    return Err(Refused::new(
+                        Refusal::KycRequired,
+                        format!(
+                            "deposits beyond {} in total need approved KYC",
+                            compliance_core::KYC_DEPOSIT_THRESHOLD
+                        ),
+                    )
+                    .into());
+                }
+                let deposits = events_since(c, player, EventType::Deposit, DbTime(at - Duration::days(30))).await?;
+                let usage = DepositUsage::from_deposits(deposits.into_iter().map(|(t, a)| (t.0, a)), at);
+                let profile = policy.profiles.for_country(&ctx.country);
+                rg.check_deposit(profile, usage, posting.amount, at).map_err(rg_refusal)?;
+            }
+            EventType::Withdrawal => {
+                if !matches!(ctx.status, AccountStatus::Active | AccountStatus::SelfExcluded) {
+                    return Err(Refused::new(Refusal::AccountBlocked, format!("the account is {}", ctx.status)).into());
+                }
+                if !ctx.kyc.is_approved() {
+                    return Err(Refused::new(Refusal::KycRequired, "withdrawals need approved KYC").into());
+                }
+                let levels: Vec<RiskLevel> =
+                    open_alerts(c, player).await?.iter().filter_map(|(_, _, l)| RiskLevel::parse(l)).collect();
+                if compliance_core::withdrawals_frozen(&levels) {
+                    return Err(Refused::new(
+                        Refusal::RuleViolation,
+                        "withdrawals are frozen while a critical AML alert is under review",
+                    )
+                    .into());
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn activity(c: &mut Conn, player: DbId, at: DateTime<Utc>) -> Result<Activity, DbError> {
+        let deposits_7d = events_since(c, player, EventType::Deposit, DbTime(at - Duration::days(7))).await?;
+        let bets_7d = events_since(c, player, EventType::Bet, DbTime(at - Duration::days(7))).await?;
+        Ok(Activity {
+            deposits_last_hour: deposits_7d.iter().filter(|(t, _)| t.0 > at - Duration::hours(1)).count() as u32,
+            bets_last_minute: bets_7d.iter().filter(|(t, _)| t.0 > at - Duration::minutes(1)).count() as u32,
+            deposits_last_24h: deposits_7d.iter().filter(|(t, _)| t.0 > at - Duration::days(1)).map(|(_, a)| *a).collect(),
+            deposits_last_7d: deposits_7d.iter().map(|(_, a)| a).sum(),
+            wagered_last_7d: bets_7d.iter().map(|(_, a)| a).sum(),
+        })
+    }
+
+    pub(crate) async fn screen_deposit(
+        c: &mut Conn,
+        player: DbId,
+        amount: Amount,
+        at: DateTime<Utc>,
+        policy: &Policy,
+    ) -> Result<(Vec<AmlAlert>, Vec<HarmAlert>), DbError> {
+        let act = activity(c, player, at).await?;
+        let candidates = compliance_core::screen(&ScreenedEvent { kind: EventKind::Deposit, amount }, &act, &policy.aml);
+        let aml = raise_aml(c, player, candidates, at).await?;
+        // Markers of harm: rising deposit frequency, and deposits that chase losses.
+        let previous = events_since(c, player, EventType::Deposit, DbTime(at - Duration::days(14))).await?;
+        let last_7d = previous.iter().filter(|(t, _)| t.0 > at - Duration::days(7)).count() as u32;
+        let prev_7d = previous.len() as u32 - last_7d;
+        let mut markers = Vec::new();
+        if compliance_core::harm::rising_deposit_frequency(last_7d, prev_7d) {
+            markers.push((HarmMarker::RisingDepositFrequency, json!({"deposits_last_7d": last_7d, "deposits_previous_7d": prev_7d})));
+        }
+        let day_start = DbTime(at - Duration::days(1));
+        let bets: i64 = events_since(c, player, EventType::Bet, day_start).await?.iter().map(|(_, a)| a).sum();
+        let wins: i64 = events_since(c, player, EventType::Win, day_start).await?.iter().map(|(_, a)| a).sum();
+        let last_round: Option<DbTime> = rounds::table
+            .filter(rounds::player_id.eq(player))
+            .order(rounds::created_at.desc())
+            .select(rounds::created_at)
+            .first(c)
+            .await
+            .optional()?;
+        let net = wins - bets;
+        if compliance_core::harm::chasing_losses(at, net, last_round.map(|t| t.0)) {
+            markers.push((HarmMarker::ChasingLosses, json!({"net_position_24h": net})));
+        }
+        let harm = raise_harm(c, player, markers, at).await?;
+        Ok((aml, harm))
+    }
+
+    /// Screens a round's bet and looks for markers of harm in its session.
+    pub(crate) async fn screen_bet(
+        c: &mut Conn,
+        player: DbId,
+        amount: Amount,
+        session_started_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+        policy: &Policy,
+    ) -> Result<(Vec<AmlAlert>, Vec<HarmAlert>), DbError> {
+        let act = activity(c, player, at).await?;
+        let candidates = compliance_core::screen(&ScreenedEvent { kind: EventKind::Bet, amount }, &act, &policy.aml);
+        let aml = raise_aml(c, player, candidates, at).await?;
+        let mut markers = Vec::new();
+        let length = at - session_started_at;
+        if compliance_core::harm::long_session(length) {
+            markers.push((HarmMarker::LongSession, json!({"session_minutes": length.num_minutes()})));
+        }
+        if compliance_core::harm::late_night_session(at, 0) {
+            markers.push((HarmMarker::LateNightSession, json!({"at": at})));
+        }
+        Ok((aml, raise_harm(c, player, markers, at).await?))
+    }
+
+    pub(crate) async fn screen_withdrawal(
+        c: &mut Conn,
+        player: DbId,
+        amount: Amount,
+        at: DateTime<Utc>,
+        policy: &Policy,
+    ) -> Result<(Vec<AmlAlert>, Vec<HarmAlert>), DbError> {
+        let act = activity(c, player, at).await?;
+        let candidates = compliance_core::screen(&ScreenedEvent { kind: EventKind::Withdrawal, amount }, &act, &policy.aml);
+        Ok((raise_aml(c, player, candidates, at).await?, Vec::new()))
+    }
+
+    /// The rules a round must pass before its bet is taken (inside the round's transaction).
+    /// `betting`: also the session-time limit (a launch only needs the others).
+    pub(crate) async fn check_play(c: &mut Conn, player: DbId, at: DateTime<Utc>, betting: bool) -> Result<RgSettings, MoneyFailure> {
+        let ctx = player_context(c, player).await?.ok_or(MoneyFailure::Post(PostError::WalletNotFound))?;
+        match ctx.status {
+            AccountStatus::Active => {}
+            AccountStatus::SelfExcluded => return Err(Refused::new(Refusal::SelfExcluded, "the player is self-excluded").into()),
+            other => return Err(Refused::new(Refusal::AccountBlocked, format!("the account is {other}")).into()),
+        }
+        if !ctx.kyc.is_approved() {
+            return Err(Refused::new(Refusal::KycRequired, "playing needs approved KYC").into());
+        }
+        let mut rg = load_rg(c, player).await?;
+        if rg.settle(at) {
+            save_rg(c, player, &rg, DbTime(at)).await?;
+        }
+        rg_core::check_not_excluded(rg.exclusion.as_ref(), at).map_err(rg_refusal)?;
+        if betting {
+            let minutes = minutes_played_today(c, player, at).await?;
+            rg.check_bet(minutes, at).map_err(rg_refusal)?;
+        }
+        Ok(rg)
+    }
+
+    /// Minutes of play today (UTC): each session from its start (or midnight) to its
+    /// last activity.
+    pub(crate) async fn minutes_played_today(c: &mut Conn, player: DbId, at: DateTime<Utc>) -> Result<u32, DbError> {
+        let midnight = at.date_naive().and_hms_opt(0, 0, 0).map(|d| d.and_utc()).unwrap_or(at);
+        let sessions: Vec<(DbTime, Option<DbTime>)> = game_sessions::table
+            .filter(game_sessions::player_id.eq(player))
+            .filter(game_sessions::last_activity_at.gt(DbTime(midnight)))
+            .select((game_sessions::started_at, game_sessions::last_activity_at))
+            .load(c)
+            .await?;
+        let minutes: i64 = sessions
+            .iter()
+            .map(|(start, last)| {
+                let from = start.0.max(midnight);
+                let to = last.map_or(from, |l| l.0.min(at));
+                (to - from).num_seconds().max(0)
+            })
+            .sum::<i64>()
+            / 60;
+        Ok(u32::try_from(minutes).unwrap_or(u32::MAX))
+    }
+
+    /// At sign-in: a player listed on the national register is marked self-excluded
+    /// (they may still sign in and withdraw). Returns whether they are listed.
+    pub(crate) async fn apply_register(c: &mut Conn, player: DbId) -> Result<bool, DbError> {
+        let Some(ctx) = player_context(c, player).await? else { return Ok(false) };
+        let name = known_name(c, player).await?;
+        let listed = on_register(c, &ctx.email, ctx.date_of_birth, name.as_deref()).await?;
+        if listed && ctx.status == AccountStatus::Active {
+            diesel::update(accounts::table.find(player))
+                .set(accounts::status.eq(AccountStatus::SelfExcluded.as_str()))
+                .execute(c)
+                .await?;
+        }
+        Ok(listed)
+    }
+
+    pub(crate) async fn record_audit(
+        c: &mut Conn,
+        actor: DbId,
+        action: &str,
+        target: &str,
+        before: Option<Value>,
+        after: Option<Value>,
+        at: DbTime,
+    ) -> QueryResult<()> {
+        diesel::insert_into(audit_log::table)
+            .values((
+                audit_log::id.eq(DbId(Uuid::new_v4())),
+                audit_log::actor.eq(actor),
+                audit_log::action.eq(action),
+                audit_log::target.eq(target),
+                audit_log::before.eq(before.map(|v| v.to_string())),
+                audit_log::after.eq(after.map(|v| v.to_string())),
+                audit_log::at.eq(at),
+            ))
+            .execute(c)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn audit_entries(c: &mut Conn, limit: i64, action: Option<String>) -> Result<Vec<AuditEntry>, DbError> {
+        let mut q = audit_log::table.into_boxed();
+        if let Some(a) = action {
+            q = q.filter(audit_log::action.eq(a));
+        }
+        let rows: Vec<(DbId, DbId, String, String, Option<String>, Option<String>, DbTime)> = q
+            .order(audit_log::position.desc())
+            .limit(limit)
+            .select((audit_log::id, audit_log::actor, audit_log::action, audit_log::target, audit_log::before, audit_log::after, audit_log::at))
+            .load(c)
+            .await?;
+        let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+        Ok(rows
+            .into_iter()
+            .map(|r| AuditEntry { id: r.0.0, actor: AccountId::from_uuid(r.1.0), action: r.2, target: r.3, before: json(r.4), after: json(r.5), at: r.6.0 })
+            .collect())
+    }
+
+    pub(crate) async fn alerts(c: &mut Conn, f: AlertFilter) -> Result<Vec<AmlAlert>, DbError> {
+        let mut q = aml_alerts::table.into_boxed();
+        if let Some(s) = f.status {
+            q = q.filter(aml_alerts::status.eq(s));
+        }
+        if let Some(l) = f.risk_level {
+            q = q.filter(aml_alerts::risk_level.eq(l));
+        }
+        if let Some(p) = f.player_id {
+            q = q.filter(aml_alerts::player_id.eq(DbId(p.as_uuid())));
+        }
+        let rows: Vec<AlertRow> = q.order(aml_alerts::created_at.desc()).limit(f.limit).select(alert_columns!()).load(c).await?;
+        Ok(rows.into_iter().map(to_alert).collect())
+    }
+
+    pub(crate) async fn review_alert(
+        c: &mut Conn,
+        id: DbId,
+        outcome: compliance_core::ReviewOutcome,
+        note: String,
+        actor: DbId,
+        at: DbTime,
+    ) -> Result<Option<Result<AmlAlert, compliance_core::AmlError>>, DbError> {
+        c.transaction(async |c| {
+            let Some(row) = aml_alerts::table.find(id).select(alert_columns!()).first::<AlertRow>(c).await.optional()? else {
+                return Ok(None);
+            };
+            let before = to_alert(row);
+            let current = AlertStatus::parse(&before.status).ok_or_else(|| DbError::Row("alert status".into()))?;
+            let next = match compliance_core::review(current, outcome) {
+                Ok(n) => n,
+                Err(e) => return Ok(Some(Err(e))),
+            };
+            diesel::update(aml_alerts::table.find(id))
+                .set((
+                    aml_alerts::status.eq(next.as_str()),
+                    aml_alerts::reviewed_by.eq(Some(actor)),
+                    aml_alerts::reviewed_at.eq(Some(at)),
+                    aml_alerts::note.eq(Some(&note)),
+                ))
+                .execute(c)
+                .await?;
+            record_audit(
+                c,
+                actor,
+                "aml.alert_reviewed",
+                &format!("aml_alert:{}", id.0),
+                Some(json!({"status": before.status})),
+                Some(json!({"status": next.as_str(), "note": note})),
+                at,
+            )
+            .await?;
+            let after = aml_alerts::table.find(id).select(alert_columns!()).first::<AlertRow>(c).await?;
+            Ok(Some(Ok(to_alert(after))))
+        })
+        .await
+    }
+
+    pub(crate) async fn harm_alerts_list(c: &mut Conn, player: Option<DbId>, limit: i64) -> Result<Vec<HarmAlert>, DbError> {
+        let mut q = harm_alerts::table.into_boxed();
+        if let Some(p) = player {
+            q = q.filter(harm_alerts::player_id.eq(p));
+        }
+        let rows: Vec<(DbId, DbId, String, String, String, DbTime)> = q
+            .order(harm_alerts::created_at.desc())
+            .limit(limit)
+            .select((harm_alerts::id, harm_alerts::player_id, harm_alerts::marker, harm_alerts::intervention, harm_alerts::details, harm_alerts::created_at))
+            .load(c)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| HarmAlert {
+                id: r.0.0,
+                player_id: AccountId::from_uuid(r.1.0),
+                marker: r.2,
+                intervention: r.3,
+                details: serde_json::from_str(&r.4).unwrap_or(Value::Null),
+                created_at: r.5.0,
+            })
+            .collect())
+    }
+
+    pub(crate) async fn kyc_history(c: &mut Conn, player: DbId) -> Result<Vec<KycRecord>, DbError> {
+        let rows: Vec<KycRow> = kyc_submissions::table
+            .filter(kyc_submissions::player_id.eq(player))
+            .order(kyc_submissions::submitted_at.desc())
+            .select(kyc_columns!())
+            .load(c)
+            .await?;
+        Ok(rows.into_iter().map(to_kyc).collect())
+    }
+
+    pub(crate) async fn kyc_queue(c: &mut Conn, status: Option<String>, limit: i64) -> Result<Vec<KycRecord>, DbError> {
+        let mut q = kyc_submissions::table.into_boxed();
+        if let Some(s) = status {
+            q = q.filter(kyc_submissions::status.eq(s));
+        }
+        let rows: Vec<KycRow> = q.order(kyc_submissions::submitted_at.asc()).limit(limit).select(kyc_columns!()).load(c).await?;
+        Ok(rows.into_iter().map(to_kyc).collect())
+    }
+
+    /// Records a submission (pending) and, when the provider decides at once, its decision.
+    pub(crate) async fn submit_kyc(
+        c: &mut Conn,
+        player: DbId,
+        sub: compliance_core::KycSubmission,
+        provider: compliance_core::SimulatedProvider,
+        at: DateTime<Utc>,
+    ) -> Result<Result<KycRecord, compliance_core::KycError>, DbError> {
+        c.transaction(async |c| {
+            wallet::lock_head(c, player).await?;
+            let status: String = players::table.find(player).select(players::kyc_status).first(c).await?;
+            let next = match compliance_core::submit(kyc_state(&status)) {
+                Ok(n) => n,
+                Err(e) => return Ok(Err(e)),
+            };
+            let id = Uuid::new_v4();
+            let decision = provider.auto_decide(&sub, at.date_naive());
+            let (state, decided_at, reason) = match decision {
+                Some((d, why)) => (compliance_core::decide(next, d, Some(why)).unwrap_or(next), Some(DbTime(at)), Some(why.to_owned())),
+                None => (next, None, None),
+            };
+            diesel::insert_into(kyc_submissions::table)
+                .values((
+                    kyc_submissions::id.eq(DbId(id)),
+                    kyc_submissions::player_id.eq(player),
+                    kyc_submissions::document_type.eq(sub.document_type().as_str()),
+                    kyc_submissions::document_number.eq(sub.document_number()),
+                    kyc_submissions::issuing_country.eq(sub.issuing_country()),
+                    kyc_submissions::expires_on.eq(sub.expires_on()),
+                    kyc_submissions::full_name.eq(sub.full_name()),
+                    kyc_submissions::address.eq(sub.address()),
+                    kyc_submissions::status.eq(kyc_str(state)),
+                    kyc_submissions::submitted_at.eq(DbTime(at)),
+                    kyc_submissions::decided_at.eq(decided_at),
+                    kyc_submissions::reason.eq(reason),
+                ))
+                .execute(c)
+                .await?;
+            diesel::update(players::table.find(player)).set(players::kyc_status.eq(kyc_str(state))).execute(c).await?;
+            let row = kyc_submissions::table.find(DbId(id)).select(kyc_columns!()).first::<KycRow>(c).await?;
+            Ok(Ok(to_kyc(row)))
+        })
+        .await
+    }
+
+    /// A staff decision on the player's pending submission, audited.
+    pub(crate) async fn decide_kyc(
+        c: &mut Conn,
+        player: DbId,
+        decision: compliance_core::Decision,
+        reason: Option<String>,
+        actor: DbId,
+        at: DbTime,
+    ) -> Result<Result<KycRecord, compliance_core::KycError>, DbError> {
+        c.transaction(async |c| {
+            let status: Option<String> = players::table.find(player).select(players::kyc_status).first(c).await.optional()?;
+            let Some(status) = status else { return Ok(Err(compliance_core::KycError::NotPending)) };
+            let next = match compliance_core::decide(kyc_state(&status), decision, reason.as_deref()) {
+                Ok(n) => n,
+                Err(e) => return Ok(Err(e)),
+            };
+            let pending: Option<DbId> = kyc_submissions::table
+                .filter(kyc_submissions::player_id.eq(player))
+                .filter(kyc_submissions::status.eq("pending"))
+                .order(kyc_submissions::submitted_at.desc())
+                .select(kyc_submissions::id)
+                .first(c)
+                .await
+                .optional()?;
+            let Some(id) = pending else { return Ok(Err(compliance_core::KycError::NotPending)) };
+            diesel::update(kyc_submissions::table.find(id))
+                .set((
+                    kyc_submissions::status.eq(kyc_str(next)),
+                    kyc_submissions::decided_at.eq(Some(at)),
+                    kyc_submissions::decided_by.eq(Some(actor)),
+                    kyc_submissions::reason.eq(reason.clone()),
+                ))
+                .execute(c)
+                .await?;
+            diesel::update(players::table.find(player)).set(players::kyc_status.eq(kyc_str(next))).execute(c).await?;
+            record_audit(
+                c,
+                actor,
+                "kyc.decided",
+                &format!("player:{}", player.0),
+                Some(json!({"kyc_status": status})),
+                Some(json!({"kyc_status": kyc_str(next), "reason": reason})),
+                at,
+            )
+            .await?;
+            let row = kyc_submissions::table.find(id).select(kyc_columns!()).first::<KycRow>(c).await?;
+            Ok(Ok(to_kyc(row)))
+        })
+        .await
+    }
+
+    pub(crate) async fn add_to_register(
+        c: &mut Conn,
+        full_name: String,
+        date_of_birth: NaiveDate,
+        email: String,
+        actor: DbId,
+        at: DbTime,
+    ) -> Result<Uuid, DbError> {
+        c.transaction(async |c| {
+            let id = Uuid::new_v4();
+            diesel::insert_into(exclusion_register::table)
+                .values((
+                    exclusion_register::id.eq(DbId(id)),
+                    exclusion_register::full_name.eq(&full_name),
+                    exclusion_register::date_of_birth.eq(date_of_birth),
+                    exclusion_register::email.eq(&email),
+                    exclusion_register::added_by.eq(actor),
+                    exclusion_register::added_at.eq(at),
+                ))
+                .execute(c)
+                .await?;
+            record_audit(c, actor, "register.person_added", &format!("register:{id}"), None, Some(json!({"email": email, "date_of_birth": date_of_birth})), at).await?;
+            Ok(id)
+        })
+        .await
+    }
+
+    /// Applies a self-imposed exclusion (under the wallet lock), recording it.
+    pub(crate) async fn exclude(
+        c: &mut Conn,
+        player: DbId,
+        request: rg_core::ExclusionRequest,
+        policy: &Policy,
+        at: DateTime<Utc>,
+    ) -> Result<Result<rg_core::Exclusion, rg_core::RgError>, DbError> {
+        c.transaction(async |c| {
+            wallet::lock_head(c, player).await?;
+            let ctx = player_context(c, player).await?.ok_or_else(|| DbError::Row("no such player".into()))?;
+            let mut rg = load_rg(c, player).await?;
+            rg.settle(at);
+            let profile = policy.profiles.for_country(&ctx.country);
+            let excl = match rg_core::request_exclusion(rg.exclusion.as_ref(), request, profile, at) {
+                Ok(e) => e,
+                Err(e) => return Ok(Err(e)),
+            };
+            rg.exclusion = Some(excl);
+            save_rg(c, player, &rg, DbTime(at)).await?;
+            let kind = serde_json::to_value(request).unwrap_or(Value::Null);
+            diesel::insert_into(exclusions::table)
+                .values((
+                    exclusions::id.eq(DbId(Uuid::new_v4())),
+                    exclusions::player_id.eq(player),
+                    exclusions::kind.eq(kind["kind"].as_str().unwrap_or("")),
+                    exclusions::duration.eq(kind["duration"].as_str().unwrap_or("")),
+                    exclusions::started_at.eq(DbTime(at)),
+                    exclusions::ends_at.eq(excl.ends_at.map(DbTime)),
+                ))
+                .execute(c)
+                .await?;
+            Ok(Ok(excl))
+        })
+        .await
+    }
+
+    /// Loads, changes and saves the player's RG settings under the wallet lock.
+    pub(crate) async fn update_rg<F: FnOnce(&mut RgSettings, &rg_core::JurisdictionProfile) -> Result<(), rg_core::RgError> + Send>(
+        c: &mut Conn,
+        player: DbId,
+        policy: &Policy,
+        at: DateTime<Utc>,
+        change: F,
+    ) -> Result<Result<RgSettings, rg_core::RgError>, DbError> {
+        c.transaction(async |c| {
+            wallet::lock_head(c, player).await?;
+            let ctx = player_context(c, player).await?.ok_or_else(|| DbError::Row("no such player".into()))?;
+            let mut rg = load_rg(c, player).await?;
+            rg.settle(at);
+            if let Err(e) = change(&mut rg, policy.profiles.for_country(&ctx.country)) {
+                return Ok(Err(e));
+            }
+            save_rg(c, player, &rg, DbTime(at)).await?;
+            Ok(Ok(rg))
+        })
+        .await
+    }
+
+    pub(crate) async fn report(c: &mut Conn, from: DbTime, to: DbTime) -> Result<Vec<ReportRow>, DbError> {
+        let mut rows: std::collections::BTreeMap<String, ReportRow> = Default::default();
+        let money: Vec<(String, String, i64)> = wallet_events::table
+            .inner_join(players::table.on(players::account_id.eq(wallet_events::player_id)))
+            .filter(wallet_events::created_at.ge(from))
+            .filter(wallet_events::created_at.lt(to))
+            .filter(wallet_events::event_type.eq_any(["DEPOSIT", "WITHDRAWAL"]))
+            .select((players::country, wallet_events::event_type, wallet_events::amount))
+            .load(c)
+            .await?;
+        for (country, kind, amount) in money {
+            let r = rows.entry(country.clone()).or_insert_with(|| ReportRow { jurisdiction: country, ..Default::default() });
+            if kind == "DEPOSIT" { r.deposits += amount } else { r.withdrawals += amount }
+        }
+        let played: Vec<(String, i64, i64)> = rounds::table
+            .inner_join(players::table.on(players::account_id.eq(rounds::player_id)))
+            .filter(rounds::created_at.ge(from))
+            .filter(rounds::created_at.lt(to))
+            .filter(rounds::status.eq("settled"))
+            .select((players::country, rounds::amount, rounds::payout))
+            .load(c)
+            .await?;
+        for (country, amount, payout) in played {
+            let r = rows.entry(country.clone()).or_insert_with(|| ReportRow { jurisdiction: country, ..Default::default() });
+            r.wagered += amount;
+            r.paid += payout;
+        }
+        let excluded: Vec<String> = exclusions::table
+            .inner_join(players::table.on(players::account_id.eq(exclusions::player_id)))
+            .filter(exclusions::started_at.ge(from))
+            .filter(exclusions::started_at.lt(to))
+            .select(players::country)
+            .load(c)
+            .await?;
+        for country in excluded {
+            rows.entry(country.clone()).or_insert_with(|| ReportRow { jurisdiction: country, ..Default::default() }).exclusions += 1;
+        }
+        let aml: Vec<String> = aml_alerts::table
+            .inner_join(players::table.on(players::account_id.eq(aml_alerts::player_id)))
+            .filter(aml_alerts::created_at.ge(from))
+            .filter(aml_alerts::created_at.lt(to))
+            .select(players::country)
+            .load(c)
+            .await?;
+        for country in aml {
+            rows.entry(country.clone()).or_insert_with(|| ReportRow { jurisdiction: country, ..Default::default() }).aml_alerts += 1;
+        }
+        let harm: Vec<String> = harm_alerts::table
+            .inner_join(players::table.on(players::account_id.eq(harm_alerts::player_id)))
+            .filter(harm_alerts::created_at.ge(from))
+            .filter(harm_alerts::created_at.lt(to))
+            .select(players::country)
+            .load(c)
+            .await?;
+        for country in harm {
+            rows.entry(country.clone()).or_insert_with(|| ReportRow { jurisdiction: country, ..Default::default() }).harm_alerts += 1;
+        }
+        Ok(rows.into_values().collect())
+    }
+}
+
+pub(crate) fn rg_refusal(e: rg_core::RgError) -> MoneyFailure {
+    let refusal = match &e {
+        rg_core::RgError::LimitExceeded { .. } => Refusal::LimitExceeded,
+        rg_core::RgError::SelfExcluded { .. } => Refusal::SelfExcluded,
+        rg_core::RgError::SessionTimeExceeded { .. } => Refusal::SessionTimeExceeded,
+        rg_core::RgError::RuleViolation(_) | rg_core::RgError::Invalid { .. } => Refusal::RuleViolation,
+    };
+    MoneyFailure::Refused(Refused::new(refusal, e.to_string()))
+}
+
+fn id(a: AccountId) -> DbId {
+    DbId(a.as_uuid())
+}
+
+impl Db {
+    pub async fn move_money(
+        &self,
+        player: AccountId,
+        posting: Posting,
+        event_id: Uuid,
+        at: DateTime<Utc>,
+        policy: &Policy,
+    ) -> Result<MoneyResult, MoneyFailure> {
+        dispatch!(write self, self::move_money(id(player), posting, event_id, at, policy))
+    }
+
+    pub async fn player_context(&self, player: AccountId) -> Result<Option<PlayerContext>, DbError> {
+        dispatch!(read self, self::player_context(id(player)))
+    }
+
+    pub async fn rg_settings(&self, player: AccountId) -> Result<RgSettings, DbError> {
+        dispatch!(read self, self::load_rg(id(player)))
+    }
+
+    pub async fn deposits_since(
+        &self,
+        player: AccountId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, i64)>, DbError> {
+        let rows: Vec<(DbTime, i64)> =
+            dispatch!(read self, self::events_since(id(player), EventType::Deposit, DbTime(since)))?;
+        Ok(rows.into_iter().map(|(t, a)| (t.0, a)).collect())
+    }
+
+    /// Won − wagered since `since` (rolled-back rounds net out through their ROLLBACKs).
+    pub async fn net_position_since(&self, player: AccountId, since: DateTime<Utc>) -> Result<i64, DbError> {
+        let bets: Vec<(DbTime, i64)> =
+            dispatch!(read self, self::events_since(id(player), EventType::Bet, DbTime(since)))?;
+        let wins: Vec<(DbTime, i64)> =
+            dispatch!(read self, self::events_since(id(player), EventType::Win, DbTime(since)))?;
+        Ok(wins.iter().map(|(_, a)| a).sum::<i64>() - bets.iter().map(|(_, a)| a).sum::<i64>())
+    }
+
+    pub async fn minutes_played_today(&self, player: AccountId, at: DateTime<Utc>) -> Result<u32, DbError> {
+        dispatch!(read self, self::minutes_played_today(id(player), at))
+    }
+
+    pub async fn on_register(&self, email: &str, date_of_birth: NaiveDate) -> Result<bool, DbError> {
+        Ok(dispatch!(read self, self::on_register(email, date_of_birth, None))?)
+    }
+
+    pub async fn apply_register(&self, player: AccountId) -> Result<bool, DbError> {
+        dispatch!(write self, self::apply_register(id(player)))
+    }
+
+    pub async fn audit(
+        &self,
+        actor: AccountId,
+        action: &str,
+        target: &str,
+        before: Option<Value>,
+        after: Option<Value>,
+        at: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        Ok(dispatch!(write self, self::record_audit(id(actor), action, target, before, after, DbTime(at)))?)
+    }
+
+    pub async fn audit_log(&self, limit: i64, action: Option<String>) -> Result<Vec<AuditEntry>, DbError> {
+        dispatch!(read self, self::audit_entries(limit, action))
+    }
+
+    pub async fn aml_alerts(&self, filter: AlertFilter) -> Result<Vec<AmlAlert>, DbError> {
+        dispatch!(read self, self::alerts(filter))
+    }
+
+    pub async fn review_alert(
+        &self,
+        alert: Uuid,
+        outcome: compliance_core::ReviewOutcome,
+        note: String,
+        actor: AccountId,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Result<AmlAlert, compliance_core::AmlError>>, DbError> {
+        dispatch!(write self, self::review_alert(DbId(alert), outcome, note, id(actor), DbTime(at)))
+    }
+
+    pub async fn harm_alerts(&self, player: Option<AccountId>, limit: i64) -> Result<Vec<HarmAlert>, DbError> {
+        dispatch!(read self, self::harm_alerts_list(player.map(id), limit))
+    }
+
+    pub async fn kyc_history(&self, player: AccountId) -> Result<Vec<KycRecord>, DbError> {
+        dispatch!(read self, self::kyc_history(id(player)))
+    }
+
+    pub async fn kyc_queue(&self, status: Option<String>, limit: i64) -> Result<Vec<KycRecord>, DbError> {
+        dispatch!(read self, self::kyc_queue(status, limit))
+    }
+
+    pub async fn submit_kyc(
+        &self,
+        player: AccountId,
+        submission: compliance_core::KycSubmission,
+        provider: compliance_core::SimulatedProvider,
+        at: DateTime<Utc>,
+    ) -> Result<Result<KycRecord, compliance_core::KycError>, DbError> {
+        dispatch!(write self, self::submit_kyc(id(player), submission, provider, at))
+    }
+
+    pub async fn decide_kyc(
+        &self,
+        player: AccountId,
+        decision: compliance_core::Decision,
+        reason: Option<String>,
+        actor: AccountId,
+        at: DateTime<Utc>,
+    ) -> Result<Result<KycRecord, compliance_core::KycError>, DbError> {
+        dispatch!(write self, self::decide_kyc(id(player), decision, reason, id(actor), DbTime(at)))
+    }
+
+    pub async fn add_to_register(
+        &self,
+        full_name: String,
+        date_of_birth: NaiveDate,
+        email: String,
+        actor: AccountId,
+        at: DateTime<Utc>,
+    ) -> Result<Uuid, DbError> {
+        dispatch!(write self, self::add_to_register(full_name, date_of_birth, email, id(actor), DbTime(at)))
+    }
+
+    pub async fn exclude(
+        &self,
+        player: AccountId,
+        request: rg_core::ExclusionRequest,
+        policy: &Policy,
+        at: DateTime<Utc>,
+    ) -> Result<Result<rg_core::Exclusion, rg_core::RgError>, DbError> {
+        dispatch!(write self, self::exclude(id(player), request, policy, at))
+    }
+
+    pub async fn update_rg<F>(
+        &self,
+        player: AccountId,
+        policy: &Policy,
+        at: DateTime<Utc>,
+        change: F,
+    ) -> Result<Result<RgSettings, rg_core::RgError>, DbError>
+    where
+        F: FnOnce(&mut RgSettings, &rg_core::JurisdictionProfile) -> Result<(), rg_core::RgError> + Send,
+    {
+        dispatch!(write self, self::update_rg(id(player), policy, at, change))
+    }
+
+    pub async fn report(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ReportRow>, DbError> {
+        dispatch!(read self, self::report(DbTime(from), DbTime(to)))
+    }
+}

@@ -1,0 +1,354 @@
+//! Responsible-gaming routes: deposit limits, time-outs and self-exclusion, session
+//! limits and reality checks, the player's status, and markers-of-harm alerts.
+
+use crate::auth::AuthUser;
+use crate::db::compliance::HarmAlert;
+use crate::error::{ApiError, Refusal};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use chrono::{DateTime, Duration, Utc};
+use kernel::{AccountId, Amount, Clock};
+use pam_core::Role;
+use paperclip::actix::{Apiv2Schema, api_v2_operation, web};
+use rg_core::{DepositUsage, ExclusionRequest, LimitPeriod, PeriodView, RgError, RgSettings, SessionLimitsRequest};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+fn rg_error(e: RgError) -> ApiError {
+    match e {
+        RgError::Invalid { field, message } => ApiError::validation(field, message),
+        RgError::LimitExceeded { .. } => ApiError::refused(Refusal::LimitExceeded, e.to_string()),
+        RgError::SelfExcluded { .. } => ApiError::refused(Refusal::SelfExcluded, e.to_string()),
+        RgError::SessionTimeExceeded { .. } => ApiError::refused(Refusal::SessionTimeExceeded, e.to_string()),
+        RgError::RuleViolation(m) => ApiError::refused(Refusal::RuleViolation, m),
+    }
+}
+
+/// Only the player sets their own limits and exclusions.
+fn only_self(user: &AuthUser, player: AccountId) -> Result<(), ApiError> {
+    user.require(&[Role::Player])?;
+    if user.id == player { Ok(()) } else { Err(ApiError::Forbidden("players set their own limits".into())) }
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct LimitRequest {
+    /// `daily`, `weekly` or `monthly` (rolling 24 h, 7 d, 30 d).
+    pub period: String,
+    /// Minor units; `null` removes the limit (after the cooling-off).
+    pub amount: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct PendingResponse {
+    /// The new limit, or absent for a removal.
+    pub amount: Option<i64>,
+    pub effective_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct PeriodResponse {
+    pub period: String,
+    /// The player's own limit.
+    pub active: Option<i64>,
+    /// A raise or removal waiting for the jurisdiction's cooling-off.
+    pub pending: Option<PendingResponse>,
+    /// The jurisdiction's mandatory cap, if any.
+    pub jurisdiction_max: Option<i64>,
+    /// Deposited in the rolling window ending now.
+    pub used: i64,
+    /// What may still be deposited in the window; absent when nothing limits it.
+    pub remaining: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct LimitsResponse {
+    pub player_id: Uuid,
+    pub jurisdiction: String,
+    pub limits: Vec<PeriodResponse>,
+}
+
+fn period_response(period: LimitPeriod, v: PeriodView) -> PeriodResponse {
+    PeriodResponse {
+        period: period.as_str().into(),
+        active: v.active.map(Amount::minor_units),
+        pending: v
+            .pending
+            .map(|p| PendingResponse { amount: p.amount.map(Amount::minor_units), effective_at: p.effective_at }),
+        jurisdiction_max: v.jurisdiction_max.map(Amount::minor_units),
+        used: v.used,
+        remaining: v.remaining,
+    }
+}
+
+async fn limits_of(state: &AppState, player: AccountId, rg: &RgSettings) -> Result<LimitsResponse, ApiError> {
+    let ctx = state.db.player_context(player).await?.ok_or_else(|| ApiError::NotFound("no such player".into()))?;
+    let now = state.clock.now();
+    let deposits = state.db.deposits_since(player, now - Duration::days(30)).await?;
+    let usage = DepositUsage::from_deposits(deposits, now);
+    let profile = state.policy.profiles.for_country(&ctx.country);
+    let view = rg.limits.clone().settled(now).view(profile, usage);
+    Ok(LimitsResponse {
+        player_id: player.as_uuid(),
+        jurisdiction: profile.code.clone(),
+        limits: vec![
+            period_response(LimitPeriod::Daily, view.daily),
+            period_response(LimitPeriod::Weekly, view.weekly),
+            period_response(LimitPeriod::Monthly, view.monthly),
+        ],
+    })
+}
+
+async fn set_limit(state: &AppState, player: AccountId, b: LimitRequest) -> Result<LimitsResponse, ApiError> {
+    let period = LimitPeriod::parse(&b.period).map_err(rg_error)?;
+    let amount = b.amount.map(Amount::new).transpose().map_err(|e| ApiError::validation("amount", e.to_string()))?;
+    let now = state.clock.now();
+    let rg = state
+        .db
+        .update_rg(player, &state.policy, now, move |rg, profile| {
+            rg.limits = rg_core::change_limit(&rg.limits, period, amount, profile, now)?;
+            Ok(())
+        })
+        .await?
+        .map_err(rg_error)?;
+    limits_of(state, player, &rg).await
+}
+
+/// Set, lower, raise or remove a deposit limit (the player themself)
+///
+/// A first limit or a decrease applies at once; a raise or a removal waits for the
+/// jurisdiction's cooling-off (GB 24 h, SE 72 h, DE 7 days, …).
+#[api_v2_operation(tags(ResponsibleGaming))]
+pub async fn set_limit_for(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    player_id: web::Path<Uuid>,
+    body: ApiJson<LimitRequest>,
+) -> Result<web::Json<LimitsResponse>, ApiError> {
+    let player = AccountId::from_uuid(player_id.into_inner());
+    only_self(&user, player)?;
+    Ok(web::Json(set_limit(&state, player, body.0).await?))
+}
+
+/// Set a deposit limit for the caller
+#[api_v2_operation(tags(ResponsibleGaming))]
+pub async fn set_own_limit(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ApiJson<LimitRequest>,
+) -> Result<web::Json<LimitsResponse>, ApiError> {
+    only_self(&user, user.id)?;
+    Ok(web::Json(set_limit(&state, user.id, body.0).await?))
+}
+
+/// Active and pending deposit limits with `used` and `remaining` (self or staff)
+#[api_v2_operation(tags(ResponsibleGaming))]
+pub async fn limits(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    player_id: web::Path<Uuid>,
+) -> Result<web::Json<LimitsResponse>, ApiError> {
+    let player = AccountId::from_uuid(player_id.into_inner());
+    user.require_self_or_staff(player)?;
+    let rg = state.db.rg_settings(player).await?;
+    Ok(web::Json(limits_of(&state, player, &rg).await?))
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct ExcludeRequest {
+    /// `timeout` or `self_exclusion`.
+    pub kind: String,
+    /// Time-out: `24_hours`, `7_days`, `30_days`, `6_weeks`. Self-exclusion: `1_month`,
+    /// `3_months`, `6_months`, `1_year`, `5_years`, `permanent`.
+    pub duration: String,
+}
+
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct ExclusionResponse {
+    /// `timeout` or `self_exclusion`.
+    pub kind: String,
+    pub started_at: DateTime<Utc>,
+    /// Absent for a permanent self-exclusion.
+    pub ends_at: Option<DateTime<Utc>>,
+    pub active: bool,
+}
+
+fn exclusion_response(e: &rg_core::Exclusion, now: DateTime<Utc>) -> ExclusionResponse {
+    ExclusionResponse {
+        kind: serde_json::to_value(e.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        started_at: e.started_at,
+        ends_at: e.ends_at,
+        active: e.is_active(now),
+    }
+}
+
+/// Take a break or self-exclude (the player themself)
+///
+/// Nobody can shorten or lift either: a shorter request keeps the longer end. While
+/// active, deposits, launches and bets are refused; withdrawals stay possible.
+#[api_v2_operation(tags(ResponsibleGaming))]
+pub async fn exclude(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    player_id: web::Path<Uuid>,
+    body: ApiJson<ExcludeRequest>,
+) -> Result<web::Json<ExclusionResponse>, ApiError> {
+    let player = AccountId::from_uuid(player_id.into_inner());
+    only_self(&user, player)?;
+    let request = ExclusionRequest::parse(&body.0.kind, &body.0.duration).map_err(rg_error)?;
+    let now = state.clock.now();
+    let exclusion = state.db.exclude(player, request, &state.policy, now).await?.map_err(rg_error)?;
+    tracing::info!(player_id = %player, kind = ?exclusion.kind, until = ?exclusion.ends_at, "player excluded");
+    Ok(web::Json(exclusion_response(&exclusion, now)))
+}
+
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct SessionLimitsResponse {
+    pub daily_minutes: Option<u32>,
+    pub daily_minutes_pending: Option<PendingMinutes>,
+    pub reality_check_minutes: Option<u32>,
+    pub reality_check_minutes_pending: Option<PendingMinutes>,
+}
+
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct PendingMinutes {
+    pub minutes: Option<u32>,
+    pub effective_at: DateTime<Utc>,
+}
+
+fn session_limits_response(s: &rg_core::SessionLimits) -> SessionLimitsResponse {
+    SessionLimitsResponse {
+        daily_minutes: s.daily_minutes.active.map(|m| m.minutes()),
+        daily_minutes_pending: s
+            .daily_minutes
+            .pending
+            .map(|p| PendingMinutes { minutes: p.value.map(|m| m.minutes()), effective_at: p.effective_at }),
+        reality_check_minutes: s.reality_check_minutes.active.map(|m| m.minutes()),
+        reality_check_minutes_pending: s
+            .reality_check_minutes
+            .pending
+            .map(|p| PendingMinutes { minutes: p.value.map(|m| m.minutes()), effective_at: p.effective_at }),
+    }
+}
+
+/// Set the daily session-time limit and the reality-check interval (the player themself)
+///
+/// Body `{daily_minutes?, reality_check_minutes?}`: minutes per day (1–1440) and minutes
+/// between reality checks (1–240); `null` removes one, an absent field keeps it. Stricter
+/// settings apply at once, looser ones after the jurisdiction's cooling-off.
+#[api_v2_operation(tags(ResponsibleGaming))]
+pub async fn session_limits(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    player_id: web::Path<Uuid>,
+    body: ApiJson<Value>,
+) -> Result<web::Json<SessionLimitsResponse>, ApiError> {
+    let player = AccountId::from_uuid(player_id.into_inner());
+    only_self(&user, player)?;
+    let request: SessionLimitsRequest = crate::extract::parse_json(body.0.to_string().as_bytes())?;
+    let now = state.clock.now();
+    let rg = state
+        .db
+        .update_rg(player, &state.policy, now, move |rg, profile| {
+            rg.session_limits = rg_core::change_session_limits(&rg.session_limits, request, profile, now);
+            Ok(())
+        })
+        .await?
+        .map_err(rg_error)?;
+    Ok(web::Json(session_limits_response(&rg.session_limits)))
+}
+
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct StatusResponse {
+    pub player_id: Uuid,
+    pub jurisdiction: String,
+    /// The current or last exclusion.
+    pub exclusion: Option<ExclusionResponse>,
+    pub excluded: bool,
+    pub limits: Vec<PeriodResponse>,
+    pub session_limits: SessionLimitsResponse,
+    /// Minutes played today (UTC).
+    pub session_minutes_today: u32,
+    pub last_reality_check_at: Option<DateTime<Utc>>,
+    /// Won − wagered over the last 24 hours.
+    pub net_position_24h: i64,
+    /// Markers-of-harm alerts of the last 30 days.
+    pub harm_alerts: Vec<HarmAlertResponse>,
+}
+
+/// Exclusion, limits, session time today and net position (self or staff)
+#[api_v2_operation(tags(ResponsibleGaming))]
+pub async fn status(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    player_id: web::Path<Uuid>,
+) -> Result<web::Json<StatusResponse>, ApiError> {
+    let player = AccountId::from_uuid(player_id.into_inner());
+    user.require_self_or_staff(player)?;
+    let now = state.clock.now();
+    let mut rg = state.db.rg_settings(player).await?;
+    rg.settle(now);
+    let limits = limits_of(&state, player, &rg).await?;
+    let minutes = state.db.minutes_played_today(player, now).await?;
+    let net = state.db.net_position_since(player, now - Duration::days(1)).await?;
+    let harm = state.db.harm_alerts(Some(player), 50).await?;
+    Ok(web::Json(StatusResponse {
+        player_id: player.as_uuid(),
+        jurisdiction: limits.jurisdiction,
+        excluded: rg.exclusion.is_some_and(|e| e.is_active(now)),
+        exclusion: rg.exclusion.as_ref().map(|e| exclusion_response(e, now)),
+        limits: limits.limits,
+        session_limits: session_limits_response(&rg.session_limits),
+        session_minutes_today: minutes,
+        last_reality_check_at: rg.last_reality_check_at,
+        net_position_24h: net,
+        harm_alerts: harm.into_iter().filter(|a| a.created_at > now - Duration::days(30)).map(Into::into).collect(),
+    }))
+}
+
+/// A markers-of-harm alert and the intervention it triggered.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct HarmAlertResponse {
+    pub id: Uuid,
+    pub player_id: Uuid,
+    /// `rising_deposit_frequency`, `chasing_losses`, `cancelled_withdrawals`,
+    /// `long_session` or `late_night_session`.
+    pub marker: String,
+    /// `message`, `forced_reality_check`, `suggested_timeout` or `staff_review`.
+    pub intervention: String,
+    pub details: Value,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<HarmAlert> for HarmAlertResponse {
+    fn from(a: HarmAlert) -> Self {
+        HarmAlertResponse {
+            id: a.id,
+            player_id: a.player_id.as_uuid(),
+            marker: a.marker,
+            intervention: a.intervention,
+            details: a.details,
+            created_at: a.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct HarmParams {
+    pub player_id: Option<Uuid>,
+    pub limit: Option<i64>,
+}
+
+/// Markers-of-harm alerts with their interventions (staff)
+#[api_v2_operation(tags(ResponsibleGaming))]
+pub async fn alerts(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<HarmParams>,
+) -> Result<web::Json<Vec<HarmAlertResponse>>, ApiError> {
+    user.require_staff()?;
+    let q = query.into_inner();
+    let limit = super::bounded("limit", q.limit, 100, 1, 500)?;
+    let list = state.db.harm_alerts(q.player_id.map(AccountId::from_uuid), limit).await?;
+    Ok(web::Json(list.into_iter().map(Into::into).collect()))
+}

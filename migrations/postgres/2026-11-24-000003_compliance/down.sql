@@ -1,0 +1,10 @@
+ALTER TABLE game_sessions DROP COLUMN last_activity_at;
+DROP TRIGGER audit_log_append_only ON audit_log;
+DROP FUNCTION audit_log_append_only();
+DROP TABLE audit_log;
+DROP TABLE exclusion_register;
+DROP TABLE harm_alerts;
+DROP TABLE aml_alerts;
+DROP TABLE exclusions;
+DROP TABLE rg_settings;
+DROP TABLE kyc_submissions;
