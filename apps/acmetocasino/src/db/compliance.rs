@@ -24,6 +24,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 use wallet_core::{EventType, PostError, PostOutcome, Posting};
 
+/// An open session with no activity for longer than this stops counting as play time.
+pub const SESSION_IDLE_GAP: Duration = Duration::minutes(30);
+
 /// The configuration the money and play rules read.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -233,6 +236,8 @@ pub struct AuditEntry {
     pub after: Option<Value>,
     pub at: DateTime<Utc>,
 }
+
+type AuditRow = (DbId, DbId, String, String, Option<String>, Option<String>, DbTime);
 
 /// Per-jurisdiction figures for a date range.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -682,20 +687,22 @@ backend_queries! {
     }
 
     /// Minutes of play today (UTC): each session from its start (or midnight) to its
-    /// last activity.
+    /// last activity — or to now, while it was active within the last
+    /// [`SESSION_IDLE_GAP`] (the player is still at the table).
     pub(crate) async fn minutes_played_today(c: &mut Conn, player: DbId, at: DateTime<Utc>) -> Result<u32, DbError> {
         let midnight = at.date_naive().and_hms_opt(0, 0, 0).map(|d| d.and_utc()).unwrap_or(at);
-        let sessions: Vec<(DbTime, Option<DbTime>)> = game_sessions::table
+        let sessions: Vec<(DbTime, Option<DbTime>, String)> = game_sessions::table
             .filter(game_sessions::player_id.eq(player))
             .filter(game_sessions::last_activity_at.gt(DbTime(midnight)))
-            .select((game_sessions::started_at, game_sessions::last_activity_at))
-            .load(c)
+            .select((game_sessions::started_at, game_sessions::last_activity_at, game_sessions::status))
+            .load::<(DbTime, Option<DbTime>, String)>(c)
             .await?;
         let minutes: i64 = sessions
             .iter()
-            .map(|(start, last)| {
+            .map(|(start, last, status)| {
                 let from = start.0.max(midnight);
-                let to = last.map_or(from, |l| l.0.min(at));
+                let last = last.map_or(from, |l| l.0.min(at));
+                let to = if status == "open" && at - last <= SESSION_IDLE_GAP { at } else { last };
                 (to - from).num_seconds().max(0)
             })
             .sum::<i64>()
@@ -747,7 +754,7 @@ backend_queries! {
         if let Some(a) = action {
             q = q.filter(audit_log::action.eq(a));
         }
-        let rows: Vec<(DbId, DbId, String, String, Option<String>, Option<String>, DbTime)> = q
+        let rows: Vec<AuditRow> = q
             .order(audit_log::position.desc())
             .limit(limit)
             .select((audit_log::id, audit_log::actor, audit_log::action, audit_log::target, audit_log::before, audit_log::after, audit_log::at))

@@ -223,7 +223,7 @@ backend_queries! {
                     .await?;
                 // A round's BET and WIN are compensated only by rolling back the round,
                 // which keeps the round record and the wallet in step.
-                if !rounds_may_compensate && bet.as_ref().is_some_and(|b| is_round_event(b)) {
+                if !rounds_may_compensate && bet.as_ref().is_some_and(is_round_event) {
                     return Err(PostFailure::Post(PostError::Rejected(wallet_core::PostingError::RoundEvent)));
                 }
                 bet.map(|b| (b, compensated > 0))

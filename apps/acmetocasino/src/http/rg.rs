@@ -87,7 +87,7 @@ async fn limits_of(state: &AppState, player: AccountId, rg: &RgSettings) -> Resu
     let deposits = state.db.deposits_since(player, now - Duration::days(30)).await?;
     let usage = DepositUsage::from_deposits(deposits, now);
     let profile = state.policy.profiles.for_country(&ctx.country);
-    let view = rg.limits.clone().settled(now).view(profile, usage);
+    let view = rg.limits.settled(now).view(profile, usage);
     Ok(LimitsResponse {
         player_id: player.as_uuid(),
         jurisdiction: profile.code.clone(),

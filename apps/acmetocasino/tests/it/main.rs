@@ -2,7 +2,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod architecture;
+mod compliance;
 mod contracts;
+mod events;
 mod games;
 mod pam;
 mod platform;

@@ -112,6 +112,10 @@ pub struct Options {
     pub redis: bool,
     /// An explicit Redis URL (e.g. an unreachable one).
     pub redis_url: Option<String>,
+    /// A test clock the server's rules read (default: the system clock).
+    pub clock: Option<std::sync::Arc<kernel::testkit::ManualClock>>,
+    /// Extra configuration variables.
+    pub env: Vec<(&'static str, String)>,
 }
 
 /// The real server, in process, on port 0, against a fresh database.
@@ -156,7 +160,12 @@ impl Reply {
     }
 }
 
-pub fn test_config(db_url: &str, redis_url: Option<String>, data_dir: &std::path::Path) -> Config {
+pub fn test_config(
+    db_url: &str,
+    redis_url: Option<String>,
+    data_dir: &std::path::Path,
+    extra: &[(&'static str, String)],
+) -> Config {
     let mut env: HashMap<&str, String> = HashMap::from([
         ("DATABASE_URL", db_url.to_owned()),
         ("ACMETOCASINO_JWT_SECRET", TEST_JWT_SECRET.to_owned()),
@@ -169,6 +178,7 @@ pub fn test_config(db_url: &str, redis_url: Option<String>, data_dir: &std::path
     if let Some(r) = redis_url {
         env.insert("REDIS_URL", r);
     }
+    env.extend(extra.iter().cloned());
     Config::from_lookup(|k| env.get(k).cloned()).unwrap()
 }
 
@@ -188,9 +198,13 @@ impl TestApp {
             (None, false) => None,
         };
         let dir = tempfile::tempdir().unwrap();
-        let config = test_config(db_url, redis, dir.path());
+        let config = test_config(db_url, redis, dir.path(), &opts.env);
         let db = server::open_database(&config).await.unwrap();
-        let state = Data::new(AppState::new(&config, db).unwrap());
+        let state = match opts.clock {
+            Some(clock) => AppState::with_clock(&config, db, clock),
+            None => AppState::new(&config, db),
+        };
+        let state = Data::new(state.unwrap());
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let running = server::start(&config, state.clone(), listener).unwrap();
         tokio::spawn(running.server);
