@@ -232,11 +232,6 @@ impl EventBus {
             self.inner.origin,
             self.inner.local.clone(),
             self.inner.shutdown.subscribe(),
-        ));        runtime.spawn(listen(
-            link.client.clone(),
-            self.inner.origin,
-            self.inner.local.clone(),
-            self.inner.shutdown.subscribe(),
         ));
     }
 }

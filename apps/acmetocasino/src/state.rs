@@ -36,6 +36,30 @@ pub struct AppState {
 pub struct StartupError(pub String);
 
 impl AppState {
+    /// Publishes a domain event on the live feed (call after the transaction committed).
+    pub fn publish(&self, channel: crate::events::Channel, kind: &str, payload: serde_json::Value) {
+        let at = kernel::Clock::now(&self.clock);
+        self.events.publish(crate::events::DomainEvent::new(channel, kind, at, payload));
+    }
+
+    /// Publishes the alerts a transaction raised.
+    pub fn publish_alerts(&self, aml: &[crate::db::compliance::AmlAlert], harm: &[crate::db::compliance::HarmAlert]) {
+        for a in aml {
+            self.publish(
+                crate::events::Channel::ComplianceAlerts,
+                "aml.alert_raised",
+                serde_json::json!({"alert_id": a.id, "player_id": a.player_id, "rule": a.rule, "risk_level": a.risk_level}),
+            );
+        }
+        for h in harm {
+            self.publish(
+                crate::events::Channel::ComplianceAlerts,
+                "harm.alert_raised",
+                serde_json::json!({"alert_id": h.id, "player_id": h.player_id, "marker": h.marker, "intervention": h.intervention}),
+            );
+        }
+    }
+
     /// Every catalogue game's RTP setting, defaults included.
     pub async fn rtp_settings(&self) -> Result<Vec<gamectl_core::RtpSetting>, gamectl_core::StoreError> {
         use gamectl_core::GameControlRepository;

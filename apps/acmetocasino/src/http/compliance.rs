@@ -111,6 +111,11 @@ pub async fn submit_kyc(
         )
     })?;
     let record = state.db.submit_kyc(player, submission, state.policy.kyc_provider, now).await?.map_err(kyc_error)?;
+    state.publish(
+        crate::events::Channel::PlayerEvents,
+        "player.kyc_updated",
+        serde_json::json!({"player_id": player, "kyc_status": record.status}),
+    );
     Ok(CreatedJson(record.into()))
 }
 
@@ -138,6 +143,11 @@ async fn decide(
     };
     let record =
         state.db.decide_kyc(player, decision, b.reason, user.id, state.clock.now()).await?.map_err(kyc_error)?;
+    state.publish(
+        crate::events::Channel::PlayerEvents,
+        "player.kyc_updated",
+        serde_json::json!({"player_id": player, "kyc_status": record.status, "by": user.id}),
+    );
     Ok(record.into())
 }
 
@@ -318,6 +328,11 @@ pub async fn review_alert(
         .await?
         .ok_or_else(|| ApiError::NotFound("no such alert".into()))?
         .map_err(|e| ApiError::Conflict(e.to_string()))?;
+    state.publish(
+        crate::events::Channel::ComplianceAlerts,
+        "aml.alert_reviewed",
+        serde_json::json!({"alert_id": reviewed.id, "status": reviewed.status, "by": user.id}),
+    );
     Ok(web::Json(reviewed.into()))
 }
 

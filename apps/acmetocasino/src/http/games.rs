@@ -4,6 +4,7 @@ use super::wallet::idempotency_key;
 use crate::auth::AuthUser;
 use crate::db::games::{BetRequest, BetResult, NewSeedPair, Round, RoundFailure, SeedPairView, Session, SessionTarget};
 use crate::error::{ApiError, Refusal};
+use crate::events::Channel;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use actix_web::HttpRequest;
@@ -280,6 +281,14 @@ async fn place(
     let result = state.db.bet(&state.catalogue, &state.policy, req).await.map_err(round_error)?;
     if !result.replayed {
         state.metrics.rounds.with_label_values(&[result.round.game_slug.as_str()]).inc();
+        let r = &result.round;
+        state.publish(
+            Channel::GameRounds,
+            "round.settled",
+            serde_json::json!({"round_id": r.id, "player_id": r.player_id, "game_slug": r.game_slug,
+                               "amount": r.amount, "payout": r.payout}),
+        );
+        state.publish_alerts(&result.aml_alerts, &result.harm_alerts);
     }
     Ok(web::Json(bet_response(result)))
 }
@@ -552,6 +561,11 @@ pub async fn rollback_round(
     let ids = (state.entropy.new_id(), state.entropy.new_id());
     let round = state.db.rollback_round(id.into_inner(), user.id, ids, state.clock.now()).await.map_err(round_error)?;
     tracing::info!(actor = %user.id, round_id = %round.id, "round rolled back");
+    state.publish(
+        Channel::GameRounds,
+        "round.rolled_back",
+        serde_json::json!({"round_id": round.id, "player_id": round.player_id, "by": user.id}),
+    );
     Ok(web::Json(round_response(round)))
 }
 

@@ -107,6 +107,12 @@ pub async fn register(
     }
     let player = state.pam.register(form).await.map_err(register_error)?;
     tracing::info!(player_id = %player.account.id, "player registered");
+    state.publish(
+        crate::events::Channel::PlayerEvents,
+        "player.registered",
+        serde_json::json!({"player_id": player.account.id, "username": player.account.username.as_str(),
+                           "country": player.profile.country.as_str()}),
+    );
     Ok(CreatedJson(player.into()))
 }
 
@@ -242,7 +248,17 @@ pub async fn logout(
 
 async fn load_player(state: &AppState, id: AccountId) -> Result<PlayerResponse, ApiError> {
     let player = pam_core::port::AccountRepository::player(&state.db, id).await?;
-    player.map(Into::into).ok_or_else(|| ApiError::NotFound(format!("no player {id}")))
+    let mut response: PlayerResponse =
+        player.map(Into::into).ok_or_else(|| ApiError::NotFound(format!("no player {id}")))?;
+    // A self-exclusion in force shows in the profile's status for as long as it lasts.
+    let rg = state.db.rg_settings(id).await?;
+    let now = kernel::Clock::now(&state.clock);
+    if response.status == AccountStatus::Active.as_str()
+        && rg.exclusion.is_some_and(|e| e.kind == rg_core::ExclusionKind::SelfExclusion && e.is_active(now))
+    {
+        response.status = AccountStatus::SelfExcluded.as_str().to_owned();
+    }
+    Ok(response)
 }
 
 /// The caller's profile

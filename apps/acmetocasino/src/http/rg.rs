@@ -199,6 +199,11 @@ pub async fn exclude(
     let now = state.clock.now();
     let exclusion = state.db.exclude(player, request, &state.policy, now).await?.map_err(rg_error)?;
     tracing::info!(player_id = %player, kind = ?exclusion.kind, until = ?exclusion.ends_at, "player excluded");
+    state.publish(
+        crate::events::Channel::PlayerEvents,
+        "player.excluded",
+        serde_json::json!({"player_id": player, "kind": exclusion.kind, "until": exclusion.ends_at}),
+    );
     Ok(web::Json(exclusion_response(&exclusion, now)))
 }
 

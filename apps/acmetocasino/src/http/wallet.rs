@@ -5,6 +5,7 @@ use crate::auth::AuthUser;
 use crate::db::compliance::MoneyFailure;
 use crate::db::wallet::ROUND_REFERENCE_PREFIX;
 use crate::error::{ApiError, Refusal};
+use crate::events::Channel;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use actix_web::HttpRequest;
@@ -205,6 +206,14 @@ async fn post(state: &AppState, player: AccountId, posting: Posting) -> Result<C
         .map_err(money_error)?;
     if !result.outcome.replayed {
         state.metrics.wallet_events.with_label_values(&[event_type.as_str()]).inc();
+        let e = &result.outcome.event;
+        state.publish(
+            Channel::WalletTransactions,
+            "wallet.event_appended",
+            serde_json::json!({"event_id": e.id, "player_id": e.player_id, "seq": e.seq, "type": e.event_type.as_str(),
+                               "amount": e.amount, "currency": e.currency.as_str()}),
+        );
+        state.publish_alerts(&result.aml_alerts, &result.harm_alerts);
     }
     Ok(Created { body: result.outcome.event.into(), replayed: result.outcome.replayed })
 }

@@ -125,6 +125,7 @@ crate::both_backends! {
         // Nobody can shorten it: a shorter request keeps the longer end.
         let again = app.post(&path, Some(&t), json!({"kind": "timeout", "duration": "24_hours"})).await.ok(200).clone();
         assert_eq!(again["ends_at"], ends.as_str());
+        assert_eq!(app.get("/api/v2/players/me", Some(&t)).await.ok(200)["status"], "self_excluded");
         app.deposit(&t, 100, "blocked").await.problem(422, "self_excluded");
         app.post("/api/v2/gal/launch", Some(&t), json!({"game_slug": "dice"})).await.problem(422, "self_excluded");
         app.post("/api/v2/gal/bet", Some(&t), json!({"session_id": session, "amount": 5_000, "params": {"side": "heads"}, "idempotency_key": "b"})).await.problem(422, "self_excluded");
@@ -137,6 +138,7 @@ crate::both_backends! {
         // … and not a moment longer.
         clock.advance(Duration::seconds(1));
         app.deposit(&t, 100, "after").await.ok(201);
+        assert_eq!(app.get("/api/v2/players/me", Some(&t)).await.ok(200)["status"], "active");
         assert_eq!(events(&app, &id, &t).await.len(), 3, "fund, withdrawal, and the deposit after the term");
     }
 
