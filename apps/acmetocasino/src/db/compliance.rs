@@ -344,6 +344,29 @@ backend_queries! {
             .await
     }
 
+    /// Play since `since`: (wagered, net) where wagered is stakes less refunded stakes,
+    /// and net is won − wagered with reversed wins taken back (rollbacks net out).
+    pub(crate) async fn play_since(c: &mut Conn, player: DbId, since: DbTime) -> QueryResult<(i64, i64)> {
+        let rows: Vec<(String, i64, i64)> = wallet_events::table
+            .filter(wallet_events::player_id.eq(player))
+            .filter(wallet_events::event_type.eq_any(["BET", "WIN", "ROLLBACK"]))
+            .filter(wallet_events::created_at.gt(since))
+            .select((wallet_events::event_type, wallet_events::cash_delta, wallet_events::bonus_delta))
+            .load(c)
+            .await?;
+        let (mut wagered, mut net) = (0, 0);
+        for (kind, cash, bonus) in rows {
+            let delta = cash + bonus;
+            net += delta;
+            match kind.as_str() {
+                "BET" => wagered -= delta,
+                "ROLLBACK" if delta > 0 => wagered -= delta,
+                _ => {}
+            }
+        }
+        Ok((wagered, net))
+    }
+
     pub(crate) async fn total_of(c: &mut Conn, player: DbId, kind: EventType) -> QueryResult<i64> {
         let amounts: Vec<i64> = wallet_events::table
             .filter(wallet_events::player_id.eq(player))
@@ -508,6 +531,7 @@ backend_queries! {
             let (aml_alerts, harm_alerts) = match kind {
                 EventType::Deposit => screen_deposit(c, player, amount, at, policy).await?,
                 EventType::Withdrawal => screen_withdrawal(c, player, amount, at, policy).await?,
+                EventType::Bet => screen_bet(c, player, amount, at, at, policy).await?,
                 _ => (Vec::new(), Vec::new()),
             };
             Ok(MoneyResult { outcome, aml_alerts, harm_alerts })
@@ -574,6 +598,14 @@ backend_queries! {
                     .into());
                 }
             }
+            // An operator's BET is play: the same rules as a round's.
+            EventType::Bet => {
+                check_play(c, player, at, true).await?;
+            }
+            // No bonus for a player who may not play.
+            EventType::BonusCredit => {
+                check_play(c, player, at, false).await?;
+            }
             _ => {}
         }
         Ok(())
@@ -581,13 +613,14 @@ backend_queries! {
 
     pub(crate) async fn activity(c: &mut Conn, player: DbId, at: DateTime<Utc>) -> Result<Activity, DbError> {
         let deposits_7d = events_since(c, player, EventType::Deposit, DbTime(at - Duration::days(7))).await?;
-        let bets_7d = events_since(c, player, EventType::Bet, DbTime(at - Duration::days(7))).await?;
+        let bets_7d = events_since(c, player, EventType::Bet, DbTime(at - Duration::minutes(1))).await?;
+        let (wagered_7d, _) = play_since(c, player, DbTime(at - Duration::days(7))).await?;
         Ok(Activity {
             deposits_last_hour: deposits_7d.iter().filter(|(t, _)| t.0 > at - Duration::hours(1)).count() as u32,
             bets_last_minute: bets_7d.iter().filter(|(t, _)| t.0 > at - Duration::minutes(1)).count() as u32,
             deposits_last_24h: deposits_7d.iter().filter(|(t, _)| t.0 > at - Duration::days(1)).map(|(_, a)| *a).collect(),
             deposits_last_7d: deposits_7d.iter().map(|(_, a)| a).sum(),
-            wagered_last_7d: bets_7d.iter().map(|(_, a)| a).sum(),
+            wagered_last_7d: wagered_7d,
         })
     }
 
@@ -609,9 +642,7 @@ backend_queries! {
         if compliance_core::harm::rising_deposit_frequency(last_7d, prev_7d) {
             markers.push((HarmMarker::RisingDepositFrequency, json!({"deposits_last_7d": last_7d, "deposits_previous_7d": prev_7d})));
         }
-        let day_start = DbTime(at - Duration::days(1));
-        let bets: i64 = events_since(c, player, EventType::Bet, day_start).await?.iter().map(|(_, a)| a).sum();
-        let wins: i64 = events_since(c, player, EventType::Win, day_start).await?.iter().map(|(_, a)| a).sum();
+        let (_, net) = play_since(c, player, DbTime(at - Duration::days(1))).await?;
         let last_round: Option<DbTime> = rounds::table
             .filter(rounds::player_id.eq(player))
             .order(rounds::created_at.desc())
@@ -619,7 +650,6 @@ backend_queries! {
             .first(c)
             .await
             .optional()?;
-        let net = wins - bets;
         if compliance_core::harm::chasing_losses(at, net, last_round.map(|t| t.0)) {
             markers.push((HarmMarker::ChasingLosses, json!({"net_position_24h": net})));
         }
@@ -673,6 +703,10 @@ backend_queries! {
         }
         if !ctx.kyc.is_approved() {
             return Err(Refused::new(Refusal::KycRequired, "playing needs approved KYC").into());
+        }
+        let name = known_name(c, player).await?;
+        if on_register(c, &ctx.email, ctx.date_of_birth, name.as_deref()).await? {
+            return Err(Refused::new(Refusal::SelfExcluded, "the player is listed on the national self-exclusion register").into());
         }
         let mut rg = load_rg(c, player).await?;
         if rg.settle(at) {
@@ -800,7 +834,8 @@ backend_queries! {
                 Ok(n) => n,
                 Err(e) => return Ok(Some(Err(e))),
             };
-            diesel::update(aml_alerts::table.find(id))
+            // Conditional on the status read: of two racing reviews only one applies.
+            let changed = diesel::update(aml_alerts::table.find(id).filter(aml_alerts::status.eq(&before.status)))
                 .set((
                     aml_alerts::status.eq(next.as_str()),
                     aml_alerts::reviewed_by.eq(Some(actor)),
@@ -809,6 +844,9 @@ backend_queries! {
                 ))
                 .execute(c)
                 .await?;
+            if changed == 0 {
+                return Ok(Some(Err(compliance_core::AmlError::AlreadyReviewed)));
+            }
             record_audit(
                 c,
                 actor,
@@ -921,13 +959,17 @@ backend_queries! {
         reason: Option<String>,
         actor: DbId,
         at: DbTime,
-    ) -> Result<Result<KycRecord, compliance_core::KycError>, DbError> {
+    ) -> Result<Option<Result<KycRecord, compliance_core::KycError>>, DbError> {
         c.transaction(async |c| {
+            // Serialise decisions on one player (two officers at once).
+            if wallet::lock_head(c, player).await?.is_none() {
+                return Ok(None);
+            }
             let status: Option<String> = players::table.find(player).select(players::kyc_status).first(c).await.optional()?;
-            let Some(status) = status else { return Ok(Err(compliance_core::KycError::NotPending)) };
+            let Some(status) = status else { return Ok(None) };
             let next = match compliance_core::decide(kyc_state(&status), decision, reason.as_deref()) {
                 Ok(n) => n,
-                Err(e) => return Ok(Err(e)),
+                Err(e) => return Ok(Some(Err(e))),
             };
             let pending: Option<DbId> = kyc_submissions::table
                 .filter(kyc_submissions::player_id.eq(player))
@@ -937,7 +979,7 @@ backend_queries! {
                 .first(c)
                 .await
                 .optional()?;
-            let Some(id) = pending else { return Ok(Err(compliance_core::KycError::NotPending)) };
+            let Some(id) = pending else { return Ok(Some(Err(compliance_core::KycError::NotPending))) };
             diesel::update(kyc_submissions::table.find(id))
                 .set((
                     kyc_submissions::status.eq(kyc_str(next)),
@@ -959,7 +1001,7 @@ backend_queries! {
             )
             .await?;
             let row = kyc_submissions::table.find(id).select(kyc_columns!()).first::<KycRow>(c).await?;
-            Ok(Ok(to_kyc(row)))
+            Ok(Some(Ok(to_kyc(row))))
         })
         .await
     }
@@ -986,6 +1028,28 @@ backend_queries! {
                 .execute(c)
                 .await?;
             record_audit(c, actor, "register.person_added", &format!("register:{id}"), None, Some(json!({"email": email, "date_of_birth": date_of_birth})), at).await?;
+            // Existing accounts of the person become self-excluded at once (withdrawals only).
+            let matching: Vec<DbId> = accounts::table
+                .inner_join(players::table)
+                .filter(accounts::email.eq(&email).or(players::date_of_birth.eq(date_of_birth)))
+                .select(accounts::id)
+                .load(c)
+                .await?;
+            for account in matching {
+                let name = known_name(c, account).await?;
+                let ctx = player_context(c, account).await?;
+                let same_person = ctx.as_ref().is_some_and(|p| {
+                    p.email.eq_ignore_ascii_case(&email)
+                        || name.as_deref().is_some_and(|n| n.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+                            == full_name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
+                });
+                if same_person && ctx.is_some_and(|p| p.status == AccountStatus::Active) {
+                    diesel::update(accounts::table.find(account))
+                        .set(accounts::status.eq(AccountStatus::SelfExcluded.as_str()))
+                        .execute(c)
+                        .await?;
+                }
+            }
             Ok(id)
         })
         .await
@@ -1009,6 +1073,10 @@ backend_queries! {
                 Ok(e) => e,
                 Err(e) => return Ok(Err(e)),
             };
+            if rg.exclusion == Some(excl) {
+                // Nothing changed (a shorter request keeps the longer exclusion).
+                return Ok(Ok(excl));
+            }
             rg.exclusion = Some(excl);
             save_rg(c, player, &rg, DbTime(at)).await?;
             let kind = serde_json::to_value(request).unwrap_or(Value::Null);
@@ -1155,13 +1223,10 @@ impl Db {
         Ok(rows.into_iter().map(|(t, a)| (t.0, a)).collect())
     }
 
-    /// Won − wagered since `since` (rolled-back rounds net out through their ROLLBACKs).
+    /// Won − wagered since `since`; rolled-back rounds net out through their ROLLBACKs.
     pub async fn net_position_since(&self, player: AccountId, since: DateTime<Utc>) -> Result<i64, DbError> {
-        let bets: Vec<(DbTime, i64)> =
-            dispatch!(read self, self::events_since(id(player), EventType::Bet, DbTime(since)))?;
-        let wins: Vec<(DbTime, i64)> =
-            dispatch!(read self, self::events_since(id(player), EventType::Win, DbTime(since)))?;
-        Ok(wins.iter().map(|(_, a)| a).sum::<i64>() - bets.iter().map(|(_, a)| a).sum::<i64>())
+        let (_, net) = dispatch!(read self, self::play_since(id(player), DbTime(since)))?;
+        Ok(net)
     }
 
     pub async fn minutes_played_today(&self, player: AccountId, at: DateTime<Utc>) -> Result<u32, DbError> {
@@ -1236,7 +1301,7 @@ impl Db {
         reason: Option<String>,
         actor: AccountId,
         at: DateTime<Utc>,
-    ) -> Result<Result<KycRecord, compliance_core::KycError>, DbError> {
+    ) -> Result<Option<Result<KycRecord, compliance_core::KycError>>, DbError> {
         dispatch!(write self, self::decide_kyc(id(player), decision, reason, id(actor), DbTime(at)))
     }
 

@@ -104,6 +104,7 @@ pub(crate) struct SessionRow {
     won: i64,
     started_at: DbTime,
     ended_at: Option<DbTime>,
+    last_activity_at: Option<DbTime>,
 }
 
 /// A game session with its totals.
@@ -118,6 +119,7 @@ pub struct Session {
     pub won: i64,
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
+    pub last_activity_at: Option<DateTime<Utc>>,
 }
 
 impl From<SessionRow> for Session {
@@ -132,6 +134,7 @@ impl From<SessionRow> for Session {
             won: r.won,
             started_at: r.started_at.0,
             ended_at: r.ended_at.map(|t| t.0),
+            last_activity_at: r.last_activity_at.map(|t| t.0),
         }
     }
 }
@@ -431,6 +434,7 @@ backend_queries! {
             won: 0,
             started_at: at,
             ended_at: None,
+            last_activity_at: None,
         };
         diesel::insert_into(game_sessions::table).values(&row).execute(c).await?;
         Ok(row)
@@ -548,9 +552,19 @@ backend_queries! {
                         .first(c)
                         .await
                         .optional()?;
-                    match open {
-                        Some(s) => Session::from(s),
-                        None => Session::from(insert_session(c, *new_session_id, player, game_slug, at).await?),
+                    // A session idle for longer than the gap has ended: close it and start
+                    // a new one, so session time and reality checks measure actual play.
+                    match open.map(Session::from) {
+                        Some(s) if req.at - s.last_activity_at.unwrap_or(s.started_at) <= crate::db::compliance::SESSION_IDLE_GAP => s,
+                        stale => {
+                            if let Some(s) = stale {
+                                diesel::update(game_sessions::table.find(DbId(s.id)))
+                                    .set((game_sessions::status.eq("closed"), game_sessions::ended_at.eq(Some(DbTime(s.last_activity_at.unwrap_or(s.started_at))))))
+                                    .execute(c)
+                                    .await?;
+                            }
+                            Session::from(insert_session(c, *new_session_id, player, game_slug, at).await?)
+                        }
                     }
                 }
             };

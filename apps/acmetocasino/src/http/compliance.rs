@@ -141,8 +141,12 @@ async fn decide(
         "reject" => Decision::Reject,
         _ => return Err(ApiError::validation("decision", "must be approve or reject")),
     };
-    let record =
-        state.db.decide_kyc(player, decision, b.reason, user.id, state.clock.now()).await?.map_err(kyc_error)?;
+    let record = state
+        .db
+        .decide_kyc(player, decision, b.reason, user.id, state.clock.now())
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such player".into()))?
+        .map_err(kyc_error)?;
     state.publish(
         crate::events::Channel::PlayerEvents,
         "player.kyc_updated",
@@ -387,7 +391,7 @@ pub struct ReportParams {
     pub from: NaiveDate,
     /// Last day, `YYYY-MM-DD` (inclusive).
     pub to: NaiveDate,
-    /// An ISO country code, or absent for every jurisdiction.
+    /// A jurisdiction (`GB`, `SE`, `DE`, `MT` or `default`), or absent for all.
     pub jurisdiction: Option<String>,
     /// `json` (default) or `csv`.
     pub format: Option<String>,
@@ -476,25 +480,35 @@ pub async fn report(
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .map(|d| d.and_utc())
             .ok_or_else(|| ApiError::validation("to", "invalid"))?;
-    let wanted = q.jurisdiction.map(|j| j.to_ascii_uppercase());
-    let lines: Vec<ReportLine> = state
-        .db
-        .report(start, end)
-        .await?
-        .into_iter()
-        .filter(|r| wanted.as_ref().is_none_or(|w| *w == r.jurisdiction))
-        .map(|r| ReportLine {
-            ggr: r.wagered - r.paid,
-            jurisdiction: r.jurisdiction,
-            wagered: r.wagered,
-            paid: r.paid,
-            deposits: r.deposits,
-            withdrawals: r.withdrawals,
-            exclusions: r.exclusions,
-            aml_alerts: r.aml_alerts,
-            harm_alerts: r.harm_alerts,
-        })
-        .collect();
+    // Countries without a profile of their own report under the `default` jurisdiction.
+    let mut by_jurisdiction: std::collections::BTreeMap<String, ReportLine> = Default::default();
+    for r in state.db.report(start, end).await? {
+        let code = state.policy.profiles.for_country(&r.jurisdiction).code.clone();
+        let line = by_jurisdiction.entry(code.clone()).or_insert_with(|| ReportLine {
+            jurisdiction: code,
+            wagered: 0,
+            paid: 0,
+            ggr: 0,
+            deposits: 0,
+            withdrawals: 0,
+            exclusions: 0,
+            aml_alerts: 0,
+            harm_alerts: 0,
+        });
+        line.wagered += r.wagered;
+        line.paid += r.paid;
+        line.ggr += r.wagered - r.paid;
+        line.deposits += r.deposits;
+        line.withdrawals += r.withdrawals;
+        line.exclusions += r.exclusions;
+        line.aml_alerts += r.aml_alerts;
+        line.harm_alerts += r.harm_alerts;
+    }
+    let wanted = q
+        .jurisdiction
+        .map(|j| if j.eq_ignore_ascii_case("default") { j.to_ascii_lowercase() } else { j.to_ascii_uppercase() });
+    let lines: Vec<ReportLine> =
+        by_jurisdiction.into_values().filter(|l| wanted.as_ref().is_none_or(|w| *w == l.jurisdiction)).collect();
     if csv {
         let mut out =
             String::from("jurisdiction,wagered,paid,ggr,deposits,withdrawals,exclusions,aml_alerts,harm_alerts\n");

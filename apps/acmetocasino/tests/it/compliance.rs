@@ -130,6 +130,11 @@ crate::both_backends! {
         app.post("/api/v2/gal/launch", Some(&t), json!({"game_slug": "dice"})).await.problem(422, "self_excluded");
         app.post("/api/v2/gal/bet", Some(&t), json!({"session_id": session, "amount": 5_000, "params": {"side": "heads"}, "idempotency_key": "b"})).await.problem(422, "self_excluded");
         app.post("/api/v2/wallet/withdraw", Some(&t), json!({"amount": 10_000, "idempotency_key": "w1"})).await.ok(201);
+        // Operators cannot play or credit bonus for an excluded player either.
+        let op = app.staff("excl_op", Role::Operator).await;
+        let tx = format!("/api/v2/wallet/{id}/transaction");
+        app.post(&tx, Some(&op), json!({"type": "BET", "amount": 100, "idempotency_key": "op-bet"})).await.problem(422, "self_excluded");
+        app.post(&tx, Some(&op), json!({"type": "BONUS_CREDIT", "amount": 100, "idempotency_key": "op-bonus"})).await.problem(422, "self_excluded");
         // For its whole term …
         clock.advance(Duration::days(182) - Duration::seconds(1));
         app.deposit(&t, 100, "still").await.problem(422, "self_excluded");
@@ -291,8 +296,11 @@ crate::both_backends! {
         // A listed person cannot open an account …
         let r = app.post("/api/v2/players", None, json!({"username": "second_try", "email": "listed@example.com", "password": "correct horse", "date_of_birth": "1990-01-31", "country": "SE"})).await;
         r.problem(422, "self_excluded");
-        // … nor deposit or play with an existing one, but can still withdraw.
+        // … nor deposit or play with an existing one — at once, with the token they
+        // already hold — but can still withdraw.
+        assert_eq!(app.get(&format!("/api/v2/players/{id}"), Some(&officer)).await.ok(200)["status"], "self_excluded");
         app.deposit(&t, 100, "after").await.problem(422, "self_excluded");
+        app.post("/api/v2/gal/play", Some(&t), json!({"game_slug": "coin-flip", "amount": 5_000, "params": {"side": "heads"}, "idempotency_key": "p"})).await.problem(422, "self_excluded");
         app.login("listed", "correct horse").await;
         app.post("/api/v2/gal/launch", Some(&t), json!({"game_slug": "dice"})).await.problem(422, "self_excluded");
         app.post("/api/v2/wallet/withdraw", Some(&t), json!({"amount": 5_000, "idempotency_key": "out"})).await.ok(201);
