@@ -680,6 +680,19 @@ backend_queries! {
         Ok((aml, raise_harm(c, player, markers, at).await?))
     }
 
+    /// Whether a markers-of-harm alert since the last reality check asks for one now.
+    pub(crate) async fn forced_reality_check(c: &mut Conn, player: DbId, since: Option<DateTime<Utc>>, at: DateTime<Utc>) -> QueryResult<bool> {
+        let from = since.unwrap_or(at - Duration::days(1)).max(at - Duration::days(1));
+        let n: i64 = harm_alerts::table
+            .filter(harm_alerts::player_id.eq(player))
+            .filter(harm_alerts::intervention.eq(Intervention::ForcedRealityCheck.as_str()))
+            .filter(harm_alerts::created_at.gt(DbTime(from)))
+            .count()
+            .get_result(c)
+            .await?;
+        Ok(n > 0)
+    }
+
     pub(crate) async fn screen_withdrawal(
         c: &mut Conn,
         player: DbId,

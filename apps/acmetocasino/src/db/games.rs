@@ -650,7 +650,9 @@ backend_queries! {
                 .await?;
             let (aml_alerts, harm_alerts) =
                 compliance::screen_bet(c, player, req.amount, session.started_at, req.at, policy).await?;
-            let reality_check = if rg.reality_check_due(session.started_at, req.at) {
+            // Due by the player's interval, or forced by a markers-of-harm intervention.
+            let forced = compliance::forced_reality_check(c, player, rg.last_reality_check_at, req.at).await?;
+            let reality_check = if forced || rg.reality_check_due(session.started_at, req.at) {
                 rg.last_reality_check_at = Some(req.at);
                 compliance::save_rg(c, player, &rg, at).await?;
                 Some(rg_core::RealityCheck::new(session.started_at, req.at, session.wagered + amount, session.won + won))

@@ -168,6 +168,33 @@ crate::both_backends! {
         app.post(&format!("/api/v2/responsible-gaming/session-limits/{id}"), Some(&t), json!({"daily_minutes": 0})).await.problem(400, "validation_error");
     }
 
+    async fn markers_of_harm_raise_graduated_interventions(backend) {
+        let clock = Arc::new(ManualClock::starting_at(
+            DateTime::parse_from_rfc3339("2026-11-24T21:00:00Z").unwrap().with_timezone(&Utc),
+        ));
+        let Some(app) = TestApp::spawn(backend, Options { clock: Some(clock.clone()), ..Options::default() }).await else { return };
+        let (id, t) = player_in(&app, "nightowl", "MT").await;
+        app.deposit(&t, 100_000, "fund").await.ok(201);
+        let mut last = Value::Null;
+        for i in 0..9 {
+            if i > 0 {
+                clock.advance(Duration::minutes(25));
+            }
+            last = app.post("/api/v2/gal/play", Some(&t), json!({"game_slug": "coin-flip", "amount": 5_000, "params": {"side": "heads"}, "idempotency_key": format!("n{i}")})).await.ok(200).clone();
+        }
+        // At 00:20 the session is over three hours long and it is late at night: the first
+        // marker gets a message, the second forces a reality check into this response.
+        let staff = app.staff("harm_staff", Role::Compliance).await;
+        let alerts = app.get(&format!("/api/v2/responsible-gaming/alerts?player_id={id}"), Some(&staff)).await.ok(200).clone();
+        let interventions: Vec<_> = alerts.as_array().unwrap().iter().map(|a| (a["marker"].as_str().unwrap().to_owned(), a["intervention"].as_str().unwrap().to_owned())).collect();
+        assert!(interventions.contains(&("long_session".into(), "message".into())), "{interventions:?}");
+        assert!(interventions.contains(&("late_night_session".into(), "forced_reality_check".into())), "{interventions:?}");
+        assert_eq!(last["reality_check"]["session_minutes"], 200, "{last:#}");
+        let status = app.get(&format!("/api/v2/responsible-gaming/status/{id}"), Some(&t)).await.ok(200).clone();
+        assert_eq!(status["harm_alerts"].as_array().unwrap().len(), 2);
+        app.get("/api/v2/responsible-gaming/alerts", Some(&t)).await.problem(403, "forbidden");
+    }
+
     async fn kyc_gates_withdrawals_launches_and_large_deposits(backend) {
         let Some(app) = TestApp::spawn(backend, Options { env: vec![("ACMETOCASINO_KYC_AUTO_DECIDE", "false".into())], ..Options::default() }).await else { return };
         let (id, t) = app.player_without_kyc("newbie").await;
