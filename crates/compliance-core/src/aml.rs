@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use kernel::Amount;
+use kernel::string_enum;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 

@@ -3,6 +3,7 @@
 //! the app already keeps; each threshold is a named constant.
 
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
+use kernel::string_enum;
 
 string_enum!(
     /// A pattern of play associated with gambling harm.

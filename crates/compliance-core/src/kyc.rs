@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 use kernel::Amount;
+use kernel::string_enum;
 use serde::Serialize;
 
 string_enum!(

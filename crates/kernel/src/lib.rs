@@ -1,6 +1,9 @@
 //! The shared kernel: the few value types and ports that several domain cores need
 //! (identifiers, money, currency, time, entropy). Pure: no IO, no framework.
 
+#[macro_use]
+mod string_enum;
+
 pub mod clock;
 pub mod entropy;
 pub mod money;

@@ -1158,36 +1158,24 @@ backend_queries! {
             r.wagered += amount;
             r.paid += payout;
         }
-        let excluded: Vec<String> = exclusions::table
-            .inner_join(players::table.on(players::account_id.eq(exclusions::player_id)))
-            .filter(exclusions::started_at.ge(from))
-            .filter(exclusions::started_at.lt(to))
-            .select(players::country)
-            .load(c)
-            .await?;
-        for country in excluded {
-            rows.entry(country.clone()).or_insert_with(|| ReportRow { jurisdiction: country, ..Default::default() }).exclusions += 1;
+        // Exclusions started and alerts raised in the range, counted per country.
+        macro_rules! count_per_country {
+            ($table:ident, $at:ident, $field:ident) => {
+                let countries: Vec<String> = $table::table
+                    .inner_join(players::table.on(players::account_id.eq($table::player_id)))
+                    .filter($table::$at.ge(from))
+                    .filter($table::$at.lt(to))
+                    .select(players::country)
+                    .load(c)
+                    .await?;
+                for country in countries {
+                    rows.entry(country.clone()).or_insert_with(|| ReportRow { jurisdiction: country, ..Default::default() }).$field += 1;
+                }
+            };
         }
-        let aml: Vec<String> = aml_alerts::table
-            .inner_join(players::table.on(players::account_id.eq(aml_alerts::player_id)))
-            .filter(aml_alerts::created_at.ge(from))
-            .filter(aml_alerts::created_at.lt(to))
-            .select(players::country)
-            .load(c)
-            .await?;
-        for country in aml {
-            rows.entry(country.clone()).or_insert_with(|| ReportRow { jurisdiction: country, ..Default::default() }).aml_alerts += 1;
-        }
-        let harm: Vec<String> = harm_alerts::table
-            .inner_join(players::table.on(players::account_id.eq(harm_alerts::player_id)))
-            .filter(harm_alerts::created_at.ge(from))
-            .filter(harm_alerts::created_at.lt(to))
-            .select(players::country)
-            .load(c)
-            .await?;
-        for country in harm {
-            rows.entry(country.clone()).or_insert_with(|| ReportRow { jurisdiction: country, ..Default::default() }).harm_alerts += 1;
-        }
+        count_per_country!(exclusions, started_at, exclusions);
+        count_per_country!(aml_alerts, created_at, aml_alerts);
+        count_per_country!(harm_alerts, created_at, harm_alerts);
         Ok(rows.into_values().collect())
     }
 }
