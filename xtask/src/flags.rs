@@ -30,6 +30,24 @@ Commands:
         chi-square uniformity (n = 2, 6, 37, 80, 10000, 1000003), runs, lag-1
         serial correlation and gap tests of N draws each (default 10000000);
         fails when any test rejects at the 99 % level (p < 0.01)
+  bench [--smoke] [--duration S] [--soak S] [--players P] [--concurrency C[,C...]]
+        [--verify-events N] [--sqlite-only] [--update-docs] [--debug-build]
+        release server against a private durable PostgreSQL, then SQLite: rounds/s
+        and latency of C closed-loop clients (default 8,64) for S seconds each
+        (default 20) next to the ceiling (pgbench / a raw SQLite loop running the
+        captured statements of a round), logins/s, deposits/s, a soak of --soak
+        seconds (default 60) with the server's RSS, and the replay of a wallet of
+        N events (default 100000); report in target/xtask/bench/report.md
+        (--update-docs: also in docs/benchmarks.md; --debug-build: bench the
+        debug build, for work on the bench itself). --smoke: debug build, SQLite
+        only, 5 s at C=4 with 8 players, 1000 events, no ceiling (what CI runs)
+  simulate [--players N] [--duration D] [--url URL] [-- <acmetocasino simulate args>]
+        simulated players (casual, high-roller, night-owl, chaser, structurer,
+        self-excluder) drive the platform through its HTTP API: a live line,
+        then a report; fails on any error the profiles did not provoke. Without
+        --url: a release server on a free port with a throwaway SQLite database
+        and a staff account (the report then counts alerts), stopped after.
+        Defaults: 20 players, 60s. e.g. cargo xtask simulate --players 40 --duration 2m
   help
         this text
 ";
@@ -42,6 +60,8 @@ pub enum Command {
     Run { app_args: Vec<String> },
     Rtp(RtpFlags),
     Rng(RngFlags),
+    Simulate(crate::simulate::SimulateFlags),
+    Bench(BenchFlags),
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -86,6 +106,75 @@ impl RngFlags {
 impl Default for RngFlags {
     fn default() -> Self {
         Self { draws: 10_000_000, seed: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BenchFlags {
+    pub smoke: bool,
+    /// Seconds per load run.
+    pub duration: u64,
+    /// Seconds of the soak run (0: none).
+    pub soak: u64,
+    pub players: usize,
+    pub concurrency: Vec<usize>,
+    pub verify_events: u64,
+    pub sqlite_only: bool,
+    pub update_docs: bool,
+    /// Bench the debug build (for working on the bench itself; numbers not comparable).
+    pub debug_build: bool,
+}
+
+impl Default for BenchFlags {
+    fn default() -> Self {
+        Self {
+            smoke: false,
+            duration: 20,
+            soak: 60,
+            players: 128,
+            concurrency: vec![8, 64],
+            verify_events: 100_000,
+            sqlite_only: false,
+            update_docs: false,
+            debug_build: false,
+        }
+    }
+}
+
+impl BenchFlags {
+    /// The command line that gives these flags (defaults left out).
+    pub fn command_line(&self) -> String {
+        let d = BenchFlags::default();
+        let mut line = String::from("cargo xtask bench");
+        if self.smoke {
+            line.push_str(" --smoke");
+        }
+        if self.duration != d.duration {
+            line.push_str(&format!(" --duration {}", self.duration));
+        }
+        if self.soak != d.soak {
+            line.push_str(&format!(" --soak {}", self.soak));
+        }
+        if self.players != d.players {
+            line.push_str(&format!(" --players {}", self.players));
+        }
+        if self.concurrency != d.concurrency {
+            let list: Vec<String> = self.concurrency.iter().map(ToString::to_string).collect();
+            line.push_str(&format!(" --concurrency {}", list.join(",")));
+        }
+        if self.verify_events != d.verify_events {
+            line.push_str(&format!(" --verify-events {}", self.verify_events));
+        }
+        if self.sqlite_only {
+            line.push_str(" --sqlite-only");
+        }
+        if self.update_docs {
+            line.push_str(" --update-docs");
+        }
+        if self.debug_build {
+            line.push_str(" --debug-build");
+        }
+        line
     }
 }
 
@@ -153,8 +242,39 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             }
             Ok(Command::Rng(flags))
         }
+        "bench" => {
+            let mut flags = BenchFlags::default();
+            let with_value = ["--duration", "--soak", "--players", "--concurrency", "--verify-events"];
+            while let Some(arg) = args.next() {
+                let (name, value) = split_flag(&arg, &mut args, &with_value)?;
+                match (name, value) {
+                    ("-h" | "--help", _) => return Ok(Command::Help),
+                    ("--smoke", _) => flags.smoke = true,
+                    ("--sqlite-only", _) => flags.sqlite_only = true,
+                    ("--update-docs", _) => flags.update_docs = true,
+                    ("--debug-build", _) => flags.debug_build = true,
+                    ("--duration", Some(value)) => flags.duration = parse_count(name, &value, 1)?,
+                    ("--soak", Some(value)) => flags.soak = parse_count(name, &value, 0)?,
+                    ("--players", Some(value)) => flags.players = to_usize(name, parse_count(name, &value, 1)?)?,
+                    ("--verify-events", Some(value)) => flags.verify_events = parse_count(name, &value, 1)?,
+                    ("--concurrency", Some(value)) => {
+                        flags.concurrency = value
+                            .split(',')
+                            .map(|part| parse_count(name, part.trim(), 1).and_then(|c| to_usize(name, c)))
+                            .collect::<Result<_, _>>()?;
+                    }
+                    (other, _) => return Err(format!("unknown argument to `bench`: `{other}`")),
+                }
+            }
+            Ok(Command::Bench(flags))
+        }
+        "simulate" => crate::simulate::parse(args),
         other => Err(format!("unknown command `{other}`")),
     }
+}
+
+fn to_usize(flag: &str, value: u64) -> Result<usize, String> {
+    usize::try_from(value).map_err(|_| format!("`{flag}` is too large"))
 }
 
 /// Splits `--name=value` or takes the value of `--name value` from `args` when `name`
@@ -277,6 +397,22 @@ mod tests {
             ("rng", Ok(Command::Rng(RngFlags { draws: 10_000_000, seed: None }))),
             ("rng --draws 1e7", Ok(Command::Rng(RngFlags { draws: 10_000_000, seed: None }))),
             ("rng --draws 20000000 --seed ff", Ok(Command::Rng(RngFlags { draws: 20_000_000, seed: Some(ff_seed()) }))),
+            ("bench", Ok(Command::Bench(BenchFlags::default()))),
+            ("bench --smoke", Ok(Command::Bench(BenchFlags { smoke: true, ..BenchFlags::default() }))),
+            (
+                "bench --duration 30 --soak=0 --players 64 --concurrency 8,32 --verify-events 1e4 --sqlite-only --update-docs",
+                Ok(Command::Bench(BenchFlags {
+                    smoke: false,
+                    duration: 30,
+                    soak: 0,
+                    players: 64,
+                    concurrency: vec![8, 32],
+                    verify_events: 10_000,
+                    sqlite_only: true,
+                    update_docs: true,
+                    debug_build: false,
+                })),
+            ),
         ];
         for (line, expected) in cases {
             assert_eq!(&parse_str(line), expected, "input: {line:?}");
@@ -300,6 +436,10 @@ mod tests {
             "rng --draws 999",
             "rng --rounds 5",
             "rng --draws 1e30",
+            "bench --concurrency 0",
+            "bench --concurrency 8,",
+            "bench --duration 0",
+            "bench --fast",
         ] {
             assert!(parse_str(line).is_err(), "input: {line:?}");
         }

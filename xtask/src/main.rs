@@ -4,11 +4,13 @@
 //! machine and has nothing to keep up to date. The one exception is the workspace's own
 //! `gal-core`, whose real game code and random stream `rtp` and `rng` put to the test.
 
+mod bench;
 mod flags;
 mod progress;
 mod rng;
 mod rtp;
 mod services;
+mod simulate;
 mod stats;
 mod test;
 mod util;
@@ -39,6 +41,8 @@ fn main() -> ExitCode {
         Command::Run { app_args } => run_app(&app_args),
         Command::Rtp(rtp_flags) => rtp::run(&rtp_flags),
         Command::Rng(rng_flags) => rng::run(&rng_flags),
+        Command::Simulate(simulate_flags) => simulate::run(&simulate_flags),
+        Command::Bench(bench_flags) => bench::run(&bench_flags),
     };
     match result {
         Ok(code) => code,

@@ -149,11 +149,35 @@ pub struct Postgres {
     user: RunAs,
     postmaster_pid: Option<u32>,
     watchdog: Option<Watchdog>,
+    options: PgOptions,
+}
+
+/// Server settings beyond the throwaway defaults.
+#[derive(Debug, Clone, Default)]
+pub struct PgOptions {
+    /// fsync, synchronous_commit and full_page_writes on, as in production (the test
+    /// default turns them off).
+    pub durable: bool,
+    /// `shared_preload_libraries`, e.g. `pg_stat_statements`.
+    pub preload: Vec<String>,
+}
+
+impl PgOptions {
+    /// For benchmarks: durable, with `pg_stat_statements` loaded.
+    pub fn benchmark() -> Self {
+        PgOptions { durable: true, preload: vec!["pg_stat_statements".into()] }
+    }
 }
 
 impl Postgres {
     /// Starts a fresh cluster: `initdb -A trust -U postgres`, 127.0.0.1 on a free port.
     pub fn start() -> Result<Postgres, Error> {
+        Self::start_with(&PgOptions::default())
+    }
+
+    /// [`Postgres::start`] with other server settings (benchmarks: durable, with
+    /// preloaded extensions).
+    pub fn start_with(options: &PgOptions) -> Result<Postgres, Error> {
         let tools = PgTools::find().ok_or(Error::Missing(Service::Postgres))?;
         let user = RunAs::for_postgres()?;
         let base = user.prepare_base_dir()?;
@@ -164,7 +188,15 @@ impl Postgres {
             &base,
         )?;
         // From here on, dropping `postgres` stops whatever has been started.
-        let mut postgres = Postgres { base, port: 0, tools, user, postmaster_pid: None, watchdog: Some(watchdog) };
+        let mut postgres = Postgres {
+            base,
+            port: 0,
+            tools,
+            user,
+            postmaster_pid: None,
+            watchdog: Some(watchdog),
+            options: options.clone(),
+        };
         postgres.init_and_start()?;
         Ok(postgres)
     }
@@ -174,6 +206,20 @@ impl Postgres {
         format!("postgres://postgres@{LOCALHOST}:{}/postgres", self.port)
     }
 
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The server's log (`pg_ctl -l`).
+    pub fn log_file(&self) -> PathBuf {
+        self.base.join("postgres.log")
+    }
+
+    /// A program of the server's installation, e.g. `psql` or `pgbench`.
+    pub fn tool(&self, name: &str) -> PathBuf {
+        self.tools.tool(name)
+    }
+
     /// Stops the server and removes its directory, reporting any problem.
     pub fn stop(mut self) -> Result<(), Error> {
         self.shutdown()
@@ -181,10 +227,6 @@ impl Postgres {
 
     fn data_dir(&self) -> PathBuf {
         self.base.join("data")
-    }
-
-    fn log_file(&self) -> PathBuf {
-        self.base.join("postgres.log")
     }
 
     fn init_and_start(&mut self) -> Result<(), Error> {
@@ -233,7 +275,7 @@ impl Postgres {
         } else {
             String::new()
         };
-        let settings = format!(
+        let mut settings = format!(
             "\n# cargo xtask: throwaway test server\n\
              listen_addresses = '{LOCALHOST}'\n\
              port = {port}\n\
@@ -245,6 +287,13 @@ impl Postgres {
              shared_buffers = 128MB\n",
             port = self.port,
         );
+        if self.options.durable {
+            settings
+                .push_str("# durable, as in production\nfsync = on\nsynchronous_commit = on\nfull_page_writes = on\n");
+        }
+        if !self.options.preload.is_empty() {
+            settings.push_str(&format!("shared_preload_libraries = '{}'\n", self.options.preload.join(",")));
+        }
         let mut conf = fs::OpenOptions::new().append(true).open(data.join("postgresql.conf"))?;
         conf.write_all(settings.as_bytes())?;
         Ok(())

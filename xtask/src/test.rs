@@ -68,6 +68,8 @@ pub fn run(flags: &TestFlags) -> Result<ExitCode> {
     } else {
         report.skip("cargo test", "a service failed to start");
     }
+    // Five seconds of `cargo xtask bench` on SQLite with the debug build, so it cannot rot.
+    report.step("bench smoke", || crate::bench::smoke().map(|()| Outcome::Passed));
 
     report.step("stop services", || {
         let redis = redis.ok().flatten().map(Redis::stop).transpose();

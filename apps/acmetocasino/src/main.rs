@@ -14,6 +14,9 @@ struct Cli {
     /// Listen address (overrides ACMETOCASINO_BIND; default 127.0.0.1:8090).
     #[arg(long, global = true)]
     bind: Option<String>,
+    /// Serve with N simulated players in the background, for demos (0: none).
+    #[arg(long, env = "ACMETOCASINO_SIMULATE", value_name = "N")]
+    simulate: Option<usize>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -29,6 +32,12 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Drive a running platform with simulated players through its HTTP API.
+    Simulate(acmetocasino::simulator::cli::SimulateArgs),
+    /// Load generator for `cargo xtask bench` (see docs/benchmarks.md).
+    BenchLoad(acmetocasino::loadgen::LoadArgs),
+    /// The raw SQLite round loop `cargo xtask bench` compares the server with.
+    BenchSqliteCeiling(acmetocasino::loadgen::CeilingArgs),
 }
 
 #[derive(Subcommand)]
@@ -51,6 +60,11 @@ enum AdminCommand {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A client of some platform: it needs no server configuration or data directory.
+    let command = match cli.command {
+        Some(Command::Simulate(args)) => return acmetocasino::simulator::cli::main(args).await,
+        other => other.unwrap_or(Command::Serve),
+    };
     let mut config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -62,12 +76,15 @@ async fn main() -> ExitCode {
         config.bind = bind;
     }
     acmetocasino::telemetry::init_logging(&config.log_filter, config.log_format);
-    let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config).await,
+    let result = match command {
+        Command::Serve => serve(config, cli.simulate).await,
+        Command::Simulate(_) => Err("simulate does not read the server configuration".into()),
         Command::Migrate => server::open_database(&config).await.map(|_| ()).map_err(|e| e.to_string()),
         Command::Admin { command: AdminCommand::Create { username, email, role, password_stdin: _ } } => {
             create_staff(config, username, email, role).await
         }
+        Command::BenchLoad(args) => acmetocasino::loadgen::run_load(args).await,
+        Command::BenchSqliteCeiling(args) => acmetocasino::loadgen::run_sqlite_ceiling(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -78,15 +95,23 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve(config: Config) -> Result<(), String> {
+async fn serve(config: Config, simulate: Option<usize>) -> Result<(), String> {
     let db = server::open_database(&config).await.map_err(|e| e.to_string())?;
     server::first_admin_hint(&db).await;
     let state = AppState::new(&config, db).map_err(|e| e.to_string())?;
     let listener = std::net::TcpListener::bind(&config.bind).map_err(|e| format!("binding {}: {e}", config.bind))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
     let running = server::start(&config, actix_web::web::Data::new(state), listener).map_err(|e| e.to_string())?;
     let shown = if config.bind == DEFAULT_BIND { format!("http://{DEFAULT_BIND}") } else { config.bind.clone() };
     tracing::info!(address = %shown, mode = ?config.mode, redis = config.redis_url.is_some(), "AcmeToCasino is serving");
-    running.server.await.map_err(|e| e.to_string())
+    // Demo mode: simulated players against this very server until it shuts down.
+    let population = simulate.filter(|n| *n > 0).map(|n| {
+        let url = acmetocasino::simulator::local_url(address);
+        acmetocasino::simulator::spawn_population(url, n)
+    });
+    let served = running.server.await.map_err(|e| e.to_string());
+    drop(population);
+    served
 }
 
 async fn create_staff(config: Config, username: String, email: String, role: String) -> Result<(), String> {

@@ -9,5 +9,6 @@ mod games;
 mod pam;
 mod platform;
 mod processes;
+mod simulator;
 mod support;
 mod wallet;
