@@ -202,6 +202,16 @@ impl Rng {
     }
 }
 
+/// CPU seconds this process has used (user + system), from `/proc/self/stat`; 0 where
+/// that is unavailable. Linux reports it in clock ticks of 1/100 s.
+fn self_cpu_s() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    (ticks(11) + ticks(12)) as f64 / 100.0
+}
+
 fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
@@ -580,6 +590,7 @@ async fn rounds(state: &BenchState, args: &LoadArgs) -> Result<(), String> {
         duration.as_secs_f64(),
         args.max_rounds.map(|n| format!(" or {n} rounds")).unwrap_or_default()
     );
+    let cpu_before = self_cpu_s();
     let (tally, elapsed) = closed_loop(c, duration, args.max_rounds, |t, client, started, deadline, budget| {
         let mine = share(&players, t, c);
         let url = format!("{base}/api/v2/gal/bet");
@@ -623,7 +634,14 @@ async fn rounds(state: &BenchState, args: &LoadArgs) -> Result<(), String> {
         s["errors"],
         s["errors_by"]
     );
-    emit("rounds", with(s, json!({"concurrency": c, "players": players.len(), "game": state.game, "amount": amount})));
+    let cpu_s = round3(self_cpu_s() - cpu_before);
+    emit(
+        "rounds",
+        with(
+            s,
+            json!({"concurrency": c, "players": players.len(), "game": state.game, "amount": amount, "cpu_s": cpu_s}),
+        ),
+    );
     Ok(())
 }
 
@@ -1046,6 +1064,7 @@ fn sqlite_ceiling(args: &CeilingArgs) -> Result<(), String> {
     let gate = Arc::new(Mutex::new(()));
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(args.duration);
+    let cpu_before = self_cpu_s();
     let results: Vec<Result<Tally, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..c)
             .map(|t| {
@@ -1103,7 +1122,8 @@ fn sqlite_ceiling(args: &CeilingArgs) -> Result<(), String> {
         "bench-sqlite-ceiling: {} transactions in {:.1}s = {}/s; p50 {} ms, p99 {} ms; errors {} {}",
         s["ok"], s["elapsed_s"], s["per_sec"], s["p50_ms"], s["p99_ms"], s["errors"], s["errors_by"]
     );
-    emit("sqlite-ceiling", with(s, json!({"concurrency": c, "sqlite_version": sqlite_version})));
+    let cpu_s = round3(self_cpu_s() - cpu_before);
+    emit("sqlite-ceiling", with(s, json!({"concurrency": c, "sqlite_version": sqlite_version, "cpu_s": cpu_s})));
     Ok(())
 }
 

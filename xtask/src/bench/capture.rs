@@ -300,7 +300,10 @@ pub fn script(rounds: &[Vec<Executed>], known: &Known) -> RoundScript {
         let mut ints = 0usize;
         let mut statements = Vec::new();
         let mut occurrences: HashMap<&str, usize> = HashMap::new();
-        for e in first.iter() {
+        for (i, e) in first.iter().enumerate() {
+            // Re-prepared "each round" when it was in most rounds of the shape (a
+            // connection's first round prepares more).
+            let parsed = members.iter().filter(|r| r.get(i).is_some_and(|x| x.parsed)).count() * 2 > members.len();
             let n = *occurrences.entry(e.sql.as_str()).and_modify(|n| *n += 1).or_insert(0);
             let params = e
                 .params
@@ -312,7 +315,7 @@ pub fn script(rounds: &[Vec<Executed>], known: &Known) -> RoundScript {
                     bind(value, known, &seen_in, &mut fresh, &mut ints, varies(index, &slot))
                 })
                 .collect();
-            statements.push(Statement { sql: e.sql.clone(), params, simple: e.simple, parsed: e.parsed });
+            statements.push(Statement { sql: e.sql.clone(), params, simple: e.simple, parsed });
         }
         let logged_ms =
             members.iter().map(|r| r.iter().map(|e| e.ms).sum::<f64>()).sum::<f64>() / members.len().max(1) as f64;

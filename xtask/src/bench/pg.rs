@@ -46,9 +46,10 @@ impl Psql {
             return Err(format!("psql failed: {}\nSQL: {sql}", String::from_utf8_lossy(&output.stderr)).into());
         }
         let text = String::from_utf8_lossy(&output.stdout);
+        // psql ends each query's last row with a newline instead of the record
+        // separator; none of our values contains a newline.
         Ok(text
-            .split(RECORD)
-            .map(|r| r.trim_matches('\n'))
+            .split([RECORD, '\n'])
             .filter(|r| !r.is_empty())
             .map(|r| r.split(FIELD).map(str::to_owned).collect())
             .collect())
@@ -151,6 +152,61 @@ pub fn parameter_types(psql: &Psql, statements: &[String]) -> Result<HashMap<Str
         }
     }
     Ok(out)
+}
+
+/// What the bench database's backends were doing, sampled from `pg_stat_activity`
+/// four times a second in one psql session (so the sampling costs next to nothing).
+pub struct WaitSampler {
+    child: std::process::Child,
+}
+
+/// Mean number of backends per state over the samples, most first.
+#[derive(Debug, Clone, Default)]
+pub struct Waits(pub Vec<(String, f64)>);
+
+impl WaitSampler {
+    /// `pgbench`: sample pgbench's connections, else everyone else's (the server's).
+    pub fn start(psql: &Psql, seconds: u64, pgbench: bool) -> Result<WaitSampler> {
+        let who = if pgbench { "= 'pgbench'" } else { "NOT IN ('pgbench', 'psql')" };
+        let mut script = String::from("SELECT pg_sleep(0.5);\n");
+        let samples = seconds.saturating_sub(1).max(1) * 4;
+        for i in 0..samples {
+            script.push_str(&format!(
+                "SELECT {i}, CASE WHEN state = 'active' THEN coalesce(wait_event_type || ':' || wait_event, 'CPU') \
+                 ELSE state END, count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                 AND backend_type = 'client backend' AND application_name {who} GROUP BY 2;\n\
+                 SELECT pg_sleep(0.25);\n"
+            ));
+        }
+        let mut command = psql.command(&psql.db);
+        command.arg("-f").arg("-").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null());
+        let mut child = command.spawn().map_err(|e| format!("cannot run psql: {e}"))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write;
+            stdin.write_all(script.as_bytes())?;
+        }
+        Ok(WaitSampler { child })
+    }
+
+    pub fn finish(self) -> Result<Waits> {
+        let output = self.child.wait_with_output()?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        let mut snapshots = std::collections::HashSet::new();
+        let mut totals: HashMap<String, f64> = HashMap::new();
+        for record in text.split([RECORD, '\n']) {
+            let fields: Vec<&str> = record.split(FIELD).collect();
+            if let [snapshot, state, count] = fields.as_slice()
+                && let Ok(n) = count.parse::<f64>()
+            {
+                snapshots.insert(snapshot.to_string());
+                *totals.entry(state.to_string()).or_default() += n;
+            }
+        }
+        let n = snapshots.len().max(1) as f64;
+        let mut out: Vec<(String, f64)> = totals.into_iter().map(|(k, v)| (k, v / n)).collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(Waits(out))
+    }
 }
 
 /// A pgbench run's result.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::capture::RoundScript;
-use super::pg::StatementStats;
+use super::pg::{StatementStats, Waits};
 use super::{BackendResult, Plan};
 use crate::util::{Result, fmt_duration};
 
@@ -91,7 +91,7 @@ fn targets(results: &[BackendResult]) -> Vec<(String, String, &'static str)> {
     let mut out = Vec::new();
     for b in results {
         for run in &b.runs {
-            let Some(ceiling) = run.ceiling.as_ref().filter(|c| c.tps > 0.0) else { continue };
+            let Some(ceiling) = run.best_ceiling() else { continue };
             let ratio = num(&run.ours, "per_sec") / ceiling.tps.max(1e-9);
             let p99 = num(&run.ours, "p99_ms");
             let p99_target = match (b.name, run.concurrency) {
@@ -219,13 +219,18 @@ pub fn render(plan: &Plan, m: &Machine, results: &[BackendResult], build: Durati
     let _ = writeln!(o, "|---|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|");
     for b in results {
         for r in &b.runs {
-            let (ceiling, cl, ratio) = match &r.ceiling {
-                Some(c) if c.tps > 0.0 => (
-                    f1(c.tps),
-                    format!("{} / {}", f2(c.p50_ms), f2(c.p99_ms)),
-                    f2(num(&r.ours, "per_sec") / c.tps.max(1e-9)),
-                ),
-                _ => ("–".into(), "–".into(), "–".into()),
+            let (ceiling, cl, ratio) = match r.best_ceiling() {
+                Some(c) => {
+                    let mut tps = f1(c.tps);
+                    if c.clients != r.concurrency {
+                        tps = format!("{tps} at {} conn.", c.clients);
+                        if let Some(same) = r.ceiling.as_ref().filter(|s| s.clients == r.concurrency) {
+                            tps = format!("{tps} ({} at {})", f1(same.tps), same.clients);
+                        }
+                    }
+                    (tps, format!("{} / {}", f2(c.p50_ms), f2(c.p99_ms)), f2(num(&r.ours, "per_sec") / c.tps.max(1e-9)))
+                }
+                None => ("–".into(), "–".into(), "–".into()),
             };
             let _ = writeln!(
                 o,
@@ -252,7 +257,10 @@ pub fn render(plan: &Plan, m: &Machine, results: &[BackendResult], build: Durati
             o,
             "\nCeiling: PostgreSQL — pgbench `-M prepared`, same C, `-j 2`, running the statements the server sent for \
          its rounds (captured, below); SQLite — `acmetocasino bench-sqlite-ceiling`, the same statements in a \
-         `BEGIN IMMEDIATE … COMMIT` loop over cached prepared statements. ratio = rounds/s ÷ ceiling tx/s.\n"
+         `BEGIN IMMEDIATE … COMMIT` loop over cached prepared statements. Above the server's pool of 16 \
+             connections the database never sees more than 16 of ours at once, so the ceiling also runs with 16 \
+             connections there, and the ratio is taken against the better of the two. ratio = rounds/s ÷ \
+             ceiling tx/s.\n"
         );
     }
 
@@ -271,6 +279,8 @@ pub fn render(plan: &Plan, m: &Machine, results: &[BackendResult], build: Durati
             render_capture(&mut o, b, script);
         }
     }
+
+    render_cpu(&mut o, m, results);
 
     let _ = writeln!(o, "#### Logins, deposits and wallet verification\n");
     let _ = writeln!(
@@ -375,6 +385,95 @@ pub fn render(plan: &Plan, m: &Machine, results: &[BackendResult], build: Durati
     o
 }
 
+fn waits_text(w: &Waits) -> String {
+    let parts: Vec<String> = w.0.iter().filter(|(_, n)| *n >= 0.05).map(|(k, n)| format!("{k} {n:.1}")).collect();
+    if parts.is_empty() { "–".into() } else { parts.join(" · ") }
+}
+
+/// CPU per round by process, and what PostgreSQL's backends were doing.
+fn render_cpu(o: &mut String, m: &Machine, results: &[BackendResult]) {
+    let _ = writeln!(o, "#### Where the CPU goes\n");
+    let _ = writeln!(
+        o,
+        "CPU time per round (or per ceiling transaction) from `/proc`: the server process, all `postgres` \
+         processes, the load generator (or the SQLite raw loop), and the machine as a whole ({} cores).\n",
+        m.cores
+    );
+    let _ =
+        writeln!(o, "| backend | C | run | per s | machine busy | server ms | database ms | client ms | machine ms |");
+    let _ = writeln!(o, "|---|--:|---|--:|--:|--:|--:|--:|--:|");
+    for b in results {
+        for r in &b.runs {
+            let n = num(&r.ours, "ok").max(1.0);
+            let secs = num(&r.ours, "elapsed_s");
+            if let Some(cpu) = &r.ours_cpu {
+                let machine = cpu.busy_pct / 100.0 * m.cores as f64 * secs;
+                let database = if b.name == "PostgreSQL" {
+                    format!("{:.2}", cpu.postgres_s * 1000.0 / n)
+                } else {
+                    "(in server)".into()
+                };
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | server | {} | {:.0} % | {:.2} | {database} | {:.2} | {:.2} |",
+                    b.name,
+                    r.concurrency,
+                    f1(num(&r.ours, "per_sec")),
+                    cpu.busy_pct,
+                    cpu.server_s * 1000.0 / n,
+                    num(&r.ours, "cpu_s") * 1000.0 / n,
+                    machine * 1000.0 / n
+                );
+            }
+            for c in [r.ceiling.as_ref(), r.ceiling_at_pool.as_ref()].into_iter().flatten() {
+                let Some(cpu) = &c.cpu else { continue };
+                let n = c.transactions.max(1) as f64;
+                let secs = n / c.tps.max(1e-9);
+                let machine = cpu.busy_pct / 100.0 * m.cores as f64 * secs;
+                let (database, client) = if b.name == "PostgreSQL" {
+                    let pg = cpu.postgres_s * 1000.0 / n;
+                    (format!("{pg:.2}"), format!("{:.2} (pgbench: the rest)", machine * 1000.0 / n - pg))
+                } else {
+                    ("(in client)".to_owned(), format!("{:.2}", cpu.server_s * 1000.0 / n))
+                };
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | ceiling, {} conn. | {} | {:.0} % | – | {database} | {client} | {:.2} |",
+                    b.name,
+                    r.concurrency,
+                    c.clients,
+                    f1(c.tps),
+                    cpu.busy_pct,
+                    machine * 1000.0 / n
+                );
+            }
+        }
+    }
+    let any_waits = results.iter().flat_map(|b| &b.runs).any(|r| r.ours_waits.is_some());
+    if any_waits {
+        let _ = writeln!(
+            o,
+            "\nPostgreSQL's backends during each run (`pg_stat_activity` four times a second; mean number of \
+             backends per state: `CPU` is active and not waiting, `idle in transaction` is a backend holding a \
+             transaction open while it waits for the client's next statement):\n"
+        );
+        let _ = writeln!(o, "| C | run | backends |\n|--:|---|---|");
+        for b in results {
+            for r in &b.runs {
+                if let Some(w) = &r.ours_waits {
+                    let _ = writeln!(o, "| {} | server | {} |", r.concurrency, waits_text(w));
+                }
+                for c in [r.ceiling.as_ref(), r.ceiling_at_pool.as_ref()].into_iter().flatten() {
+                    if let Some(w) = &c.waits {
+                        let _ = writeln!(o, "| {} | ceiling, {} conn. | {} |", r.concurrency, c.clients, waits_text(w));
+                    }
+                }
+            }
+        }
+    }
+    let _ = writeln!(o);
+}
+
 fn short(sql: &str, n: usize) -> String {
     let s: String = sql.chars().take(n).collect();
     if sql.chars().count() > n { format!("{s}…") } else { s }
@@ -386,7 +485,8 @@ fn render_capture(o: &mut String, b: &BackendResult, script: &RoundScript) {
     let _ = writeln!(
         o,
         "{total} rounds of one player, played one at a time with the statement log on, grouped by statement \
-         sequence. A statement the driver prepares again before executing costs one more round trip.\n"
+         sequence. \"Re-prepared\": parsed again right before its execution in most rounds of the shape (each \
+         is one more round trip, and a fresh plan).\n"
     );
     let _ = writeln!(o, "| shape | rounds | statements | of them re-prepared | round trips | DB time in log (ms) |");
     let _ = writeln!(o, "|--:|--:|--:|--:|--:|--:|");

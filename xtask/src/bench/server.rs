@@ -189,6 +189,10 @@ impl Server {
         }
     }
 
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Labels the memory samples from now on.
     pub fn set_phase(&self, label: &str) {
         if let Ok(mut p) = self.phase.lock() {
@@ -230,6 +234,69 @@ impl Drop for Server {
             eprintln!("xtask: stopping the server: {e}");
         }
     }
+}
+
+/// CPU time counters at one moment, from `/proc` (clock ticks of 1/100 s).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuSnapshot {
+    busy: u64,
+    total: u64,
+    server: u64,
+    postgres: u64,
+}
+
+/// CPU used between two snapshots.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuUse {
+    /// Share of the whole machine (all cores) that was busy, %.
+    pub busy_pct: f64,
+    /// CPU seconds of the server process.
+    pub server_s: f64,
+    /// CPU seconds of all `postgres` processes.
+    pub postgres_s: f64,
+}
+
+impl CpuSnapshot {
+    pub fn take(server_pid: Option<u32>) -> CpuSnapshot {
+        let stat = fs::read_to_string("/proc/stat").unwrap_or_default();
+        let cpu: Vec<u64> = stat
+            .lines()
+            .next()
+            .map(|l| l.split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect())
+            .unwrap_or_default();
+        let at = |i: usize| cpu.get(i).copied().unwrap_or(0);
+        // user nice system idle iowait irq softirq steal
+        let busy = at(0) + at(1) + at(2) + at(5) + at(6) + at(7);
+        let total = busy + at(3) + at(4);
+        let mut postgres = 0;
+        for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+            if fs::read_to_string(entry.path().join("comm")).is_ok_and(|c| c.trim_end() == "postgres") {
+                // Its own time, plus (for the postmaster) that of backends it has reaped:
+                // pgbench's connections end before the second snapshot.
+                postgres += process_ticks(pid, true);
+            }
+        }
+        CpuSnapshot { busy, total, server: server_pid.map_or(0, |pid| process_ticks(pid, false)), postgres }
+    }
+
+    pub fn since(&self, earlier: &CpuSnapshot) -> CpuUse {
+        let d = |a: u64, b: u64| a.saturating_sub(b) as f64;
+        CpuUse {
+            busy_pct: 100.0 * d(self.busy, earlier.busy) / d(self.total, earlier.total).max(1.0),
+            server_s: d(self.server, earlier.server) / 100.0,
+            postgres_s: d(self.postgres, earlier.postgres) / 100.0,
+        }
+    }
+}
+
+/// utime + stime of a process (and cutime + cstime of its reaped children), in ticks.
+fn process_ticks(pid: u32, children: bool) -> u64 {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, r)| r.split_whitespace().collect()).unwrap_or_default();
+    let at = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    at(11) + at(12) + if children { at(13) + at(14) } else { 0 }
 }
 
 /// A `/proc/<pid>/status` field in KiB.
