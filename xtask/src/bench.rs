@@ -157,7 +157,8 @@ fn execute(flags: &BenchFlags) -> Result<Vec<String>> {
     if plan.concurrency.iter().any(|&c| c == 0 || c > plan.players) {
         return Err(format!("every --concurrency must be between 1 and --players ({})", plan.players).into());
     }
-    let dir = util::target_dir().join("xtask").join("bench");
+    // The smoke (run by `cargo xtask test`) keeps out of a full run's directory.
+    let dir = util::target_dir().join("xtask").join(if plan.smoke { "bench-smoke" } else { "bench" });
     if dir.exists() {
         fs::remove_dir_all(&dir).map_err(|e| format!("cannot clear {}: {e}", dir.display()))?;
     }
