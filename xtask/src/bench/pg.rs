@@ -115,12 +115,14 @@ pub fn reset_statements(psql: &Psql) -> Result<()> {
     psql.exec("SELECT pg_stat_statements_reset();")
 }
 
-/// The bench database's statements since the last reset (our own queries left out).
+/// The bench database's statements since the last reset (xtask's own queries, such as
+/// the backend-state sampler's, left out).
 pub fn statements(psql: &Psql) -> Result<StatementStats> {
     let rows = psql.rows(
         "SELECT s.calls, s.total_exec_time, regexp_replace(s.query, '\\s+', ' ', 'g') \
          FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid \
          WHERE d.datname = current_database() AND s.query NOT LIKE '%pg_stat_statements%' \
+         AND s.query NOT LIKE '%pg_stat_activity%' AND s.query NOT LIKE '%pg_sleep%' \
          ORDER BY s.calls DESC, s.total_exec_time DESC;",
     )?;
     let rows = rows

@@ -396,32 +396,35 @@ fn render_cpu(o: &mut String, m: &Machine, results: &[BackendResult]) {
     let _ = writeln!(
         o,
         "CPU time per round (or per ceiling transaction) from `/proc`: the server process, all `postgres` \
-         processes, the load generator (or the SQLite raw loop), and the machine as a whole ({} cores).\n",
+         processes, the load generator (or the SQLite raw loop), everything else on the machine (for pgbench: \
+         pgbench itself; any other load shows up here too), and the machine as a whole ({} cores).\n",
         m.cores
     );
-    let _ =
-        writeln!(o, "| backend | C | run | per s | machine busy | server ms | database ms | client ms | machine ms |");
-    let _ = writeln!(o, "|---|--:|---|--:|--:|--:|--:|--:|--:|");
+    let _ = writeln!(
+        o,
+        "| backend | C | run | per s | machine busy | server ms | database ms | client ms | other ms | machine ms |"
+    );
+    let _ = writeln!(o, "|---|--:|---|--:|--:|--:|--:|--:|--:|--:|");
     for b in results {
         for r in &b.runs {
             let n = num(&r.ours, "ok").max(1.0);
             let secs = num(&r.ours, "elapsed_s");
             if let Some(cpu) = &r.ours_cpu {
                 let machine = cpu.busy_pct / 100.0 * m.cores as f64 * secs;
-                let database = if b.name == "PostgreSQL" {
-                    format!("{:.2}", cpu.postgres_s * 1000.0 / n)
-                } else {
-                    "(in server)".into()
-                };
+                let pg = if b.name == "PostgreSQL" { cpu.postgres_s } else { 0.0 };
+                let database =
+                    if b.name == "PostgreSQL" { format!("{:.2}", pg * 1000.0 / n) } else { "(in server)".into() };
+                let other = machine - cpu.server_s - pg - num(&r.ours, "cpu_s");
                 let _ = writeln!(
                     o,
-                    "| {} | {} | server | {} | {:.0} % | {:.2} | {database} | {:.2} | {:.2} |",
+                    "| {} | {} | server | {} | {:.0} % | {:.2} | {database} | {:.2} | {:.2} | {:.2} |",
                     b.name,
                     r.concurrency,
                     f1(num(&r.ours, "per_sec")),
                     cpu.busy_pct,
                     cpu.server_s * 1000.0 / n,
                     num(&r.ours, "cpu_s") * 1000.0 / n,
+                    other.max(0.0) * 1000.0 / n,
                     machine * 1000.0 / n
                 );
             }
@@ -430,20 +433,22 @@ fn render_cpu(o: &mut String, m: &Machine, results: &[BackendResult]) {
                 let n = c.transactions.max(1) as f64;
                 let secs = n / c.tps.max(1e-9);
                 let machine = cpu.busy_pct / 100.0 * m.cores as f64 * secs;
-                let (database, client) = if b.name == "PostgreSQL" {
+                let (database, client, other) = if b.name == "PostgreSQL" {
                     let pg = cpu.postgres_s * 1000.0 / n;
-                    (format!("{pg:.2}"), format!("{:.2} (pgbench: the rest)", machine * 1000.0 / n - pg))
+                    (format!("{pg:.2}"), "(in other)".to_owned(), machine * 1000.0 / n - pg)
                 } else {
-                    ("(in client)".to_owned(), format!("{:.2}", cpu.server_s * 1000.0 / n))
+                    let own = cpu.server_s * 1000.0 / n;
+                    ("(in client)".to_owned(), format!("{own:.2}"), machine * 1000.0 / n - own)
                 };
                 let _ = writeln!(
                     o,
-                    "| {} | {} | ceiling, {} conn. | {} | {:.0} % | – | {database} | {client} | {:.2} |",
+                    "| {} | {} | ceiling, {} conn. | {} | {:.0} % | – | {database} | {client} | {:.2} | {:.2} |",
                     b.name,
                     r.concurrency,
                     c.clients,
                     f1(c.tps),
                     cpu.busy_pct,
+                    other.max(0.0),
                     machine * 1000.0 / n
                 );
             }
@@ -535,6 +540,18 @@ fn render_capture(o: &mut String, b: &BackendResult, script: &RoundScript) {
         );
     }
     let _ = writeln!(o);
+    // The statements that cost the most execution time, in the first run.
+    if let Some((r, stats)) = b.runs.first().and_then(|r| r.ours_statements.as_ref().map(|s| (r, s))) {
+        let rounds = num(&r.ours, "ok").max(1.0);
+        let mut rows: Vec<&(u64, f64, String)> = stats.rows.iter().collect();
+        rows.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let _ = writeln!(o, "Most execution time per round, our run at C = {}:\n", r.concurrency);
+        let _ = writeln!(o, "| calls per round | ms per round | statement |\n|--:|--:|---|");
+        for (calls, ms, query) in rows.into_iter().take(6) {
+            let _ = writeln!(o, "| {:.2} | {:.3} | `{}` |", *calls as f64 / rounds, ms / rounds, short(query, 110));
+        }
+        let _ = writeln!(o);
+    }
 }
 
 /// Replaces the section between the markers of `doc` with `section` (which carries the
