@@ -124,6 +124,32 @@ impl Tally {
         *self.errors.entry(what).or_default() += 1;
     }
 
+    /// Sends one timed POST and records it: a success when the status is `expected`,
+    /// otherwise an error named by its status and problem code.
+    async fn post(
+        &mut self,
+        client: &reqwest::Client,
+        url: &str,
+        token: &str,
+        body: &Value,
+        expected: u16,
+        started: Instant,
+    ) {
+        let sent = Instant::now();
+        match client.post(url).bearer_auth(token).json(body).send().await {
+            Ok(r) if r.status().as_u16() == expected => {
+                let _ = r.bytes().await;
+                self.ok(started, sent);
+            }
+            Ok(r) => {
+                let status = r.status().as_u16();
+                let v = r.json::<Value>().await.unwrap_or(Value::Null);
+                self.error(problem_name(status, &v));
+            }
+            Err(e) => self.error(format!("transport: {}", short(&e.to_string()))),
+        }
+    }
+
     fn merge(&mut self, other: Tally) {
         self.latencies_us.extend(other.latencies_us);
         if self.timeline.len() < other.timeline.len() {
@@ -540,19 +566,7 @@ async fn deposits(state: &BenchState, concurrency: usize, duration: Duration) ->
                 let p = &mine[i % mine.len()];
                 i += 1;
                 let body = json!({"amount": 100, "idempotency_key": Uuid::new_v4().to_string()});
-                let sent = Instant::now();
-                match client.post(&url).bearer_auth(&p.token).json(&body).send().await {
-                    Ok(r) if r.status().as_u16() == 201 => {
-                        let _ = r.bytes().await;
-                        tally.ok(started, sent);
-                    }
-                    Ok(r) => {
-                        let status = r.status().as_u16();
-                        let v = r.json::<Value>().await.unwrap_or(Value::Null);
-                        tally.error(problem_name(status, &v));
-                    }
-                    Err(e) => tally.error(format!("transport: {}", short(&e.to_string()))),
-                }
+                tally.post(&client, &url, &p.token, &body, 201, started).await;
             }
             tally
         }
@@ -603,19 +617,7 @@ async fn rounds(state: &BenchState, args: &LoadArgs) -> Result<(), String> {
                 i += 1;
                 let body = json!({"session_id": p.session_id, "amount": amount, "params": params,
                                   "idempotency_key": Uuid::new_v4().to_string()});
-                let sent = Instant::now();
-                match client.post(&url).bearer_auth(&p.token).json(&body).send().await {
-                    Ok(r) if r.status().as_u16() == 200 => {
-                        let _ = r.bytes().await;
-                        tally.ok(started, sent);
-                    }
-                    Ok(r) => {
-                        let status = r.status().as_u16();
-                        let v = r.json::<Value>().await.unwrap_or(Value::Null);
-                        tally.error(problem_name(status, &v));
-                    }
-                    Err(e) => tally.error(format!("transport: {}", short(&e.to_string()))),
-                }
+                tally.post(&client, &url, &p.token, &body, 200, started).await;
             }
             tally
         }
@@ -685,19 +687,7 @@ async fn verify_wallet(api: &Api, args: &LoadArgs, events: u64) -> Result<(), St
                 while take(&budget) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let body = json!({"type": "BONUS_CREDIT", "amount": 1, "idempotency_key": format!("verify-{i}")});
-                    let sent = Instant::now();
-                    match client.post(&url).bearer_auth(&staff).json(&body).send().await {
-                        Ok(r) if r.status().as_u16() == 201 => {
-                            let _ = r.bytes().await;
-                            tally.ok(started, sent);
-                        }
-                        Ok(r) => {
-                            let status = r.status().as_u16();
-                            let v = r.json::<Value>().await.unwrap_or(Value::Null);
-                            tally.error(problem_name(status, &v));
-                        }
-                        Err(e) => tally.error(format!("transport: {}", short(&e.to_string()))),
-                    }
+                    tally.post(&client, &url, &staff, &body, 201, started).await;
                 }
                 tally
             }

@@ -556,15 +556,7 @@ backend_queries! {
                     }
                     other => return Err(Refused::new(Refusal::AccountBlocked, format!("the account is {other}")).into()),
                 }
-                let name = known_name(c, player).await?;
-                if on_register(c, &ctx.email, ctx.date_of_birth, name.as_deref()).await? {
-                    return Err(Refused::new(Refusal::SelfExcluded, "the player is listed on the national self-exclusion register").into());
-                }
-                let mut rg = load_rg(c, player).await?;
-                if rg.settle(at) {
-                    save_rg(c, player, &rg, DbTime(at)).await?;
-                }
-                rg_core::check_not_excluded(rg.exclusion.as_ref(), at).map_err(rg_refusal)?;
+                let rg = check_not_barred(c, player, ctx, at).await?;
                 let before = total_of(c, player, EventType::Deposit).await?;
                 if compliance_core::deposit_requires_kyc(ctx.kyc, before, posting.amount) {
                     return Err(Refused::new(
@@ -706,6 +698,26 @@ backend_queries! {
     }
 
     /// The rules a round must pass before its bet is taken (inside the round's transaction).
+    /// Refuses a player on the national register or under an exclusion; returns their
+    /// RG settings with due changes applied (and saved).
+    pub(crate) async fn check_not_barred(
+        c: &mut Conn,
+        player: DbId,
+        ctx: &PlayerContext,
+        at: DateTime<Utc>,
+    ) -> Result<RgSettings, MoneyFailure> {
+        let name = known_name(c, player).await?;
+        if on_register(c, &ctx.email, ctx.date_of_birth, name.as_deref()).await? {
+            return Err(Refused::new(Refusal::SelfExcluded, "the player is listed on the national self-exclusion register").into());
+        }
+        let mut rg = load_rg(c, player).await?;
+        if rg.settle(at) {
+            save_rg(c, player, &rg, DbTime(at)).await?;
+        }
+        rg_core::check_not_excluded(rg.exclusion.as_ref(), at).map_err(rg_refusal)?;
+        Ok(rg)
+    }
+
     /// `betting`: also the session-time limit (a launch only needs the others).
     pub(crate) async fn check_play(c: &mut Conn, player: DbId, at: DateTime<Utc>, betting: bool) -> Result<RgSettings, MoneyFailure> {
         let ctx = player_context(c, player).await?.ok_or(MoneyFailure::Post(PostError::WalletNotFound))?;
@@ -717,15 +729,7 @@ backend_queries! {
         if !ctx.kyc.is_approved() {
             return Err(Refused::new(Refusal::KycRequired, "playing needs approved KYC").into());
         }
-        let name = known_name(c, player).await?;
-        if on_register(c, &ctx.email, ctx.date_of_birth, name.as_deref()).await? {
-            return Err(Refused::new(Refusal::SelfExcluded, "the player is listed on the national self-exclusion register").into());
-        }
-        let mut rg = load_rg(c, player).await?;
-        if rg.settle(at) {
-            save_rg(c, player, &rg, DbTime(at)).await?;
-        }
-        rg_core::check_not_excluded(rg.exclusion.as_ref(), at).map_err(rg_refusal)?;
+        let rg = check_not_barred(c, player, &ctx, at).await?;
         if betting {
             let minutes = minutes_played_today(c, player, at).await?;
             rg.check_bet(minutes, at).map_err(rg_refusal)?;
