@@ -167,6 +167,27 @@ string_enum!(
     EventKind { Deposit = "deposit", Withdrawal = "withdrawal", Bet = "bet" }
 );
 
+/// Which parts of [`Activity`] [`screen`] reads for one kind of event; the store may
+/// leave the others at their defaults instead of counting them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActivityNeeds {
+    /// `deposits_last_hour`, `deposits_last_24h` and `deposits_last_7d`.
+    pub deposits: bool,
+    pub bets_last_minute: bool,
+    pub wagered_last_7d: bool,
+}
+
+impl EventKind {
+    /// The parts of [`Activity`] the rules for this kind read.
+    pub fn activity_needs(self) -> ActivityNeeds {
+        match self {
+            EventKind::Deposit => ActivityNeeds { deposits: true, bets_last_minute: false, wagered_last_7d: false },
+            EventKind::Bet => ActivityNeeds { deposits: false, bets_last_minute: true, wagered_last_7d: false },
+            EventKind::Withdrawal => ActivityNeeds { deposits: true, bets_last_minute: false, wagered_last_7d: true },
+        }
+    }
+}
+
 /// The event being screened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScreenedEvent {
@@ -388,6 +409,40 @@ mod tests {
         deposits_last_24h.push(amount);
         let activity = Activity { deposits_last_hour, deposits_last_24h, ..Activity::default() };
         screen(&event(EventKind::Deposit, amount), &activity, &AmlThresholds::default())
+    }
+
+    #[test]
+    fn screening_reads_only_the_activity_its_kind_needs() {
+        // Activity busy enough to trip every rule that reads it.
+        let busy = Activity {
+            deposits_last_hour: 50,
+            bets_last_minute: 500,
+            deposits_last_24h: vec![900_000; 6],
+            deposits_last_7d: 100_000_000,
+            wagered_last_7d: 0,
+        };
+        for &kind in EventKind::ALL {
+            let needs = kind.activity_needs();
+            // Keep what the kind needs, blank the rest: the outcome must not change.
+            let mut trimmed = Activity::default();
+            if needs.deposits {
+                trimmed.deposits_last_hour = busy.deposits_last_hour;
+                trimmed.deposits_last_24h = busy.deposits_last_24h.clone();
+                trimmed.deposits_last_7d = busy.deposits_last_7d;
+            }
+            if needs.bets_last_minute {
+                trimmed.bets_last_minute = busy.bets_last_minute;
+            }
+            if needs.wagered_last_7d {
+                trimmed.wagered_last_7d = busy.wagered_last_7d;
+            }
+            for amount in [100, 900_000, 5_000_000] {
+                let e = event(kind, amount);
+                let full = screen(&e, &busy, &AmlThresholds::default());
+                assert_eq!(screen(&e, &trimmed, &AmlThresholds::default()), full, "{kind:?} {amount}");
+                assert!(!full.is_empty(), "{kind:?} {amount}: the busy activity trips a rule");
+            }
+        }
     }
 
     fn levels_of(alerts: &[AlertCandidate], rule: AmlRule) -> Vec<RiskLevel> {

@@ -15,8 +15,8 @@ pub mod harm;
 pub mod kyc;
 
 pub use aml::{
-    Activity, AlertCandidate, AlertStatus, AmlError, AmlRule, AmlThresholds, EventKind, InvalidThresholds,
-    ReviewOutcome, RiskLevel, ScreenedEvent, review, screen, should_raise, withdrawals_frozen,
+    Activity, ActivityNeeds, AlertCandidate, AlertStatus, AmlError, AmlRule, AmlThresholds, EventKind,
+    InvalidThresholds, ReviewOutcome, RiskLevel, ScreenedEvent, review, screen, should_raise, withdrawals_frozen,
 };
 pub use harm::{HarmMarker, Intervention};
 pub use kyc::{

@@ -43,6 +43,12 @@ pub struct PlayerContext {
     pub kyc: KycState,
     pub email: String,
     pub date_of_birth: NaiveDate,
+    /// The full name of the player's latest KYC submission, if any.
+    pub known_name: Option<String>,
+    /// The saved RG settings (defaults when none were saved); due changes not applied.
+    pub rg: RgSettings,
+    /// When the player's latest harm alert asking for a forced reality check was raised.
+    pub forced_check_alert_at: Option<DateTime<Utc>>,
 }
 
 /// A business refusal from the compliance rules; nothing was written.
@@ -293,21 +299,47 @@ macro_rules! kyc_columns {
 backend_queries! {
     siblings(wallet);
 
+    /// Everything the play and money rules read about a player, in one query.
     pub(crate) async fn player_context(c: &mut Conn, player: DbId) -> Result<Option<PlayerContext>, DbError> {
+        let known_name = kyc_submissions::table
+            .filter(kyc_submissions::player_id.eq(player))
+            .order(kyc_submissions::submitted_at.desc())
+            .select(kyc_submissions::full_name)
+            .single_value();
+        let forced_check_alert_at = harm_alerts::table
+            .filter(harm_alerts::player_id.eq(player))
+            .filter(harm_alerts::intervention.eq(Intervention::ForcedRealityCheck.as_str()))
+            .order(harm_alerts::created_at.desc())
+            .select(harm_alerts::created_at)
+            .single_value();
+        type Row = (String, String, String, String, NaiveDate, Option<String>, Option<String>, Option<DbTime>);
         let row = accounts::table
             .inner_join(players::table)
+            .left_join(rg_settings::table.on(rg_settings::player_id.eq(accounts::id)))
             .filter(accounts::id.eq(player))
-            .select((accounts::status, players::country, players::kyc_status, accounts::email, players::date_of_birth))
-            .first::<(String, String, String, String, NaiveDate)>(c)
+            .select((
+                accounts::status,
+                players::country,
+                players::kyc_status,
+                accounts::email,
+                players::date_of_birth,
+                rg_settings::settings.nullable(),
+                known_name,
+                forced_check_alert_at,
+            ))
+            .first::<Row>(c)
             .await
             .optional()?;
-        row.map(|(status, country, kyc, email, date_of_birth)| {
+        row.map(|(status, country, kyc, email, date_of_birth, rg, known_name, forced)| {
             Ok(PlayerContext {
                 status: AccountStatus::parse(&status).ok_or_else(|| DbError::Row(format!("status {status:?}")))?,
                 country,
                 kyc: kyc_state(&kyc),
                 email,
                 date_of_birth,
+                known_name,
+                rg: parse_rg(rg.as_deref())?,
+                forced_check_alert_at: forced.map(|t| t.0),
             })
         })
         .transpose()
@@ -316,9 +348,7 @@ backend_queries! {
     pub(crate) async fn load_rg(c: &mut Conn, player: DbId) -> Result<RgSettings, DbError> {
         let raw: Option<String> =
             rg_settings::table.find(player).select(rg_settings::settings).first(c).await.optional()?;
-        raw.map(|r| serde_json::from_str(&r).map_err(|e| DbError::Row(format!("rg settings: {e}"))))
-            .transpose()
-            .map(Option::unwrap_or_default)
+        parse_rg(raw.as_deref())
     }
 
     pub(crate) async fn save_rg(c: &mut Conn, player: DbId, settings: &RgSettings, at: DbTime) -> Result<(), DbError> {
@@ -390,16 +420,6 @@ backend_queries! {
         }))
     }
 
-    pub(crate) async fn known_name(c: &mut Conn, player: DbId) -> QueryResult<Option<String>> {
-        kyc_submissions::table
-            .filter(kyc_submissions::player_id.eq(player))
-            .order(kyc_submissions::submitted_at.desc())
-            .select(kyc_submissions::full_name)
-            .first(c)
-            .await
-            .optional()
-    }
-
     pub(crate) async fn open_alerts(c: &mut Conn, player: DbId) -> QueryResult<Vec<(String, DbTime, String)>> {
         aml_alerts::table
             .filter(aml_alerts::player_id.eq(player))
@@ -411,6 +431,9 @@ backend_queries! {
 
     /// Inserts the candidates that are not duplicates of an open alert in their window.
     pub(crate) async fn raise_aml(c: &mut Conn, player: DbId, candidates: Vec<AlertCandidate>, at: DateTime<Utc>) -> Result<Vec<AmlAlert>, DbError> {
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
         let open: Vec<(AmlRule, DateTime<Utc>)> = open_alerts(c, player)
             .await?
             .into_iter()
@@ -510,7 +533,7 @@ backend_queries! {
         policy: &Policy,
     ) -> Result<MoneyResult, MoneyFailure> {
         c.transaction(async |c| {
-            wallet::lock_head(c, player).await?.ok_or(MoneyFailure::Post(PostError::WalletNotFound))?;
+            let mut head = wallet::lock_head(c, player).await?.ok_or(MoneyFailure::Post(PostError::WalletNotFound))?;
             // A retried request gets its original answer, whatever the rules say now.
             let seen: i64 = wallet_events::table
                 .filter(wallet_events::player_id.eq(player))
@@ -523,7 +546,7 @@ backend_queries! {
                 let ctx = player_context(c, player).await?.ok_or(MoneyFailure::Post(PostError::WalletNotFound))?;
                 check_money(c, player, &posting, &ctx, at, policy).await?;
             }
-            let outcome = wallet::post_in_tx(c, &posting, player, event_id, at, false).await?;
+            let outcome = wallet::post_in_tx(c, &mut head, &posting, event_id, at, false).await?;
             if outcome.replayed {
                 return Ok(MoneyResult { outcome, aml_alerts: Vec::new(), harm_alerts: Vec::new() });
             }
@@ -603,17 +626,31 @@ backend_queries! {
         Ok(())
     }
 
-    pub(crate) async fn activity(c: &mut Conn, player: DbId, at: DateTime<Utc>) -> Result<Activity, DbError> {
-        let deposits_7d = events_since(c, player, EventType::Deposit, DbTime(at - Duration::days(7))).await?;
-        let bets_7d = events_since(c, player, EventType::Bet, DbTime(at - Duration::minutes(1))).await?;
-        let (wagered_7d, _) = play_since(c, player, DbTime(at - Duration::days(7))).await?;
-        Ok(Activity {
-            deposits_last_hour: deposits_7d.iter().filter(|(t, _)| t.0 > at - Duration::hours(1)).count() as u32,
-            bets_last_minute: bets_7d.iter().filter(|(t, _)| t.0 > at - Duration::minutes(1)).count() as u32,
-            deposits_last_24h: deposits_7d.iter().filter(|(t, _)| t.0 > at - Duration::days(1)).map(|(_, a)| *a).collect(),
-            deposits_last_7d: deposits_7d.iter().map(|(_, a)| a).sum(),
-            wagered_last_7d: wagered_7d,
-        })
+    /// The player's recent activity, as far as the rules for `kind` read it
+    /// ([`EventKind::activity_needs`]); the rest is left at its defaults.
+    pub(crate) async fn activity(c: &mut Conn, player: DbId, kind: EventKind, at: DateTime<Utc>) -> Result<Activity, DbError> {
+        let needs = kind.activity_needs();
+        let mut act = Activity::default();
+        if needs.deposits {
+            let deposits_7d = events_since(c, player, EventType::Deposit, DbTime(at - Duration::days(7))).await?;
+            act.deposits_last_hour = deposits_7d.iter().filter(|(t, _)| t.0 > at - Duration::hours(1)).count() as u32;
+            act.deposits_last_24h = deposits_7d.iter().filter(|(t, _)| t.0 > at - Duration::days(1)).map(|(_, a)| *a).collect();
+            act.deposits_last_7d = deposits_7d.iter().map(|(_, a)| a).sum();
+        }
+        if needs.bets_last_minute {
+            let bets: i64 = wallet_events::table
+                .filter(wallet_events::player_id.eq(player))
+                .filter(wallet_events::event_type.eq(EventType::Bet.as_str()))
+                .filter(wallet_events::created_at.gt(DbTime(at - Duration::minutes(1))))
+                .count()
+                .get_result(c)
+                .await?;
+            act.bets_last_minute = u32::try_from(bets).unwrap_or(u32::MAX);
+        }
+        if needs.wagered_last_7d {
+            act.wagered_last_7d = play_since(c, player, DbTime(at - Duration::days(7))).await?.0;
+        }
+        Ok(act)
     }
 
     pub(crate) async fn screen_deposit(
@@ -623,7 +660,7 @@ backend_queries! {
         at: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<(Vec<AmlAlert>, Vec<HarmAlert>), DbError> {
-        let act = activity(c, player, at).await?;
+        let act = activity(c, player, EventKind::Deposit, at).await?;
         let candidates = compliance_core::screen(&ScreenedEvent { kind: EventKind::Deposit, amount }, &act, &policy.aml);
         let aml = raise_aml(c, player, candidates, at).await?;
         // Markers of harm: rising deposit frequency, and deposits that chase losses.
@@ -658,7 +695,7 @@ backend_queries! {
         at: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<(Vec<AmlAlert>, Vec<HarmAlert>), DbError> {
-        let act = activity(c, player, at).await?;
+        let act = activity(c, player, EventKind::Bet, at).await?;
         let candidates = compliance_core::screen(&ScreenedEvent { kind: EventKind::Bet, amount }, &act, &policy.aml);
         let aml = raise_aml(c, player, candidates, at).await?;
         let mut markers = Vec::new();
@@ -672,19 +709,6 @@ backend_queries! {
         Ok((aml, raise_harm(c, player, markers, at).await?))
     }
 
-    /// Whether a markers-of-harm alert since the last reality check asks for one now.
-    pub(crate) async fn forced_reality_check(c: &mut Conn, player: DbId, since: Option<DateTime<Utc>>, at: DateTime<Utc>) -> QueryResult<bool> {
-        let from = since.unwrap_or(at - Duration::days(1)).max(at - Duration::days(1));
-        let n: i64 = harm_alerts::table
-            .filter(harm_alerts::player_id.eq(player))
-            .filter(harm_alerts::intervention.eq(Intervention::ForcedRealityCheck.as_str()))
-            .filter(harm_alerts::created_at.gt(DbTime(from)))
-            .count()
-            .get_result(c)
-            .await?;
-        Ok(n > 0)
-    }
-
     pub(crate) async fn screen_withdrawal(
         c: &mut Conn,
         player: DbId,
@@ -692,7 +716,7 @@ backend_queries! {
         at: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<(Vec<AmlAlert>, Vec<HarmAlert>), DbError> {
-        let act = activity(c, player, at).await?;
+        let act = activity(c, player, EventKind::Withdrawal, at).await?;
         let candidates = compliance_core::screen(&ScreenedEvent { kind: EventKind::Withdrawal, amount }, &act, &policy.aml);
         Ok((raise_aml(c, player, candidates, at).await?, Vec::new()))
     }
@@ -706,11 +730,10 @@ backend_queries! {
         ctx: &PlayerContext,
         at: DateTime<Utc>,
     ) -> Result<RgSettings, MoneyFailure> {
-        let name = known_name(c, player).await?;
-        if on_register(c, &ctx.email, ctx.date_of_birth, name.as_deref()).await? {
+        if on_register(c, &ctx.email, ctx.date_of_birth, ctx.known_name.as_deref()).await? {
             return Err(Refused::new(Refusal::SelfExcluded, "the player is listed on the national self-exclusion register").into());
         }
-        let mut rg = load_rg(c, player).await?;
+        let mut rg = ctx.rg;
         if rg.settle(at) {
             save_rg(c, player, &rg, DbTime(at)).await?;
         }
@@ -718,8 +741,14 @@ backend_queries! {
         Ok(rg)
     }
 
-    /// `betting`: also the session-time limit (a launch only needs the others).
-    pub(crate) async fn check_play(c: &mut Conn, player: DbId, at: DateTime<Utc>, betting: bool) -> Result<RgSettings, MoneyFailure> {
+    /// `betting`: also the session-time limit (a launch only needs the others). Returns
+    /// what it read of the player and their RG settings with due changes applied.
+    pub(crate) async fn check_play(
+        c: &mut Conn,
+        player: DbId,
+        at: DateTime<Utc>,
+        betting: bool,
+    ) -> Result<(PlayerContext, RgSettings), MoneyFailure> {
         let ctx = player_context(c, player).await?.ok_or(MoneyFailure::Post(PostError::WalletNotFound))?;
         match ctx.status {
             AccountStatus::Active => {}
@@ -731,10 +760,10 @@ backend_queries! {
         }
         let rg = check_not_barred(c, player, &ctx, at).await?;
         if betting {
-            let minutes = minutes_played_today(c, player, at).await?;
+            let minutes = if rg.limits_play_time(at) { minutes_played_today(c, player, at).await? } else { 0 };
             rg.check_bet(minutes, at).map_err(rg_refusal)?;
         }
-        Ok(rg)
+        Ok((ctx, rg))
     }
 
     /// Minutes of play today (UTC): each session from its start (or midnight) to its
@@ -765,8 +794,7 @@ backend_queries! {
     /// (they may still sign in and withdraw). Returns whether they are listed.
     pub(crate) async fn apply_register(c: &mut Conn, player: DbId) -> Result<bool, DbError> {
         let Some(ctx) = player_context(c, player).await? else { return Ok(false) };
-        let name = known_name(c, player).await?;
-        let listed = on_register(c, &ctx.email, ctx.date_of_birth, name.as_deref()).await?;
+        let listed = on_register(c, &ctx.email, ctx.date_of_birth, ctx.known_name.as_deref()).await?;
         if listed && ctx.status == AccountStatus::Active {
             diesel::update(accounts::table.find(player))
                 .set(accounts::status.eq(AccountStatus::SelfExcluded.as_str()))
@@ -1053,11 +1081,10 @@ backend_queries! {
                 .load(c)
                 .await?;
             for account in matching {
-                let name = known_name(c, account).await?;
                 let ctx = player_context(c, account).await?;
                 let same_person = ctx.as_ref().is_some_and(|p| {
                     p.email.eq_ignore_ascii_case(&email)
-                        || name.as_deref().is_some_and(|n| n.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+                        || p.known_name.as_deref().is_some_and(|n| n.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
                             == full_name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
                 });
                 if same_person && ctx.is_some_and(|p| p.status == AccountStatus::Active) {
@@ -1083,7 +1110,7 @@ backend_queries! {
         c.transaction(async |c| {
             wallet::lock_head(c, player).await?;
             let ctx = player_context(c, player).await?.ok_or_else(|| DbError::Row("no such player".into()))?;
-            let mut rg = load_rg(c, player).await?;
+            let mut rg = ctx.rg;
             rg.settle(at);
             let profile = policy.profiles.for_country(&ctx.country);
             let excl = match rg_core::request_exclusion(rg.exclusion.as_ref(), request, profile, at) {
@@ -1124,7 +1151,7 @@ backend_queries! {
         c.transaction(async |c| {
             wallet::lock_head(c, player).await?;
             let ctx = player_context(c, player).await?.ok_or_else(|| DbError::Row("no such player".into()))?;
-            let mut rg = load_rg(c, player).await?;
+            let mut rg = ctx.rg;
             rg.settle(at);
             if let Err(e) = change(&mut rg, policy.profiles.for_country(&ctx.country)) {
                 return Ok(Err(e));
@@ -1182,6 +1209,26 @@ backend_queries! {
         count_per_country!(harm_alerts, created_at, harm_alerts);
         Ok(rows.into_values().collect())
     }
+}
+
+/// Stored RG settings, or the defaults when none were saved.
+fn parse_rg(raw: Option<&str>) -> Result<RgSettings, DbError> {
+    raw.map(|r| serde_json::from_str(r).map_err(|e| DbError::Row(format!("rg settings: {e}"))))
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
+/// Whether a markers-of-harm alert since the last reality check (and within a day) asks
+/// for one now: the latest such alert before this request (`ctx`), or one it raised.
+pub(crate) fn forced_reality_check(
+    ctx: &PlayerContext,
+    raised_now: &[HarmAlert],
+    last_check: Option<DateTime<Utc>>,
+    at: DateTime<Utc>,
+) -> bool {
+    let from = last_check.unwrap_or(at - Duration::days(1)).max(at - Duration::days(1));
+    ctx.forced_check_alert_at.is_some_and(|t| t > from)
+        || raised_now.iter().any(|a| a.intervention == Intervention::ForcedRealityCheck.as_str())
 }
 
 pub(crate) fn rg_refusal(e: rg_core::RgError) -> MoneyFailure {

@@ -8,12 +8,14 @@
 
 use super::compliance::{AmlAlert, HarmAlert, MoneyFailure, Policy, Refused};
 use super::schema::{game_sessions, rounds, rtp_changes, rtp_targets, seed_pairs, wallet_events};
+use super::statement::prepared;
+use super::types::sql::{DbTimestamp, DbUuid};
 use super::types::{DbId, DbTime};
 use super::wallet::PostFailure;
 use super::{Db, DbError, backend_queries, dispatch};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Double};
+use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use gal_core::{Catalogue, ClientSeed, Draw, ParamsError, RandomStream, Rtp, ServerSeed, payout};
 use gamectl_core::{GameControlRepository, RoundTotals, RtpChange, RtpSetting};
@@ -235,6 +237,61 @@ pub enum SessionTarget {
     Existing(Uuid),
     /// The player's open session of this game, or a new one with this id (`/gal/play`).
     LaunchOrReuse { game_slug: String, new_session_id: Uuid },
+}
+
+prepared! {
+    /// Writes a settled round.
+    pub(crate) struct InsertRound<'a>(&RoundRow) = "INSERT INTO rounds (id, session_id, player_id, game_slug, \
+         amount, payout, multiplier_micro, rtp_bp, expected_rtp, variance, weighted_expected, weighted_variance, \
+         params, outcome, seed_pair_id, server_seed_hash, client_seed, nonce, draws, idempotency_key, \
+         request_fingerprint, bet_event_id, win_event_id, status, rolled_back_at, rolled_back_by, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" {
+        id => DbUuid,
+        session_id => DbUuid,
+        player_id => DbUuid,
+        game_slug => Text,
+        amount => BigInt,
+        payout => BigInt,
+        multiplier_micro => BigInt,
+        rtp_bp => Integer,
+        expected_rtp => Double,
+        variance => Double,
+        weighted_expected => Double,
+        weighted_variance => Double,
+        params => Text,
+        outcome => Text,
+        seed_pair_id => DbUuid,
+        server_seed_hash => Text,
+        client_seed => Text,
+        nonce => BigInt,
+        draws => Text,
+        idempotency_key => Text,
+        request_fingerprint => Text,
+        bet_event_id => DbUuid,
+        win_event_id => Nullable<DbUuid>,
+        status => Text,
+        rolled_back_at => Nullable<DbTimestamp>,
+        rolled_back_by => Nullable<DbUuid>,
+        created_at => DbTimestamp,
+    }
+}
+
+prepared! {
+    /// Moves a seed pair's nonce past the round that drew from it.
+    pub(crate) struct AdvanceNonce = "UPDATE seed_pairs SET next_nonce = next_nonce + 1 WHERE id = ?" {
+        seed_pair: DbId => DbUuid,
+    }
+}
+
+prepared! {
+    /// Adds a round to its session's totals.
+    pub(crate) struct RecordSessionRound = "UPDATE game_sessions SET rounds = rounds + 1, wagered = wagered + ?, \
+         won = won + ?, last_activity_at = ? WHERE id = ?" {
+        wagered: i64 => BigInt,
+        won: i64 => BigInt,
+        at: DbTime => DbTimestamp,
+        session: DbId => DbUuid,
+    }
 }
 
 /// Everything a round needs, decided outside the transaction.
@@ -476,6 +533,18 @@ backend_queries! {
         rtp_targets::table.find(slug).select(rtp_targets::rtp_bp).first(c).await.optional()
     }
 
+    /// The player's active seed pair and the game's stored RTP target, in one query.
+    pub(crate) async fn seed_pair_and_target(c: &mut Conn, player: DbId, slug: &str) -> QueryResult<Option<(SeedPairRow, Option<i32>)>> {
+        let target = rtp_targets::table.filter(rtp_targets::slug.eq(slug)).select(rtp_targets::rtp_bp).single_value();
+        seed_pairs::table
+            .filter(seed_pairs::player_id.eq(player))
+            .filter(seed_pairs::active.eq(true))
+            .select((SeedPairRow::as_select(), target))
+            .first(c)
+            .await
+            .optional()
+    }
+
     pub(crate) async fn round_by_id(c: &mut Conn, id: DbId) -> Result<Option<Round>, DbError> {
         let row = rounds::table
             .inner_join(seed_pairs::table)
@@ -530,7 +599,7 @@ backend_queries! {
                     harm_alerts: Vec::new(),
                 });
             }
-            let mut rg = compliance::check_play(c, player, req.at, true).await?;
+            let (ctx, mut rg) = compliance::check_play(c, player, req.at, true).await?;
             let session = match &req.session {
                 SessionTarget::Existing(id) => {
                     let s = session(c, DbId(*id)).await?.ok_or(RoundFailure::SessionNotFound)?;
@@ -574,15 +643,16 @@ backend_queries! {
             if amount < info.min_bet || amount > info.max_bet {
                 return Err(RoundFailure::BetOutOfRange { min: info.min_bet, max: info.max_bet });
             }
-            let rtp = match target_of(c, &session.game_slug).await? {
-                Some(bp) => u32::try_from(bp).ok().and_then(|b| Rtp::from_bp(b).ok()).unwrap_or(default_rtp),
-                None => default_rtp,
+            let (pair, target) = match seed_pair_and_target(c, player, &session.game_slug).await? {
+                Some(found) => found,
+                None => (insert_seed_pair(c, player, &req.first_seed_pair, at).await?, target_of(c, &session.game_slug).await?),
             };
+            let rtp = target.and_then(|bp| u32::try_from(bp).ok()).and_then(|b| Rtp::from_bp(b).ok()).unwrap_or(default_rtp);
             let theory = game.theory(rtp, &req.params).map_err(RoundFailure::Params)?;
-            let pair = ensure_seed_pair(c, player, &req.first_seed_pair, at).await?;
             let reference = Reference::parse(&format!("{}{}", crate::db::wallet::ROUND_REFERENCE_PREFIX, req.round_id)).map_err(|e| DbError::Row(e.to_string()))?;
             let bet = Posting::new(EventType::Bet, req.amount, IdempotencyKey::system("round", req.round_id, "bet"), Some(reference.clone()));
-            let bet = wallet::post_in_tx(c, &bet, player, req.bet_event_id, req.at, false).await?;
+            let bet = wallet::append(c, &head, &bet, None, req.bet_event_id, req.at).await?;
+            let mut after = bet.advance(&head);
             faults.check(FAULT_AFTER_BET)?;
 
             let server_seed = ServerSeed::from_hex(&pair.server_seed).ok_or_else(|| DbError::Row("server seed".into()))?;
@@ -591,16 +661,15 @@ backend_queries! {
             let mut rng = RandomStream::new(&server_seed, &client_seed, nonce);
             let outcome = game.play(rtp, &req.params, &mut rng).map_err(RoundFailure::Params)?;
             let won = payout(amount, outcome.multiplier_micro);
-            let mut balances = bet.event.advance(&head).balances;
             let mut win_event_id = None;
             if won > 0 {
                 let win_amount = Amount::new(won).map_err(|e| DbError::Row(e.to_string()))?;
                 let win = Posting::new(EventType::Win, win_amount, IdempotencyKey::system("round", req.round_id, "win"), Some(reference));
-                let after_bet = bet.event.advance(&head);
-                let win = wallet::post_in_tx(c, &win, player, req.win_event_id, req.at, false).await?;
-                balances = win.event.advance(&after_bet).balances;
+                let win = wallet::append(c, &after, &win, None, req.win_event_id, req.at).await?;
+                after = win.advance(&after);
                 win_event_id = Some(DbId(req.win_event_id));
             }
+            wallet::store_head(c, &after, req.at).await?;
             let a = amount as f64;
             let row = RoundRow {
                 id: DbId(req.round_id),
@@ -631,27 +700,13 @@ backend_queries! {
                 rolled_back_by: None,
                 created_at: at,
             };
-            diesel::insert_into(rounds::table).values(&row).execute(c).await?;
-            diesel::update(seed_pairs::table.find(pair.id))
-                .set(seed_pairs::next_nonce.eq(seed_pairs::next_nonce + 1))
-                .execute(c)
-                .await?;
-            diesel::update(game_sessions::table.find(DbId(session.id)))
-                .set((
-                    game_sessions::rounds.eq(game_sessions::rounds + 1),
-                    game_sessions::wagered.eq(game_sessions::wagered + amount),
-                    game_sessions::won.eq(game_sessions::won + won),
-                ))
-                .execute(c)
-                .await?;
-            diesel::update(game_sessions::table.find(DbId(session.id)))
-                .set(game_sessions::last_activity_at.eq(Some(at)))
-                .execute(c)
-                .await?;
+            InsertRound(&row).execute(c).await?;
+            AdvanceNonce { seed_pair: pair.id }.execute(c).await?;
+            RecordSessionRound { wagered: amount, won, at, session: DbId(session.id) }.execute(c).await?;
             let (aml_alerts, harm_alerts) =
                 compliance::screen_bet(c, player, req.amount, session.started_at, req.at, policy).await?;
             // Due by the player's interval, or forced by a markers-of-harm intervention.
-            let forced = compliance::forced_reality_check(c, player, rg.last_reality_check_at, req.at).await?;
+            let forced = crate::db::compliance::forced_reality_check(&ctx, &harm_alerts, rg.last_reality_check_at, req.at);
             let reality_check = if forced || rg.reality_check_due(session.started_at, req.at) {
                 rg.last_reality_check_at = Some(req.at);
                 compliance::save_rg(c, player, &rg, at).await?;
@@ -660,7 +715,7 @@ backend_queries! {
                 None
             };
             let round = to_round(row, None)?;
-            Ok(BetResult { round, balances, replayed: false, reality_check, aml_alerts, harm_alerts })
+            Ok(BetResult { round, balances: after.balances, replayed: false, reality_check, aml_alerts, harm_alerts })
         })
         .await
     }
@@ -677,7 +732,7 @@ backend_queries! {
         c.transaction(async |c| {
             let player = rounds::table.find(id).select(rounds::player_id).first::<DbId>(c).await.optional()?
                 .ok_or(RoundFailure::RoundNotFound)?;
-            wallet::lock_head(c, player).await?;
+            let mut head = wallet::lock_head(c, player).await?.ok_or(RoundFailure::Post(PostError::WalletNotFound))?;
             let round = round_by_id(c, id).await?.ok_or(RoundFailure::RoundNotFound)?;
             if round.rolled_back {
                 return Err(RoundFailure::AlreadyRolledBack);
@@ -685,10 +740,10 @@ backend_queries! {
             let amount = |a: i64| Amount::new(a).map_err(|e| DbError::Row(e.to_string()));
             let reference = Reference::parse(&format!("{}{}", crate::db::wallet::ROUND_REFERENCE_PREFIX, round.id)).map_err(|e| DbError::Row(e.to_string()))?;
             let refund = Posting::rollback(round.bet_event_id, amount(round.amount)?, IdempotencyKey::system("round", round.id, "rollback-bet"), Some(reference.clone()));
-            wallet::post_in_tx(c, &refund, player, event_ids.0, at, true).await?;
+            wallet::post_in_tx(c, &mut head, &refund, event_ids.0, at, true).await?;
             if let Some(win) = round.win_event_id {
                 let reverse = Posting::rollback(win, amount(round.payout)?, IdempotencyKey::system("round", round.id, "rollback-win"), Some(reference));
-                wallet::post_in_tx(c, &reverse, player, event_ids.1, at, true).await?;
+                wallet::post_in_tx(c, &mut head, &reverse, event_ids.1, at, true).await?;
             }
             compliance::record_audit(
                 c,

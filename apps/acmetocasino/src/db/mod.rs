@@ -9,20 +9,22 @@ pub mod compliance;
 pub mod games;
 mod platform;
 pub mod schema;
+mod sqlite_runtime;
+mod statement;
 pub mod types;
 pub use platform::PlatformCounts;
 pub(crate) mod wallet;
 
 use diesel::sqlite::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection, sqlite_runtime::SqliteRuntime>;
 
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 /// Advisory-lock key held while migrating PostgreSQL ("ACMEMIGR").
@@ -82,15 +84,17 @@ macro_rules! dispatch {
             }
             $crate::db::Backend::Sqlite { pool, write_gate } => {
                 // Queue on the gate first, so waiting writers hold no pooled connection
-                // that readers (and health checks) need.
+                // that readers (and health checks) need. Under the gate the statements
+                // run on this thread (see `sqlite_runtime`).
                 let _gate = write_gate.lock().await;
                 let mut c = pool.get().await.map_err($crate::db::DbError::from)?;
-                $module::sqlite::$f(&mut c, $($arg),*).await
+                $crate::db::run_inline($module::sqlite::$f(&mut c, $($arg),*)).await
             }
         }
     };
 }
 pub(crate) use dispatch;
+pub(crate) use sqlite_runtime::run_inline;
 
 /// Any failure talking to the database that is not a business outcome.
 #[derive(Debug, thiserror::Error)]
@@ -162,7 +166,11 @@ impl Db {
     pub fn connect(url: &str, pool_size: usize) -> Result<Self, DbError> {
         let wait = Some(Duration::from_secs(10));
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let mgr = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+            // A pooled connection is checked by its state (closed socket, broken
+            // transaction), not by a `SELECT 1` round trip on every check-out.
+            let mut cfg = ManagerConfig::<AsyncPgConnection>::default();
+            cfg.recycling_method = RecyclingMethod::Fast;
+            let mgr = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, cfg);
             let pool = Pool::builder(mgr)
                 .max_size(pool_size)
                 .runtime(deadpool::Runtime::Tokio1)
@@ -182,6 +190,7 @@ impl Db {
                 std::fs::create_dir_all(dir).map_err(|e| DbError::Url(format!("{}: {e}", dir.display())))?;
             }
             let mut cfg = ManagerConfig::<SqliteConn>::default();
+            cfg.recycling_method = RecyclingMethod::Fast;
             cfg.custom_setup = Box::new(|url| {
                 Box::pin(async move {
                     let mut c = SqliteConn::establish(url).await?;

@@ -6,10 +6,13 @@
 //! serialised across every process and the head read is the latest committed one.
 
 use super::schema::{wallet_events, wallets};
+use super::statement::prepared;
+use super::types::sql::{DbTimestamp, DbUuid};
 use super::types::{DbId, DbTime};
 use super::{Db, DbError, backend_queries, dispatch};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use kernel::{AccountId, Currency};
 use uuid::Uuid;
@@ -29,7 +32,7 @@ pub(crate) struct WalletRow {
     lifetime_wagered: i64,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = wallet_events)]
 pub(crate) struct EventRow {
     id: DbId,
@@ -86,28 +89,6 @@ impl TryFrom<EventRow> for WalletEvent {
     }
 }
 
-impl From<&WalletEvent> for EventRow {
-    fn from(e: &WalletEvent) -> Self {
-        EventRow {
-            id: DbId(e.id),
-            player_id: DbId(e.player_id.as_uuid()),
-            seq: e.seq,
-            event_type: e.event_type.as_str().to_owned(),
-            amount: e.amount,
-            currency: e.currency.as_str().to_owned(),
-            cash_delta: e.cash_delta,
-            bonus_delta: e.bonus_delta,
-            cash_balance_after: e.cash_balance_after,
-            bonus_balance_after: e.bonus_balance_after,
-            idempotency_key: e.idempotency_key.clone(),
-            request_fingerprint: e.request_fingerprint.clone(),
-            reference: e.reference.clone(),
-            compensates: e.compensates.map(DbId),
-            created_at: DbTime(e.created_at),
-        }
-    }
-}
-
 /// A posting's failure inside its transaction: either the business outcome or the
 /// database's. Either way the transaction is rolled back.
 #[derive(Debug)]
@@ -145,6 +126,71 @@ pub(crate) fn is_round_event(e: &WalletEvent) -> bool {
 /// Round postings reference `round:{id}`; clients may not use that prefix.
 pub const ROUND_REFERENCE_PREFIX: &str = "round:";
 
+prepared! {
+    /// Takes the wallet's row lock (on SQLite, the write lock) and reads its head.
+    pub(crate) struct LockWallet -> (DbUuid, Text, BigInt, BigInt, BigInt, BigInt) =
+        "UPDATE wallets SET seq = seq WHERE player_id = ? \
+         RETURNING player_id, currency, seq, cash, bonus, lifetime_wagered" {
+        player: DbId => DbUuid,
+    }
+}
+
+prepared! {
+    pub(crate) struct SetWalletHead = "UPDATE wallets SET seq = ?, cash = ?, bonus = ?, lifetime_wagered = ?, \
+         updated_at = ? WHERE player_id = ?" {
+        seq: i64 => BigInt,
+        cash: i64 => BigInt,
+        bonus: i64 => BigInt,
+        lifetime_wagered: i64 => BigInt,
+        updated_at: DbTime => DbTimestamp,
+        player: DbId => DbUuid,
+    }
+}
+
+prepared! {
+    pub(crate) struct InsertEvent = "INSERT INTO wallet_events (id, player_id, seq, event_type, amount, currency, \
+         cash_delta, bonus_delta, cash_balance_after, bonus_balance_after, idempotency_key, request_fingerprint, \
+         reference, compensates, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" {
+        id: DbId => DbUuid,
+        player_id: DbId => DbUuid,
+        seq: i64 => BigInt,
+        event_type: &'static str => Text,
+        amount: i64 => BigInt,
+        currency: String => Text,
+        cash_delta: i64 => BigInt,
+        bonus_delta: i64 => BigInt,
+        cash_balance_after: i64 => BigInt,
+        bonus_balance_after: i64 => BigInt,
+        idempotency_key: String => Text,
+        request_fingerprint: String => Text,
+        reference: Option<String> => Nullable<Text>,
+        compensates: Option<DbId> => Nullable<DbUuid>,
+        created_at: DbTime => DbTimestamp,
+    }
+}
+
+impl From<&WalletEvent> for InsertEvent {
+    fn from(e: &WalletEvent) -> Self {
+        InsertEvent {
+            id: DbId(e.id),
+            player_id: DbId(e.player_id.as_uuid()),
+            seq: e.seq,
+            event_type: e.event_type.as_str(),
+            amount: e.amount,
+            currency: e.currency.as_str().to_owned(),
+            cash_delta: e.cash_delta,
+            bonus_delta: e.bonus_delta,
+            cash_balance_after: e.cash_balance_after,
+            bonus_balance_after: e.bonus_balance_after,
+            idempotency_key: e.idempotency_key.clone(),
+            request_fingerprint: e.request_fingerprint.clone(),
+            reference: e.reference.clone(),
+            compensates: e.compensates.map(DbId),
+            created_at: DbTime(e.created_at),
+        }
+    }
+}
+
 fn rows_to_events(rows: Vec<EventRow>) -> Result<Vec<WalletEvent>, DbError> {
     rows.into_iter().map(WalletEvent::try_from).collect()
 }
@@ -169,26 +215,22 @@ backend_queries! {
 
     /// Locks the wallet for the rest of the transaction and reads its head.
     pub(crate) async fn lock_head(c: &mut Conn, player: DbId) -> Result<Option<WalletHead>, DbError> {
-        let row = diesel::update(wallets::table.find(player))
-            .set(wallets::seq.eq(wallets::seq))
-            .returning(WalletRow::as_returning())
-            .get_result(c)
-            .await
-            .optional()?;
+        let row = LockWallet { player }.get_result::<WalletRow>(c).await.optional()?;
         row.map(WalletHead::try_from).transpose()
     }
 
-    /// Applies one posting inside the caller's transaction (which it locks the wallet in).
-    /// Only a round rollback passes `rounds_may_compensate`.
+    /// Applies one posting inside the caller's transaction, after `head` (which the
+    /// caller locked with [`lock_head`]), and moves `head` on. Only a round rollback
+    /// passes `rounds_may_compensate`.
     pub(crate) async fn post_in_tx(
         c: &mut Conn,
+        head: &mut WalletHead,
         posting: &Posting,
-        player: DbId,
         event_id: Uuid,
         at: DateTime<Utc>,
         rounds_may_compensate: bool,
     ) -> Result<PostOutcome, PostFailure> {
-        let head = lock_head(c, player).await?.ok_or(PostFailure::Post(PostError::WalletNotFound))?;
+        let player = DbId(head.player_id.as_uuid());
         let previous = wallet_events::table
             .filter(wallet_events::player_id.eq(player))
             .filter(wallet_events::idempotency_key.eq(posting.idempotency_key.as_str()))
@@ -229,22 +271,44 @@ backend_queries! {
                 bet.map(|b| (b, compensated > 0))
             }
         };
-        let (effect, after) = decide(&head, posting, target.as_ref().map(|(b, done)| (b, *done)))
-            .map_err(|e| PostFailure::Post(e.into()))?;
-        let event = WalletEvent::from_decision(event_id, &head, posting, effect, after, at);
-        diesel::insert_into(wallet_events::table).values(EventRow::from(&event)).execute(c).await?;
-        let next = event.advance(&head);
-        diesel::update(wallets::table.find(player))
-            .set((
-                wallets::seq.eq(next.seq),
-                wallets::cash.eq(next.balances.cash),
-                wallets::bonus.eq(next.balances.bonus),
-                wallets::lifetime_wagered.eq(next.lifetime_wagered),
-                wallets::updated_at.eq(DbTime(at)),
-            ))
-            .execute(c)
-            .await?;
+        let event = append(c, head, posting, target.as_ref().map(|(b, done)| (b, *done)), event_id, at).await?;
+        *head = event.advance(head);
+        store_head(c, head, at).await?;
         Ok(PostOutcome { event, replayed: false })
+    }
+
+    /// Decides `posting` against `head` and appends its event, leaving the projection
+    /// to the caller: a round appends its `BET` and `WIN`, then stores the head once
+    /// with [`store_head`]. The caller holds the wallet's lock and has ruled out a
+    /// replay (a round's postings carry keys derived from the fresh round's id; the
+    /// unique key on `(player_id, idempotency_key)` still stands behind that).
+    pub(crate) async fn append(
+        c: &mut Conn,
+        head: &WalletHead,
+        posting: &Posting,
+        target: Option<(&WalletEvent, bool)>,
+        event_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<WalletEvent, PostFailure> {
+        let (effect, after) = decide(head, posting, target).map_err(|e| PostFailure::Post(e.into()))?;
+        let event = WalletEvent::from_decision(event_id, head, posting, effect, after, at);
+        InsertEvent::from(&event).execute(c).await?;
+        Ok(event)
+    }
+
+    /// Writes the projection row of the (locked) wallet.
+    pub(crate) async fn store_head(c: &mut Conn, head: &WalletHead, at: DateTime<Utc>) -> QueryResult<()> {
+        SetWalletHead {
+            seq: head.seq,
+            cash: head.balances.cash,
+            bonus: head.balances.bonus,
+            lifetime_wagered: head.lifetime_wagered,
+            updated_at: DbTime(at),
+            player: DbId(head.player_id.as_uuid()),
+        }
+        .execute(c)
+        .await?;
+        Ok(())
     }
 
     pub(crate) async fn post(
@@ -254,7 +318,11 @@ backend_queries! {
         event_id: Uuid,
         at: DateTime<Utc>,
     ) -> Result<PostOutcome, PostFailure> {
-        c.transaction(async |c| post_in_tx(c, &posting, player, event_id, at, false).await).await
+        c.transaction(async |c| {
+            let mut head = lock_head(c, player).await?.ok_or(PostFailure::Post(PostError::WalletNotFound))?;
+            post_in_tx(c, &mut head, &posting, event_id, at, false).await
+        })
+        .await
     }
 
     pub(crate) async fn head(c: &mut Conn, player: DbId) -> Result<Option<WalletHead>, DbError> {

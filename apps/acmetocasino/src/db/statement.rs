@@ -1,0 +1,133 @@
+//! Fixed statements that stay prepared on both backends.
+//!
+//! Diesel keeps a connection's prepared statements in a cache keyed by the query's
+//! type, but it declines to cache every `UPDATE` and every `INSERT` built with its
+//! DSL (their text may vary with the values). On the hot path that means a parse, a
+//! plan and, on PostgreSQL, one more round trip per statement and execution. The
+//! statements declared with [`prepared!`] have one fixed text, so each connection
+//! prepares them once.
+
+/// Declares a statement type with a fixed SQL text. `?` marks each bind, in the order
+/// of the fields; Diesel writes the backend's own placeholder (`$n` on PostgreSQL).
+///
+/// - `struct Name = "…" { field: RustType => SqlType, … }` declares the fields;
+/// - `struct Name<'a>(&Row) = "…" { field => SqlType, … }` binds fields of an existing
+///   row struct (for wide inserts);
+/// - `-> (SqlTypes…)` after the name: the statement returns rows (`RETURNING`, `SELECT`).
+macro_rules! prepared {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident $(-> ($($ret:ty),+ $(,)?))? = $sql:literal {
+            $($field:ident : $rust:ty => $sqlty:ty),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone)]
+        $vis struct $name {
+            $(pub(crate) $field: $rust,)*
+        }
+
+        impl $crate::db::statement::Binds for $name {
+            type Row = $name;
+            fn binds(&self) -> &$name {
+                self
+            }
+        }
+
+        impl diesel::query_builder::QueryId for $name {
+            type QueryId = $name;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+
+        $crate::db::statement::prepared!(@walk $name, diesel::pg::Pg, $sql, [$($field => $sqlty),*]);
+        $crate::db::statement::prepared!(@walk $name, diesel::sqlite::Sqlite, $sql, [$($field => $sqlty),*]);
+
+        $(
+            impl diesel::query_builder::Query for $name {
+                type SqlType = ($($ret,)+);
+            }
+        )?
+    };
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident<$lt:lifetime>(&$row:ty) = $sql:literal {
+            $($field:ident => $sqlty:ty),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis struct $name<$lt>(pub(crate) &$lt $row);
+
+        impl<$lt> $crate::db::statement::Binds for $name<$lt> {
+            type Row = $row;
+            fn binds(&self) -> &$row {
+                self.0
+            }
+        }
+
+        impl<$lt> diesel::query_builder::QueryId for $name<$lt> {
+            type QueryId = $name<'static>;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+
+        $crate::db::statement::prepared!(@walk $name<$lt>, diesel::pg::Pg, $sql, [$($field => $sqlty),*]);
+        $crate::db::statement::prepared!(@walk $name<$lt>, diesel::sqlite::Sqlite, $sql, [$($field => $sqlty),*]);
+    };
+    (@walk $name:ident $(<$lt:lifetime>)?, $backend:ty, $sql:literal, [$($field:ident => $sqlty:ty),*]) => {
+        impl$(<$lt>)? diesel::query_builder::QueryFragment<$backend> for $name$(<$lt>)? {
+            fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, $backend>) -> diesel::QueryResult<()> {
+                let row = $crate::db::statement::Binds::binds(self);
+                let mut parts = $sql.split('?');
+                out.push_sql(parts.next().unwrap_or_default());
+                $(
+                    out.push_bind_param::<$sqlty, _>(&row.$field)?;
+                    out.push_sql(parts.next().unwrap_or_default());
+                )*
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use prepared;
+
+/// Where a [`prepared!`] statement's bound fields live: itself, or the row it borrows.
+pub(crate) trait Binds {
+    type Row;
+    fn binds(&self) -> &Self::Row;
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::db::types::{DbId, sql::DbUuid};
+    use diesel::debug_query;
+    use diesel::pg::Pg;
+    use diesel::sql_types::{BigInt, Nullable, Text};
+    use diesel::sqlite::Sqlite;
+
+    prepared! {
+        struct Sample -> (BigInt) = "UPDATE t SET a = ?, b = ? WHERE id = ? RETURNING a" {
+            a: i64 => BigInt,
+            b: Option<String> => Nullable<Text>,
+            id: DbId => DbUuid,
+        }
+    }
+
+    #[test]
+    fn binds_go_where_the_marks_are_in_each_backends_spelling() {
+        let s = Sample { a: 7, b: None, id: DbId(uuid::Uuid::nil()) };
+        let pg = debug_query::<Pg, _>(&s).to_string();
+        assert!(pg.starts_with("UPDATE t SET a = $1, b = $2 WHERE id = $3 RETURNING a -- binds: [7, None, "), "{pg}");
+        let lite = debug_query::<Sqlite, _>(&s).to_string();
+        assert!(lite.starts_with("UPDATE t SET a = ?, b = ? WHERE id = ? RETURNING a -- binds: [7, None, "), "{lite}");
+    }
+
+    #[test]
+    fn the_statement_is_cacheable_by_its_type() {
+        use diesel::query_builder::QueryId;
+        const { assert!(<Sample as QueryId>::HAS_STATIC_QUERY_ID) };
+        let s = Sample { a: 1, b: Some("x".into()), id: DbId(uuid::Uuid::nil()) };
+        let mut safe = diesel::query_builder::QueryFragment::<Pg>::is_safe_to_cache_prepared(&s, &Pg);
+        assert!(matches!(safe, Ok(true)));
+        safe = diesel::query_builder::QueryFragment::<Sqlite>::is_safe_to_cache_prepared(&s, &Sqlite);
+        assert!(matches!(safe, Ok(true)));
+    }
+}

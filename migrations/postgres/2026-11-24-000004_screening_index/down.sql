@@ -1,0 +1,1 @@
+DROP INDEX wallet_events_screening_idx;
