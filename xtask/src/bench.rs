@@ -39,7 +39,7 @@ const BENCH_DB: &str = "bench";
 const PROBE_ROUNDS: u64 = 100;
 /// The server's default `ACMETOCASINO_DB_POOL_SIZE`.
 const POOL_SIZE: usize = 16;
-const ROUND_MARKER: &str = "INSERT INTO \"rounds\"";
+const ROUND_MARKER: &str = "INSERT INTO rounds ";
 
 /// What one invocation does.
 #[derive(Debug, Clone)]

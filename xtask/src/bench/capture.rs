@@ -111,7 +111,8 @@ pub fn rounds_in_log(log: &str, marker: &str) -> Vec<Vec<Executed>> {
             b.segment.push(Executed { sql, params: Vec::new(), simple: true, parsed: false, ms });
             if upper == "COMMIT" || upper == "ROLLBACK" || upper == "END" {
                 let segment = std::mem::take(&mut b.segment);
-                if upper == "COMMIT" && segment.iter().any(|e| e.sql.contains(marker)) {
+                // Identifiers may be quoted (Diesel's DSL) or not (fixed statements).
+                if upper == "COMMIT" && segment.iter().any(|e| e.sql.replace('"', "").contains(marker)) {
                     rounds.push(segment);
                 }
             }
@@ -617,7 +618,7 @@ mod tests {
             round(43, "12222222-1111-4111-8111-111111111111", "22222222-1111-4111-8111-111111111111", 19),
             round(42, "13333333-1111-4111-8111-111111111111", "23333333-1111-4111-8111-111111111111", 20),
         );
-        let rounds = rounds_in_log(&log, "INSERT INTO \"rounds\"");
+        let rounds = rounds_in_log(&log, "INSERT INTO rounds ");
         assert_eq!(rounds.len(), 3);
         let r = &rounds[0];
         assert_eq!(r.len(), 6, "{r:#?}");

@@ -2,16 +2,18 @@
 //!
 //! A round runs in one transaction: lock the wallet (which also serialises the
 //! player's seed pair and nonce), replay or refuse a reused idempotency key, check the
-//! session, post the `BET`, draw from the provably fair stream, post the `WIN`, write
-//! the round with its RNG audit data and advance the nonce. Any failure rolls all of
-//! it back.
+//! player and the session, decide the `BET`, draw from the provably fair stream,
+//! decide the `WIN`, then write the events, the wallet's head, the round with its RNG
+//! audit data, the nonce and the session totals in one pipeline, and screen the bet.
+//! Any failure rolls all of it back.
 
 use super::compliance::{AmlAlert, HarmAlert, MoneyFailure, Policy, Refused};
 use super::schema::{game_sessions, rounds, rtp_changes, rtp_targets, seed_pairs, wallet_events};
-use super::statement::prepared;
+use super::statement::{Pipeline, Pipelined, prepared};
 use super::types::sql::{DbTimestamp, DbUuid};
 use super::types::{DbId, DbTime};
 use super::wallet::PostFailure;
+use super::wallet::{InsertEvent, SetWalletHead};
 use super::{Db, DbError, backend_queries, dispatch};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -49,7 +51,7 @@ impl FaultPoints {
     }
 }
 
-/// The fault point right after a round's `BET` is written.
+/// The fault point right after a round's writes (its `BET` first) reached the database.
 pub const FAULT_AFTER_BET: &str = "round.after_bet";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -651,9 +653,8 @@ backend_queries! {
             let theory = game.theory(rtp, &req.params).map_err(RoundFailure::Params)?;
             let reference = Reference::parse(&format!("{}{}", crate::db::wallet::ROUND_REFERENCE_PREFIX, req.round_id)).map_err(|e| DbError::Row(e.to_string()))?;
             let bet = Posting::new(EventType::Bet, req.amount, IdempotencyKey::system("round", req.round_id, "bet"), Some(reference.clone()));
-            let bet = wallet::append(c, &head, &bet, None, req.bet_event_id, req.at).await?;
+            let bet = crate::db::wallet::decide_event(&head, &bet, None, req.bet_event_id, req.at)?;
             let mut after = bet.advance(&head);
-            faults.check(FAULT_AFTER_BET)?;
 
             let server_seed = ServerSeed::from_hex(&pair.server_seed).ok_or_else(|| DbError::Row("server seed".into()))?;
             let client_seed = ClientSeed::parse(&pair.client_seed).map_err(|e| DbError::Row(e.to_string()))?;
@@ -661,15 +662,14 @@ backend_queries! {
             let mut rng = RandomStream::new(&server_seed, &client_seed, nonce);
             let outcome = game.play(rtp, &req.params, &mut rng).map_err(RoundFailure::Params)?;
             let won = payout(amount, outcome.multiplier_micro);
-            let mut win_event_id = None;
+            let mut win = None;
             if won > 0 {
                 let win_amount = Amount::new(won).map_err(|e| DbError::Row(e.to_string()))?;
-                let win = Posting::new(EventType::Win, win_amount, IdempotencyKey::system("round", req.round_id, "win"), Some(reference));
-                let win = wallet::append(c, &after, &win, None, req.win_event_id, req.at).await?;
-                after = win.advance(&after);
-                win_event_id = Some(DbId(req.win_event_id));
+                let posting = Posting::new(EventType::Win, win_amount, IdempotencyKey::system("round", req.round_id, "win"), Some(reference));
+                let event = crate::db::wallet::decide_event(&after, &posting, None, req.win_event_id, req.at)?;
+                after = event.advance(&after);
+                win = Some(event);
             }
-            wallet::store_head(c, &after, req.at).await?;
             let a = amount as f64;
             let row = RoundRow {
                 id: DbId(req.round_id),
@@ -694,15 +694,28 @@ backend_queries! {
                 idempotency_key: req.idempotency_key.as_str().to_owned(),
                 request_fingerprint: print,
                 bet_event_id: DbId(req.bet_event_id),
-                win_event_id,
+                win_event_id: win.as_ref().map(|w| DbId(w.id)),
                 status: "settled".into(),
                 rolled_back_at: None,
                 rolled_back_by: None,
                 created_at: at,
             };
-            InsertRound(&row).execute(c).await?;
-            AdvanceNonce { seed_pair: pair.id }.execute(c).await?;
-            RecordSessionRound { wagered: amount, won, at, session: DbId(session.id) }.execute(c).await?;
+            // Every write of the round in one pipeline (one round trip on PostgreSQL).
+            let bet_insert = InsertEvent::from(&bet);
+            let win_insert = win.as_ref().map(InsertEvent::from);
+            let (head_update, round_insert, nonce, session_update) = (
+                SetWalletHead::of(&after, req.at),
+                InsertRound(&row),
+                AdvanceNonce { seed_pair: pair.id },
+                RecordSessionRound { wagered: amount, won, at, session: DbId(session.id) },
+            );
+            let mut writes: Vec<&dyn Pipelined> = vec![&bet_insert];
+            if let Some(w) = &win_insert {
+                writes.push(w);
+            }
+            writes.extend([&head_update as &dyn Pipelined, &round_insert, &nonce, &session_update]);
+            c.execute_in_order(&writes).await?;
+            faults.check(FAULT_AFTER_BET)?;
             let (aml_alerts, harm_alerts) =
                 compliance::screen_bet(c, player, req.amount, session.started_at, req.at, policy).await?;
             // Due by the player's interval, or forced by a markers-of-harm intervention.

@@ -7,6 +7,14 @@
 //! statements declared with [`prepared!`] have one fixed text, so each connection
 //! prepares them once.
 
+use super::SqliteConn;
+use diesel::QueryResult;
+use diesel::pg::Pg;
+use diesel::query_builder::{QueryFragment, QueryId};
+use diesel::sqlite::Sqlite;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures_util::future::BoxFuture;
+
 /// Declares a statement type with a fixed SQL text. `?` marks each bind, in the order
 /// of the fields; Diesel writes the backend's own placeholder (`$n` on PostgreSQL).
 ///
@@ -88,6 +96,52 @@ macro_rules! prepared {
     };
 }
 pub(crate) use prepared;
+
+/// A write that can go out in a pipeline with others ([`Pipeline::execute_in_order`]).
+pub(crate) trait Pipelined: Sync {
+    fn on_pg<'a>(&'a self, c: &'a AsyncPgConnection) -> BoxFuture<'a, QueryResult<usize>>;
+    fn on_sqlite<'a>(&'a self, c: &'a mut SqliteConn) -> BoxFuture<'a, QueryResult<usize>>;
+}
+
+impl<T> Pipelined for T
+where
+    T: QueryFragment<Pg> + QueryFragment<Sqlite> + QueryId + Sync,
+{
+    fn on_pg<'a>(&'a self, mut c: &'a AsyncPgConnection) -> BoxFuture<'a, QueryResult<usize>> {
+        self.execute(&mut c)
+    }
+
+    fn on_sqlite<'a>(&'a self, c: &'a mut SqliteConn) -> BoxFuture<'a, QueryResult<usize>> {
+        self.execute(c)
+    }
+}
+
+/// Runs writes in order inside the caller's transaction.
+pub(crate) trait Pipeline {
+    /// PostgreSQL receives them all at once and answers them all at once (one round
+    /// trip; the server still executes them one after another, in this order, and the
+    /// first failure aborts the transaction). SQLite, in process, runs them in turn.
+    fn execute_in_order<'a>(&'a mut self, writes: &'a [&'a dyn Pipelined]) -> BoxFuture<'a, QueryResult<()>>;
+}
+
+impl Pipeline for AsyncPgConnection {
+    fn execute_in_order<'a>(&'a mut self, writes: &'a [&'a dyn Pipelined]) -> BoxFuture<'a, QueryResult<()>> {
+        let conn: &'a AsyncPgConnection = self;
+        let sent: Vec<_> = writes.iter().map(|w| w.on_pg(conn)).collect();
+        Box::pin(async move { futures_util::future::try_join_all(sent).await.map(drop) })
+    }
+}
+
+impl Pipeline for SqliteConn {
+    fn execute_in_order<'a>(&'a mut self, writes: &'a [&'a dyn Pipelined]) -> BoxFuture<'a, QueryResult<()>> {
+        Box::pin(async move {
+            for w in writes {
+                w.on_sqlite(self).await?;
+            }
+            Ok(())
+        })
+    }
+}
 
 /// Where a [`prepared!`] statement's bound fields live: itself, or the row it borrows.
 pub(crate) trait Binds {

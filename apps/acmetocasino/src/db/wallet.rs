@@ -6,7 +6,7 @@
 //! serialised across every process and the head read is the latest committed one.
 
 use super::schema::{wallet_events, wallets};
-use super::statement::prepared;
+use super::statement::{Pipeline, prepared};
 use super::types::sql::{DbTimestamp, DbUuid};
 use super::types::{DbId, DbTime};
 use super::{Db, DbError, backend_queries, dispatch};
@@ -191,6 +191,35 @@ impl From<&WalletEvent> for InsertEvent {
     }
 }
 
+/// The event `posting` makes after `head`, or why it may not be made. A round
+/// decides its `BET` and `WIN` this way and writes them with the rest of the round; it
+/// holds the wallet's lock and has ruled out a replay (its postings carry keys derived
+/// from the fresh round's id, and the unique key on `(player_id, idempotency_key)`
+/// still stands behind that).
+pub(crate) fn decide_event(
+    head: &WalletHead,
+    posting: &Posting,
+    target: Option<(&WalletEvent, bool)>,
+    event_id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<WalletEvent, PostFailure> {
+    let (effect, after) = decide(head, posting, target).map_err(|e| PostFailure::Post(e.into()))?;
+    Ok(WalletEvent::from_decision(event_id, head, posting, effect, after, at))
+}
+
+impl SetWalletHead {
+    pub(crate) fn of(head: &WalletHead, at: DateTime<Utc>) -> Self {
+        SetWalletHead {
+            seq: head.seq,
+            cash: head.balances.cash,
+            bonus: head.balances.bonus,
+            lifetime_wagered: head.lifetime_wagered,
+            updated_at: DbTime(at),
+            player: DbId(head.player_id.as_uuid()),
+        }
+    }
+}
+
 fn rows_to_events(rows: Vec<EventRow>) -> Result<Vec<WalletEvent>, DbError> {
     rows.into_iter().map(WalletEvent::try_from).collect()
 }
@@ -271,44 +300,11 @@ backend_queries! {
                 bet.map(|b| (b, compensated > 0))
             }
         };
-        let event = append(c, head, posting, target.as_ref().map(|(b, done)| (b, *done)), event_id, at).await?;
-        *head = event.advance(head);
-        store_head(c, head, at).await?;
+        let event = decide_event(head, posting, target.as_ref().map(|(b, done)| (b, *done)), event_id, at)?;
+        let next = event.advance(head);
+        c.execute_in_order(&[&InsertEvent::from(&event), &SetWalletHead::of(&next, at)]).await?;
+        *head = next;
         Ok(PostOutcome { event, replayed: false })
-    }
-
-    /// Decides `posting` against `head` and appends its event, leaving the projection
-    /// to the caller: a round appends its `BET` and `WIN`, then stores the head once
-    /// with [`store_head`]. The caller holds the wallet's lock and has ruled out a
-    /// replay (a round's postings carry keys derived from the fresh round's id; the
-    /// unique key on `(player_id, idempotency_key)` still stands behind that).
-    pub(crate) async fn append(
-        c: &mut Conn,
-        head: &WalletHead,
-        posting: &Posting,
-        target: Option<(&WalletEvent, bool)>,
-        event_id: Uuid,
-        at: DateTime<Utc>,
-    ) -> Result<WalletEvent, PostFailure> {
-        let (effect, after) = decide(head, posting, target).map_err(|e| PostFailure::Post(e.into()))?;
-        let event = WalletEvent::from_decision(event_id, head, posting, effect, after, at);
-        InsertEvent::from(&event).execute(c).await?;
-        Ok(event)
-    }
-
-    /// Writes the projection row of the (locked) wallet.
-    pub(crate) async fn store_head(c: &mut Conn, head: &WalletHead, at: DateTime<Utc>) -> QueryResult<()> {
-        SetWalletHead {
-            seq: head.seq,
-            cash: head.balances.cash,
-            bonus: head.balances.bonus,
-            lifetime_wagered: head.lifetime_wagered,
-            updated_at: DbTime(at),
-            player: DbId(head.player_id.as_uuid()),
-        }
-        .execute(c)
-        .await?;
-        Ok(())
     }
 
     pub(crate) async fn post(
