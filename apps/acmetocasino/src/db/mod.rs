@@ -86,9 +86,15 @@ macro_rules! dispatch {
                 // Queue on the gate first, so waiting writers hold no pooled connection
                 // that readers (and health checks) need. Under the gate the statements
                 // run on this thread (see `sqlite_runtime`).
-                let _gate = write_gate.lock().await;
+                let gate = write_gate.lock().await;
                 let mut c = pool.get().await.map_err($crate::db::DbError::from)?;
-                $crate::db::run_inline($module::sqlite::$f(&mut c, $($arg),*)).await
+                let done = $crate::db::run_inline($module::sqlite::$f(&mut c, $($arg),*)).await;
+                drop(c);
+                drop(gate);
+                // The next writer is usually woken on this same worker thread: let it
+                // take the gate now rather than after this request's response is built.
+                tokio::task::yield_now().await;
+                done
             }
         }
     };
