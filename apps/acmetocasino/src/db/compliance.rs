@@ -6,6 +6,8 @@ use super::schema::{
     accounts, aml_alerts, audit_log, exclusion_register, exclusions, game_sessions, harm_alerts, kyc_submissions,
     players, rg_settings, rounds, wallet_events,
 };
+use super::statement::prepared;
+use super::types::sql::{DbTimestamp, DbUuid};
 use super::types::{DbId, DbTime};
 use super::wallet::PostFailure;
 use super::{Db, DbError, backend_queries, dispatch};
@@ -16,6 +18,7 @@ use compliance_core::{
     RiskLevel, ScreenedEvent,
 };
 use diesel::prelude::*;
+use diesel::sql_types::{Date, Nullable, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use kernel::{AccountId, Amount};
 use pam_core::AccountStatus;
@@ -301,48 +304,8 @@ backend_queries! {
 
     /// Everything the play and money rules read about a player, in one query.
     pub(crate) async fn player_context(c: &mut Conn, player: DbId) -> Result<Option<PlayerContext>, DbError> {
-        let known_name = kyc_submissions::table
-            .filter(kyc_submissions::player_id.eq(player))
-            .order(kyc_submissions::submitted_at.desc())
-            .select(kyc_submissions::full_name)
-            .single_value();
-        let forced_check_alert_at = harm_alerts::table
-            .filter(harm_alerts::player_id.eq(player))
-            .filter(harm_alerts::intervention.eq(Intervention::ForcedRealityCheck.as_str()))
-            .order(harm_alerts::created_at.desc())
-            .select(harm_alerts::created_at)
-            .single_value();
-        type Row = (String, String, String, String, NaiveDate, Option<String>, Option<String>, Option<DbTime>);
-        let row = accounts::table
-            .inner_join(players::table)
-            .left_join(rg_settings::table.on(rg_settings::player_id.eq(accounts::id)))
-            .filter(accounts::id.eq(player))
-            .select((
-                accounts::status,
-                players::country,
-                players::kyc_status,
-                accounts::email,
-                players::date_of_birth,
-                rg_settings::settings.nullable(),
-                known_name,
-                forced_check_alert_at,
-            ))
-            .first::<Row>(c)
-            .await
-            .optional()?;
-        row.map(|(status, country, kyc, email, date_of_birth, rg, known_name, forced)| {
-            Ok(PlayerContext {
-                status: AccountStatus::parse(&status).ok_or_else(|| DbError::Row(format!("status {status:?}")))?,
-                country,
-                kyc: kyc_state(&kyc),
-                email,
-                date_of_birth,
-                known_name,
-                rg: parse_rg(rg.as_deref())?,
-                forced_check_alert_at: forced.map(|t| t.0),
-            })
-        })
-        .transpose()
+        let rows = ContextQuery::of(player).load::<ContextRow>(c).await?;
+        rows.into_iter().next().map(PlayerContext::try_from).transpose()
     }
 
     pub(crate) async fn load_rg(c: &mut Conn, player: DbId) -> Result<RgSettings, DbError> {
@@ -750,6 +713,17 @@ backend_queries! {
         betting: bool,
     ) -> Result<(PlayerContext, RgSettings), MoneyFailure> {
         let ctx = player_context(c, player).await?.ok_or(MoneyFailure::Post(PostError::WalletNotFound))?;
+        check_play_of(c, player, ctx, at, betting).await
+    }
+
+    /// [`check_play`] with the player's context already read (in this transaction).
+    pub(crate) async fn check_play_of(
+        c: &mut Conn,
+        player: DbId,
+        ctx: PlayerContext,
+        at: DateTime<Utc>,
+        betting: bool,
+    ) -> Result<(PlayerContext, RgSettings), MoneyFailure> {
         match ctx.status {
             AccountStatus::Active => {}
             AccountStatus::SelfExcluded => return Err(Refused::new(Refusal::SelfExcluded, "the player is self-excluded").into()),
@@ -1208,6 +1182,48 @@ backend_queries! {
         count_per_country!(aml_alerts, created_at, aml_alerts);
         count_per_country!(harm_alerts, created_at, harm_alerts);
         Ok(rows.into_values().collect())
+    }
+}
+
+prepared! {
+    /// A player's [`PlayerContext`]: account, profile, RG settings, the name of the latest
+    /// KYC submission and the latest harm alert asking for a forced reality check.
+    pub(crate) struct ContextQuery -> (Text, Text, Text, Text, Date, Nullable<Text>, Nullable<Text>, Nullable<DbTimestamp>) =
+        "SELECT a.status, p.country, p.kyc_status, a.email, p.date_of_birth, r.settings, \
+         (SELECT k.full_name FROM kyc_submissions k WHERE k.player_id = a.id ORDER BY k.submitted_at DESC LIMIT 1), \
+         (SELECT h.created_at FROM harm_alerts h WHERE h.player_id = a.id AND h.intervention = ? \
+          ORDER BY h.created_at DESC LIMIT 1) \
+         FROM accounts a JOIN players p ON p.account_id = a.id LEFT JOIN rg_settings r ON r.player_id = a.id \
+         WHERE a.id = ?" {
+        forced: &'static str => Text,
+        player: DbId => DbUuid,
+    }
+}
+
+impl ContextQuery {
+    pub(crate) fn of(player: DbId) -> Self {
+        ContextQuery { forced: Intervention::ForcedRealityCheck.as_str(), player }
+    }
+}
+
+pub(crate) type ContextRow =
+    (String, String, String, String, NaiveDate, Option<String>, Option<String>, Option<DbTime>);
+
+impl TryFrom<ContextRow> for PlayerContext {
+    type Error = DbError;
+    fn try_from(
+        (status, country, kyc, email, date_of_birth, rg, known_name, forced): ContextRow,
+    ) -> Result<Self, DbError> {
+        Ok(PlayerContext {
+            status: AccountStatus::parse(&status).ok_or_else(|| DbError::Row(format!("status {status:?}")))?,
+            country,
+            kyc: kyc_state(&kyc),
+            email,
+            date_of_birth,
+            known_name,
+            rg: parse_rg(rg.as_deref())?,
+            forced_check_alert_at: forced.map(|t| t.0),
+        })
     }
 }
 

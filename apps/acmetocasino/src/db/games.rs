@@ -8,12 +8,13 @@
 //! Any failure rolls all of it back.
 
 use super::compliance::{AmlAlert, HarmAlert, MoneyFailure, Policy, Refused};
+use super::compliance::{ContextQuery, ContextRow};
 use super::schema::{game_sessions, rounds, rtp_changes, rtp_targets, seed_pairs, wallet_events};
 use super::statement::{Pipeline, Pipelined, prepared};
 use super::types::sql::{DbTimestamp, DbUuid};
 use super::types::{DbId, DbTime};
 use super::wallet::PostFailure;
-use super::wallet::{InsertEvent, SetWalletHead};
+use super::wallet::{InsertEvent, LockWallet, SetWalletHead, WalletRow};
 use super::{Db, DbError, backend_queries, dispatch};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -275,6 +276,14 @@ prepared! {
         rolled_back_at => Nullable<DbTimestamp>,
         rolled_back_by => Nullable<DbUuid>,
         created_at => DbTimestamp,
+    }
+}
+
+prepared! {
+    /// The round a player already played with an idempotency key.
+    pub(crate) struct RoundByKey -> (DbUuid) = "SELECT id FROM rounds WHERE player_id = ? AND idempotency_key = ?" {
+        player: DbId => DbUuid,
+        key: String => Text,
     }
 }
 
@@ -569,17 +578,17 @@ backend_queries! {
         c.transaction(async |c| {
             let player = DbId(req.player.as_uuid());
             let at = DbTime(req.at);
-            let head = wallet::lock_head(c, player).await?.ok_or(RoundFailure::Post(PostError::WalletNotFound))?;
+            // The lock first; the reads behind it in the same pipeline see what it locked.
+            let (heads, previous, contexts) = together!(c;
+                LockWallet { player } => WalletRow,
+                RoundByKey { player, key: req.idempotency_key.as_str().to_owned() } => (DbId,),
+                ContextQuery::of(player) => ContextRow,
+            )?;
+            let head = heads.into_iter().next().map(wallet_core::WalletHead::try_from).transpose()?
+                .ok_or(RoundFailure::Post(PostError::WalletNotFound))?;
             let print = fingerprint(&req.session, req.amount, &req.params);
             // Same key: the original round, or a conflict.
-            let previous = rounds::table
-                .filter(rounds::player_id.eq(player))
-                .filter(rounds::idempotency_key.eq(req.idempotency_key.as_str()))
-                .select(rounds::id)
-                .first::<DbId>(c)
-                .await
-                .optional()?;
-            if let Some(id) = previous {
+            if let Some((id,)) = previous.into_iter().next() {
                 let round = round_by_id(c, id).await?.ok_or(RoundFailure::RoundNotFound)?;
                 let stored: String = rounds::table.find(id).select(rounds::request_fingerprint).first(c).await?;
                 if stored != print {
@@ -601,7 +610,8 @@ backend_queries! {
                     harm_alerts: Vec::new(),
                 });
             }
-            let (ctx, mut rg) = compliance::check_play(c, player, req.at, true).await?;
+            let ctx = contexts.into_iter().next().ok_or(RoundFailure::Post(PostError::WalletNotFound))?.try_into()?;
+            let (ctx, mut rg) = compliance::check_play_of(c, player, ctx, req.at, true).await?;
             let session = match &req.session {
                 SessionTarget::Existing(id) => {
                     let s = session(c, DbId(*id)).await?.ok_or(RoundFailure::SessionNotFound)?;

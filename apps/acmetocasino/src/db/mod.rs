@@ -40,6 +40,7 @@ macro_rules! backend_queries {
             #![allow(unused_imports)]
             use super::*;
             $(use $crate::db::$dep::pg as $dep;)*
+            use $crate::db::together_pg as together;
             pub(crate) type Conn = diesel_async::AsyncPgConnection;
             $($item)*
         }
@@ -47,6 +48,7 @@ macro_rules! backend_queries {
             #![allow(unused_imports)]
             use super::*;
             $(use $crate::db::$dep::sqlite as $dep;)*
+            use $crate::db::together_sqlite as together;
             pub(crate) type Conn = $crate::db::SqliteConn;
             $($item)*
         }
@@ -59,6 +61,26 @@ macro_rules! backend_queries {
     };
 }
 pub(crate) use backend_queries;
+
+/// `together!(c; query => RowType, …)`: loads every query's rows, in order, in the
+/// caller's transaction — on PostgreSQL in one pipeline (one round trip; the server runs
+/// them one after another, so a later query sees what an earlier one did), on SQLite in
+/// turn. Evaluates to `QueryResult<(Vec<RowType>, …)>`.
+macro_rules! together_pg {
+    ($c:ident; $($q:expr => $t:ty),+ $(,)?) => {{
+        let mut shared: &diesel_async::AsyncPgConnection = &*$c;
+        futures_util::try_join!($(diesel_async::RunQueryDsl::load::<$t>($q, &mut shared)),+)
+    }};
+}
+pub(crate) use together_pg;
+
+/// The SQLite spelling of [`together_pg!`].
+macro_rules! together_sqlite {
+    ($c:ident; $($q:expr => $t:ty),+ $(,)?) => {
+        async { Ok::<_, diesel::result::Error>(($(diesel_async::RunQueryDsl::load::<$t>($q, &mut *$c).await?,)+)) }.await
+    };
+}
+pub(crate) use together_sqlite;
 
 /// Runs `$module::$f(&mut conn, args…)` on a pooled connection of whichever backend
 /// `$db` uses. `write` variants on SQLite first take the process-wide write gate, so
@@ -163,8 +185,13 @@ impl BackendKind {
     }
 }
 
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+// The busy timeout first: switching a new file to WAL needs its lock too.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+/// With a background checkpointer, commits no longer checkpoint the WAL themselves.
+const SQLITE_NO_AUTOCHECKPOINT: &str = "PRAGMA wal_autocheckpoint = 0;";
+/// How often the background checkpointer copies the WAL into the database file.
+const SQLITE_CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
 impl Db {
     /// Connects to `url` (`postgres://…`, or a SQLite file path / `sqlite://path`),
@@ -195,14 +222,23 @@ impl Db {
             if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| DbError::Url(format!("{}: {e}", dir.display())))?;
             }
+            // Inside a runtime a background task checkpoints the WAL, so the writer (one
+            // at a time, under the gate) never pays for a checkpoint in its commit.
+            let checkpointer = tokio::runtime::Handle::try_current().ok();
+            let background = checkpointer.is_some();
             let mut cfg = ManagerConfig::<SqliteConn>::default();
             cfg.recycling_method = RecyclingMethod::Fast;
-            cfg.custom_setup = Box::new(|url| {
+            cfg.custom_setup = Box::new(move |url| {
                 Box::pin(async move {
                     let mut c = SqliteConn::establish(url).await?;
-                    c.batch_execute(SQLITE_PRAGMAS)
-                        .await
-                        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                    let setup = async {
+                        c.batch_execute(SQLITE_PRAGMAS).await?;
+                        if background {
+                            c.batch_execute(SQLITE_NO_AUTOCHECKPOINT).await?;
+                        }
+                        Ok(())
+                    };
+                    setup.await.map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                     Ok(c)
                 })
             });
@@ -214,7 +250,11 @@ impl Db {
                 .create_timeout(Some(Duration::from_secs(5)))
                 .build()
                 .map_err(|e| DbError::Url(e.to_string()))?;
-            Backend::Sqlite { pool, write_gate: tokio::sync::Mutex::new(()) }
+            let backend = Arc::new(Backend::Sqlite { pool, write_gate: tokio::sync::Mutex::new(()) });
+            if let Some(rt) = checkpointer {
+                rt.spawn(checkpoint_in_background(Arc::downgrade(&backend)));
+            }
+            return Ok(Self { backend, faults: Arc::default() });
         };
         Ok(Self { backend: Arc::new(backend), faults: Arc::default() })
     }
@@ -272,6 +312,27 @@ impl Db {
             Backend::Sqlite { pool, .. } => pool.get().await?.batch_execute("SELECT 1").await?,
         }
         Ok(start.elapsed())
+    }
+}
+
+/// Copies the WAL into the SQLite file every [`SQLITE_CHECKPOINT_EVERY`], off the write
+/// gate (`PASSIVE`: it never waits for, nor blocks, the writer), until the database is
+/// dropped.
+async fn checkpoint_in_background(backend: std::sync::Weak<Backend>) {
+    let start = tokio::time::Instant::now() + SQLITE_CHECKPOINT_EVERY;
+    let mut tick = tokio::time::interval_at(start, SQLITE_CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(backend) = backend.upgrade() else { return };
+        let Backend::Sqlite { pool, .. } = &*backend else { return };
+        let done = match pool.get().await {
+            Ok(mut c) => c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)").await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "SQLite checkpoint failed; the next one retries");
+        }
     }
 }
 
