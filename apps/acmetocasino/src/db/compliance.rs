@@ -18,7 +18,7 @@ use compliance_core::{
     RiskLevel, ScreenedEvent,
 };
 use diesel::prelude::*;
-use diesel::sql_types::{Date, Nullable, Text};
+use diesel::sql_types::{BigInt, Date, Nullable, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use kernel::{AccountId, Amount};
 use pam_core::AccountStatus;
@@ -517,7 +517,10 @@ backend_queries! {
             let (aml_alerts, harm_alerts) = match kind {
                 EventType::Deposit => screen_deposit(c, player, amount, at, policy).await?,
                 EventType::Withdrawal => screen_withdrawal(c, player, amount, at, policy).await?,
-                EventType::Bet => screen_bet(c, player, amount, at, at, policy).await?,
+                EventType::Bet => {
+                    let act = activity(c, player, EventKind::Bet, at).await?;
+                    screen_bet(c, player, amount, act, at, at, policy).await?
+                }
                 _ => (Vec::new(), Vec::new()),
             };
             Ok(MoneyResult { outcome, aml_alerts, harm_alerts })
@@ -601,13 +604,7 @@ backend_queries! {
             act.deposits_last_7d = deposits_7d.iter().map(|(_, a)| a).sum();
         }
         if needs.bets_last_minute {
-            let bets: i64 = wallet_events::table
-                .filter(wallet_events::player_id.eq(player))
-                .filter(wallet_events::event_type.eq(EventType::Bet.as_str()))
-                .filter(wallet_events::created_at.gt(DbTime(at - Duration::minutes(1))))
-                .count()
-                .get_result(c)
-                .await?;
+            let (bets,) = BetsLastMinute::at(player, at).get_result::<(i64,)>(c).await?;
             act.bets_last_minute = u32::try_from(bets).unwrap_or(u32::MAX);
         }
         if needs.wagered_last_7d {
@@ -650,15 +647,17 @@ backend_queries! {
     }
 
     /// Screens a round's bet and looks for markers of harm in its session.
+    /// `act`: the player's activity as [`activity`] reads it for a bet (a round counts
+    /// it in the pipeline that locks its wallet).
     pub(crate) async fn screen_bet(
         c: &mut Conn,
         player: DbId,
         amount: Amount,
+        act: Activity,
         session_started_at: DateTime<Utc>,
         at: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<(Vec<AmlAlert>, Vec<HarmAlert>), DbError> {
-        let act = activity(c, player, EventKind::Bet, at).await?;
         let candidates = compliance_core::screen(&ScreenedEvent { kind: EventKind::Bet, amount }, &act, &policy.aml);
         let aml = raise_aml(c, player, candidates, at).await?;
         let mut markers = Vec::new();
@@ -1203,6 +1202,21 @@ prepared! {
 impl ContextQuery {
     pub(crate) fn of(player: DbId) -> Self {
         ContextQuery { forced: Intervention::ForcedRealityCheck.as_str(), player }
+    }
+}
+
+prepared! {
+    /// The player's bets since `since` (AML bet velocity counts the last minute).
+    pub(crate) struct BetsLastMinute -> (BigInt) =
+        "SELECT COUNT(*) FROM wallet_events WHERE player_id = ? AND event_type = 'BET' AND created_at > ?" {
+        player: DbId => DbUuid,
+        since: DbTime => DbTimestamp,
+    }
+}
+
+impl BetsLastMinute {
+    pub(crate) fn at(player: DbId, at: DateTime<Utc>) -> Self {
+        BetsLastMinute { player, since: DbTime(at - Duration::minutes(1)) }
     }
 }
 

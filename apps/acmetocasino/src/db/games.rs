@@ -8,7 +8,7 @@
 //! Any failure rolls all of it back.
 
 use super::compliance::{AmlAlert, HarmAlert, MoneyFailure, Policy, Refused};
-use super::compliance::{ContextQuery, ContextRow};
+use super::compliance::{BetsLastMinute, ContextQuery, ContextRow};
 use super::schema::{game_sessions, rounds, rtp_changes, rtp_targets, seed_pairs, wallet_events};
 use super::statement::{Pipeline, Pipelined, prepared};
 use super::types::sql::{DbTimestamp, DbUuid};
@@ -381,6 +381,14 @@ impl From<PostFailure> for RoundFailure {
     }
 }
 
+/// A round's activity for AML screening: the bets counted before its own (under the
+/// same lock), and its own.
+fn bet_activity(bets_before: &[(i64,)]) -> compliance_core::Activity {
+    let before = bets_before.first().map_or(0, |(n,)| *n);
+    let bets_last_minute = u32::try_from(before.saturating_add(1)).unwrap_or(u32::MAX);
+    compliance_core::Activity { bets_last_minute, ..Default::default() }
+}
+
 /// What makes two bet requests "the same request" for idempotency.
 fn fingerprint(session: &SessionTarget, amount: Amount, params: &Value) -> String {
     let mut h = Sha256::new();
@@ -579,10 +587,11 @@ backend_queries! {
             let player = DbId(req.player.as_uuid());
             let at = DbTime(req.at);
             // The lock first; the reads behind it in the same pipeline see what it locked.
-            let (heads, previous, contexts) = together!(c;
+            let (heads, previous, contexts, bets) = together!(c;
                 LockWallet { player } => WalletRow,
                 RoundByKey { player, key: req.idempotency_key.as_str().to_owned() } => (DbId,),
                 ContextQuery::of(player) => ContextRow,
+                BetsLastMinute::at(player, req.at) => (i64,),
             )?;
             let head = heads.into_iter().next().map(wallet_core::WalletHead::try_from).transpose()?
                 .ok_or(RoundFailure::Post(PostError::WalletNotFound))?;
@@ -727,7 +736,7 @@ backend_queries! {
             c.execute_in_order(&writes).await?;
             faults.check(FAULT_AFTER_BET)?;
             let (aml_alerts, harm_alerts) =
-                compliance::screen_bet(c, player, req.amount, session.started_at, req.at, policy).await?;
+                compliance::screen_bet(c, player, req.amount, bet_activity(&bets), session.started_at, req.at, policy).await?;
             // Due by the player's interval, or forced by a markers-of-harm intervention.
             let forced = crate::db::compliance::forced_reality_check(&ctx, &harm_alerts, rg.last_reality_check_at, req.at);
             let reality_check = if forced || rg.reality_check_due(session.started_at, req.at) {
