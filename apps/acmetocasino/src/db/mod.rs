@@ -188,11 +188,6 @@ impl BackendKind {
 // The busy timeout first: switching a new file to WAL needs its lock too.
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
-/// With a background checkpointer, commits no longer checkpoint the WAL themselves.
-const SQLITE_NO_AUTOCHECKPOINT: &str = "PRAGMA wal_autocheckpoint = 0;";
-/// How often the background checkpointer copies the WAL into the database file.
-const SQLITE_CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
-
 impl Db {
     /// Connects to `url` (`postgres://…`, or a SQLite file path / `sqlite://path`),
     /// creating the SQLite file and its directory when missing.
@@ -222,23 +217,14 @@ impl Db {
             if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| DbError::Url(format!("{}: {e}", dir.display())))?;
             }
-            // Inside a runtime a background task checkpoints the WAL, so the writer (one
-            // at a time, under the gate) never pays for a checkpoint in its commit.
-            let checkpointer = tokio::runtime::Handle::try_current().ok();
-            let background = checkpointer.is_some();
             let mut cfg = ManagerConfig::<SqliteConn>::default();
             cfg.recycling_method = RecyclingMethod::Fast;
-            cfg.custom_setup = Box::new(move |url| {
+            cfg.custom_setup = Box::new(|url| {
                 Box::pin(async move {
                     let mut c = SqliteConn::establish(url).await?;
-                    let setup = async {
-                        c.batch_execute(SQLITE_PRAGMAS).await?;
-                        if background {
-                            c.batch_execute(SQLITE_NO_AUTOCHECKPOINT).await?;
-                        }
-                        Ok(())
-                    };
-                    setup.await.map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                    c.batch_execute(SQLITE_PRAGMAS)
+                        .await
+                        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                     Ok(c)
                 })
             });
@@ -250,11 +236,7 @@ impl Db {
                 .create_timeout(Some(Duration::from_secs(5)))
                 .build()
                 .map_err(|e| DbError::Url(e.to_string()))?;
-            let backend = Arc::new(Backend::Sqlite { pool, write_gate: tokio::sync::Mutex::new(()) });
-            if let Some(rt) = checkpointer {
-                rt.spawn(checkpoint_in_background(Arc::downgrade(&backend)));
-            }
-            return Ok(Self { backend, faults: Arc::default() });
+            Backend::Sqlite { pool, write_gate: tokio::sync::Mutex::new(()) }
         };
         Ok(Self { backend: Arc::new(backend), faults: Arc::default() })
     }
@@ -312,27 +294,6 @@ impl Db {
             Backend::Sqlite { pool, .. } => pool.get().await?.batch_execute("SELECT 1").await?,
         }
         Ok(start.elapsed())
-    }
-}
-
-/// Copies the WAL into the SQLite file every [`SQLITE_CHECKPOINT_EVERY`], off the write
-/// gate (`PASSIVE`: it never waits for, nor blocks, the writer), until the database is
-/// dropped.
-async fn checkpoint_in_background(backend: std::sync::Weak<Backend>) {
-    let start = tokio::time::Instant::now() + SQLITE_CHECKPOINT_EVERY;
-    let mut tick = tokio::time::interval_at(start, SQLITE_CHECKPOINT_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let Some(backend) = backend.upgrade() else { return };
-        let Backend::Sqlite { pool, .. } = &*backend else { return };
-        let done = match pool.get().await {
-            Ok(mut c) => c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)").await.map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        if let Err(e) = done {
-            tracing::warn!(error = %e, "SQLite checkpoint failed; the next one retries");
-        }
     }
 }
 
