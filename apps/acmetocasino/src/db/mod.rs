@@ -188,6 +188,7 @@ impl BackendKind {
 // The busy timeout first: switching a new file to WAL needs its lock too.
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+
 impl Db {
     /// Connects to `url` (`postgres://…`, or a SQLite file path / `sqlite://path`),
     /// creating the SQLite file and its directory when missing.
