@@ -41,14 +41,14 @@ impl RgSettings {
         check_deposit(&self.limits.settled(now), profile, usage, amount)
     }
 
-    /// Whether a bet at `now` may go ahead: no active exclusion, and the daily session
-    /// time not yet reached.
     /// Whether [`check_bet`](Self::check_bet) reads its `minutes_played_today`: only
     /// while a daily session-time limit is in force (so a caller may skip counting).
     pub fn limits_play_time(&self, now: DateTime<Utc>) -> bool {
         self.session_limits.settled(now).daily_minutes.active.is_some()
     }
 
+    /// Whether a bet at `now` may go ahead: no active exclusion, and the daily session
+    /// time not yet reached.
     pub fn check_bet(&self, minutes_played_today: u32, now: DateTime<Utc>) -> Result<(), RgError> {
         check_not_excluded(self.exclusion.as_ref(), now)?;
         check_session_time(minutes_played_today, &self.session_limits.settled(now))

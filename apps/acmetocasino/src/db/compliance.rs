@@ -48,8 +48,8 @@ pub struct PlayerContext {
     pub date_of_birth: NaiveDate,
     /// The full name of the player's latest KYC submission, if any.
     pub known_name: Option<String>,
-    /// The saved RG settings (defaults when none were saved); due changes not applied.
-    pub rg: RgSettings,
+    /// The saved RG settings as stored (see [`PlayerContext::rg`]).
+    rg_json: Option<String>,
     /// When the player's latest harm alert asking for a forced reality check was raised.
     pub forced_check_alert_at: Option<DateTime<Utc>>,
 }
@@ -695,7 +695,7 @@ backend_queries! {
         if on_register(c, &ctx.email, ctx.date_of_birth, ctx.known_name.as_deref()).await? {
             return Err(Refused::new(Refusal::SelfExcluded, "the player is listed on the national self-exclusion register").into());
         }
-        let mut rg = ctx.rg;
+        let mut rg = ctx.rg()?;
         if rg.settle(at) {
             save_rg(c, player, &rg, DbTime(at)).await?;
         }
@@ -1083,7 +1083,7 @@ backend_queries! {
         c.transaction(async |c| {
             wallet::lock_head(c, player).await?;
             let ctx = player_context(c, player).await?.ok_or_else(|| DbError::Row("no such player".into()))?;
-            let mut rg = ctx.rg;
+            let mut rg = ctx.rg()?;
             rg.settle(at);
             let profile = policy.profiles.for_country(&ctx.country);
             let excl = match rg_core::request_exclusion(rg.exclusion.as_ref(), request, profile, at) {
@@ -1124,7 +1124,7 @@ backend_queries! {
         c.transaction(async |c| {
             wallet::lock_head(c, player).await?;
             let ctx = player_context(c, player).await?.ok_or_else(|| DbError::Row("no such player".into()))?;
-            let mut rg = ctx.rg;
+            let mut rg = ctx.rg()?;
             rg.settle(at);
             if let Err(e) = change(&mut rg, policy.profiles.for_country(&ctx.country)) {
                 return Ok(Err(e));
@@ -1235,9 +1235,17 @@ impl TryFrom<ContextRow> for PlayerContext {
             email,
             date_of_birth,
             known_name,
-            rg: parse_rg(rg.as_deref())?,
+            rg_json: rg,
             forced_check_alert_at: forced.map(|t| t.0),
         })
+    }
+}
+
+impl PlayerContext {
+    /// The saved RG settings (defaults when none were saved), due changes not applied.
+    /// Parsed on demand, so a rule that does not read them never fails on them.
+    pub fn rg(&self) -> Result<RgSettings, DbError> {
+        parse_rg(self.rg_json.as_deref())
     }
 }
 
@@ -1258,7 +1266,7 @@ pub(crate) fn forced_reality_check(
 ) -> bool {
     let from = last_check.unwrap_or(at - Duration::days(1)).max(at - Duration::days(1));
     ctx.forced_check_alert_at.is_some_and(|t| t > from)
-        || raised_now.iter().any(|a| a.intervention == Intervention::ForcedRealityCheck.as_str())
+        || raised_now.iter().any(|a| a.intervention == Intervention::ForcedRealityCheck.as_str() && a.created_at > from)
 }
 
 pub(crate) fn rg_refusal(e: rg_core::RgError) -> MoneyFailure {

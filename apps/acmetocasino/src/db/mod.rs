@@ -120,6 +120,18 @@ macro_rules! dispatch {
             }
         }
     };
+    // A long read that needs the write gate (a whole stream replayed under the wallet's
+    // lock): on SQLite its statements stay on the blocking pool, off the HTTP worker.
+    (write_long $db:expr, $module:ident :: $f:ident ( $($arg:expr),* $(,)? )) => {
+        match &*$db.backend {
+            $crate::db::Backend::Pg(_) => $crate::db::dispatch!(write $db, $module::$f($($arg),*)),
+            $crate::db::Backend::Sqlite { pool, write_gate } => {
+                let _gate = write_gate.lock().await;
+                let mut c = pool.get().await.map_err($crate::db::DbError::from)?;
+                $module::sqlite::$f(&mut c, $($arg),*).await
+            }
+        }
+    };
 }
 pub(crate) use dispatch;
 pub(crate) use sqlite_runtime::run_inline;

@@ -49,6 +49,7 @@ macro_rules! prepared {
 
         $crate::db::statement::prepared!(@walk $name, diesel::pg::Pg, $sql, [$($field => $sqlty),*]);
         $crate::db::statement::prepared!(@walk $name, diesel::sqlite::Sqlite, $sql, [$($field => $sqlty),*]);
+        $crate::db::statement::prepared!(@marks $name, $sql, [$($field),*]);
 
         $(
             impl diesel::query_builder::Query for $name {
@@ -79,6 +80,13 @@ macro_rules! prepared {
 
         $crate::db::statement::prepared!(@walk $name<$lt>, diesel::pg::Pg, $sql, [$($field => $sqlty),*]);
         $crate::db::statement::prepared!(@walk $name<$lt>, diesel::sqlite::Sqlite, $sql, [$($field => $sqlty),*]);
+        $crate::db::statement::prepared!(@marks $name, $sql, [$($field),*]);
+    };
+    (@marks $name:ident, $sql:literal, [$($field:ident),*]) => {
+        const _: () = assert!(
+            $crate::db::statement::bind_marks($sql) == <[&str]>::len(&[$(stringify!($field)),*]),
+            concat!("`", stringify!($name), "`: one `?` per bound field"),
+        );
     };
     (@walk $name:ident $(<$lt:lifetime>)?, $backend:ty, $sql:literal, [$($field:ident => $sqlty:ty),*]) => {
         impl$(<$lt>)? diesel::query_builder::QueryFragment<$backend> for $name$(<$lt>)? {
@@ -141,6 +149,20 @@ impl Pipeline for SqliteConn {
             Ok(())
         })
     }
+}
+
+/// How many `?` bind marks `sql` has (checked against a [`prepared!`] statement's
+/// fields at compile time).
+pub(crate) const fn bind_marks(sql: &str) -> usize {
+    let bytes = sql.as_bytes();
+    let (mut i, mut n) = (0, 0);
+    while i < bytes.len() {
+        if bytes[i] == b'?' {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
 }
 
 /// Where a [`prepared!`] statement's bound fields live: itself, or the row it borrows.

@@ -404,7 +404,8 @@ impl WalletRepository for Db {
     }
 
     async fn snapshot(&self, player_id: AccountId) -> Result<Option<(WalletHead, Vec<WalletEvent>)>, StoreError> {
-        let r: Result<_, DbError> = async { dispatch!(write self, self::snapshot(DbId(player_id.as_uuid()))) }.await;
+        let r: Result<_, DbError> =
+            async { dispatch!(write_long self, self::snapshot(DbId(player_id.as_uuid()))) }.await;
         Ok(r?)
     }
 
