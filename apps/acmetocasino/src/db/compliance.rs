@@ -1433,3 +1433,33 @@ impl Db {
         dispatch!(read self, self::report(DbTime(from), DbTime(to)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(rg: Option<&str>) -> ContextRow {
+        let dob = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap();
+        (
+            "active".into(),
+            "MT".into(),
+            "approved".into(),
+            "a@example.com".into(),
+            dob,
+            rg.map(str::to_owned),
+            None,
+            None,
+        )
+    }
+
+    #[test]
+    fn a_bad_rg_settings_row_fails_only_the_rules_that_read_it() {
+        // Withdrawals, register matching and the player view read the context but not
+        // the RG settings: a row they cannot parse must not stop them.
+        let ctx = PlayerContext::try_from(row(Some("{not json"))).expect("the context reads without the RG settings");
+        assert_eq!(ctx.status, AccountStatus::Active);
+        assert!(ctx.rg().is_err(), "the rules that read the RG settings still refuse a bad row");
+        let fresh = PlayerContext::try_from(row(None)).unwrap();
+        assert_eq!(fresh.rg().unwrap(), RgSettings::default());
+    }
+}
