@@ -229,19 +229,9 @@ impl Server {
 
     fn shutdown(&mut self) -> Result<()> {
         let Some(mut child) = self.child.take() else { return Ok(()) };
-        if child.try_wait()?.is_some() {
+        if util::stop_child(&mut child, STOP_GRACE)? {
             return Ok(());
         }
-        util::succeeds(Command::new("kill").args(["-s", "TERM", &child.id().to_string()]));
-        let deadline = Instant::now() + STOP_GRACE;
-        while Instant::now() < deadline {
-            if child.try_wait()?.is_some() {
-                return Ok(());
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
-        child.kill()?;
-        child.wait()?;
         Err(format!("the server ignored SIGTERM for {}s; killed it", STOP_GRACE.as_secs()).into())
     }
 }

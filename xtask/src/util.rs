@@ -3,8 +3,8 @@
 use std::env;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, ExitStatus, Output};
-use std::time::Duration;
+use std::process::{Child, Command, ExitCode, ExitStatus, Output};
+use std::time::{Duration, Instant};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -94,6 +94,25 @@ pub fn succeeds(command: &mut Command) -> bool {
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|status| status.success())
+}
+
+/// Stops `child` gracefully: SIGTERM, then SIGKILL if it is still running after `grace`.
+/// Returns whether it exited by itself.
+pub fn stop_child(child: &mut Child, grace: Duration) -> Result<bool> {
+    if child.try_wait()?.is_some() {
+        return Ok(true);
+    }
+    succeeds(Command::new("kill").args(["-s", "TERM", &child.id().to_string()]));
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if child.try_wait()?.is_some() {
+            return Ok(true);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill()?;
+    child.wait()?;
+    Ok(false)
 }
 
 /// The exit code to hand on for a child's exit status (1 when killed by a signal).

@@ -214,16 +214,7 @@ impl Server {
             let _ = handle.join();
         }
         let Some(mut child) = self.child.take() else { return Ok(()) };
-        let _ = util::succeeds(Command::new("kill").args(["-s", "TERM", &child.id().to_string()]));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if child.try_wait()?.is_some() {
-                return Ok(());
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
-        child.kill()?;
-        child.wait()?;
+        util::stop_child(&mut child, Duration::from_secs(10))?;
         Ok(())
     }
 }
