@@ -23,6 +23,9 @@ pub struct Claims {
     pub jti: Uuid,
 }
 
+/// Seconds a token stays valid past its `exp`.
+const LEEWAY_S: i64 = 5;
+
 /// Signs and checks access tokens.
 pub struct JwtKeys {
     encoding: EncodingKey,
@@ -35,8 +38,10 @@ impl JwtKeys {
     pub fn new(secret: &[u8], ttl: chrono::Duration) -> Self {
         // Exactly HS256: `alg: none` and algorithm confusion are refused.
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 5;
         validation.set_required_spec_claims(&["exp", "iat", "sub"]);
+        // Expiry is checked against the platform's clock in `verify`, the clock that
+        // issued the token, not against the system time the library would read.
+        validation.validate_exp = false;
         Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation, ttl }
     }
 
@@ -52,10 +57,16 @@ impl JwtKeys {
             .map_err(|e| ApiError::Internal(format!("signing a token: {e}")))
     }
 
-    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+    /// The token's claims if it is signed by us and not expired at `now` (with a few
+    /// seconds' leeway for clock skew between instances).
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, ApiError> {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|d| d.claims)
-            .map_err(|e| ApiError::Unauthorized(format!("invalid access token: {e}")))
+            .map_err(|e| ApiError::Unauthorized(format!("invalid access token: {e}")))?;
+        if claims.exp.saturating_add(LEEWAY_S) < now.timestamp() {
+            return Err(ApiError::Unauthorized("invalid access token: ExpiredSignature".into()));
+        }
+        Ok(claims)
     }
 }
 
@@ -124,9 +135,30 @@ impl FromRequest for AuthUser {
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
-            let claims = state.jwt.verify(bearer(req)?)?;
+            let claims = state.jwt.verify(bearer(req)?, kernel::Clock::now(&state.clock))?;
             Ok(AuthUser { id: AccountId::from_uuid(claims.sub), role: claims.role })
         })();
         ready(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn tokens_expire_by_the_platform_clock_not_the_system_time() {
+        let keys = JwtKeys::new(&[7; 32], chrono::Duration::minutes(15));
+        let account = pam_core::contract::new_player("holder", Utc::now()).account;
+        // Issued long ago by the platform's clock: valid at that time, whatever the date.
+        let issued = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+        let token = keys.issue(&account, issued, Uuid::nil()).unwrap();
+        assert_eq!(keys.verify(&token, issued).unwrap().sub, account.id.as_uuid());
+        let exp = issued + chrono::Duration::minutes(15);
+        assert!(keys.verify(&token, exp + chrono::Duration::seconds(LEEWAY_S)).is_ok(), "within the leeway");
+        assert!(keys.verify(&token, exp + chrono::Duration::seconds(LEEWAY_S + 1)).is_err());
+        assert!(keys.verify(&token, Utc::now()).is_err(), "expired now");
+        assert!(JwtKeys::new(&[8; 32], chrono::Duration::minutes(15)).verify(&token, issued).is_err(), "another key");
     }
 }

@@ -81,7 +81,7 @@ fn authorize(state: &AppState, token: &str) -> Result<Claims, ApiError> {
     if token.is_empty() {
         return Err(ApiError::Unauthorized("missing access token".into()));
     }
-    let claims = state.jwt.verify(token)?;
+    let claims = state.jwt.verify(token, kernel::Clock::now(&state.clock))?;
     if claims.role.is_staff() {
         Ok(claims)
     } else {
