@@ -52,6 +52,9 @@ pub struct PlayerContext {
     rg_json: Option<String>,
     /// When the player's latest harm alert asking for a forced reality check was raised.
     pub forced_check_alert_at: Option<DateTime<Utc>>,
+    /// Whether the national register lists the player, when read with the context
+    /// (a round does, in its first pipeline); `None`: the rules look it up.
+    pub listed: Option<bool>,
 }
 
 /// A business refusal from the compliance rules; nothing was written.
@@ -372,24 +375,16 @@ backend_queries! {
 
     /// Whether the national self-exclusion register lists this person.
     pub(crate) async fn on_register(c: &mut Conn, email: &str, date_of_birth: NaiveDate, full_name: Option<&str>) -> QueryResult<bool> {
-        let entries: Vec<(String, NaiveDate, String)> = exclusion_register::table
+        let entries: Vec<RegisterEntry> = exclusion_register::table
             .filter(exclusion_register::email.eq(email).or(exclusion_register::date_of_birth.eq(date_of_birth)))
             .select((exclusion_register::email, exclusion_register::date_of_birth, exclusion_register::full_name))
             .load(c)
             .await?;
-        let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-        Ok(entries.iter().any(|(e, dob, name)| {
-            e.eq_ignore_ascii_case(email) || (*dob == date_of_birth && full_name.is_some_and(|n| norm(n) == norm(name)))
-        }))
+        Ok(register_lists(&entries, email, date_of_birth, full_name))
     }
 
-    pub(crate) async fn open_alerts(c: &mut Conn, player: DbId) -> QueryResult<Vec<(String, DbTime, String)>> {
-        aml_alerts::table
-            .filter(aml_alerts::player_id.eq(player))
-            .filter(aml_alerts::status.eq("open"))
-            .select((aml_alerts::rule, aml_alerts::created_at, aml_alerts::risk_level))
-            .load(c)
-            .await
+    pub(crate) async fn open_alerts(c: &mut Conn, player: DbId) -> QueryResult<Vec<OpenAlertRow>> {
+        OpenAlerts { player }.load(c).await
     }
 
     /// Inserts the candidates that are not duplicates of an open alert in their window.
@@ -397,11 +392,20 @@ backend_queries! {
         if candidates.is_empty() {
             return Ok(Vec::new());
         }
-        let open: Vec<(AmlRule, DateTime<Utc>)> = open_alerts(c, player)
-            .await?
-            .into_iter()
-            .filter_map(|(rule, t, _)| AmlRule::parse(&rule).map(|r| (r, t.0)))
-            .collect();
+        let open = open_alerts(c, player).await?;
+        raise_aml_against(c, player, candidates, &open, at).await
+    }
+
+    /// [`raise_aml`] with the player's open alerts already read (in this transaction).
+    pub(crate) async fn raise_aml_against(
+        c: &mut Conn,
+        player: DbId,
+        candidates: Vec<AlertCandidate>,
+        open: &[OpenAlertRow],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<AmlAlert>, DbError> {
+        let open: Vec<(AmlRule, DateTime<Utc>)> =
+            open.iter().filter_map(|(rule, t, _)| AmlRule::parse(rule).map(|r| (r, t.0))).collect();
         let mut raised = Vec::new();
         for cand in candidates {
             if !compliance_core::should_raise(cand.rule, &open, at) {
@@ -519,7 +523,8 @@ backend_queries! {
                 EventType::Withdrawal => screen_withdrawal(c, player, amount, at, policy).await?,
                 EventType::Bet => {
                     let act = activity(c, player, EventKind::Bet, at).await?;
-                    screen_bet(c, player, amount, act, at, at, policy).await?
+                    let open = open_alerts(c, player).await?;
+                    screen_bet(c, player, amount, act, &open, at, at, policy).await?
                 }
                 _ => (Vec::new(), Vec::new()),
             };
@@ -647,19 +652,21 @@ backend_queries! {
     }
 
     /// Screens a round's bet and looks for markers of harm in its session.
-    /// `act`: the player's activity as [`activity`] reads it for a bet (a round counts
-    /// it in the pipeline that locks its wallet).
+    /// `act`: the player's activity as [`activity`] reads it for a bet, and `open` their
+    /// open AML alerts (a round reads both in the pipeline that locks its wallet).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn screen_bet(
         c: &mut Conn,
         player: DbId,
         amount: Amount,
         act: Activity,
+        open: &[OpenAlertRow],
         session_started_at: DateTime<Utc>,
         at: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<(Vec<AmlAlert>, Vec<HarmAlert>), DbError> {
         let candidates = compliance_core::screen(&ScreenedEvent { kind: EventKind::Bet, amount }, &act, &policy.aml);
-        let aml = raise_aml(c, player, candidates, at).await?;
+        let aml = raise_aml_against(c, player, candidates, open, at).await?;
         let mut markers = Vec::new();
         let length = at - session_started_at;
         if compliance_core::harm::long_session(length) {
@@ -692,7 +699,11 @@ backend_queries! {
         ctx: &PlayerContext,
         at: DateTime<Utc>,
     ) -> Result<RgSettings, MoneyFailure> {
-        if on_register(c, &ctx.email, ctx.date_of_birth, ctx.known_name.as_deref()).await? {
+        let listed = match ctx.listed {
+            Some(listed) => listed,
+            None => on_register(c, &ctx.email, ctx.date_of_birth, ctx.known_name.as_deref()).await?,
+        };
+        if listed {
             return Err(Refused::new(Refusal::SelfExcluded, "the player is listed on the national self-exclusion register").into());
         }
         let mut rg = ctx.rg()?;
@@ -1055,11 +1066,8 @@ backend_queries! {
                 .await?;
             for account in matching {
                 let ctx = player_context(c, account).await?;
-                let same_person = ctx.as_ref().is_some_and(|p| {
-                    p.email.eq_ignore_ascii_case(&email)
-                        || p.known_name.as_deref().is_some_and(|n| n.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
-                            == full_name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
-                });
+                let entry = [(email.clone(), date_of_birth, full_name.clone())];
+                let same_person = ctx.as_ref().is_some_and(|p| register_lists(&entry, &p.email, p.date_of_birth, p.known_name.as_deref()));
                 if same_person && ctx.is_some_and(|p| p.status == AccountStatus::Active) {
                     diesel::update(accounts::table.find(account))
                         .set(accounts::status.eq(AccountStatus::SelfExcluded.as_str()))
@@ -1220,6 +1228,44 @@ impl BetsLastMinute {
     }
 }
 
+prepared! {
+    /// The national register's entries that may list the player: same email, or same
+    /// date of birth ([`register_lists`] decides).
+    pub(crate) struct RegisterCandidates -> (Text, Date, Text) =
+        "SELECT e.email, e.date_of_birth, e.full_name FROM accounts a JOIN players p ON p.account_id = a.id \
+         JOIN exclusion_register e ON e.email = a.email OR e.date_of_birth = p.date_of_birth WHERE a.id = ?" {
+        player: DbId => DbUuid,
+    }
+}
+
+prepared! {
+    /// The player's open AML alerts: rule, raised at, risk level.
+    pub(crate) struct OpenAlerts -> (Text, DbTimestamp, Text) =
+        "SELECT rule, created_at, risk_level FROM aml_alerts WHERE player_id = ? AND status = 'open'" {
+        player: DbId => DbUuid,
+    }
+}
+
+/// A national register entry: email, date of birth, full name.
+pub(crate) type RegisterEntry = (String, NaiveDate, String);
+
+/// A row of [`OpenAlerts`].
+pub(crate) type OpenAlertRow = (String, DbTime, String);
+
+/// Whether one of `entries` lists this person: the same email (any case), or the same
+/// date of birth and full name (ignoring case and runs of whitespace).
+pub(crate) fn register_lists(
+    entries: &[RegisterEntry],
+    email: &str,
+    date_of_birth: NaiveDate,
+    full_name: Option<&str>,
+) -> bool {
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    entries.iter().any(|(e, dob, name)| {
+        e.eq_ignore_ascii_case(email) || (*dob == date_of_birth && full_name.is_some_and(|n| norm(n) == norm(name)))
+    })
+}
+
 pub(crate) type ContextRow =
     (String, String, String, String, NaiveDate, Option<String>, Option<String>, Option<DbTime>);
 
@@ -1237,6 +1283,7 @@ impl TryFrom<ContextRow> for PlayerContext {
             known_name,
             rg_json: rg,
             forced_check_alert_at: forced.map(|t| t.0),
+            listed: None,
         })
     }
 }
@@ -1461,5 +1508,21 @@ mod tests {
         assert!(ctx.rg().is_err(), "the rules that read the RG settings still refuse a bad row");
         let fresh = PlayerContext::try_from(row(None)).unwrap();
         assert_eq!(fresh.rg().unwrap(), RgSettings::default());
+    }
+
+    #[test]
+    fn the_register_lists_a_person_by_email_or_by_birth_date_and_name() {
+        let dob = NaiveDate::from_ymd_opt(1980, 5, 5).unwrap();
+        let other_day = NaiveDate::from_ymd_opt(1980, 5, 6).unwrap();
+        let entries = [("Listed@Example.com".to_owned(), dob, "Gambler  Person".to_owned())];
+        assert!(register_lists(&entries, "listed@example.com", other_day, None), "email, in any case");
+        assert!(register_lists(&entries, "new@example.com", dob, Some(" gambler person ")), "birth date and name");
+        assert!(!register_lists(&entries, "new@example.com", dob, None), "a birth date alone is no match");
+        assert!(!register_lists(&entries, "new@example.com", dob, Some("Gambler Personne")));
+        assert!(
+            !register_lists(&entries, "new@example.com", other_day, Some("Gambler Person")),
+            "the name on another day"
+        );
+        assert!(!register_lists(&[], "listed@example.com", dob, Some("Gambler Person")));
     }
 }

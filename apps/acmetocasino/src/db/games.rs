@@ -8,7 +8,9 @@
 //! Any failure rolls all of it back.
 
 use super::compliance::{AmlAlert, HarmAlert, MoneyFailure, Policy, Refused};
-use super::compliance::{BetsLastMinute, ContextQuery, ContextRow};
+use super::compliance::{
+    BetsLastMinute, ContextQuery, ContextRow, OpenAlertRow, OpenAlerts, RegisterCandidates, RegisterEntry,
+};
 use super::schema::{game_sessions, rounds, rtp_changes, rtp_targets, seed_pairs, wallet_events};
 use super::statement::{Pipeline, Pipelined, prepared};
 use super::types::sql::{DbTimestamp, DbUuid};
@@ -18,7 +20,7 @@ use super::wallet::{InsertEvent, LockWallet, SetWalletHead, WalletRow};
 use super::{Db, DbError, backend_queries, dispatch};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text};
+use diesel::sql_types::{BigInt, Bool, Double, Integer, Nullable, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use gal_core::{Catalogue, ClientSeed, Draw, ParamsError, RandomStream, Rtp, ServerSeed, payout};
 use gamectl_core::{GameControlRepository, RoundTotals, RtpChange, RtpSetting};
@@ -288,6 +290,46 @@ prepared! {
 }
 
 prepared! {
+    /// The session a bet plays in: the one it names (`id`), or else (`id` NULL) the
+    /// player's newest open session of the game `slug` (NULL when the bet names one).
+    pub(crate) struct SessionForBet
+        -> (DbUuid, DbUuid, Text, Text, BigInt, BigInt, BigInt, DbTimestamp, Nullable<DbTimestamp>, Nullable<DbTimestamp>) =
+        "SELECT id, player_id, game_slug, status, rounds, wagered, won, started_at, ended_at, last_activity_at \
+         FROM game_sessions WHERE id = ? \
+         UNION ALL SELECT * FROM (SELECT id, player_id, game_slug, status, rounds, wagered, won, started_at, ended_at, \
+         last_activity_at FROM game_sessions WHERE player_id = ? AND game_slug = ? AND status = 'open' \
+         ORDER BY started_at DESC LIMIT 1) AS newest" {
+        id: Option<DbId> => Nullable<DbUuid>,
+        player: DbId => DbUuid,
+        slug: Option<String> => Nullable<Text>,
+    }
+}
+
+prepared! {
+    /// The player's active seed pair and the stored RTP target of the bet's game (its
+    /// session's game, or `slug` when the bet names no session).
+    pub(crate) struct SeedPairForBet
+        -> ((DbUuid, DbUuid, Text, Text, Text, BigInt, Bool, DbTimestamp, Nullable<DbTimestamp>), Nullable<Integer>) =
+        "SELECT sp.id, sp.player_id, sp.server_seed, sp.server_seed_hash, sp.client_seed, sp.next_nonce, sp.active, \
+         sp.created_at, sp.revealed_at, (SELECT t.rtp_bp FROM rtp_targets t WHERE t.slug = \
+         COALESCE((SELECT s.game_slug FROM game_sessions s WHERE s.id = ?), ?)) \
+         FROM seed_pairs sp WHERE sp.player_id = ? AND sp.active = TRUE" {
+        session: Option<DbId> => Nullable<DbUuid>,
+        slug: Option<String> => Nullable<Text>,
+        player: DbId => DbUuid,
+    }
+}
+
+/// The session id and game a bet names, as [`SessionForBet`] and [`SeedPairForBet`]
+/// take them.
+fn bet_target(target: &SessionTarget) -> (Option<DbId>, Option<String>) {
+    match target {
+        SessionTarget::Existing(id) => (Some(DbId(*id)), None),
+        SessionTarget::LaunchOrReuse { game_slug, .. } => (None, Some(game_slug.clone())),
+    }
+}
+
+prepared! {
     /// Moves a seed pair's nonce past the round that drew from it.
     pub(crate) struct AdvanceNonce = "UPDATE seed_pairs SET next_nonce = next_nonce + 1 WHERE id = ?" {
         seed_pair: DbId => DbUuid,
@@ -552,18 +594,6 @@ backend_queries! {
         rtp_targets::table.find(slug).select(rtp_targets::rtp_bp).first(c).await.optional()
     }
 
-    /// The player's active seed pair and the game's stored RTP target, in one query.
-    pub(crate) async fn seed_pair_and_target(c: &mut Conn, player: DbId, slug: &str) -> QueryResult<Option<(SeedPairRow, Option<i32>)>> {
-        let target = rtp_targets::table.filter(rtp_targets::slug.eq(slug)).select(rtp_targets::rtp_bp).single_value();
-        seed_pairs::table
-            .filter(seed_pairs::player_id.eq(player))
-            .filter(seed_pairs::active.eq(true))
-            .select((SeedPairRow::as_select(), target))
-            .first(c)
-            .await
-            .optional()
-    }
-
     pub(crate) async fn round_by_id(c: &mut Conn, id: DbId) -> Result<Option<Round>, DbError> {
         let row = rounds::table
             .inner_join(seed_pairs::table)
@@ -587,11 +617,17 @@ backend_queries! {
             let player = DbId(req.player.as_uuid());
             let at = DbTime(req.at);
             // The lock first; the reads behind it in the same pipeline see what it locked.
-            let (heads, previous, contexts, bets) = together!(c;
+            // Everything the round reads goes out here (one round trip on PostgreSQL).
+            let (named, slug) = bet_target(&req.session);
+            let (heads, previous, contexts, bets, register, sessions, pairs, open) = together!(c;
                 LockWallet { player } => WalletRow,
                 RoundByKey { player, key: req.idempotency_key.as_str().to_owned() } => (DbId,),
                 ContextQuery::of(player) => ContextRow,
                 BetsLastMinute::at(player, req.at) => (i64,),
+                RegisterCandidates { player } => RegisterEntry,
+                SessionForBet { id: named, player, slug: slug.clone() } => SessionRow,
+                SeedPairForBet { session: named, slug, player } => (SeedPairRow, Option<i32>),
+                OpenAlerts { player } => OpenAlertRow,
             )?;
             let head = heads.into_iter().next().map(wallet_core::WalletHead::try_from).transpose()?
                 .ok_or(RoundFailure::Post(PostError::WalletNotFound))?;
@@ -619,11 +655,14 @@ backend_queries! {
                     harm_alerts: Vec::new(),
                 });
             }
-            let ctx = contexts.into_iter().next().ok_or(RoundFailure::Post(PostError::WalletNotFound))?.try_into()?;
+            let mut ctx: crate::db::compliance::PlayerContext =
+                contexts.into_iter().next().ok_or(RoundFailure::Post(PostError::WalletNotFound))?.try_into()?;
+            ctx.listed = Some(crate::db::compliance::register_lists(&register, &ctx.email, ctx.date_of_birth, ctx.known_name.as_deref()));
             let (ctx, mut rg) = compliance::check_play_of(c, player, ctx, req.at, true).await?;
+            let found = sessions.into_iter().next().map(Session::from);
             let session = match &req.session {
-                SessionTarget::Existing(id) => {
-                    let s = session(c, DbId(*id)).await?.ok_or(RoundFailure::SessionNotFound)?;
+                SessionTarget::Existing(_) => {
+                    let s = found.ok_or(RoundFailure::SessionNotFound)?;
                     if s.player_id != req.player {
                         return Err(RoundFailure::SessionNotYours);
                     }
@@ -633,18 +672,9 @@ backend_queries! {
                     s
                 }
                 SessionTarget::LaunchOrReuse { game_slug, new_session_id } => {
-                    let open = game_sessions::table
-                        .filter(game_sessions::player_id.eq(player))
-                        .filter(game_sessions::game_slug.eq(game_slug))
-                        .filter(game_sessions::status.eq("open"))
-                        .order(game_sessions::started_at.desc())
-                        .select(SessionRow::as_select())
-                        .first(c)
-                        .await
-                        .optional()?;
                     // A session idle for longer than the gap has ended: close it and start
                     // a new one, so session time and reality checks measure actual play.
-                    match open.map(Session::from) {
+                    match found {
                         Some(s) if req.at - s.last_activity_at.unwrap_or(s.started_at) <= crate::db::compliance::SESSION_IDLE_GAP => s,
                         stale => {
                             if let Some(s) = stale {
@@ -664,7 +694,7 @@ backend_queries! {
             if amount < info.min_bet || amount > info.max_bet {
                 return Err(RoundFailure::BetOutOfRange { min: info.min_bet, max: info.max_bet });
             }
-            let (pair, target) = match seed_pair_and_target(c, player, &session.game_slug).await? {
+            let (pair, target) = match pairs.into_iter().next() {
                 Some(found) => found,
                 None => (insert_seed_pair(c, player, &req.first_seed_pair, at).await?, target_of(c, &session.game_slug).await?),
             };
@@ -736,7 +766,7 @@ backend_queries! {
             c.execute_in_order(&writes).await?;
             faults.check(FAULT_AFTER_BET)?;
             let (aml_alerts, harm_alerts) =
-                compliance::screen_bet(c, player, req.amount, bet_activity(&bets), session.started_at, req.at, policy).await?;
+                compliance::screen_bet(c, player, req.amount, bet_activity(&bets), &open, session.started_at, req.at, policy).await?;
             // Due by the player's interval, or forced by a markers-of-harm intervention.
             let forced = crate::db::compliance::forced_reality_check(&ctx, &harm_alerts, rg.last_reality_check_at, req.at);
             let reality_check = if forced || rg.reality_check_due(session.started_at, req.at) {
