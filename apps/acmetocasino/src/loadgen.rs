@@ -976,9 +976,6 @@ fn slots(shape: &[Step]) -> (usize, usize) {
     (u, n)
 }
 
-const SQLITE_PRAGMAS: &str =
-    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
-
 pub async fn run_sqlite_ceiling(args: CeilingArgs) -> Result<(), String> {
     tokio::task::spawn_blocking(move || sqlite_ceiling(&args)).await.map_err(|e| format!("ceiling: {e}"))?
 }
@@ -996,7 +993,10 @@ fn sqlite_ceiling(args: &CeilingArgs) -> Result<(), String> {
     let db = args.db.to_string_lossy().into_owned();
     let connect = || -> Result<SqliteConnection, String> {
         let mut conn = SqliteConnection::establish(&db).map_err(|e| format!("{db}: {e}"))?;
-        diesel::connection::SimpleConnection::batch_execute(&mut conn, SQLITE_PRAGMAS).map_err(|e| e.to_string())?;
+        // The server's pragmas, its writer's included: every ceiling connection writes.
+        for pragmas in [crate::db::SQLITE_PRAGMAS, crate::db::SQLITE_WRITER_PRAGMAS] {
+            diesel::connection::SimpleConnection::batch_execute(&mut conn, pragmas).map_err(|e| e.to_string())?;
+        }
         Ok(conn)
     };
 

@@ -82,9 +82,9 @@ macro_rules! together_sqlite {
 }
 pub(crate) use together_sqlite;
 
-/// Runs `$module::$f(&mut conn, args…)` on a pooled connection of whichever backend
-/// `$db` uses. `write` variants on SQLite first take the process-wide write gate, so
-/// writers queue in memory instead of spinning on SQLite's busy handler.
+/// Runs `$module::$f(&mut conn, args…)` on a connection of whichever backend `$db`
+/// uses: a pooled one, except for `write` variants on SQLite, which queue for the one
+/// writer connection (see [`SqliteWriter`]) instead of spinning on SQLite's busy handler.
 macro_rules! dispatch {
     (read $db:expr, $module:ident :: $f:ident ( $($arg:expr),* $(,)? )) => {
         match &*$db.backend {
@@ -104,30 +104,25 @@ macro_rules! dispatch {
                 let mut c = pool.get().await.map_err($crate::db::DbError::from)?;
                 $module::pg::$f(&mut c, $($arg),*).await
             }
-            $crate::db::Backend::Sqlite { pool, write_gate } => {
-                // Queue on the gate first, so waiting writers hold no pooled connection
-                // that readers (and health checks) need. Under the gate the statements
-                // run on this thread (see `sqlite_runtime`).
-                let gate = write_gate.lock().await;
-                let mut c = pool.get().await.map_err($crate::db::DbError::from)?;
+            $crate::db::Backend::Sqlite { writer, .. } => {
+                // The writer's statements run on this thread (see `sqlite_runtime`).
+                let mut c = writer.lock().await?;
                 let done = $crate::db::run_inline($module::sqlite::$f(&mut c, $($arg),*)).await;
                 drop(c);
-                drop(gate);
                 // The next writer is usually woken on this same worker thread: let it
-                // take the gate now rather than after this request's response is built.
+                // take the writer now rather than after this request's response is built.
                 tokio::task::yield_now().await;
                 done
             }
         }
     };
-    // A long read that needs the write gate (a whole stream replayed under the wallet's
+    // A long read that needs the writer (a whole stream replayed under the wallet's
     // lock): on SQLite its statements stay on the blocking pool, off the HTTP worker.
     (write_long $db:expr, $module:ident :: $f:ident ( $($arg:expr),* $(,)? )) => {
         match &*$db.backend {
             $crate::db::Backend::Pg(_) => $crate::db::dispatch!(write $db, $module::$f($($arg),*)),
-            $crate::db::Backend::Sqlite { pool, write_gate } => {
-                let _gate = write_gate.lock().await;
-                let mut c = pool.get().await.map_err($crate::db::DbError::from)?;
+            $crate::db::Backend::Sqlite { writer, .. } => {
+                let mut c = writer.lock().await?;
                 $module::sqlite::$f(&mut c, $($arg),*).await
             }
         }
@@ -171,7 +166,57 @@ impl From<DbError> for pam_core::port::StoreError {
 
 pub(crate) enum Backend {
     Pg(Pool<AsyncPgConnection>),
-    Sqlite { pool: Pool<SqliteConn>, write_gate: tokio::sync::Mutex<()> },
+    /// Readers share the pool; every write goes through the one writer.
+    Sqlite {
+        pool: Pool<SqliteConn>,
+        writer: SqliteWriter,
+    },
+}
+
+/// The one connection that writes to a SQLite file, taken in turn (FIFO).
+///
+/// SQLite admits one writer at a time anyway; queueing here keeps waiting writers off
+/// SQLite's busy handler and off the pool that readers need. And since no other
+/// connection of this process writes, the writer's page cache stays valid from one
+/// transaction to the next (in WAL mode a connection drops its whole cache when it
+/// finds that another one committed), so a write reads its pages from memory.
+pub(crate) struct SqliteWriter {
+    path: String,
+    conn: tokio::sync::Mutex<Option<SqliteConn>>,
+}
+
+impl SqliteWriter {
+    fn new(path: &str) -> Self {
+        Self { path: path.to_owned(), conn: tokio::sync::Mutex::new(None) }
+    }
+
+    /// Waits for the writer; opens it on first use, and again if the last user left
+    /// it broken (a transaction left open by a cancelled request, a failed rollback).
+    pub(crate) async fn lock(&self) -> Result<tokio::sync::MappedMutexGuard<'_, SqliteConn>, DbError> {
+        use diesel_async::pooled_connection::PoolableConnection;
+        let mut slot = self.conn.lock().await;
+        if slot.as_mut().is_some_and(|c| c.is_broken()) {
+            *slot = None;
+        }
+        if slot.is_none() {
+            let c = open_sqlite(&self.path, SQLITE_WRITER_PRAGMAS)
+                .await
+                .map_err(|e| DbError::Pool(format!("SQLite writer: {e}")))?;
+            *slot = Some(c);
+        }
+        tokio::sync::MutexGuard::try_map(slot, Option::as_mut)
+            .map_err(|_| DbError::Pool("SQLite writer missing".into()))
+    }
+}
+
+/// Opens a SQLite connection with the pragmas every connection gets, then `extra`.
+async fn open_sqlite(path: &str, extra: &str) -> Result<SqliteConn, diesel::ConnectionError> {
+    let mut c = SqliteConn::establish(path).await?;
+    c.batch_execute(SQLITE_PRAGMAS).await.map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    if !extra.is_empty() {
+        c.batch_execute(extra).await.map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    }
+    Ok(c)
 }
 
 /// The database: a pool of one backend. Cheap to clone.
@@ -198,8 +243,12 @@ impl BackendKind {
 }
 
 // The busy timeout first: switching a new file to WAL needs its lock too.
-const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+pub const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+
+/// The writer's own page cache (64 MiB; the default is 2 MiB): its cache stays valid
+/// between transactions (see [`SqliteWriter`]), so the indexes a round touches stay in it.
+pub const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA cache_size = -65536;";
 
 impl Db {
     /// Connects to `url` (`postgres://…`, or a SQLite file path / `sqlite://path`),
@@ -232,15 +281,7 @@ impl Db {
             }
             let mut cfg = ManagerConfig::<SqliteConn>::default();
             cfg.recycling_method = RecyclingMethod::Fast;
-            cfg.custom_setup = Box::new(|url| {
-                Box::pin(async move {
-                    let mut c = SqliteConn::establish(url).await?;
-                    c.batch_execute(SQLITE_PRAGMAS)
-                        .await
-                        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                    Ok(c)
-                })
-            });
+            cfg.custom_setup = Box::new(|url| Box::pin(open_sqlite(url, "")));
             let mgr = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, cfg);
             let pool = Pool::builder(mgr)
                 .max_size(pool_size)
@@ -249,7 +290,7 @@ impl Db {
                 .create_timeout(Some(Duration::from_secs(5)))
                 .build()
                 .map_err(|e| DbError::Url(e.to_string()))?;
-            Backend::Sqlite { pool, write_gate: tokio::sync::Mutex::new(()) }
+            Backend::Sqlite { pool, writer: SqliteWriter::new(path) }
         };
         Ok(Self { backend: Arc::new(backend), faults: Arc::default() })
     }

@@ -3,10 +3,10 @@
 //! Diesel's `SqliteConnection` is synchronous; diesel-async's wrapper hands every
 //! statement to tokio's blocking pool and wakes the caller when it is done. That is
 //! right for reads, which run in parallel and may be long (a wallet replay, a report).
-//! A write transaction is different: the process-wide write gate already serialises
+//! A write transaction is different: the one writer connection already serialises
 //! writers, its statements take microseconds, and a thread hop per statement (two
 //! context switches and a wake-up each) cost more than the statements themselves. So
-//! while a task holds the gate ([`run_inline`]), its statements run on its own thread.
+//! while a task holds the writer ([`run_inline`]), its statements run on its own thread.
 
 use diesel_async::sync_connection_wrapper::SpawnBlocking;
 use futures_util::future::BoxFuture;
@@ -21,7 +21,7 @@ tokio::task_local! {
 }
 
 /// Runs `work` with its SQLite statements executed on the calling thread. Only for
-/// work done under the write gate.
+/// work done while holding the writer.
 pub(crate) async fn run_inline<F: Future>(work: F) -> F::Output {
     INLINE.scope((), work).await
 }
