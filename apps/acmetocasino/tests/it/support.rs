@@ -201,7 +201,12 @@ impl TestApp {
         let config = test_config(db_url, redis, dir.path(), &opts.env);
         let db = server::open_database(&config).await.unwrap();
         let state = match opts.clock {
-            Some(clock) => AppState::with_clock(&config, db, clock),
+            // Tests on a manual clock move it by hours or months to exercise the rules,
+            // not token expiry (the auth unit tests cover that): their tokens outlive it.
+            Some(clock) => AppState::with_clock(&config, db, clock).map(|mut s| {
+                s.jwt.ttl = chrono::Duration::days(366);
+                s
+            }),
             None => AppState::new(&config, db),
         };
         let state = Data::new(state.unwrap());
