@@ -21,12 +21,12 @@ pub struct AppState {
     /// Every rule that depends on time reads this clock (a test clock in tests).
     pub clock: SharedClock,
     /// Responsible-gaming profiles, AML thresholds and the KYC provider.
-    pub policy: crate::db::compliance::Policy,
+    pub policy: std::sync::Arc<crate::db::compliance::Policy>,
     pub entropy: OsEntropy,
     pub started_at: Instant,
     /// When this instance started: the `updated_at` of settings never changed.
     pub installed_at: chrono::DateTime<chrono::Utc>,
-    pub catalogue: gal_core::Catalogue,
+    pub catalogue: std::sync::Arc<gal_core::Catalogue>,
     /// Live domain events (WebSocket feed), fanned out through Redis when configured.
     pub events: crate::events::EventBus,
 }
@@ -93,14 +93,14 @@ impl AppState {
             metrics: Metrics::new().map_err(|e| StartupError(e.to_string()))?,
             installed_at: kernel::Clock::now(&clock),
             clock,
-            policy: crate::db::compliance::Policy {
+            policy: std::sync::Arc::new(crate::db::compliance::Policy {
                 profiles: config.rg_profiles.clone(),
                 aml: config.aml_thresholds.clone(),
                 kyc_provider: compliance_core::SimulatedProvider { enabled: config.kyc_auto_decide },
-            },
+            }),
             entropy: OsEntropy,
             started_at: Instant::now(),
-            catalogue: gal_core::Catalogue::standard(),
+            catalogue: std::sync::Arc::new(gal_core::Catalogue::standard()),
             events: crate::events::EventBus::new(config.redis_url.as_deref()).map_err(StartupError)?,
         })
     }

@@ -6,7 +6,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -40,6 +40,9 @@ pub struct Metrics {
     pub wallet_events: IntCounterVec,
     pub logins: IntCounterVec,
     pub rounds: IntCounterVec,
+    /// Per round played: how many rounds its transaction committed (always 1 on
+    /// PostgreSQL; SQLite plays the rounds that queue for its writer together).
+    pub rounds_per_commit: Histogram,
 }
 
 impl Metrics {
@@ -63,7 +66,12 @@ impl Metrics {
         let rounds = IntCounterVec::new(Opts::new("rounds_total", "Game rounds played, by game"), &["game"])?;
         registry.register(Box::new(logins.clone()))?;
         registry.register(Box::new(rounds.clone()))?;
-        Ok(Self { registry, http_requests, http_duration, wallet_events, logins, rounds })
+        let rounds_per_commit = Histogram::with_opts(
+            HistogramOpts::new("rounds_per_commit", "Rounds committed by the transaction of each round played")
+                .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]),
+        )?;
+        registry.register(Box::new(rounds_per_commit.clone()))?;
+        Ok(Self { registry, http_requests, http_duration, wallet_events, logins, rounds, rounds_per_commit })
     }
 
     /// The Prometheus text exposition of every metric.

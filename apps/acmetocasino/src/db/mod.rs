@@ -170,6 +170,8 @@ pub(crate) enum Backend {
     Sqlite {
         pool: Pool<SqliteConn>,
         writer: SqliteWriter,
+        /// Rounds waiting to be played together on the writer (see [`Db::bet`]).
+        bets: games::BetQueue,
     },
 }
 
@@ -290,7 +292,7 @@ impl Db {
                 .create_timeout(Some(Duration::from_secs(5)))
                 .build()
                 .map_err(|e| DbError::Url(e.to_string()))?;
-            Backend::Sqlite { pool, writer: SqliteWriter::new(path) }
+            Backend::Sqlite { pool, writer: SqliteWriter::new(path), bets: games::BetQueue::default() }
         };
         Ok(Self { backend: Arc::new(backend), faults: Arc::default() })
     }

@@ -281,6 +281,7 @@ async fn place(
     let result = state.db.bet(&state.catalogue, &state.policy, req).await.map_err(round_error)?;
     if !result.replayed {
         state.metrics.rounds.with_label_values(&[result.round.game_slug.as_str()]).inc();
+        state.metrics.rounds_per_commit.observe(result.committed_with as f64);
         let r = &result.round;
         state.publish(
             Channel::GameRounds,

@@ -185,6 +185,65 @@ crate::both_backends! {
         assert_eq!(session_rounds, ok);
     }
 
+    async fn rounds_committed_together_still_succeed_or_fail_one_by_one(backend) {
+        let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
+        // Four players who can afford three bets each (more if they win), and one whose
+        // every bet is out of range: refused inside the round, after it opened a session.
+        let mut players = Vec::new();
+        for i in 0..4 {
+            players.push(funded(&app, &format!("together{i}"), 3 * COIN_MIN).await);
+        }
+        let (odd_id, odd) = funded(&app, "outofrange", 3 * COIN_MIN).await;
+        let played_together = || {
+            let m = &app.state.metrics.rounds_per_commit;
+            m.get_sample_sum() > m.get_sample_count() as f64
+        };
+        let mut accepted = vec![0_i64; players.len()];
+        for wave in 0..10 {
+            let mut tasks = Vec::new();
+            for (p, (_, t)) in players.iter().enumerate() {
+                for i in 0..6 {
+                    tasks.push((Some(p), app.client.post(format!("{}/api/v2/gal/play", app.base)).bearer_auth(t).json(&flip(COIN_MIN, &format!("w{wave}-{i}")))));
+                }
+            }
+            for i in 0..6 {
+                let body = json!({"game_slug": "coin-flip", "amount": 1, "params": {"side": "heads"}, "idempotency_key": format!("x{wave}-{i}")});
+                tasks.push((None, app.client.post(format!("{}/api/v2/gal/play", app.base)).bearer_auth(&odd).json(&body)));
+            }
+            let sent: Vec<_> = tasks.into_iter().map(|(p, r)| (p, tokio::spawn(async move { crate::support::decode(r.send().await.unwrap()).await }))).collect();
+            for (p, task) in sent {
+                let r = task.await.unwrap();
+                match (p, r.status.as_u16()) {
+                    (Some(p), 200) => accepted[p] += 1,
+                    (Some(_), 422) => assert_eq!(r.code(), "insufficient_funds"),
+                    (None, 422) => assert_eq!(r.code(), "bet_out_of_range"),
+                    (_, s) => panic!("unexpected {s}: {:#}", r.body),
+                }
+            }
+            // SQLite plays rounds that queue for its writer in one transaction; keep
+            // going until some did, so the refusals above shared commits with rounds.
+            if app.state.db.kind() == acmetocasino::db::BackendKind::Postgres || played_together() {
+                break;
+            }
+        }
+        if app.state.db.kind() == acmetocasino::db::BackendKind::Sqlite {
+            assert!(played_together(), "concurrent rounds on SQLite share a commit");
+        }
+        let op = app.staff("together_op", Role::Operator).await;
+        for ((id, t), ok) in players.iter().zip(&accepted) {
+            assert!(*ok >= 3, "every affordable bet was played");
+            let events = history(&app, id, t).await;
+            assert_eq!(events.iter().filter(|e| e["type"] == "BET").count() as i64, *ok, "one BET per accepted round");
+            assert_eq!(nonce(&app, t).await, *ok, "one nonce per accepted round");
+            let v = app.get(&format!("/api/v2/wallet/{id}/verify"), Some(&op)).await.ok(200).clone();
+            assert_eq!(v["consistent"], true, "{v:#}");
+        }
+        assert_eq!(history(&app, &odd_id, &odd).await.len(), 1, "refused rounds wrote nothing");
+        assert_eq!(nonce(&app, &odd).await, 0);
+        let rounds = app.get("/api/v2/gal/recent-rounds?limit=500", Some(&op)).await.ok(200).clone();
+        assert_eq!(rounds.as_array().unwrap().len() as i64, accepted.iter().sum::<i64>());
+    }
+
     async fn rounds_are_private_idempotent_and_rolled_back_exactly_once(backend) {
         let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
         let (id, t) = funded(&app, "owner", 50_000).await;
