@@ -5,7 +5,8 @@
 //! player and the session, decide the `BET`, draw from the provably fair stream,
 //! decide the `WIN`, then write the events, the wallet's head, the round with its RNG
 //! audit data, the nonce and the session totals in one pipeline, and screen the bet.
-//! Any failure rolls all of it back.
+//! Any failure rolls all of it back. On SQLite that transaction is a savepoint inside
+//! a batch of rounds committed together (see [`RoundWriter`]).
 
 use super::compliance::{AmlAlert, HarmAlert, MoneyFailure, Policy, Refused};
 use super::compliance::{
@@ -22,14 +23,16 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Double, Integer, Nullable, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use futures_util::FutureExt;
 use gal_core::{Catalogue, ClientSeed, Draw, ParamsError, RandomStream, Rtp, ServerSeed, payout};
 use gamectl_core::{GameControlRepository, RoundTotals, RtpChange, RtpSetting};
 use kernel::{AccountId, Amount};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 use wallet_core::{Balances, EventType, IdempotencyKey, PostError, Posting, Reference};
 
@@ -948,9 +951,13 @@ const MAX_BATCH: usize = 64;
 
 type BetAnswer = Result<BetResult, RoundFailure>;
 
-/// Rounds waiting for the SQLite writer (see [`Db::bet`]).
-#[derive(Default)]
-pub(crate) struct BetQueue(Mutex<Vec<QueuedBet>>);
+/// The thread that plays SQLite rounds (see [`Db::bet`]): it takes every round queued
+/// by the time the writer is free, up to [`MAX_BATCH`], as one batch. It runs apart
+/// from the HTTP workers, so a batch neither waits for a worker to finish other
+/// requests nor holds up that worker's requests while it runs; and no request going
+/// away can cut short a transaction that holds other players' rounds. It stops when
+/// the database is dropped (the queue closes).
+pub(crate) struct RoundWriter(mpsc::UnboundedSender<QueuedBet>);
 
 struct QueuedBet {
     catalogue: Arc<Catalogue>,
@@ -959,17 +966,59 @@ struct QueuedBet {
     reply: oneshot::Sender<BetAnswer>,
 }
 
-impl BetQueue {
-    fn push(&self, bet: QueuedBet) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(bet);
+impl RoundWriter {
+    pub(crate) fn start(writer: Arc<crate::db::SqliteWriter>, faults: Arc<FaultPoints>) -> Result<Self, DbError> {
+        let (queue, mut rounds) = mpsc::unbounded_channel::<QueuedBet>();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| DbError::Pool(format!("SQLite round writer: {e}")))?;
+        std::thread::Builder::new()
+            .name("sqlite-rounds".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    while let Some(first) = rounds.recv().await {
+                        let mut batch = vec![first];
+                        let c = writer.lock().await;
+                        // What queued while the writer was busy goes in the same batch.
+                        while batch.len() < MAX_BATCH {
+                            match rounds.try_recv() {
+                                Ok(bet) => batch.push(bet),
+                                Err(_) => break,
+                            }
+                        }
+                        let mut c = match c {
+                            Ok(c) => c,
+                            Err(e) => {
+                                for bet in batch {
+                                    let _ = bet.reply.send(Err(DbError::Pool(e.to_string()).into()));
+                                }
+                                continue;
+                            }
+                        };
+                        // A panic drops the batch's replies (each caller gets an error)
+                        // and leaves the writer broken, to be reopened; the thread goes on.
+                        let played =
+                            AssertUnwindSafe(run_inline(play_batch(&mut c, &faults, batch))).catch_unwind().await;
+                        drop(c);
+                        for (reply, answer) in played.unwrap_or_default() {
+                            // A caller that went away no longer needs its answer; its round stands.
+                            let _ = reply.send(answer);
+                        }
+                    }
+                });
+            })
+            .map_err(|e| DbError::Pool(format!("SQLite round writer: {e}")))?;
+        Ok(Self(queue))
     }
 
-    /// The oldest queued rounds, at most [`MAX_BATCH`]; every round queued has a turn
-    /// of its own coming, which takes what is left.
-    fn take(&self) -> Vec<QueuedBet> {
-        let mut queue = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let n = queue.len().min(MAX_BATCH);
-        queue.drain(..n).collect()
+    async fn play(&self, catalogue: &Arc<Catalogue>, policy: &Arc<Policy>, req: BetRequest) -> BetAnswer {
+        let (reply, answer) = oneshot::channel();
+        let bet = QueuedBet { catalogue: catalogue.clone(), policy: policy.clone(), req, reply };
+        if self.0.send(bet).is_err() {
+            return Err(DbError::Pool("the SQLite round writer has stopped".into()).into());
+        }
+        answer.await.unwrap_or_else(|_| Err(DbError::Pool("the rounds' batch did not finish".into()).into()))
     }
 }
 
@@ -1066,39 +1115,7 @@ impl Db {
                 let mut c = pool.get().await.map_err(DbError::from)?;
                 pg::bet(&mut c, catalogue, gamectl_core::default_target(), &self.faults, policy, req).await
             }
-            Backend::Sqlite { bets, .. } => {
-                let (reply, answer) = oneshot::channel();
-                bets.push(QueuedBet { catalogue: catalogue.clone(), policy: policy.clone(), req, reply });
-                // A task of its own plays the batch, so a request that goes away midway
-                // cannot cut short a transaction that holds other players' rounds.
-                tokio::spawn(self.clone().play_queued_bets());
-                answer.await.unwrap_or_else(|_| Err(DbError::Pool("the round's batch did not finish".into()).into()))
-            }
-        }
-    }
-
-    /// One turn of the SQLite writer for rounds: plays whatever rounds are queued (none,
-    /// if an earlier turn took this task's round along).
-    async fn play_queued_bets(self) {
-        let Backend::Sqlite { writer, bets, .. } = &*self.backend else { return };
-        let mut c = match writer.lock().await {
-            Ok(c) => c,
-            Err(e) => {
-                for bet in bets.take() {
-                    let _ = bet.reply.send(Err(DbError::Pool(e.to_string()).into()));
-                }
-                return;
-            }
-        };
-        let batch = bets.take();
-        if batch.is_empty() {
-            return;
-        }
-        let answers = run_inline(play_batch(&mut c, &self.faults, batch)).await;
-        drop(c);
-        for (reply, answer) in answers {
-            // A caller that went away no longer needs its answer; its round stands.
-            let _ = reply.send(answer);
+            Backend::Sqlite { rounds, .. } => rounds.play(catalogue, policy, req).await,
         }
     }
 

@@ -169,9 +169,9 @@ pub(crate) enum Backend {
     /// Readers share the pool; every write goes through the one writer.
     Sqlite {
         pool: Pool<SqliteConn>,
-        writer: SqliteWriter,
-        /// Rounds waiting to be played together on the writer (see [`Db::bet`]).
-        bets: games::BetQueue,
+        writer: Arc<SqliteWriter>,
+        /// Plays rounds in batches on the writer (see [`Db::bet`]).
+        rounds: games::RoundWriter,
     },
 }
 
@@ -250,13 +250,16 @@ pub const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mo
 
 /// The writer's own page cache (64 MiB; the default is 2 MiB): its cache stays valid
 /// between transactions (see [`SqliteWriter`]), so the indexes a round touches stay in it.
-pub const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA cache_size = -65536;";
+/// And its statement journals in memory: each round of a batch is a savepoint (see
+/// [`Db::bet`]), whose journal would otherwise spill to a new temporary file past 64 KiB.
+pub const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;";
 
 impl Db {
     /// Connects to `url` (`postgres://…`, or a SQLite file path / `sqlite://path`),
     /// creating the SQLite file and its directory when missing.
     pub fn connect(url: &str, pool_size: usize) -> Result<Self, DbError> {
         let wait = Some(Duration::from_secs(10));
+        let faults = Arc::<games::FaultPoints>::default();
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // A pooled connection is checked by its state (closed socket, broken
             // transaction), not by a `SELECT 1` round trip on every check-out.
@@ -292,9 +295,10 @@ impl Db {
                 .create_timeout(Some(Duration::from_secs(5)))
                 .build()
                 .map_err(|e| DbError::Url(e.to_string()))?;
-            Backend::Sqlite { pool, writer: SqliteWriter::new(path), bets: games::BetQueue::default() }
+            let writer = Arc::new(SqliteWriter::new(path));
+            Backend::Sqlite { pool, rounds: games::RoundWriter::start(writer.clone(), faults.clone())?, writer }
         };
-        Ok(Self { backend: Arc::new(backend), faults: Arc::default() })
+        Ok(Self { backend: Arc::new(backend), faults })
     }
 
     pub fn kind(&self) -> BackendKind {
