@@ -18,11 +18,11 @@ use super::types::sql::{DbTimestamp, DbUuid};
 use super::types::{DbId, DbTime};
 use super::wallet::PostFailure;
 use super::wallet::{InsertEvent, LockWallet, SetWalletHead, WalletRow};
-use super::{Backend, Db, DbError, backend_queries, dispatch, run_inline};
+use super::{Backend, Db, DbError, SqliteConn, SqliteWriter, backend_queries, dispatch, run_inline};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Double, Integer, Nullable, Text};
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, RunQueryDsl, TransactionManager};
 use futures_util::FutureExt;
 use gal_core::{Catalogue, ClientSeed, Draw, ParamsError, RandomStream, Rtp, ServerSeed, payout};
 use gamectl_core::{GameControlRepository, RoundTotals, RtpChange, RtpSetting};
@@ -32,7 +32,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{MappedMutexGuard, mpsc, oneshot};
 use uuid::Uuid;
 use wallet_core::{Balances, EventType, IdempotencyKey, PostError, Posting, Reference};
 
@@ -377,7 +377,8 @@ pub struct BetResult {
     pub reality_check: Option<rg_core::RealityCheck>,
     pub aml_alerts: Vec<AmlAlert>,
     pub harm_alerts: Vec<HarmAlert>,
-    /// How many rounds the transaction that committed this one held (see [`Db::bet`]).
+    /// How many rounds, refused ones included, the transaction that committed this one
+    /// held (see [`Db::bet`]).
     pub committed_with: usize,
 }
 
@@ -617,7 +618,7 @@ backend_queries! {
         default_rtp: Rtp,
         faults: &FaultPoints,
         policy: &Policy,
-        req: BetRequest,
+        req: &BetRequest,
     ) -> Result<BetResult, RoundFailure> {
         c.transaction(async |c| {
             let player = DbId(req.player.as_uuid());
@@ -957,7 +958,11 @@ type BetAnswer = Result<BetResult, RoundFailure>;
 /// requests nor holds up that worker's requests while it runs; and no request going
 /// away can cut short a transaction that holds other players' rounds. It stops when
 /// the database is dropped (the queue closes).
-pub(crate) struct RoundWriter(mpsc::UnboundedSender<QueuedBet>);
+pub(crate) struct RoundWriter(mpsc::Sender<QueuedBet>);
+
+/// Rounds that may wait for the writer; past that a round is refused as unavailable
+/// rather than queued without bound.
+const QUEUE_LIMIT: usize = 4_096;
 
 struct QueuedBet {
     catalogue: Arc<Catalogue>,
@@ -966,9 +971,16 @@ struct QueuedBet {
     reply: oneshot::Sender<BetAnswer>,
 }
 
+impl QueuedBet {
+    fn answer(self, answer: BetAnswer) {
+        // A caller that went away no longer needs its answer.
+        let _ = self.reply.send(answer);
+    }
+}
+
 impl RoundWriter {
-    pub(crate) fn start(writer: Arc<crate::db::SqliteWriter>, faults: Arc<FaultPoints>) -> Result<Self, DbError> {
-        let (queue, mut rounds) = mpsc::unbounded_channel::<QueuedBet>();
+    pub(crate) fn start(writer: Arc<SqliteWriter>, faults: Arc<FaultPoints>) -> Result<Self, DbError> {
+        let (queue, mut rounds) = mpsc::channel::<QueuedBet>(QUEUE_LIMIT);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -987,23 +999,23 @@ impl RoundWriter {
                                 Err(_) => break,
                             }
                         }
+                        // A round whose caller went away before it was played is not played.
+                        batch.retain(|bet| !bet.reply.is_closed());
                         let mut c = match c {
                             Ok(c) => c,
                             Err(e) => {
                                 for bet in batch {
-                                    let _ = bet.reply.send(Err(DbError::Pool(e.to_string()).into()));
+                                    bet.answer(Err(DbError::Pool(e.to_string()).into()));
                                 }
                                 continue;
                             }
                         };
-                        // A panic drops the batch's replies (each caller gets an error)
-                        // and leaves the writer broken, to be reopened; the thread goes on.
-                        let played =
-                            AssertUnwindSafe(run_inline(play_batch(&mut c, &faults, batch))).catch_unwind().await;
-                        drop(c);
-                        for (reply, answer) in played.unwrap_or_default() {
-                            // A caller that went away no longer needs its answer; its round stands.
-                            let _ = reply.send(answer);
+                        // A panic drops the replies (each caller gets an error, nothing
+                        // was committed) and the connection; the thread goes on.
+                        let work = AssertUnwindSafe(play_batch(&mut c, &writer, &faults, batch));
+                        if run_inline(work).catch_unwind().await.is_err() {
+                            drop(c);
+                            writer.discard().await;
                         }
                     }
                 });
@@ -1015,42 +1027,73 @@ impl RoundWriter {
     async fn play(&self, catalogue: &Arc<Catalogue>, policy: &Arc<Policy>, req: BetRequest) -> BetAnswer {
         let (reply, answer) = oneshot::channel();
         let bet = QueuedBet { catalogue: catalogue.clone(), policy: policy.clone(), req, reply };
-        if self.0.send(bet).is_err() {
-            return Err(DbError::Pool("the SQLite round writer has stopped".into()).into());
+        if let Err(e) = self.0.try_send(bet) {
+            let why = match e {
+                mpsc::error::TrySendError::Full(_) => "too many rounds are waiting for the SQLite writer",
+                mpsc::error::TrySendError::Closed(_) => "the SQLite round writer has stopped",
+            };
+            return Err(DbError::Pool(why.into()).into());
         }
         answer.await.unwrap_or_else(|_| Err(DbError::Pool("the rounds' batch did not finish".into()).into()))
     }
 }
 
-/// Plays `batch` in one transaction on the SQLite writer, each round in a savepoint,
-/// and pairs every reply with its answer: the round's own outcome if the transaction
-/// committed, else the commit's failure (then nothing of the batch was written).
+/// A batch given up: nothing of it was committed.
+struct Abandoned;
+
+impl From<diesel::result::Error> for Abandoned {
+    fn from(_: diesel::result::Error) -> Self {
+        Abandoned
+    }
+}
+
+/// Plays `batch` on the writer in one transaction (its first statement takes the write
+/// lock: the first round locks its wallet row), each round in a
+/// savepoint, and answers every round after the `COMMIT`: a round refused or failed by
+/// the rules rolled back to its savepoint, the others stand. A database error is
+/// different: SQLite may have ended the whole transaction with it (a full disk, an I/O
+/// error), and whatever ran after it would run outside the batch. So on any database
+/// error, or a batch no longer inside its transaction, the batch is rolled back at
+/// once and each of its rounds is played again alone, in a transaction of its own,
+/// exactly as without batching.
 async fn play_batch(
-    c: &mut crate::db::SqliteConn,
+    c: &mut MappedMutexGuard<'_, SqliteConn>,
+    writer: &SqliteWriter,
     faults: &FaultPoints,
     batch: Vec<QueuedBet>,
-) -> Vec<(oneshot::Sender<BetAnswer>, BetAnswer)> {
+) {
     let default = gamectl_core::default_target();
-    let n = batch.len();
-    let (replies, work): (Vec<_>, Vec<_>) =
-        batch.into_iter().map(|b| (b.reply, (b.catalogue, b.policy, b.req))).unzip();
     let played = c
-        .transaction(async move |c| {
-            let mut answers = Vec::with_capacity(n);
-            for (catalogue, policy, req) in work {
-                answers.push(sqlite::bet(c, &catalogue, default, faults, &policy, req).await);
+        .transaction(async |c| {
+            let mut answers = Vec::with_capacity(batch.len());
+            for bet in &batch {
+                let answer = sqlite::bet(c, &bet.catalogue, default, faults, &bet.policy, &bet.req).await;
+                let depth = <SqliteConn as AsyncConnection>::TransactionManager::transaction_manager_status_mut(c)
+                    .transaction_depth();
+                if matches!(answer, Err(RoundFailure::Db(_))) || !matches!(depth, Ok(Some(d)) if d.get() == 1) {
+                    return Err(Abandoned);
+                }
+                answers.push(answer);
             }
-            Ok::<_, diesel::result::Error>(answers)
+            Ok(answers)
         })
         .await;
+    let n = batch.len();
     match played {
-        Ok(answers) => replies
-            .into_iter()
-            .zip(answers.into_iter().map(|a| a.map(|r| BetResult { committed_with: n, ..r })))
-            .collect(),
-        Err(e) => {
-            let why = format!("the rounds' commit failed: {e}");
-            replies.into_iter().map(|r| (r, Err(DbError::Pool(why.clone()).into()))).collect()
+        Ok(answers) => {
+            for (bet, answer) in batch.into_iter().zip(answers) {
+                bet.answer(answer.map(|r| BetResult { committed_with: n, ..r }));
+            }
+        }
+        Err(Abandoned) => {
+            for bet in batch {
+                // The failure may have left the connection unusable: then a new one.
+                let answer = match writer.reopen_if_broken(c).await {
+                    Ok(()) => sqlite::bet(c, &bet.catalogue, default, faults, &bet.policy, &bet.req).await,
+                    Err(e) => Err(e.into()),
+                };
+                bet.answer(answer);
+            }
         }
     }
 }
@@ -1100,10 +1143,11 @@ impl Db {
 
     /// Plays a round in a transaction of its own on PostgreSQL. On SQLite the rounds that
     /// arrive while the writer is busy queue up, and the writer's next turn plays them
-    /// all in one transaction, each inside its own savepoint (a refused or failed round
-    /// rolls back only itself), then answers each one after the single `COMMIT`. A
-    /// commit per round was a third of the writer's time; a round answered is as
-    /// durable as before, and one that fails still leaves nothing behind.
+    /// all in one transaction, each inside its own savepoint (a refused round rolls back
+    /// only itself; a database error has the batch replayed round by round), then
+    /// answers each one after the single `COMMIT` (see [`RoundWriter`]). A commit per
+    /// round was a third of the writer's time; a round answered is as durable as
+    /// before, and one that fails still leaves nothing behind.
     pub async fn bet(
         &self,
         catalogue: &Arc<Catalogue>,
@@ -1113,7 +1157,7 @@ impl Db {
         match &*self.backend {
             Backend::Pg(pool) => {
                 let mut c = pool.get().await.map_err(DbError::from)?;
-                pg::bet(&mut c, catalogue, gamectl_core::default_target(), &self.faults, policy, req).await
+                pg::bet(&mut c, catalogue, gamectl_core::default_target(), &self.faults, policy, &req).await
             }
             Backend::Sqlite { rounds, .. } => rounds.play(catalogue, policy, req).await,
         }

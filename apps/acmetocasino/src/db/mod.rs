@@ -5,6 +5,7 @@
 //! [`Db`] picks the module at run time. Schema, rows and queries live only here.
 
 mod accounts;
+mod checkpoint;
 pub mod compliance;
 pub mod games;
 mod platform;
@@ -172,6 +173,8 @@ pub(crate) enum Backend {
         writer: Arc<SqliteWriter>,
         /// Plays rounds in batches on the writer (see [`Db::bet`]).
         rounds: games::RoundWriter,
+        /// Copies the WAL into the database off the writer's path.
+        _checkpoints: checkpoint::Checkpointer,
     },
 }
 
@@ -195,28 +198,49 @@ impl SqliteWriter {
     /// Waits for the writer; opens it on first use, and again if the last user left
     /// it broken (a transaction left open by a cancelled request, a failed rollback).
     pub(crate) async fn lock(&self) -> Result<tokio::sync::MappedMutexGuard<'_, SqliteConn>, DbError> {
-        use diesel_async::pooled_connection::PoolableConnection;
         let mut slot = self.conn.lock().await;
-        if slot.as_mut().is_some_and(|c| c.is_broken()) {
-            *slot = None;
-        }
-        if slot.is_none() {
-            let c = open_sqlite(&self.path, SQLITE_WRITER_PRAGMAS)
-                .await
-                .map_err(|e| DbError::Pool(format!("SQLite writer: {e}")))?;
-            *slot = Some(c);
+        match slot.as_mut() {
+            Some(c) => self.reopen_if_broken(c).await?,
+            None => *slot = Some(self.open().await?),
         }
         tokio::sync::MutexGuard::try_map(slot, Option::as_mut)
             .map_err(|_| DbError::Pool("SQLite writer missing".into()))
     }
+
+    /// Replaces the writer, held by the caller, with a new connection if the last user
+    /// left it broken (a transaction left open by a cancelled request, a failed rollback).
+    pub(crate) async fn reopen_if_broken(&self, c: &mut SqliteConn) -> Result<(), DbError> {
+        use diesel_async::pooled_connection::PoolableConnection;
+        if c.is_broken() {
+            *c = self.open().await?;
+        }
+        Ok(())
+    }
+
+    /// Drops the writer (after a panic while it was in use); the next user opens a new one.
+    pub(crate) async fn discard(&self) {
+        *self.conn.lock().await = None;
+    }
+
+    async fn open(&self) -> Result<SqliteConn, DbError> {
+        // The checkpointer copies the WAL (see `checkpoint`), not the writer's commits.
+        open_sqlite(&self.path, &[SQLITE_WRITER_PRAGMAS, "PRAGMA wal_autocheckpoint = 0;"])
+            .await
+            .map_err(|e| DbError::Pool(format!("SQLite writer: {e}")))
+    }
+
+    /// A turn of the writer taken from a plain thread, for work that must not overlap
+    /// a write (the connection itself is not needed).
+    pub(crate) fn turn(&self) -> tokio::sync::MutexGuard<'_, Option<SqliteConn>> {
+        self.conn.blocking_lock()
+    }
 }
 
 /// Opens a SQLite connection with the pragmas every connection gets, then `extra`.
-async fn open_sqlite(path: &str, extra: &str) -> Result<SqliteConn, diesel::ConnectionError> {
+async fn open_sqlite(path: &str, extra: &[&str]) -> Result<SqliteConn, diesel::ConnectionError> {
     let mut c = SqliteConn::establish(path).await?;
-    c.batch_execute(SQLITE_PRAGMAS).await.map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-    if !extra.is_empty() {
-        c.batch_execute(extra).await.map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    for pragmas in std::iter::once(SQLITE_PRAGMAS).chain(extra.iter().copied()) {
+        c.batch_execute(pragmas).await.map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
     }
     Ok(c)
 }
@@ -286,7 +310,7 @@ impl Db {
             }
             let mut cfg = ManagerConfig::<SqliteConn>::default();
             cfg.recycling_method = RecyclingMethod::Fast;
-            cfg.custom_setup = Box::new(|url| Box::pin(open_sqlite(url, "")));
+            cfg.custom_setup = Box::new(|url| Box::pin(open_sqlite(url, &[])));
             let mgr = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, cfg);
             let pool = Pool::builder(mgr)
                 .max_size(pool_size)
@@ -296,7 +320,14 @@ impl Db {
                 .build()
                 .map_err(|e| DbError::Url(e.to_string()))?;
             let writer = Arc::new(SqliteWriter::new(path));
-            Backend::Sqlite { pool, rounds: games::RoundWriter::start(writer.clone(), faults.clone())?, writer }
+            let checkpoints = checkpoint::Checkpointer::start(path, writer.clone())
+                .map_err(|e| DbError::Pool(format!("SQLite checkpointer: {e}")))?;
+            Backend::Sqlite {
+                pool,
+                rounds: games::RoundWriter::start(writer.clone(), faults.clone())?,
+                writer,
+                _checkpoints: checkpoints,
+            }
         };
         Ok(Self { backend: Arc::new(backend), faults })
     }

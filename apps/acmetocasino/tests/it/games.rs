@@ -27,6 +27,19 @@ async fn nonce(app: &TestApp, t: &str) -> i64 {
     app.get("/api/v2/gal/fairness", Some(t)).await.ok(200)["nonce"].as_i64().unwrap()
 }
 
+/// Runs `sqlite` or `postgres` (whichever the app's database is) on its own connection.
+async fn on_database(app: &TestApp, sqlite: &str, postgres: &str) {
+    use diesel::connection::SimpleConnection;
+    if app.state.db.kind() == acmetocasino::db::BackendKind::Sqlite {
+        let mut c = <diesel::SqliteConnection as diesel::Connection>::establish(&app.db_url).unwrap();
+        c.batch_execute(&format!("PRAGMA busy_timeout = 10000; {sqlite}")).unwrap();
+    } else {
+        use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+        let mut c = diesel_async::AsyncPgConnection::establish(&app.db_url).await.unwrap();
+        c.batch_execute(postgres).await.unwrap();
+    }
+}
+
 fn flip(amount: i64, key: &str) -> Value {
     json!({"game_slug": "coin-flip", "amount": amount, "params": {"side": "heads"}, "idempotency_key": key})
 }
@@ -242,6 +255,67 @@ crate::both_backends! {
         assert_eq!(nonce(&app, &odd).await, 0);
         let rounds = app.get("/api/v2/gal/recent-rounds?limit=500", Some(&op)).await.ok(200).clone();
         assert_eq!(rounds.as_array().unwrap().len() as i64, accepted.iter().sum::<i64>());
+    }
+
+    async fn a_database_error_in_one_round_leaves_every_other_round_whole(backend) {
+        let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
+        let mut players = Vec::new();
+        for i in 0..4 {
+            players.push(funded(&app, &format!("whole{i}"), 100 * COIN_MIN).await);
+        }
+        let (doomed_id, doomed) = funded(&app, "doomed", 100 * COIN_MIN).await;
+        // The database itself fails the doomed player's rounds. On SQLite, RAISE(ROLLBACK)
+        // ends the whole transaction, as a full disk or an I/O error would: a batch that
+        // went on after it would play the rounds behind it outside any transaction.
+        on_database(&app, &format!(
+            "CREATE TRIGGER doomed BEFORE INSERT ON rounds WHEN NEW.player_id = '{doomed_id}' \
+             BEGIN SELECT RAISE(ROLLBACK, 'doomed'); END;"
+        ), &format!(
+            "CREATE FUNCTION doomed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'doomed'; END $$; \
+             CREATE TRIGGER doomed BEFORE INSERT ON rounds FOR EACH ROW WHEN (NEW.player_id = '{doomed_id}') \
+             EXECUTE FUNCTION doomed();"
+        )).await;
+        let together = || {
+            let m = &app.state.metrics.rounds_per_commit;
+            m.get_sample_sum() > m.get_sample_count() as f64
+        };
+        let mut accepted = vec![0_i64; players.len()];
+        for wave in 0..10 {
+            let mut sent = Vec::new();
+            for i in 0..6 {
+                for (p, (_, t)) in players.iter().enumerate() {
+                    let r = app.client.post(format!("{}/api/v2/gal/play", app.base)).bearer_auth(t).json(&flip(COIN_MIN, &format!("w{wave}-{i}")));
+                    sent.push((Some(p), tokio::spawn(async move { crate::support::decode(r.send().await.unwrap()).await })));
+                }
+                let r = app.client.post(format!("{}/api/v2/gal/play", app.base)).bearer_auth(&doomed).json(&flip(COIN_MIN, &format!("d{wave}-{i}")));
+                sent.push((None, tokio::spawn(async move { crate::support::decode(r.send().await.unwrap()).await })));
+            }
+            for (p, task) in sent {
+                let r = task.await.unwrap();
+                match p {
+                    Some(p) => {
+                        r.ok(200);
+                        accepted[p] += 1;
+                    }
+                    None => {
+                        r.problem(503, "unavailable");
+                    }
+                }
+            }
+            if app.state.db.kind() == acmetocasino::db::BackendKind::Postgres || together() {
+                break;
+            }
+        }
+        let op = app.staff("whole_op", Role::Operator).await;
+        for ((id, t), ok) in players.iter().zip(&accepted) {
+            let events = history(&app, id, t).await;
+            assert_eq!(events.iter().filter(|e| e["type"] == "BET").count() as i64, *ok, "one BET per answered round");
+            assert_eq!(nonce(&app, t).await, *ok);
+            let v = app.get(&format!("/api/v2/wallet/{id}/verify"), Some(&op)).await.ok(200).clone();
+            assert_eq!(v["consistent"], true, "{v:#}");
+        }
+        assert_eq!(history(&app, &doomed_id, &doomed).await.len(), 1, "the failed rounds wrote nothing");
+        assert_eq!(nonce(&app, &doomed).await, 0);
     }
 
     async fn rounds_are_private_idempotent_and_rolled_back_exactly_once(backend) {
