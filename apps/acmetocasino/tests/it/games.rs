@@ -27,6 +27,19 @@ async fn nonce(app: &TestApp, t: &str) -> i64 {
     app.get("/api/v2/gal/fairness", Some(t)).await.ok(200)["nonce"].as_i64().unwrap()
 }
 
+/// `POST /api/v2/gal/play` sent now, answered later.
+fn play_later(app: &TestApp, token: &str, body: Value) -> tokio::task::JoinHandle<crate::support::Reply> {
+    let request = app.client.post(format!("{}/api/v2/gal/play", app.base)).bearer_auth(token).json(&body);
+    tokio::spawn(async move { crate::support::decode(request.send().await.unwrap()).await })
+}
+
+/// Whether some rounds played so far shared a commit (SQLite batches the rounds that
+/// queue for its writer).
+fn shared_a_commit(app: &TestApp) -> bool {
+    let m = &app.state.metrics.rounds_per_commit;
+    m.get_sample_sum() > m.get_sample_count() as f64
+}
+
 /// Runs `sqlite` or `postgres` (whichever the app's database is) on its own connection.
 async fn on_database(app: &TestApp, sqlite: &str, postgres: &str) {
     use diesel::connection::SimpleConnection;
@@ -207,24 +220,19 @@ crate::both_backends! {
             players.push(funded(&app, &format!("together{i}"), 3 * COIN_MIN).await);
         }
         let (odd_id, odd) = funded(&app, "outofrange", 3 * COIN_MIN).await;
-        let played_together = || {
-            let m = &app.state.metrics.rounds_per_commit;
-            m.get_sample_sum() > m.get_sample_count() as f64
-        };
         let mut accepted = vec![0_i64; players.len()];
         for wave in 0..10 {
             let mut tasks = Vec::new();
             for (p, (_, t)) in players.iter().enumerate() {
                 for i in 0..6 {
-                    tasks.push((Some(p), app.client.post(format!("{}/api/v2/gal/play", app.base)).bearer_auth(t).json(&flip(COIN_MIN, &format!("w{wave}-{i}")))));
+                    tasks.push((Some(p), play_later(&app, t, flip(COIN_MIN, &format!("w{wave}-{i}")))));
                 }
             }
             for i in 0..6 {
                 let body = json!({"game_slug": "coin-flip", "amount": 1, "params": {"side": "heads"}, "idempotency_key": format!("x{wave}-{i}")});
-                tasks.push((None, app.client.post(format!("{}/api/v2/gal/play", app.base)).bearer_auth(&odd).json(&body)));
+                tasks.push((None, play_later(&app, &odd, body)));
             }
-            let sent: Vec<_> = tasks.into_iter().map(|(p, r)| (p, tokio::spawn(async move { crate::support::decode(r.send().await.unwrap()).await }))).collect();
-            for (p, task) in sent {
+            for (p, task) in tasks {
                 let r = task.await.unwrap();
                 match (p, r.status.as_u16()) {
                     (Some(p), 200) => accepted[p] += 1,
@@ -235,12 +243,12 @@ crate::both_backends! {
             }
             // SQLite plays rounds that queue for its writer in one transaction; keep
             // going until some did, so the refusals above shared commits with rounds.
-            if app.state.db.kind() == acmetocasino::db::BackendKind::Postgres || played_together() {
+            if app.state.db.kind() == acmetocasino::db::BackendKind::Postgres || shared_a_commit(&app) {
                 break;
             }
         }
         if app.state.db.kind() == acmetocasino::db::BackendKind::Sqlite {
-            assert!(played_together(), "concurrent rounds on SQLite share a commit");
+            assert!(shared_a_commit(&app), "concurrent rounds on SQLite share a commit");
         }
         let op = app.staff("together_op", Role::Operator).await;
         for ((id, t), ok) in players.iter().zip(&accepted) {
@@ -275,20 +283,14 @@ crate::both_backends! {
              CREATE TRIGGER doomed BEFORE INSERT ON rounds FOR EACH ROW WHEN (NEW.player_id = '{doomed_id}') \
              EXECUTE FUNCTION doomed();"
         )).await;
-        let together = || {
-            let m = &app.state.metrics.rounds_per_commit;
-            m.get_sample_sum() > m.get_sample_count() as f64
-        };
         let mut accepted = vec![0_i64; players.len()];
         for wave in 0..10 {
             let mut sent = Vec::new();
             for i in 0..6 {
                 for (p, (_, t)) in players.iter().enumerate() {
-                    let r = app.client.post(format!("{}/api/v2/gal/play", app.base)).bearer_auth(t).json(&flip(COIN_MIN, &format!("w{wave}-{i}")));
-                    sent.push((Some(p), tokio::spawn(async move { crate::support::decode(r.send().await.unwrap()).await })));
+                    sent.push((Some(p), play_later(&app, t, flip(COIN_MIN, &format!("w{wave}-{i}")))));
                 }
-                let r = app.client.post(format!("{}/api/v2/gal/play", app.base)).bearer_auth(&doomed).json(&flip(COIN_MIN, &format!("d{wave}-{i}")));
-                sent.push((None, tokio::spawn(async move { crate::support::decode(r.send().await.unwrap()).await })));
+                sent.push((None, play_later(&app, &doomed, flip(COIN_MIN, &format!("d{wave}-{i}")))));
             }
             for (p, task) in sent {
                 let r = task.await.unwrap();
@@ -302,7 +304,7 @@ crate::both_backends! {
                     }
                 }
             }
-            if app.state.db.kind() == acmetocasino::db::BackendKind::Postgres || together() {
+            if app.state.db.kind() == acmetocasino::db::BackendKind::Postgres || shared_a_commit(&app) {
                 break;
             }
         }
