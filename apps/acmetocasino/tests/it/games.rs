@@ -16,6 +16,14 @@ async fn funded(app: &TestApp, name: &str, amount: i64) -> (String, String) {
     (id, t)
 }
 
+async fn funded_players(app: &TestApp, prefix: &str, n: usize, amount: i64) -> Vec<(String, String)> {
+    let mut players = Vec::with_capacity(n);
+    for i in 0..n {
+        players.push(funded(app, &format!("{prefix}{i}"), amount).await);
+    }
+    players
+}
+
 async fn history(app: &TestApp, id: &str, t: &str) -> Vec<Value> {
     app.get(&format!("/api/v2/wallet/{id}/history?limit=500"), Some(t)).await.ok(200)["events"]
         .as_array()
@@ -215,10 +223,7 @@ crate::both_backends! {
         let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
         // Four players who can afford three bets each (more if they win), and one whose
         // every bet is out of range: refused inside the round, after it opened a session.
-        let mut players = Vec::new();
-        for i in 0..4 {
-            players.push(funded(&app, &format!("together{i}"), 3 * COIN_MIN).await);
-        }
+        let players = funded_players(&app, "together", 4, 3 * COIN_MIN).await;
         let (odd_id, odd) = funded(&app, "outofrange", 3 * COIN_MIN).await;
         let mut accepted = vec![0_i64; players.len()];
         for wave in 0..10 {
@@ -267,10 +272,7 @@ crate::both_backends! {
 
     async fn a_database_error_in_one_round_leaves_every_other_round_whole(backend) {
         let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
-        let mut players = Vec::new();
-        for i in 0..4 {
-            players.push(funded(&app, &format!("whole{i}"), 100 * COIN_MIN).await);
-        }
+        let players = funded_players(&app, "whole", 4, 100 * COIN_MIN).await;
         let (doomed_id, doomed) = funded(&app, "doomed", 100 * COIN_MIN).await;
         // The database itself fails the doomed player's rounds. On SQLite, RAISE(ROLLBACK)
         // ends the whole transaction, as a full disk or an I/O error would: a batch that
