@@ -67,9 +67,12 @@ impl Checkpointer {
 }
 
 fn run(mut c: SqliteConnection, writer: &SqliteWriter, stopped: &Receiver<()>) {
+    let mut restarted_at = None;
     while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(TICK) {
         // A failed pass (the file busy with another process, say) is tried again.
-        let _ = tick(&mut c, writer);
+        if let Ok(restarted) = tick(&mut c, writer, restarted_at) {
+            restarted_at = restarted.or(restarted_at);
+        }
     }
 }
 
@@ -78,11 +81,18 @@ const LEFT_FOR_THE_TURN: i32 = 64;
 
 /// One pass: copy what is committed; past [`RESTART_AT`] pages, catch up with what
 /// was committed meanwhile (a pass takes a while: it ends with an `fsync`), then copy
-/// the last few pages in a turn of the writer and have the WAL start over.
-fn tick(c: &mut SqliteConnection, writer: &SqliteWriter) -> diesel::QueryResult<()> {
+/// the last few pages in a turn of the writer and have the WAL start over. Returns the
+/// WAL's length when it did. A WAL still of the length `restarted_at` of the last
+/// restart has not been written since (the restart takes effect with the next write),
+/// so it is left alone.
+fn tick(
+    c: &mut SqliteConnection,
+    writer: &SqliteWriter,
+    restarted_at: Option<i32>,
+) -> diesel::QueryResult<Option<i32>> {
     let mut pass = checkpoint(c, "PASSIVE")?;
-    if pass.busy != 0 || pass.log < RESTART_AT {
-        return Ok(());
+    if pass.busy != 0 || pass.log < RESTART_AT || restarted_at == Some(pass.log) {
+        return Ok(None);
     }
     for _ in 0..3 {
         if pass.behind() <= LEFT_FOR_THE_TURN {
@@ -91,8 +101,8 @@ fn tick(c: &mut SqliteConnection, writer: &SqliteWriter) -> diesel::QueryResult<
         pass = checkpoint(c, "PASSIVE")?;
     }
     let _turn = writer.turn();
-    checkpoint(c, "RESTART")?;
-    Ok(())
+    let restart = checkpoint(c, "RESTART")?;
+    Ok((restart.busy == 0).then_some(restart.log))
 }
 
 fn checkpoint(c: &mut SqliteConnection, mode: &str) -> diesel::QueryResult<Checkpoint> {
@@ -127,7 +137,7 @@ mod tests {
         pages(&mut w, 100);
         {
             let _held = writer.turn();
-            tick(&mut c, &writer).unwrap();
+            assert_eq!(tick(&mut c, &writer, None).unwrap(), None);
         }
         let pass = checkpoint(&mut c, "PASSIVE").unwrap();
         assert!(pass.log > 100 && pass.behind() == 0, "all {} pages copied", pass.log);
@@ -145,8 +155,11 @@ mod tests {
                 released.store(true, std::sync::atomic::Ordering::SeqCst);
             });
             is_held.recv().unwrap();
-            tick(&mut c, &writer).unwrap();
+            let restarted = tick(&mut c, &writer, None).unwrap();
             assert!(released.load(std::sync::atomic::Ordering::SeqCst), "the restart took a turn of the writer");
+            // Until something is written, the same WAL is not restarted again.
+            assert!(restarted.is_some());
+            assert_eq!(tick(&mut c, &writer, restarted).unwrap(), None);
         });
         pages(&mut w, 1);
         let restarted = checkpoint(&mut c, "PASSIVE").unwrap().log;
