@@ -11,7 +11,7 @@
 //! only the pages committed since its last pass are left to copy, and the next write
 //! starts the WAL again from its beginning, which keeps it bounded.
 
-use super::SqliteWriter;
+use super::{DbError, SqliteWriter};
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::Integer;
 use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
@@ -54,14 +54,15 @@ pub(crate) struct Checkpointer {
 
 impl Checkpointer {
     /// Starts the thread with a connection of its own to `path`.
-    pub(crate) fn start(path: &str, writer: Arc<SqliteWriter>) -> Result<Self, String> {
-        let mut c = SqliteConnection::establish(path).map_err(|e| e.to_string())?;
-        c.batch_execute(PATIENCE).map_err(|e| e.to_string())?;
+    pub(crate) fn start(path: &str, writer: Arc<SqliteWriter>) -> Result<Self, DbError> {
+        let failed = |e: &dyn std::fmt::Display| DbError::Pool(format!("SQLite checkpointer: {e}"));
+        let mut c = SqliteConnection::establish(path).map_err(|e| failed(&e))?;
+        c.batch_execute(PATIENCE).map_err(|e| failed(&e))?;
         let (stop, stopped) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || run(c, &writer, &stopped))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| failed(&e))?;
         Ok(Self { _stop: stop })
     }
 }

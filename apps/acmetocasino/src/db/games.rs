@@ -1048,9 +1048,9 @@ impl From<diesel::result::Error> for Abandoned {
 }
 
 /// Plays `batch` on the writer in one transaction (its first statement takes the write
-/// lock: the first round locks its wallet row), each round in a
-/// savepoint, and answers every round after the `COMMIT`: a round refused or failed by
-/// the rules rolled back to its savepoint, the others stand. A database error is
+/// lock: the first round locks its wallet row), each round in a savepoint, and answers
+/// every round after the `COMMIT`: a round refused by the rules rolled back to its
+/// savepoint, the others stand. A database error is
 /// different: SQLite may have ended the whole transaction with it (a full disk, an I/O
 /// error), and whatever ran after it would run outside the batch. So on any database
 /// error, or a batch no longer inside its transaction, the batch is rolled back at

@@ -195,8 +195,8 @@ impl SqliteWriter {
         Self { path: path.to_owned(), conn: tokio::sync::Mutex::new(None) }
     }
 
-    /// Waits for the writer; opens it on first use, and again if the last user left
-    /// it broken (a transaction left open by a cancelled request, a failed rollback).
+    /// Waits for the writer; opens it on first use, and again if it is broken (see
+    /// [`SqliteWriter::reopen_if_broken`]).
     pub(crate) async fn lock(&self) -> Result<tokio::sync::MappedMutexGuard<'_, SqliteConn>, DbError> {
         let mut slot = self.conn.lock().await;
         match slot.as_mut() {
@@ -320,13 +320,11 @@ impl Db {
                 .build()
                 .map_err(|e| DbError::Url(e.to_string()))?;
             let writer = Arc::new(SqliteWriter::new(path));
-            let checkpoints = checkpoint::Checkpointer::start(path, writer.clone())
-                .map_err(|e| DbError::Pool(format!("SQLite checkpointer: {e}")))?;
             Backend::Sqlite {
                 pool,
                 rounds: games::RoundWriter::start(writer.clone(), faults.clone())?,
+                _checkpoints: checkpoint::Checkpointer::start(path, writer.clone())?,
                 writer,
-                _checkpoints: checkpoints,
             }
         };
         Ok(Self { backend: Arc::new(backend), faults })
