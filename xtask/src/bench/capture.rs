@@ -104,34 +104,43 @@ pub fn rounds_in_log(log: &str, marker: &str) -> Vec<Vec<Executed>> {
         };
         let Some((ms, what)) = rest.split_once(" ms  ") else { continue };
         let ms: f64 = ms.trim().parse().unwrap_or(0.0);
-        if let Some(sql) = what.strip_prefix("statement: ") {
+        let executed = if let Some(sql) = what.strip_prefix("statement: ") {
             b.last_kind = "statement";
-            let sql = sql.trim().to_owned();
-            let upper = sql.to_ascii_uppercase();
-            b.segment.push(Executed { sql, params: Vec::new(), simple: true, parsed: false, ms });
-            if upper == "COMMIT" || upper == "ROLLBACK" || upper == "END" {
-                let segment = std::mem::take(&mut b.segment);
-                // Identifiers may be quoted (Diesel's DSL) or not (fixed statements).
-                if upper == "COMMIT" && segment.iter().any(|e| e.sql.replace('"', "").contains(marker)) {
-                    rounds.push(segment);
+            Executed { sql: sql.trim().to_owned(), params: Vec::new(), simple: true, parsed: false, ms }
+        } else {
+            let Some((kind, named)) = what.split_once(' ') else { continue };
+            let Some((_name, sql)) = named.split_once(": ") else { continue };
+            match kind {
+                "parse" => {
+                    b.last_kind = "parse";
+                    b.parsed_sql = Some(sql.to_owned());
+                    continue;
+                }
+                "bind" => {
+                    b.last_kind = "bind";
+                    continue;
+                }
+                "execute" => {
+                    b.last_kind = "execute";
+                    let parsed = b.parsed_sql.take().is_some_and(|p| p == sql);
+                    Executed { sql: sql.to_owned(), params: Vec::new(), simple: false, parsed, ms }
+                }
+                _ => {
+                    b.last_kind = "";
+                    continue;
                 }
             }
-            continue;
-        }
-        let Some((kind, named)) = what.split_once(' ') else { continue };
-        let Some((_name, sql)) = named.split_once(": ") else { continue };
-        match kind {
-            "parse" => {
-                b.last_kind = "parse";
-                b.parsed_sql = Some(sql.to_owned());
+        };
+        // The end of a transaction, sent either way (the server prepares its `COMMIT`
+        // to send it in a pipeline).
+        let upper = executed.sql.to_ascii_uppercase();
+        b.segment.push(executed);
+        if upper == "COMMIT" || upper == "ROLLBACK" || upper == "END" {
+            let segment = std::mem::take(&mut b.segment);
+            // Identifiers may be quoted (Diesel's DSL) or not (fixed statements).
+            if upper == "COMMIT" && segment.iter().any(|e| e.sql.replace('"', "").contains(marker)) {
+                rounds.push(segment);
             }
-            "bind" => b.last_kind = "bind",
-            "execute" => {
-                b.last_kind = "execute";
-                let parsed = b.parsed_sql.take().is_some_and(|p| p == sql);
-                b.segment.push(Executed { sql: sql.to_owned(), params: Vec::new(), simple: false, parsed, ms });
-            }
-            _ => b.last_kind = "",
         }
     }
     rounds
@@ -608,6 +617,19 @@ mod tests {
         let s = format!("round {P} bet/{S}");
         assert_eq!(uuids_in(&s), vec![(6, 42), (47, 83)]);
         assert!(uuids_in("8ca4599c-6652-4af6-b3f6-775017a12e8cf").is_empty());
+    }
+
+    #[test]
+    fn a_prepared_commit_ends_the_round_too() {
+        let prepared = round(42, "11111111-1111-4111-8111-111111111111", "21111111-1111-4111-8111-111111111111", 18)
+            .replace("statement: BEGIN", "execute s1: BEGIN")
+            .replace("statement: COMMIT", "execute s2: COMMIT");
+        let log = format!("{prepared}@@42@@ LOG:  duration: 0.01 ms  execute s3: SELECT 1\n");
+        let rounds = rounds_in_log(&log, "INSERT INTO rounds ");
+        assert_eq!(rounds.len(), 1);
+        let r = &rounds[0];
+        assert_eq!((r.len(), r[1].sql.as_str(), r[1].simple), (6, "BEGIN", false), "{r:#?}");
+        assert_eq!(r[5].sql, "COMMIT");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::compliance::{
     BetsLastMinute, ContextQuery, ContextRow, OpenAlertRow, OpenAlerts, RegisterCandidates, RegisterEntry,
 };
 use super::schema::{game_sessions, rounds, rtp_changes, rtp_targets, seed_pairs, wallet_events};
-use super::statement::{Pipeline, Pipelined, prepared};
+use super::statement::{Pipelined, PipelinedTransaction, pipelined_transaction, prepared};
 use super::types::sql::{DbTimestamp, DbUuid};
 use super::types::{DbId, DbTime};
 use super::wallet::PostFailure;
@@ -49,17 +49,22 @@ impl FaultPoints {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(point);
     }
 
-    fn check(&self, point: &'static str) -> Result<(), DbError> {
-        if self.0.lock().unwrap_or_else(|e| e.into_inner()).contains(point) {
-            Err(DbError::Row(format!("fault injected at {point}")))
-        } else {
-            Ok(())
-        }
+    fn armed(&self, point: &'static str) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).contains(point)
     }
 }
 
-/// The fault point right after a round's writes (its `BET` first) reached the database.
+/// The fault point right after a round's writes (its `BET` first), in the same pipeline:
+/// a write the database refuses ([`RefusedWrite`]).
 pub const FAULT_AFTER_BET: &str = "round.after_bet";
+
+prepared! {
+    /// What [`FAULT_AFTER_BET`] adds behind a round's writes: a round without a session,
+    /// a player or an amount, which both databases refuse (`NOT NULL`).
+    struct RefusedWrite = "INSERT INTO rounds (id) VALUES (?)" {
+        id: DbId => DbUuid,
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = seed_pairs)]
@@ -620,13 +625,14 @@ backend_queries! {
         policy: &Policy,
         req: &BetRequest,
     ) -> Result<BetResult, RoundFailure> {
-        c.transaction(async |c| {
+        pipelined_transaction(c, async |c| {
             let player = DbId(req.player.as_uuid());
             let at = DbTime(req.at);
             // The lock first; the reads behind it in the same pipeline see what it locked.
-            // Everything the round reads goes out here (one round trip on PostgreSQL).
+            // Everything the round reads goes out here, behind the `BEGIN` (one round
+            // trip on PostgreSQL).
             let (named, slug) = bet_target(&req.session);
-            let (heads, previous, contexts, bets, register, sessions, pairs, open) = together!(c;
+            let (heads, previous, contexts, bets, register, sessions, pairs, open) = together!(c; begin;
                 LockWallet { player } => WalletRow,
                 RoundByKey { player, key: req.idempotency_key.as_str().to_owned() } => (DbId,),
                 ContextQuery::of(player) => ContextRow,
@@ -757,7 +763,20 @@ backend_queries! {
                 rolled_back_by: None,
                 created_at: at,
             };
-            // Every write of the round in one pipeline (one round trip on PostgreSQL).
+            let (aml_alerts, harm_alerts) =
+                compliance::screen_bet(c, player, req.amount, bet_activity(&bets), &open, session.started_at, req.at, policy).await?;
+            // Due by the player's interval, or forced by a markers-of-harm intervention.
+            let forced = crate::db::compliance::forced_reality_check(&ctx, &harm_alerts, rg.last_reality_check_at, req.at);
+            let reality_check = if forced || rg.reality_check_due(session.started_at, req.at) {
+                rg.last_reality_check_at = Some(req.at);
+                compliance::save_rg(c, player, &rg, at).await?;
+                Some(rg_core::RealityCheck::new(session.started_at, req.at, session.wagered + amount, session.won + won))
+            } else {
+                None
+            };
+            let round = to_round(row.clone(), None)?;
+            // Every write of the round in one pipeline, and on PostgreSQL the `COMMIT`
+            // behind them (one round trip): nothing may fail after it.
             let bet_insert = InsertEvent::from(&bet);
             let win_insert = win.as_ref().map(InsertEvent::from);
             let (head_update, round_insert, nonce, session_update) = (
@@ -771,20 +790,11 @@ backend_queries! {
                 writes.push(w);
             }
             writes.extend([&head_update as &dyn Pipelined, &round_insert, &nonce, &session_update]);
-            c.execute_in_order(&writes).await?;
-            faults.check(FAULT_AFTER_BET)?;
-            let (aml_alerts, harm_alerts) =
-                compliance::screen_bet(c, player, req.amount, bet_activity(&bets), &open, session.started_at, req.at, policy).await?;
-            // Due by the player's interval, or forced by a markers-of-harm intervention.
-            let forced = crate::db::compliance::forced_reality_check(&ctx, &harm_alerts, rg.last_reality_check_at, req.at);
-            let reality_check = if forced || rg.reality_check_due(session.started_at, req.at) {
-                rg.last_reality_check_at = Some(req.at);
-                compliance::save_rg(c, player, &rg, at).await?;
-                Some(rg_core::RealityCheck::new(session.started_at, req.at, session.wagered + amount, session.won + won))
-            } else {
-                None
-            };
-            let round = to_round(row, None)?;
+            let refused = RefusedWrite { id: DbId(Uuid::nil()) };
+            if faults.armed(FAULT_AFTER_BET) {
+                writes.push(&refused);
+            }
+            c.execute_and_commit(&writes).await?;
             Ok(BetResult { round, balances: after.balances, replayed: false, reality_check, aml_alerts, harm_alerts, committed_with: 1 })
         })
         .await

@@ -67,7 +67,17 @@ pub(crate) use backend_queries;
 /// caller's transaction — on PostgreSQL in one pipeline (one round trip; the server runs
 /// them one after another, so a later query sees what an earlier one did), on SQLite in
 /// turn. Evaluates to `QueryResult<(Vec<RowType>, …)>`.
+///
+/// `together!(c; begin; …)` is the first pipeline of a
+/// [`statement::pipelined_transaction`]: on PostgreSQL it opens the transaction with a
+/// `BEGIN` ahead of the queries (SQLite has opened it already).
 macro_rules! together_pg {
+    ($c:ident; begin; $($q:expr => $t:ty),+ $(,)?) => {{
+        let mut shared: &diesel_async::AsyncPgConnection = &*$c;
+        let begin = diesel_async::RunQueryDsl::execute($crate::db::statement::Begin {}, &mut shared);
+        // Polled in order, so `BEGIN` is sent first.
+        futures_util::try_join!(begin, async { $crate::db::together_pg!(shared; $($q => $t),+) }).map(|(_, rows)| rows)
+    }};
     ($c:ident; $($q:expr => $t:ty),+ $(,)?) => {{
         let mut shared: &diesel_async::AsyncPgConnection = &*$c;
         futures_util::try_join!($(diesel_async::RunQueryDsl::load::<$t>($q, &mut shared)),+)
@@ -77,6 +87,9 @@ pub(crate) use together_pg;
 
 /// The SQLite spelling of [`together_pg!`].
 macro_rules! together_sqlite {
+    ($c:ident; begin; $($q:expr => $t:ty),+ $(,)?) => {
+        $crate::db::together_sqlite!($c; $($q => $t),+)
+    };
     ($c:ident; $($q:expr => $t:ty),+ $(,)?) => {
         async { Ok::<_, diesel::result::Error>(($(diesel_async::RunQueryDsl::load::<$t>($q, &mut *$c).await?,)+)) }.await
     };
