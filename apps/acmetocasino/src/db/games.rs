@@ -1166,7 +1166,7 @@ impl Db {
     ) -> Result<BetResult, RoundFailure> {
         match &*self.backend {
             Backend::Pg(pool) => {
-                let mut c = pool.get().await.map_err(DbError::from)?;
+                let mut c = super::pg_connection(pool).await?;
                 pg::bet(&mut c, catalogue, gamectl_core::default_target(), &self.faults, policy, &req).await
             }
             Backend::Sqlite { rounds, .. } => rounds.play(catalogue, policy, req).await,

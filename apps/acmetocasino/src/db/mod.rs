@@ -17,8 +17,10 @@ pub use platform::PlatformCounts;
 pub(crate) mod wallet;
 
 use diesel::sqlite::SqliteConnection;
-use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, PoolableConnection, RecyclingMethod,
+};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -103,7 +105,7 @@ macro_rules! dispatch {
     (read $db:expr, $module:ident :: $f:ident ( $($arg:expr),* $(,)? )) => {
         match &*$db.backend {
             $crate::db::Backend::Pg(pool) => {
-                let mut c = pool.get().await.map_err($crate::db::DbError::from)?;
+                let mut c = $crate::db::pg_connection(pool).await?;
                 $module::pg::$f(&mut c, $($arg),*).await
             }
             $crate::db::Backend::Sqlite { pool, .. } => {
@@ -115,7 +117,7 @@ macro_rules! dispatch {
     (write $db:expr, $module:ident :: $f:ident ( $($arg:expr),* $(,)? )) => {
         match &*$db.backend {
             $crate::db::Backend::Pg(pool) => {
-                let mut c = pool.get().await.map_err($crate::db::DbError::from)?;
+                let mut c = $crate::db::pg_connection(pool).await?;
                 $module::pg::$f(&mut c, $($arg),*).await
             }
             $crate::db::Backend::Sqlite { writer, .. } => {
@@ -175,6 +177,42 @@ impl From<DbError> for wallet_core::StoreError {
 impl From<DbError> for pam_core::port::StoreError {
     fn from(e: DbError) -> Self {
         pam_core::port::StoreError(e.to_string())
+    }
+}
+
+/// A pooled PostgreSQL connection ([`pg_connection`]). Dropped by a caller that was
+/// cancelled inside a transaction (a client gone mid-round), it is closed at once, so
+/// PostgreSQL rolls the transaction back and releases its row locks. Returned to the
+/// pool, it would hold them, `idle in transaction`, until the pool next handed it out
+/// and found it broken: the player's next round would wait for the wallet's lock until
+/// then.
+pub(crate) struct PgConnection(Option<Object<AsyncPgConnection>>);
+
+/// Checks a connection out of `pool`.
+pub(crate) async fn pg_connection(pool: &Pool<AsyncPgConnection>) -> Result<PgConnection, DbError> {
+    Ok(PgConnection(Some(pool.get().await?)))
+}
+
+impl std::ops::Deref for PgConnection {
+    type Target = AsyncPgConnection;
+    fn deref(&self) -> &AsyncPgConnection {
+        self.0.as_deref().unwrap_or_else(|| unreachable!("only `drop` takes the connection"))
+    }
+}
+
+impl std::ops::DerefMut for PgConnection {
+    fn deref_mut(&mut self) -> &mut AsyncPgConnection {
+        self.0.as_deref_mut().unwrap_or_else(|| unreachable!("only `drop` takes the connection"))
+    }
+}
+
+impl Drop for PgConnection {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take()
+            && c.is_broken()
+        {
+            drop(Object::take(c));
+        }
     }
 }
 

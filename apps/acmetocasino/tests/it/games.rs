@@ -430,3 +430,68 @@ crate::both_backends! {
         assert!(public["platform_rtp"].is_number());
     }
 }
+
+/// A round whose caller goes away while it waits for the wallet's lock (a client that
+/// timed out) must not leave its connection in the pool holding that lock: the
+/// player's next round would wait for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_cancelled_mid_transaction_leaves_no_lock_behind() {
+    use acmetocasino::db::games::{BetRequest, NewSeedPair, SessionTarget};
+    use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+    use std::time::Duration;
+    let Some(app) = TestApp::spawn(crate::support::Backend::Postgres, Options::default()).await else { return };
+    let (id, t) = funded(&app, "cancelled", 100 * COIN_MIN).await;
+    app.post("/api/v2/gal/play", Some(&t), flip(COIN_MIN, "warm")).await.ok(200);
+    let state = &app.state;
+    let request = |key: &str| BetRequest {
+        player: kernel::AccountId::from_uuid(id.parse().unwrap()),
+        session: SessionTarget::LaunchOrReuse { game_slug: "coin-flip".into(), new_session_id: uuid::Uuid::new_v4() },
+        amount: kernel::Amount::new(COIN_MIN).unwrap(),
+        params: json!({"side": "heads"}),
+        idempotency_key: wallet_core::IdempotencyKey::parse(key).unwrap(),
+        round_id: uuid::Uuid::new_v4(),
+        bet_event_id: uuid::Uuid::new_v4(),
+        win_event_id: uuid::Uuid::new_v4(),
+        first_seed_pair: NewSeedPair {
+            id: uuid::Uuid::new_v4(),
+            server_seed: gal_core::ServerSeed::from_bytes([7; 32]),
+            client_seed: gal_core::ClientSeed::parse("cancelled").unwrap(),
+        },
+        at: chrono::Utc::now(),
+    };
+
+    // Someone else holds the wallet: the round sends its BEGIN and its reads, then waits.
+    let mut holder = diesel_async::AsyncPgConnection::establish(&app.db_url).await.unwrap();
+    holder.batch_execute(&format!("BEGIN; SELECT 1 FROM wallets WHERE player_id = '{id}' FOR UPDATE")).await.unwrap();
+    let waited = tokio::time::timeout(
+        Duration::from_millis(300),
+        state.db.bet(&state.catalogue, &state.policy, request("gone")),
+    )
+    .await;
+    assert!(waited.is_err(), "the round should have been waiting for the lock");
+    holder.batch_execute("ROLLBACK").await.unwrap();
+
+    // The cancelled round's backend gets the lock, finds its client gone and rolls back.
+    let idle_in_transaction = "(SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
+         AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%')";
+    let mut waits = 0;
+    loop {
+        let count = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(idle_in_transaction));
+        let n: i64 = diesel_async::RunQueryDsl::get_result(count, &mut holder).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        waits += 1;
+        assert!(waits < 50, "a connection is still idle in a transaction");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let next =
+        tokio::time::timeout(Duration::from_secs(10), state.db.bet(&state.catalogue, &state.policy, request("next")))
+            .await;
+    assert!(next.expect("the next round waited for a lock nobody should hold").is_ok());
+    assert_eq!(
+        history(&app, &id, &t).await.iter().filter(|e| e["type"] == "BET").count(),
+        2,
+        "the cancelled round left nothing"
+    );
+}
