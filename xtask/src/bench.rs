@@ -37,9 +37,13 @@ const STAFF: &str = "benchop";
 const STAFF_PASSWORD: &str = "bench operator password";
 const BENCH_DB: &str = "bench";
 const PROBE_ROUNDS: u64 = 100;
-/// The server's default `ACMETOCASINO_DB_POOL_SIZE`.
-const POOL_SIZE: usize = 16;
 const ROUND_MARKER: &str = "INSERT INTO rounds ";
+
+/// The server's default `ACMETOCASINO_DB_POOL_SIZE`: four connections per core
+/// (apps/acmetocasino/src/config.rs).
+pub fn server_pool_size() -> usize {
+    4 * std::thread::available_parallelism().map_or(2, usize::from)
+}
 
 /// What one invocation does.
 #[derive(Debug, Clone)]
@@ -264,6 +268,7 @@ impl Clock {
 }
 
 fn run_backend(plan: &Plan, bin: &Path, dir: &Path, url: &str, target: &Target<'_>) -> Result<BackendResult> {
+    let pool_size = server_pool_size();
     let name = target.name();
     eprintln!("\n==> {name}");
     let bdir = dir.join(target.dir_name());
@@ -363,8 +368,8 @@ fn run_backend(plan: &Plan, bin: &Path, dir: &Path, url: &str, target: &Target<'
         weights = script.shapes.iter().map(|shape| shape.count).collect();
         // One script per shape and C (clients share the players out by C).
         let mut client_counts = plan.concurrency.clone();
-        if plan.concurrency.iter().any(|&c| c > POOL_SIZE) {
-            client_counts.push(POOL_SIZE);
+        if plan.concurrency.iter().any(|&c| c > pool_size) {
+            client_counts.push(pool_size);
         }
         for &c in &client_counts {
             for (i, shape) in script.shapes.iter().enumerate() {
@@ -411,23 +416,23 @@ fn run_backend(plan: &Plan, bin: &Path, dir: &Path, url: &str, target: &Target<'
                 server.set_phase(&format!("pgbench C={c}"));
                 run.ceiling = Some(pgbench_ceiling(psql, &bdir, &weights, &defines, c, plan.duration, server.pid())?);
                 clock.lap(format!("pgbench C={c}"));
-                if c > POOL_SIZE {
-                    server.set_phase(&format!("pgbench C={POOL_SIZE}"));
+                if c > pool_size {
+                    server.set_phase(&format!("pgbench C={pool_size}"));
                     let ceiling =
-                        pgbench_ceiling(psql, &bdir, &weights, &defines, POOL_SIZE, plan.duration, server.pid())?;
+                        pgbench_ceiling(psql, &bdir, &weights, &defines, pool_size, plan.duration, server.pid())?;
                     run.ceiling_at_pool = Some(ceiling);
-                    clock.lap(format!("pgbench C={POOL_SIZE} (the server's pool size), for C={c}"));
+                    clock.lap(format!("pgbench C={pool_size} (the server's pool size), for C={c}"));
                 }
             }
             Target::Sqlite { file, script: Some(script) } if !plan.smoke => {
                 server.set_phase(&format!("sqlite ceiling C={c}"));
                 run.ceiling = Some(sqlite_ceiling(bin, file, script, &state, c, plan.duration, server.pid())?);
                 clock.lap(format!("SQLite ceiling C={c}"));
-                if c > POOL_SIZE {
-                    server.set_phase(&format!("sqlite ceiling C={POOL_SIZE}"));
-                    let ceiling = sqlite_ceiling(bin, file, script, &state, POOL_SIZE, plan.duration, server.pid())?;
+                if c > pool_size {
+                    server.set_phase(&format!("sqlite ceiling C={pool_size}"));
+                    let ceiling = sqlite_ceiling(bin, file, script, &state, pool_size, plan.duration, server.pid())?;
                     run.ceiling_at_pool = Some(ceiling);
-                    clock.lap(format!("SQLite ceiling C={POOL_SIZE} (the server's pool size), for C={c}"));
+                    clock.lap(format!("SQLite ceiling C={pool_size} (the server's pool size), for C={c}"));
                 }
             }
             Target::Sqlite { .. } => {}

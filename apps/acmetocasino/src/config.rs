@@ -157,7 +157,9 @@ impl Config {
             mode,
             jwt_secret,
             data_dir,
-            db_pool_size: number(&get, "ACMETOCASINO_DB_POOL_SIZE", 16, 1..=1000)?,
+            // Four per core, as deadpool itself defaults to: with more, PostgreSQL's
+            // backends on a small machine mostly wait for one another (docs/benchmarks.md).
+            db_pool_size: number(&get, "ACMETOCASINO_DB_POOL_SIZE", 4 * cores, 1..=1000)?,
             workers: number(&get, "ACMETOCASINO_WORKERS", cores, 1..=256)?,
             log_filter: get("ACMETOCASINO_LOG").unwrap_or_else(|| "info".into()),
             log_format,

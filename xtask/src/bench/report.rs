@@ -189,8 +189,8 @@ pub fn render(plan: &Plan, m: &Machine, results: &[BackendResult], build: Durati
     let _ = writeln!(
         o,
         "{}: {} ({} cores), {:.1} GiB RAM, Linux {}, {}; {} build; {}. Server, database and load generator \
-         share the machine; Redis off; server defaults otherwise ({} HTTP workers = cores, pool of 16, Argon2id \
-         19456 KiB / 2 iterations, log level info to a file). Wall time {} (build {}).\n",
+         share the machine; Redis off; server defaults otherwise ({} HTTP workers = cores, a pool of {} = 4 per \
+         core, Argon2id 19456 KiB / 2 iterations, log level info to a file). Wall time {} (build {}).\n",
         m.date,
         m.cpu,
         m.cores,
@@ -200,6 +200,7 @@ pub fn render(plan: &Plan, m: &Machine, results: &[BackendResult], build: Durati
         if plan.release { "release" } else { "debug" },
         versions.join(", "),
         m.cores,
+        super::server_pool_size(),
         fmt_duration(total),
         fmt_duration(build)
     );
@@ -257,10 +258,11 @@ pub fn render(plan: &Plan, m: &Machine, results: &[BackendResult], build: Durati
             o,
             "\nCeiling: PostgreSQL — pgbench `-M prepared`, same C, `-j 2`, running the statements the server sent for \
          its rounds (captured, below); SQLite — `acmetocasino bench-sqlite-ceiling`, the same statements in a \
-         `BEGIN IMMEDIATE … COMMIT` loop over cached prepared statements. Above the server's pool of 16 \
-             connections the database never sees more than 16 of ours at once, so the ceiling also runs with 16 \
-             connections there, and the ratio is taken against the better of the two. ratio = rounds/s ÷ \
-             ceiling tx/s.\n"
+         `BEGIN IMMEDIATE … COMMIT` loop over cached prepared statements. Above the server's pool of {pool} \
+             connections the database never sees more than {pool} of ours at once, so the ceiling also runs with \
+             {pool} connections there, and the ratio is taken against the better of the two. ratio = rounds/s ÷ \
+             ceiling tx/s.\n",
+            pool = super::server_pool_size(),
         );
     }
 
