@@ -3,10 +3,11 @@
 //! A round runs in one transaction: lock the wallet (which also serialises the
 //! player's seed pair and nonce), replay or refuse a reused idempotency key, check the
 //! player and the session, decide the `BET`, draw from the provably fair stream,
-//! decide the `WIN`, then write the events, the wallet's head, the round with its RNG
-//! audit data, the nonce and the session totals in one pipeline, and screen the bet.
-//! Any failure rolls all of it back. On SQLite that transaction is a savepoint inside
-//! a batch of rounds committed together (see [`RoundWriter`]).
+//! decide the `WIN`, screen the bet, then write the events, the wallet's head, the
+//! round with its RNG audit data, the nonce and the session totals in one pipeline (on
+//! PostgreSQL with the `COMMIT` behind them, see [`pipelined_transaction`]). Any
+//! failure rolls all of it back. On SQLite that transaction is a savepoint inside a
+//! batch of rounds committed together (see [`RoundWriter`]).
 
 use super::compliance::{AmlAlert, HarmAlert, MoneyFailure, Policy, Refused};
 use super::compliance::{

@@ -75,10 +75,16 @@ pub(crate) use backend_queries;
 /// `BEGIN` ahead of the queries (SQLite has opened it already).
 macro_rules! together_pg {
     ($c:ident; begin; $($q:expr => $t:ty),+ $(,)?) => {{
-        let mut shared: &diesel_async::AsyncPgConnection = &*$c;
-        let begin = diesel_async::RunQueryDsl::execute($crate::db::statement::Begin {}, &mut shared);
-        // Polled in order, so `BEGIN` is sent first.
-        futures_util::try_join!(begin, async { $crate::db::together_pg!(shared; $($q => $t),+) }).map(|(_, rows)| rows)
+        match $crate::db::statement::opened_by_pipelined_transaction(&mut *$c) {
+            Err(e) => Err(e),
+            Ok(()) => {
+                let mut shared: &diesel_async::AsyncPgConnection = &*$c;
+                let begin = diesel_async::RunQueryDsl::execute($crate::db::statement::Begin {}, &mut shared);
+                // Polled in order, so `BEGIN` is sent first.
+                futures_util::try_join!(begin, async { $crate::db::together_pg!(shared; $($q => $t),+) })
+                    .map(|(_, rows)| rows)
+            }
+        }
     }};
     ($c:ident; $($q:expr => $t:ty),+ $(,)?) => {{
         let mut shared: &diesel_async::AsyncPgConnection = &*$c;
@@ -182,10 +188,11 @@ impl From<DbError> for pam_core::port::StoreError {
 
 /// A pooled PostgreSQL connection ([`pg_connection`]). Dropped by a caller that was
 /// cancelled inside a transaction (a client gone mid-round), it is closed at once, so
-/// PostgreSQL rolls the transaction back and releases its row locks. Returned to the
-/// pool, it would hold them, `idle in transaction`, until the pool next handed it out
-/// and found it broken: the player's next round would wait for the wallet's lock until
-/// then.
+/// PostgreSQL rolls the transaction back and releases its row locks as soon as the
+/// backend next talks to the client (at once if idle; a backend waiting for a lock,
+/// once it has it). Returned to the pool, it would hold them, `idle in transaction`,
+/// until the pool next handed it out and found it broken: the player's next round
+/// would wait for the wallet's lock until then.
 pub(crate) struct PgConnection(Option<Object<AsyncPgConnection>>);
 
 /// Checks a connection out of `pool`.

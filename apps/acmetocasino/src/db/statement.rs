@@ -174,9 +174,12 @@ pub(crate) trait PipelinedTransaction: AsyncConnection + Pipeline {
 
     /// [`Pipeline::execute_in_order`], then the commit. PostgreSQL sends the `COMMIT`
     /// behind the writes in the same pipeline: if a write fails, PostgreSQL has already
-    /// aborted the transaction, and the `COMMIT` that follows ends it as a rollback.
-    /// SQLite leaves the commit (or the release of the savepoint) to the end of
-    /// [`pipelined_transaction`]. Either way nothing may fail after this call.
+    /// aborted the transaction, and the `COMMIT` that follows ends it as a rollback (on
+    /// a connection that has yet to prepare these statements, each is prepared in turn
+    /// and the `COMMIT` is not sent at all after a failed write; the rollback of
+    /// [`pipelined_transaction`] ends the transaction then). SQLite leaves the commit
+    /// (or the release of the savepoint) to the end of [`pipelined_transaction`].
+    /// Either way nothing may fail after this call.
     fn execute_and_commit<'a>(&'a mut self, writes: &'a [&'a dyn Pipelined]) -> BoxFuture<'a, QueryResult<()>>;
 }
 
@@ -193,6 +196,11 @@ impl PipelinedTransaction for AsyncPgConnection {
 
     fn execute_and_commit<'a>(&'a mut self, writes: &'a [&'a dyn Pipelined]) -> BoxFuture<'a, QueryResult<()>> {
         Box::pin(async move {
+            opened_by_pipelined_transaction(self)?;
+            // `try_join_all` polls its futures in order and, up to 30 of them, stops at
+            // the first that fails: a write that fails before it is sent (a value that
+            // cannot be bound) then leaves the `COMMIT` unsent. A round has at most 7.
+            debug_assert!(writes.len() < 30, "a longer pipeline could send its COMMIT after a failed write");
             let commit = Commit {};
             let conn: &AsyncPgConnection = self;
             let sent: Vec<_> =
@@ -202,6 +210,17 @@ impl PipelinedTransaction for AsyncPgConnection {
                 .transaction_state()?
                 .change_transaction_depth(TransactionDepthChange::DecreaseDepth)
         })
+    }
+}
+
+/// The transaction [`pipelined_transaction`] opened on PostgreSQL, at the top level
+/// (its `BEGIN` and its `COMMIT` go out only there: elsewhere a `COMMIT` would end a
+/// transaction Diesel opened, or there would be none to end).
+pub(crate) fn opened_by_pipelined_transaction(c: &mut AsyncPgConnection) -> QueryResult<()> {
+    match AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()? {
+        Some(depth) if depth.get() == 1 => Ok(()),
+        Some(_) => Err(diesel::result::Error::AlreadyInTransaction),
+        None => Err(diesel::result::Error::NotInTransaction),
     }
 }
 
@@ -216,11 +235,13 @@ impl PipelinedTransaction for SqliteConn {
 }
 
 /// Runs `body` in a transaction, like Diesel's `transaction`, but on PostgreSQL with
-/// two round trips fewer: `body` sends [`Begin`] with its first pipeline and commits
-/// with its last writes ([`PipelinedTransaction::execute_and_commit`]). A `body` that
-/// returns before committing (a replayed or refused round) is committed or rolled back
-/// here, as Diesel would. The rollback after a failed pipeline finds PostgreSQL's
-/// transaction already ended by the pipelined `COMMIT`; that is only a warning.
+/// two round trips fewer: `body` must send [`Begin`] with its first statements
+/// (`together!(c; begin; …)`) and commit with its last writes
+/// ([`PipelinedTransaction::execute_and_commit`]). PostgreSQL only: it must be the
+/// top-level transaction. A `body` that returns before committing (a replayed or
+/// refused round) is committed or rolled back here, as Diesel would. A rollback after
+/// a failed pipeline usually finds PostgreSQL's transaction already ended by the
+/// pipelined `COMMIT`: one more round trip, and a warning in the server's log.
 pub(crate) async fn pipelined_transaction<C, R, E>(
     c: &mut C,
     body: impl AsyncFnOnce(&mut C) -> Result<R, E>,
