@@ -85,6 +85,8 @@ pub fn rounds_in_log(log: &str, marker: &str) -> Vec<Vec<Executed>> {
         segment: Vec<Executed>,
         parsed_sql: Option<String>,
         last_kind: &'static str,
+        /// A statement of this transaction failed: its `COMMIT` rolls back.
+        failed: bool,
     }
     let mut backends: HashMap<String, Backend> = HashMap::new();
     let mut rounds = Vec::new();
@@ -97,6 +99,9 @@ pub fn rounds_in_log(log: &str, marker: &str) -> Vec<Vec<Executed>> {
                 last.params = params;
             }
             continue;
+        }
+        if body.starts_with("ERROR:  ") {
+            b.failed = true;
         }
         let Some(rest) = body.strip_prefix("LOG:  duration: ") else {
             b.last_kind = "";
@@ -137,8 +142,9 @@ pub fn rounds_in_log(log: &str, marker: &str) -> Vec<Vec<Executed>> {
         b.segment.push(executed);
         if upper == "COMMIT" || upper == "ROLLBACK" || upper == "END" {
             let segment = std::mem::take(&mut b.segment);
+            let failed = std::mem::take(&mut b.failed);
             // Identifiers may be quoted (Diesel's DSL) or not (fixed statements).
-            if upper == "COMMIT" && segment.iter().any(|e| e.sql.replace('"', "").contains(marker)) {
+            if upper == "COMMIT" && !failed && segment.iter().any(|e| e.sql.replace('"', "").contains(marker)) {
                 rounds.push(segment);
             }
         }
@@ -630,6 +636,14 @@ mod tests {
         let r = &rounds[0];
         assert_eq!((r.len(), r[1].sql.as_str(), r[1].simple), (6, "BEGIN", false), "{r:#?}");
         assert_eq!(r[5].sql, "COMMIT");
+
+        // A statement failed after the insert: the `COMMIT` rolled the round back.
+        let failed = prepared.replace(
+            "@@42@@ LOG:  duration: 3.885 ms  execute s2: COMMIT",
+            "@@42@@ ERROR:  null value in column \"session_id\"\n@@42@@ LOG:  duration: 3.885 ms  execute s2: COMMIT",
+        );
+        assert!(failed.contains("ERROR"), "{failed}");
+        assert!(rounds_in_log(&format!("{failed}{prepared}"), "INSERT INTO rounds ").len() == 1);
     }
 
     #[test]
