@@ -39,10 +39,11 @@ const BENCH_DB: &str = "bench";
 const PROBE_ROUNDS: u64 = 100;
 const ROUND_MARKER: &str = "INSERT INTO rounds ";
 
-/// The server's default `ACMETOCASINO_DB_POOL_SIZE`: four connections per core
-/// (apps/acmetocasino/src/config.rs).
+/// The server's default `ACMETOCASINO_DB_POOL_SIZE` (apps/acmetocasino/src/config.rs):
+/// four connections per core, at most 16. xtask sets it explicitly, so the ceiling's
+/// connection count is the server's.
 pub fn server_pool_size() -> usize {
-    4 * std::thread::available_parallelism().map_or(2, usize::from)
+    (4 * std::thread::available_parallelism().map_or(2, usize::from)).min(16)
 }
 
 /// What one invocation does.
@@ -280,6 +281,7 @@ fn run_backend(plan: &Plan, bin: &Path, dir: &Path, url: &str, target: &Target<'
         ("ACMETOCASINO_MODE", "embedded".to_owned()),
         ("ACMETOCASINO_JWT_SECRET", "xtask-bench-jwt-secret-xtask-bench-jwt-secret".to_owned()),
         ("ACMETOCASINO_KYC_AUTO_DECIDE", "true".to_owned()),
+        ("ACMETOCASINO_DB_POOL_SIZE", pool_size.to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

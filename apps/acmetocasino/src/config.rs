@@ -159,7 +159,9 @@ impl Config {
             data_dir,
             // Four per core, as deadpool itself defaults to: with more, PostgreSQL's
             // backends on a small machine mostly wait for one another (docs/benchmarks.md).
-            db_pool_size: number(&get, "ACMETOCASINO_DB_POOL_SIZE", 4 * cores, 1..=1000)?,
+            // At most 16, the earlier fixed size: the database's cores, not ours, and its
+            // `max_connections` bound what helps beyond that.
+            db_pool_size: number(&get, "ACMETOCASINO_DB_POOL_SIZE", (4 * cores).min(16), 1..=1000)?,
             workers: number(&get, "ACMETOCASINO_WORKERS", cores, 1..=256)?,
             log_filter: get("ACMETOCASINO_LOG").unwrap_or_else(|| "info".into()),
             log_format,

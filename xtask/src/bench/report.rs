@@ -189,8 +189,8 @@ pub fn render(plan: &Plan, m: &Machine, results: &[BackendResult], build: Durati
     let _ = writeln!(
         o,
         "{}: {} ({} cores), {:.1} GiB RAM, Linux {}, {}; {} build; {}. Server, database and load generator \
-         share the machine; Redis off; server defaults otherwise ({} HTTP workers = cores, a pool of {} = 4 per \
-         core, Argon2id 19456 KiB / 2 iterations, log level info to a file). Wall time {} (build {}).\n",
+         share the machine; Redis off; server defaults otherwise ({} HTTP workers = cores, a pool of {} (the default: \
+         4 per core, at most 16), Argon2id 19456 KiB / 2 iterations, log level info to a file). Wall time {} (build {}).\n",
         m.date,
         m.cpu,
         m.cores,
