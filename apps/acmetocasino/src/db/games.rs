@@ -14,7 +14,7 @@ use super::compliance::{
     BetsLastMinute, ContextQuery, ContextRow, OpenAlertRow, OpenAlerts, RegisterCandidates, RegisterEntry,
 };
 use super::schema::{game_sessions, rounds, rtp_changes, rtp_targets, seed_pairs, wallet_events};
-use super::statement::{Pipelined, PipelinedTransaction, pipelined_transaction, prepared};
+use super::statement::{Pipelined, PipelinedTransaction, depth, pipelined_transaction, prepared};
 use super::types::sql::{DbTimestamp, DbUuid};
 use super::types::{DbId, DbTime};
 use super::wallet::PostFailure;
@@ -23,7 +23,7 @@ use super::{Backend, Db, DbError, SqliteConn, SqliteWriter, backend_queries, dis
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Double, Integer, Nullable, Text};
-use diesel_async::{AsyncConnection, RunQueryDsl, TransactionManager};
+use diesel_async::{AsyncConnection, RunQueryDsl};
 use futures_util::FutureExt;
 use gal_core::{Catalogue, ClientSeed, Draw, ParamsError, RandomStream, Rtp, ServerSeed, payout};
 use gamectl_core::{GameControlRepository, RoundTotals, RtpChange, RtpSetting};
@@ -1079,9 +1079,7 @@ async fn play_batch(
             let mut answers = Vec::with_capacity(batch.len());
             for bet in &batch {
                 let answer = sqlite::bet(c, &bet.catalogue, default, faults, &bet.policy, &bet.req).await;
-                let depth = <SqliteConn as AsyncConnection>::TransactionManager::transaction_manager_status_mut(c)
-                    .transaction_depth();
-                if matches!(answer, Err(RoundFailure::Db(_))) || !matches!(depth, Ok(Some(d)) if d.get() == 1) {
+                if matches!(answer, Err(RoundFailure::Db(_))) || !matches!(depth(c), Ok(1)) {
                     return Err(Abandoned);
                 }
                 answers.push(answer);

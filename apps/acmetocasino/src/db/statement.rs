@@ -197,15 +197,14 @@ impl PipelinedTransaction for AsyncPgConnection {
     fn execute_and_commit<'a>(&'a mut self, writes: &'a [&'a dyn Pipelined]) -> BoxFuture<'a, QueryResult<()>> {
         Box::pin(async move {
             opened_by_pipelined_transaction(self)?;
-            // `try_join_all` polls its futures in order and, up to 30 of them, stops at
-            // the first that fails: a write that fails before it is sent (a value that
-            // cannot be bound) then leaves the `COMMIT` unsent. A round has at most 7.
+            // `execute_in_order` polls its futures in order (`try_join_all`) and, up to
+            // 30 of them, stops at the first that fails: a write that fails before it is
+            // sent (a value that cannot be bound) then leaves the `COMMIT` unsent. A
+            // round has at most 7.
             debug_assert!(writes.len() < 30, "a longer pipeline could send its COMMIT after a failed write");
             let commit = Commit {};
-            let conn: &AsyncPgConnection = self;
-            let sent: Vec<_> =
-                writes.iter().copied().chain([&commit as &dyn Pipelined]).map(|w| w.on_pg(conn)).collect();
-            futures_util::future::try_join_all(sent).await?;
+            let pipeline: Vec<&dyn Pipelined> = writes.iter().copied().chain([&commit as &dyn Pipelined]).collect();
+            self.execute_in_order(&pipeline).await?;
             AnsiTransactionManager::transaction_manager_status_mut(self)
                 .transaction_state()?
                 .change_transaction_depth(TransactionDepthChange::DecreaseDepth)
@@ -270,7 +269,8 @@ where
     }
 }
 
-fn depth<C: AsyncConnection>(c: &mut C) -> QueryResult<u32> {
+/// How deep in transactions `c` is (0: none), as Diesel counts.
+pub(crate) fn depth<C: AsyncConnection>(c: &mut C) -> QueryResult<u32> {
     Ok(C::TransactionManager::transaction_manager_status_mut(c).transaction_depth()?.map_or(0, |d| d.get()))
 }
 
