@@ -79,12 +79,29 @@ pub(crate) struct SeedPairRow {
     active: bool,
     created_at: DbTime,
     revealed_at: Option<DbTime>,
+    /// The server seed of the pair that follows this one, committed to by its hash.
+    /// `None` only on pairs revealed by the migration that introduced it.
+    next_server_seed: Option<String>,
+    next_server_seed_hash: Option<String>,
+}
+
+impl SeedPairRow {
+    /// The successor's server seed; an active pair without one is corrupt.
+    fn next_server_seed(&self) -> Result<ServerSeed, DbError> {
+        self.next_server_seed
+            .as_deref()
+            .and_then(ServerSeed::from_hex)
+            .ok_or_else(|| DbError::Row(format!("seed pair {} has no next server seed", self.id.0)))
+    }
 }
 
 /// A player's seed pair as the player may see it (the server seed only once revealed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeedPairView {
     pub server_seed_hash: String,
+    /// The hash of the server seed the next pair will use, published before the player
+    /// can choose that pair's client seed.
+    pub next_server_seed_hash: Option<String>,
     pub client_seed: String,
     pub nonce: i64,
     pub revealed_server_seed: Option<String>,
@@ -94,6 +111,7 @@ impl From<&SeedPairRow> for SeedPairView {
     fn from(r: &SeedPairRow) -> Self {
         SeedPairView {
             server_seed_hash: r.server_seed_hash.clone(),
+            next_server_seed_hash: r.next_server_seed_hash.clone(),
             client_seed: r.client_seed.clone(),
             nonce: r.next_nonce,
             revealed_server_seed: r.revealed_at.map(|_| r.server_seed.clone()),
@@ -101,12 +119,25 @@ impl From<&SeedPairRow> for SeedPairView {
     }
 }
 
-/// A fresh seed pair to create when a player has none (or rotates).
+/// A seed pair to create when a player has none: both its server seed and its
+/// successor's come fresh from the OS.
 #[derive(Debug, Clone)]
 pub struct NewSeedPair {
     pub id: Uuid,
     pub server_seed: ServerSeed,
+    pub next_server_seed: ServerSeed,
     pub client_seed: ClientSeed,
+}
+
+/// What a rotation needs besides the pair it reveals: the new pair takes the server seed
+/// committed to by the revealed one, and commits to `next_server_seed` (fresh from the
+/// OS) in turn.
+#[derive(Debug)]
+pub struct Rotation {
+    pub id: Uuid,
+    pub next_server_seed: ServerSeed,
+    /// The player's new client seed; `None` keeps the revealed pair's.
+    pub client_seed: Option<ClientSeed>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -319,9 +350,9 @@ prepared! {
     /// The player's active seed pair and the stored RTP target of the bet's game (its
     /// session's game, or `slug` when the bet names no session).
     pub(crate) struct SeedPairForBet
-        -> ((DbUuid, DbUuid, Text, Text, Text, BigInt, Bool, DbTimestamp, Nullable<DbTimestamp>), Nullable<Integer>) =
+        -> ((DbUuid, DbUuid, Text, Text, Text, BigInt, Bool, DbTimestamp, Nullable<DbTimestamp>, Nullable<Text>, Nullable<Text>), Nullable<Integer>) =
         "SELECT sp.id, sp.player_id, sp.server_seed, sp.server_seed_hash, sp.client_seed, sp.next_nonce, sp.active, \
-         sp.created_at, sp.revealed_at, (SELECT t.rtp_bp FROM rtp_targets t WHERE t.slug = \
+         sp.created_at, sp.revealed_at, sp.next_server_seed, sp.next_server_seed_hash, (SELECT t.rtp_bp FROM rtp_targets t WHERE t.slug = \
          COALESCE((SELECT s.game_slug FROM game_sessions s WHERE s.id = ?), ?)) \
          FROM seed_pairs sp WHERE sp.player_id = ? AND sp.active = TRUE" {
         session: Option<DbId> => Nullable<DbUuid>,
@@ -503,6 +534,8 @@ backend_queries! {
             active: true,
             created_at: at,
             revealed_at: None,
+            next_server_seed: Some(pair.next_server_seed.to_hex()),
+            next_server_seed_hash: Some(pair.next_server_seed.hash()),
         };
         diesel::insert_into(seed_pairs::table).values(&row).execute(c).await?;
         Ok(row)
@@ -524,12 +557,13 @@ backend_queries! {
         .await
     }
 
-    /// Reveals the active pair and starts `next` (with `client_seed`, or the old one's).
+    /// Reveals the active pair (created from `fresh` if there is none) and starts its
+    /// committed successor.
     pub(crate) async fn rotate_seed_pair(
         c: &mut Conn,
         player: DbId,
         fresh: NewSeedPair,
-        keep_client_seed: bool,
+        rotation: Rotation,
         at: DbTime,
     ) -> Result<(SeedPairView, SeedPairView), DbError> {
         c.transaction(async |c| {
@@ -541,11 +575,16 @@ backend_queries! {
                 .set((seed_pairs::active.eq(false), seed_pairs::revealed_at.eq(Some(at))))
                 .execute(c)
                 .await?;
-            let mut next = fresh.clone();
-            next.id = Uuid::from_u128(fresh.id.as_u128() ^ 1);
-            if keep_client_seed {
-                next.client_seed = ClientSeed::parse(&old.client_seed).map_err(|e| DbError::Row(e.to_string()))?;
-            }
+            let client_seed = match rotation.client_seed {
+                Some(chosen) => chosen,
+                None => ClientSeed::parse(&old.client_seed).map_err(|e| DbError::Row(e.to_string()))?,
+            };
+            let next = NewSeedPair {
+                id: rotation.id,
+                server_seed: old.next_server_seed()?,
+                next_server_seed: rotation.next_server_seed,
+                client_seed,
+            };
             let new_row = insert_seed_pair(c, player, &next, at).await?;
             let mut revealed = SeedPairView::from(&old);
             revealed.revealed_server_seed = Some(old.server_seed.clone());
@@ -1125,10 +1164,10 @@ impl Db {
         &self,
         player: AccountId,
         fresh: NewSeedPair,
-        keep_client_seed: bool,
+        rotation: Rotation,
         at: DateTime<Utc>,
     ) -> Result<(SeedPairView, SeedPairView), DbError> {
-        dispatch!(write self, self::rotate_seed_pair(DbId(player.as_uuid()), fresh, keep_client_seed, DbTime(at)))
+        dispatch!(write self, self::rotate_seed_pair(DbId(player.as_uuid()), fresh, rotation, DbTime(at)))
     }
 
     pub async fn launch(

@@ -97,6 +97,8 @@ diesel::table! {
         active -> Bool,
         created_at -> DbTimestamp,
         revealed_at -> Nullable<DbTimestamp>,
+        next_server_seed -> Nullable<Text>,
+        next_server_seed_hash -> Nullable<Text>,
     }
 }
 

@@ -2,7 +2,9 @@
 
 use super::wallet::idempotency_key;
 use crate::auth::AuthUser;
-use crate::db::games::{BetRequest, BetResult, NewSeedPair, Round, RoundFailure, SeedPairView, Session, SessionTarget};
+use crate::db::games::{
+    BetRequest, BetResult, NewSeedPair, Rotation, Round, RoundFailure, SeedPairView, Session, SessionTarget,
+};
 use crate::error::{ApiError, Refusal};
 use crate::events::Channel;
 use crate::extract::ApiJson;
@@ -72,11 +74,13 @@ pub async fn games(state: web::Data<AppState>) -> Result<web::Json<Vec<GameRespo
     Ok(web::Json(out))
 }
 
+/// A new pair, in case the player has none: every seed in it fresh from the OS.
 fn fresh_pair(state: &AppState) -> Result<NewSeedPair, ApiError> {
     let client = hex::encode(&state.entropy.bytes32()[..8]);
     Ok(NewSeedPair {
         id: state.entropy.new_id(),
         server_seed: ServerSeed::from_bytes(state.entropy.bytes32()),
+        next_server_seed: ServerSeed::from_bytes(state.entropy.bytes32()),
         client_seed: ClientSeed::parse(&client).map_err(|e| ApiError::Internal(e.to_string()))?,
     })
 }
@@ -94,6 +98,8 @@ pub struct LaunchResponse {
     pub game_slug: String,
     /// `hex(SHA-256(server_seed))`, committed before any round.
     pub server_seed_hash: String,
+    /// The commitment to the next pair's server seed (see `GET /gal/fairness`).
+    pub next_server_seed_hash: String,
     pub client_seed: String,
     /// The nonce of the next round.
     pub nonce: i64,
@@ -121,6 +127,7 @@ pub async fn launch(
         session_id: session.id,
         game_slug: session.game_slug,
         server_seed_hash: pair.server_seed_hash,
+        next_server_seed_hash: pair.next_server_seed_hash.unwrap_or_default(),
         client_seed: pair.client_seed,
         nonce: pair.nonce,
         started_at: session.started_at,
@@ -574,6 +581,9 @@ pub async fn rollback_round(
 #[derive(Debug, Serialize, Apiv2Schema)]
 pub struct FairnessResponse {
     pub server_seed_hash: String,
+    /// The hash of the server seed the next pair will use (after a rotation or a new
+    /// client seed), published before the player chooses that pair's client seed.
+    pub next_server_seed_hash: String,
     pub client_seed: String,
     /// The nonce of the next round.
     pub nonce: i64,
@@ -581,7 +591,12 @@ pub struct FairnessResponse {
 
 impl From<SeedPairView> for FairnessResponse {
     fn from(p: SeedPairView) -> Self {
-        FairnessResponse { server_seed_hash: p.server_seed_hash, client_seed: p.client_seed, nonce: p.nonce }
+        FairnessResponse {
+            server_seed_hash: p.server_seed_hash,
+            next_server_seed_hash: p.next_server_seed_hash.unwrap_or_default(),
+            client_seed: p.client_seed,
+            nonce: p.nonce,
+        }
     }
 }
 
@@ -610,12 +625,12 @@ async fn rotate(
     client_seed: Option<ClientSeed>,
 ) -> Result<RotationResponse, ApiError> {
     user.require(&[Role::Player])?;
-    let mut fresh = fresh_pair(state)?;
-    let keep = client_seed.is_none();
-    if let Some(c) = client_seed {
-        fresh.client_seed = c;
-    }
-    let (old, new) = state.db.rotate_seed_pair(user.id, fresh, keep, state.clock.now()).await?;
+    let rotation = Rotation {
+        id: state.entropy.new_id(),
+        next_server_seed: ServerSeed::from_bytes(state.entropy.bytes32()),
+        client_seed,
+    };
+    let (old, new) = state.db.rotate_seed_pair(user.id, fresh_pair(state)?, rotation, state.clock.now()).await?;
     Ok(RotationResponse {
         revealed_server_seed: old.revealed_server_seed.unwrap_or_default(),
         revealed_server_seed_hash: old.server_seed_hash,

@@ -1,7 +1,7 @@
 //! The game aggregation layer over HTTP: atomic, auditable, provably fair rounds, and
 //! game control.
 
-use crate::support::{Options, TestApp};
+use crate::support::{Options, TestApp, on_database};
 use acmetocasino::db::games::FAULT_AFTER_BET;
 use hmac::{Hmac, Mac};
 use pam_core::Role;
@@ -46,19 +46,6 @@ fn play_later(app: &TestApp, token: &str, body: Value) -> tokio::task::JoinHandl
 fn shared_a_commit(app: &TestApp) -> bool {
     let m = &app.state.metrics.rounds_per_commit;
     m.get_sample_sum() > m.get_sample_count() as f64
-}
-
-/// Runs `sqlite` or `postgres` (whichever the app's database is) on its own connection.
-async fn on_database(app: &TestApp, sqlite: &str, postgres: &str) {
-    use diesel::connection::SimpleConnection;
-    if app.state.db.kind() == acmetocasino::db::BackendKind::Sqlite {
-        let mut c = <diesel::SqliteConnection as diesel::Connection>::establish(&app.db_url).unwrap();
-        c.batch_execute(&format!("PRAGMA busy_timeout = 10000; {sqlite}")).unwrap();
-    } else {
-        use diesel_async::{AsyncConnection, SimpleAsyncConnection};
-        let mut c = diesel_async::AsyncPgConnection::establish(&app.db_url).await.unwrap();
-        c.batch_execute(postgres).await.unwrap();
-    }
 }
 
 fn flip(amount: i64, key: &str) -> Value {
@@ -465,6 +452,7 @@ async fn a_round_cancelled_mid_transaction_leaves_no_lock_behind() {
         first_seed_pair: NewSeedPair {
             id: uuid::Uuid::new_v4(),
             server_seed: gal_core::ServerSeed::from_bytes([7; 32]),
+            next_server_seed: gal_core::ServerSeed::from_bytes([8; 32]),
             client_seed: gal_core::ClientSeed::parse("cancelled").unwrap(),
         },
         at: chrono::Utc::now(),

@@ -5,6 +5,7 @@ mod architecture;
 mod compliance;
 mod contracts;
 mod events;
+mod fairness;
 mod games;
 mod pam;
 mod platform;

@@ -313,3 +313,20 @@ pub async fn decode(resp: reqwest::Response) -> Reply {
     };
     Reply { status, headers, body }
 }
+
+/// Runs `sqlite` or `postgres` (whichever the app's database is) on its own connection.
+pub async fn on_database(app: &TestApp, sqlite: &str, postgres: &str) {
+    try_on_database(app, sqlite, postgres).await.unwrap();
+}
+
+/// [`on_database`], with the database's refusal as the error.
+pub async fn try_on_database(app: &TestApp, sqlite: &str, postgres: &str) -> Result<(), diesel::result::Error> {
+    use diesel::connection::SimpleConnection;
+    if app.state.db.kind() == acmetocasino::db::BackendKind::Sqlite {
+        let mut c = <diesel::SqliteConnection as diesel::Connection>::establish(&app.db_url).unwrap();
+        c.batch_execute(&format!("PRAGMA busy_timeout = 10000; {sqlite}"))
+    } else {
+        let mut c = AsyncPgConnection::establish(&app.db_url).await.unwrap();
+        c.batch_execute(postgres).await
+    }
+}
