@@ -65,6 +65,8 @@ pub struct Config {
     pub aml_thresholds: compliance_core::AmlThresholds,
     /// Whether the simulated KYC provider decides well-formed submissions at once.
     pub kyc_auto_decide: bool,
+    /// Staff postings above this many minor units wait for a second admin's approval.
+    pub manual_posting_approval_above: i64,
 }
 
 impl fmt::Debug for Config {
@@ -82,6 +84,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("argon2", &self.argon2)
             .field("kyc_auto_decide", &self.kyc_auto_decide)
+            .field("manual_posting_approval_above", &self.manual_posting_approval_above)
             .finish()
     }
 }
@@ -173,6 +176,12 @@ impl Config {
             rg_profiles,
             aml_thresholds,
             kyc_auto_decide,
+            manual_posting_approval_above: number(
+                &get,
+                "ACMETOCASINO_MANUAL_POSTING_APPROVAL_ABOVE",
+                100_000,
+                0..=kernel::MAX_AMOUNT,
+            )?,
         })
     }
 

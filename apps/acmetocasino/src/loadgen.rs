@@ -686,7 +686,8 @@ async fn verify_wallet(api: &Api, args: &LoadArgs, events: u64) -> Result<(), St
                 let mut tally = Tally::default();
                 while take(&budget) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let body = json!({"type": "BONUS_CREDIT", "amount": 1, "idempotency_key": format!("verify-{i}")});
+                    let body = json!({"type": "BONUS_CREDIT", "amount": 1, "idempotency_key": format!("verify-{i}"),
+                                      "reason": "benchmark wallet"});
                     tally.post(&client, &url, &staff, &body, 201, started).await;
                 }
                 tally

@@ -97,6 +97,7 @@ impl AppState {
                 profiles: config.rg_profiles.clone(),
                 aml: config.aml_thresholds.clone(),
                 kyc_provider: compliance_core::SimulatedProvider { enabled: config.kyc_auto_decide },
+                manual_posting_approval_above: config.manual_posting_approval_above,
             }),
             entropy: OsEntropy,
             started_at: Instant::now(),

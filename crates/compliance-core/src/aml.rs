@@ -16,6 +16,8 @@ string_enum!(
         LargeDeposit = "large_deposit",
         Structuring = "structuring",
         DepositThenWithdraw = "deposit_then_withdraw",
+        ManualCredit = "manual_credit",
+        WithdrawalAfterManualCredit = "withdrawal_after_manual_credit",
     }
 );
 
@@ -28,6 +30,7 @@ impl AmlRule {
             AmlRule::BetVelocity => TimeDelta::minutes(1),
             AmlRule::DepositVolume24h | AmlRule::LargeDeposit | AmlRule::Structuring => TimeDelta::hours(24),
             AmlRule::DepositThenWithdraw => TimeDelta::days(7),
+            AmlRule::ManualCredit | AmlRule::WithdrawalAfterManualCredit => TimeDelta::hours(24),
         }
     }
 }
@@ -90,6 +93,12 @@ pub struct AmlThresholds {
     pub withdraw_min_wagering_percent: u8,
     /// … and critical rather than high when those deposits reach this (10,000.00).
     pub withdraw_critical_deposits_7d: i64,
+    /// A credit made by hand by staff outside any game (DEPOSIT, WIN or BONUS_CREDIT)
+    /// this large is a high alert (1,000.00).
+    pub manual_credit_large: i64,
+    /// A withdrawal within this many hours of a credit by hand is a high alert, critical
+    /// when those credits reach `manual_credit_large` (72).
+    pub manual_credit_withdrawal_hours: u32,
 }
 
 impl Default for AmlThresholds {
@@ -106,6 +115,8 @@ impl Default for AmlThresholds {
             structuring_band_percent: 10,
             withdraw_min_wagering_percent: 25,
             withdraw_critical_deposits_7d: 1_000_000,
+            manual_credit_large: 100_000,
+            manual_credit_withdrawal_hours: 72,
         }
     }
 }
@@ -130,6 +141,8 @@ impl AmlThresholds {
             ("large_deposit", self.large_deposit),
             ("structuring_count", i64::from(self.structuring_count)),
             ("withdraw_critical_deposits_7d", self.withdraw_critical_deposits_7d),
+            ("manual_credit_large", self.manual_credit_large),
+            ("manual_credit_withdrawal_hours", i64::from(self.manual_credit_withdrawal_hours)),
         ];
         if let Some((field, _)) = positive.iter().find(|(_, v)| *v <= 0) {
             return fail(field, "must be greater than 0");
@@ -164,7 +177,7 @@ impl AmlThresholds {
 
 string_enum!(
     /// The kinds of event the engine screens. A settled round is screened as its bet.
-    EventKind { Deposit = "deposit", Withdrawal = "withdrawal", Bet = "bet" }
+    EventKind { Deposit = "deposit", Withdrawal = "withdrawal", Bet = "bet", ManualCredit = "manual_credit" }
 );
 
 /// Which parts of [`Activity`] [`screen`] reads for one kind of event; the store may
@@ -175,17 +188,27 @@ pub struct ActivityNeeds {
     pub deposits: bool,
     pub bets_last_minute: bool,
     pub wagered_last_7d: bool,
+    /// `manual_credits_recent`.
+    pub manual_credits: bool,
 }
 
 impl EventKind {
     /// The parts of [`Activity`] the rules for this kind read.
     pub fn activity_needs(self) -> ActivityNeeds {
         match self {
-            EventKind::Deposit => ActivityNeeds { deposits: true, bets_last_minute: false, wagered_last_7d: false },
-            EventKind::Bet => ActivityNeeds { deposits: false, bets_last_minute: true, wagered_last_7d: false },
-            EventKind::Withdrawal => ActivityNeeds { deposits: true, bets_last_minute: false, wagered_last_7d: true },
+            EventKind::Deposit => ActivityNeeds { deposits: true, ..ActivityNeeds::NOTHING },
+            EventKind::Bet => ActivityNeeds { bets_last_minute: true, ..ActivityNeeds::NOTHING },
+            EventKind::Withdrawal => {
+                ActivityNeeds { deposits: true, wagered_last_7d: true, manual_credits: true, ..ActivityNeeds::NOTHING }
+            }
+            EventKind::ManualCredit => ActivityNeeds::NOTHING,
         }
     }
+}
+
+impl ActivityNeeds {
+    const NOTHING: Self =
+        Self { deposits: false, bets_last_minute: false, wagered_last_7d: false, manual_credits: false };
 }
 
 /// The event being screened.
@@ -207,6 +230,9 @@ pub struct Activity {
     pub deposits_last_7d: i64,
     /// Sum of stakes in the last 7 days.
     pub wagered_last_7d: i64,
+    /// Sum of the credits staff made by hand in the last
+    /// [`AmlThresholds::manual_credit_withdrawal_hours`].
+    pub manual_credits_recent: i64,
 }
 
 /// An alert the engine suggests; the app raises it if [`should_raise`] agrees.
@@ -230,7 +256,9 @@ impl AlertCandidate {
 ///
 /// - deposit: deposit velocity, 24 h volume, large deposit, structuring;
 /// - bet: bet velocity;
-/// - withdrawal: deposit-then-withdraw.
+/// - withdrawal: deposit-then-withdraw, withdrawal after a manual credit;
+/// - manual credit (a staff DEPOSIT, WIN or BONUS_CREDIT, screened as this besides its
+///   own kind): a large non-game credit.
 pub fn screen(event: &ScreenedEvent, activity: &Activity, t: &AmlThresholds) -> Vec<AlertCandidate> {
     let amount = event.amount.minor_units();
     let mut alerts = Vec::new();
@@ -323,6 +351,29 @@ pub fn screen(event: &ScreenedEvent, activity: &Activity, t: &AmlThresholds) -> 
                         "min_wagering_percent": t.withdraw_min_wagering_percent,
                         "critical_deposits_7d": t.withdraw_critical_deposits_7d,
                     }),
+                ));
+            }
+            let credited = activity.manual_credits_recent;
+            if credited > 0 {
+                let level = if credited >= t.manual_credit_large { RiskLevel::Critical } else { RiskLevel::High };
+                alerts.push(AlertCandidate::new(
+                    AmlRule::WithdrawalAfterManualCredit,
+                    level,
+                    json!({
+                        "amount": amount,
+                        "manual_credits": credited,
+                        "window_hours": t.manual_credit_withdrawal_hours,
+                        "critical_manual_credits": t.manual_credit_large,
+                    }),
+                ));
+            }
+        }
+        EventKind::ManualCredit => {
+            if amount >= t.manual_credit_large {
+                alerts.push(AlertCandidate::new(
+                    AmlRule::ManualCredit,
+                    RiskLevel::High,
+                    json!({ "amount": amount, "threshold": t.manual_credit_large }),
                 ));
             }
         }
@@ -420,6 +471,7 @@ mod tests {
             deposits_last_24h: vec![900_000; 6],
             deposits_last_7d: 100_000_000,
             wagered_last_7d: 0,
+            manual_credits_recent: 5_000_000,
         };
         for &kind in EventKind::ALL {
             let needs = kind.activity_needs();
@@ -436,11 +488,16 @@ mod tests {
             if needs.wagered_last_7d {
                 trimmed.wagered_last_7d = busy.wagered_last_7d;
             }
+            if needs.manual_credits {
+                trimmed.manual_credits_recent = busy.manual_credits_recent;
+            }
             for amount in [100, 900_000, 5_000_000] {
                 let e = event(kind, amount);
                 let full = screen(&e, &busy, &AmlThresholds::default());
                 assert_eq!(screen(&e, &trimmed, &AmlThresholds::default()), full, "{kind:?} {amount}");
-                assert!(!full.is_empty(), "{kind:?} {amount}: the busy activity trips a rule");
+                // A manual credit's only rule reads the amount alone.
+                let trips = kind != EventKind::ManualCredit || amount >= AmlThresholds::default().manual_credit_large;
+                assert_eq!(!full.is_empty(), trips, "{kind:?} {amount}: the busy activity trips a rule");
             }
         }
     }
@@ -611,6 +668,28 @@ mod tests {
     }
 
     #[test]
+    fn manual_credits_large_ones_and_withdrawals_soon_after() {
+        let t = AmlThresholds::default();
+        let credit = |amount| {
+            levels_of(&screen(&event(EventKind::ManualCredit, amount), &Activity::default(), &t), AmlRule::ManualCredit)
+        };
+        assert_eq!(credit(99_999), vec![]);
+        assert_eq!(credit(100_000), vec![RiskLevel::High]);
+        // The finding: 10,000,000,000.00 credited by hand.
+        assert_eq!(credit(1_000_000_000_000), vec![RiskLevel::High]);
+        let withdrawal = |manual_credits_recent| {
+            // Well wagered, so only the manual-credit rule can speak.
+            let activity =
+                Activity { manual_credits_recent, deposits_last_7d: 100, wagered_last_7d: 100, ..Activity::default() };
+            screen(&event(EventKind::Withdrawal, 5_000), &activity, &t)
+        };
+        assert!(withdrawal(0).is_empty());
+        assert_eq!(levels_of(&withdrawal(1), AmlRule::WithdrawalAfterManualCredit), vec![RiskLevel::High]);
+        assert_eq!(levels_of(&withdrawal(100_000), AmlRule::WithdrawalAfterManualCredit), vec![RiskLevel::Critical]);
+        assert!(withdrawals_frozen(&[RiskLevel::Critical]), "a withdrawal after a large credit freezes the next");
+    }
+
+    #[test]
     fn deposits_and_bets_do_not_trip_the_withdrawal_rule() {
         let activity = Activity { deposits_last_7d: 1_000_000, ..Activity::default() };
         for kind in [EventKind::Deposit, EventKind::Bet] {
@@ -636,6 +715,8 @@ mod tests {
             (LargeDeposit, TimeDelta::hours(24)),
             (Structuring, TimeDelta::hours(24)),
             (DepositThenWithdraw, TimeDelta::days(7)),
+            (ManualCredit, TimeDelta::hours(24)),
+            (WithdrawalAfterManualCredit, TimeDelta::hours(24)),
         ] {
             assert_eq!(rule.dedup_window(), window, "{rule}");
         }

@@ -69,7 +69,8 @@ mod tests {
         );
         assert_eq!(
             names(&AmlRule::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>()),
-            "deposit_velocity,bet_velocity,deposit_volume_24h,large_deposit,structuring,deposit_then_withdraw"
+            "deposit_velocity,bet_velocity,deposit_volume_24h,large_deposit,structuring,deposit_then_withdraw,\
+             manual_credit,withdrawal_after_manual_credit"
         );
         assert_eq!(
             names(&AlertStatus::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>()),

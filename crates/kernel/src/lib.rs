@@ -11,7 +11,7 @@ pub mod rtp;
 
 pub use clock::{Clock, SharedClock, SystemClock};
 pub use entropy::Entropy;
-pub use money::{Amount, AmountError, Currency, CurrencyError};
+pub use money::{Amount, AmountError, Currency, CurrencyError, MAX_AMOUNT};
 pub use rtp::{Rtp, RtpError};
 
 use serde::{Deserialize, Serialize};

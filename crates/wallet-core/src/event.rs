@@ -125,6 +125,35 @@ impl Reference {
     }
 }
 
+/// Why a staff member moved money by hand: 1 to 500 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Reason(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("reason must be 1 to 500 characters without control characters")]
+pub struct ReasonError;
+
+impl Reason {
+    pub fn parse(raw: &str) -> Result<Self, ReasonError> {
+        let trimmed = raw.trim();
+        let ok = !trimmed.is_empty() && trimmed.chars().count() <= 500 && !trimmed.chars().any(char::is_control);
+        if ok { Ok(Self(trimmed.to_owned())) } else { Err(ReasonError) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Who posted a staff posting, and why; `approved_by` once a second admin approved it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribution {
+    pub posted_by: AccountId,
+    pub reason: Reason,
+    pub approved_by: Option<AccountId>,
+}
+
 /// A request to append one event to a wallet. Built only from valid parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Posting {
@@ -134,6 +163,9 @@ pub struct Posting {
     pub reference: Option<Reference>,
     /// For `ROLLBACK`: the `BET` or `WIN` event it compensates.
     pub compensates: Option<Uuid>,
+    /// Set on every posting a staff member makes by hand; `None` for the player's own
+    /// postings and the platform's (rounds).
+    pub attribution: Option<Attribution>,
 }
 
 impl Posting {
@@ -143,7 +175,19 @@ impl Posting {
         idempotency_key: IdempotencyKey,
         reference: Option<Reference>,
     ) -> Self {
-        Self { event_type, amount, idempotency_key, reference, compensates: None }
+        Self { event_type, amount, idempotency_key, reference, compensates: None, attribution: None }
+    }
+
+    /// The same posting, made by hand by staff member `posted_by` for `reason`.
+    pub fn by_staff(self, posted_by: AccountId, reason: Reason) -> Self {
+        Self { attribution: Some(Attribution { posted_by, reason, approved_by: None }), ..self }
+    }
+
+    /// Whether this is money a staff member credits by hand outside any game: what the
+    /// AML rules on manual credits screen.
+    pub fn is_manual_credit(&self) -> bool {
+        self.attribution.is_some()
+            && matches!(self.event_type, EventType::Deposit | EventType::Win | EventType::BonusCredit)
     }
 
     /// A `ROLLBACK` of the `BET` event `bet_event_id`.
@@ -153,7 +197,14 @@ impl Posting {
         idempotency_key: IdempotencyKey,
         reference: Option<Reference>,
     ) -> Self {
-        Self { event_type: EventType::Rollback, amount, idempotency_key, reference, compensates: Some(bet_event_id) }
+        Self {
+            event_type: EventType::Rollback,
+            amount,
+            idempotency_key,
+            reference,
+            compensates: Some(bet_event_id),
+            attribution: None,
+        }
     }
 
     /// A digest of everything that makes two requests "the same request" for
@@ -170,6 +221,14 @@ impl Posting {
         h.update([0]);
         if let Some(c) = &self.compensates {
             h.update(c.as_bytes());
+        }
+        // Who asked and why make the request, not who approved it later. (Postings
+        // without attribution hash exactly as before it existed.)
+        if let Some(a) = &self.attribution {
+            h.update([0]);
+            h.update(a.posted_by.as_uuid().as_bytes());
+            h.update([0]);
+            h.update(a.reason.as_str());
         }
         hex::encode(h.finalize())
     }
@@ -296,6 +355,11 @@ pub struct WalletEvent {
     pub request_fingerprint: String,
     pub reference: Option<String>,
     pub compensates: Option<Uuid>,
+    /// The staff member who posted it by hand, with their reason.
+    pub posted_by: Option<AccountId>,
+    pub reason: Option<String>,
+    /// The second admin who approved it, for postings above the approval threshold.
+    pub approved_by: Option<AccountId>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -324,6 +388,9 @@ impl WalletEvent {
             request_fingerprint: posting.fingerprint(),
             reference: posting.reference.as_ref().map(|r| r.as_str().to_owned()),
             compensates: posting.compensates,
+            posted_by: posting.attribution.as_ref().map(|a| a.posted_by),
+            reason: posting.attribution.as_ref().map(|a| a.reason.as_str().to_owned()),
+            approved_by: posting.attribution.as_ref().and_then(|a| a.approved_by),
             created_at: at,
         }
     }
@@ -434,6 +501,27 @@ mod tests {
         let mut with_ref = a.clone();
         with_ref.reference = Some(Reference::parse("x").unwrap());
         assert_ne!(a.fingerprint(), with_ref.fingerprint());
+    }
+
+    #[test]
+    fn who_posted_and_why_is_part_of_the_request_but_not_who_approved() {
+        let plain = posting(EventType::Win, 100);
+        let staff = AccountId::from_uuid(Uuid::from_u128(1));
+        let by_staff = plain.clone().by_staff(staff, Reason::parse("goodwill").unwrap());
+        assert_ne!(plain.fingerprint(), by_staff.fingerprint());
+        let other_reason = plain.clone().by_staff(staff, Reason::parse("correction").unwrap());
+        assert_ne!(by_staff.fingerprint(), other_reason.fingerprint());
+        let mut approved = by_staff.clone();
+        if let Some(a) = approved.attribution.as_mut() {
+            a.approved_by = Some(AccountId::from_uuid(Uuid::from_u128(2)));
+        }
+        assert_eq!(by_staff.fingerprint(), approved.fingerprint());
+        assert!(by_staff.is_manual_credit() && !plain.is_manual_credit());
+        assert!(!posting(EventType::Withdrawal, 1).by_staff(staff, Reason::parse("x").unwrap()).is_manual_credit());
+        for bad in ["", "   ", "a\u{0}b", "line\nbreak", &"x".repeat(501)] {
+            assert!(Reason::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(Reason::parse("  padded  ").unwrap().as_str(), "padded");
     }
 
     #[test]

@@ -6,14 +6,16 @@
 //! [`Posting`] does to a wallet; repositories (the [`WalletRepository`] port) apply it
 //! atomically, serialising postings per wallet.
 
+mod approval;
 mod event;
 mod fold;
 pub mod memory;
 mod port;
 
+pub use approval::{ApprovalError, ApprovalStatus, ManualPosting, needs_approval};
 pub use event::{
-    Balances, EventType, HistoryQuery, IdempotencyKey, IdempotencyKeyError, Posting, PostingError, Reference,
-    ReferenceError, WalletEvent, WalletHead, decide,
+    Attribution, Balances, EventType, HistoryQuery, IdempotencyKey, IdempotencyKeyError, Posting, PostingError, Reason,
+    ReasonError, Reference, ReferenceError, WalletEvent, WalletHead, decide,
 };
 pub use fold::{FoldError, Verification, fold, verify};
 pub use port::{PostError, PostOutcome, StoreError, WalletRepository};

@@ -25,7 +25,7 @@ use pam_core::AccountStatus;
 use rg_core::{DepositUsage, Profiles, RgSettings};
 use serde_json::{Value, json};
 use uuid::Uuid;
-use wallet_core::{EventType, PostError, PostOutcome, Posting};
+use wallet_core::{EventType, PostError, PostOutcome, Posting, WalletHead};
 
 /// An open session with no activity for longer than this stops counting as play time.
 pub const SESSION_IDLE_GAP: Duration = Duration::minutes(30);
@@ -36,6 +36,8 @@ pub struct Policy {
     pub profiles: Profiles,
     pub aml: AmlThresholds,
     pub kyc_provider: compliance_core::SimulatedProvider,
+    /// Staff postings above this many minor units need a second admin's approval.
+    pub manual_posting_approval_above: i64,
 }
 
 /// What the rules need to know about a player, read inside the transaction.
@@ -303,7 +305,7 @@ macro_rules! kyc_columns {
 }
 
 backend_queries! {
-    siblings(wallet);
+    siblings(wallet, postings);
 
     /// Everything the play and money rules read about a player, in one query.
     pub(crate) async fn player_context(c: &mut Conn, player: DbId) -> Result<Option<PlayerContext>, DbError> {
@@ -361,6 +363,21 @@ backend_queries! {
             }
         }
         Ok((wagered, net))
+    }
+
+    /// The sum of the credits staff made by hand since `since` (see
+    /// [`Posting::is_manual_credit`]).
+    pub(crate) async fn manual_credits_since(c: &mut Conn, player: DbId, since: DbTime) -> QueryResult<i64> {
+        let amounts: Vec<i64> = wallet_events::table
+            .filter(wallet_events::player_id.eq(player))
+            .filter(wallet_events::event_type.eq_any([EventType::Deposit.as_str(), EventType::Win.as_str(), EventType::BonusCredit.as_str()]))
+            .filter(wallet_events::created_at.gt(since))
+            .filter(wallet_events::posted_by.is_not_null())
+            .select(wallet_events::amount)
+            .load(c)
+            .await?;
+        // Saturating: a sum past the largest amount still trips every threshold.
+        Ok(amounts.iter().fold(0i64, |sum, a| sum.saturating_add(*a)))
     }
 
     pub(crate) async fn total_of(c: &mut Conn, player: DbId, kind: EventType) -> QueryResult<i64> {
@@ -501,6 +518,28 @@ backend_queries! {
     ) -> Result<MoneyResult, MoneyFailure> {
         c.transaction(async |c| {
             let mut head = wallet::lock_head(c, player).await?.ok_or(MoneyFailure::Post(PostError::WalletNotFound))?;
+            if posting.attribution.is_some() {
+                // The key of a staff posting that went to the approval queue stays its own.
+                postings::refuse_key_of_a_queued_posting(c, player, &posting).await?;
+            }
+            apply_money(c, player, &mut head, &posting, event_id, at, policy).await
+        })
+        .await
+    }
+
+    /// [`move_money`] after the wallet's lock (`head`): the rules, the posting, its
+    /// screening and, for a staff posting, its audit entry.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn apply_money(
+        c: &mut Conn,
+        player: DbId,
+        head: &mut WalletHead,
+        posting: &Posting,
+        event_id: Uuid,
+        at: DateTime<Utc>,
+        policy: &Policy,
+    ) -> Result<MoneyResult, MoneyFailure> {
+        {
             // A retried request gets its original answer, whatever the rules say now.
             let seen: i64 = wallet_events::table
                 .filter(wallet_events::player_id.eq(player))
@@ -511,26 +550,44 @@ backend_queries! {
             let kind = posting.event_type;
             if seen == 0 {
                 let ctx = player_context(c, player).await?.ok_or(MoneyFailure::Post(PostError::WalletNotFound))?;
-                check_money(c, player, &posting, &ctx, at, policy).await?;
+                check_money(c, player, posting, &ctx, at, policy).await?;
             }
-            let outcome = wallet::post_in_tx(c, &mut head, &posting, event_id, at, false).await?;
+            let outcome = wallet::post_in_tx(c, head, posting, event_id, at, false).await?;
             if outcome.replayed {
                 return Ok(MoneyResult { outcome, aml_alerts: Vec::new(), harm_alerts: Vec::new() });
             }
+            if let Some(by) = &posting.attribution {
+                let e = &outcome.event;
+                record_audit(
+                    c,
+                    DbId(by.posted_by.as_uuid()),
+                    "wallet.manual_posting",
+                    &format!("player:{}", player.0),
+                    None,
+                    Some(json!({"event_id": e.id, "seq": e.seq, "type": e.event_type.as_str(), "amount": e.amount,
+                                "currency": e.currency.as_str(), "reason": by.reason.as_str(),
+                                "approved_by": by.approved_by.map(|a| a.as_uuid())})),
+                    DbTime(at),
+                )
+                .await?;
+            }
             let amount = posting.amount;
-            let (aml_alerts, harm_alerts) = match kind {
+            let (mut aml_alerts, harm_alerts) = match kind {
                 EventType::Deposit => screen_deposit(c, player, amount, at, policy).await?,
                 EventType::Withdrawal => screen_withdrawal(c, player, amount, at, policy).await?,
                 EventType::Bet => {
-                    let act = activity(c, player, EventKind::Bet, at).await?;
+                    let act = activity(c, player, EventKind::Bet, at, &policy.aml).await?;
                     let open = open_alerts(c, player).await?;
                     screen_bet(c, player, amount, act, &open, at, at, policy).await?
                 }
                 _ => (Vec::new(), Vec::new()),
             };
+            if posting.is_manual_credit() {
+                let candidates = compliance_core::screen(&ScreenedEvent { kind: EventKind::ManualCredit, amount }, &Activity::default(), &policy.aml);
+                aml_alerts.extend(raise_aml(c, player, candidates, at).await?);
+            }
             Ok(MoneyResult { outcome, aml_alerts, harm_alerts })
-        })
-        .await
+        }
     }
 
     pub(crate) async fn check_money(
@@ -599,7 +656,7 @@ backend_queries! {
 
     /// The player's recent activity, as far as the rules for `kind` read it
     /// ([`EventKind::activity_needs`]); the rest is left at its defaults.
-    pub(crate) async fn activity(c: &mut Conn, player: DbId, kind: EventKind, at: DateTime<Utc>) -> Result<Activity, DbError> {
+    pub(crate) async fn activity(c: &mut Conn, player: DbId, kind: EventKind, at: DateTime<Utc>, t: &AmlThresholds) -> Result<Activity, DbError> {
         let needs = kind.activity_needs();
         let mut act = Activity::default();
         if needs.deposits {
@@ -615,6 +672,10 @@ backend_queries! {
         if needs.wagered_last_7d {
             act.wagered_last_7d = play_since(c, player, DbTime(at - Duration::days(7))).await?.0;
         }
+        if needs.manual_credits {
+            let since = DbTime(at - Duration::hours(i64::from(t.manual_credit_withdrawal_hours)));
+            act.manual_credits_recent = manual_credits_since(c, player, since).await?;
+        }
         Ok(act)
     }
 
@@ -625,7 +686,7 @@ backend_queries! {
         at: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<(Vec<AmlAlert>, Vec<HarmAlert>), DbError> {
-        let act = activity(c, player, EventKind::Deposit, at).await?;
+        let act = activity(c, player, EventKind::Deposit, at, &policy.aml).await?;
         let candidates = compliance_core::screen(&ScreenedEvent { kind: EventKind::Deposit, amount }, &act, &policy.aml);
         let aml = raise_aml(c, player, candidates, at).await?;
         // Markers of harm: rising deposit frequency, and deposits that chase losses.
@@ -685,7 +746,7 @@ backend_queries! {
         at: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<(Vec<AmlAlert>, Vec<HarmAlert>), DbError> {
-        let act = activity(c, player, EventKind::Withdrawal, at).await?;
+        let act = activity(c, player, EventKind::Withdrawal, at, &policy.aml).await?;
         let candidates = compliance_core::screen(&ScreenedEvent { kind: EventKind::Withdrawal, amount }, &act, &policy.aml);
         Ok((raise_aml(c, player, candidates, at).await?, Vec::new()))
     }

@@ -9,6 +9,7 @@ mod checkpoint;
 pub mod compliance;
 pub mod games;
 mod platform;
+pub mod postings;
 pub mod schema;
 mod sqlite_runtime;
 mod statement;

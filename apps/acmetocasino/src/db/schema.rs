@@ -64,6 +64,34 @@ diesel::table! {
         reference -> Nullable<Text>,
         compensates -> Nullable<DbUuid>,
         created_at -> DbTimestamp,
+        posted_by -> Nullable<DbUuid>,
+        reason -> Nullable<Text>,
+        approved_by -> Nullable<DbUuid>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    manual_postings (id) {
+        id -> DbUuid,
+        position -> BigInt,
+        player_id -> DbUuid,
+        event_type -> Text,
+        amount -> BigInt,
+        reference -> Nullable<Text>,
+        compensates -> Nullable<DbUuid>,
+        idempotency_key -> Text,
+        request_fingerprint -> Text,
+        reason -> Text,
+        requested_by -> DbUuid,
+        requested_at -> DbTimestamp,
+        status -> Text,
+        decided_by -> Nullable<DbUuid>,
+        decided_at -> Nullable<DbTimestamp>,
+        decision_note -> Nullable<Text>,
+        event_id -> Nullable<DbUuid>,
     }
 }
 
@@ -301,6 +329,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     players,
     wallets,
     wallet_events,
+    manual_postings,
     refresh_tokens,
     seed_pairs,
     game_sessions,

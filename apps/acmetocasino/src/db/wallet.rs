@@ -50,6 +50,9 @@ pub(crate) struct EventRow {
     reference: Option<String>,
     compensates: Option<DbId>,
     created_at: DbTime,
+    posted_by: Option<DbId>,
+    reason: Option<String>,
+    approved_by: Option<DbId>,
 }
 
 impl TryFrom<WalletRow> for WalletHead {
@@ -84,6 +87,9 @@ impl TryFrom<EventRow> for WalletEvent {
             request_fingerprint: r.request_fingerprint,
             reference: r.reference,
             compensates: r.compensates.map(|c| c.0),
+            posted_by: r.posted_by.map(|s| AccountId::from_uuid(s.0)),
+            reason: r.reason,
+            approved_by: r.approved_by.map(|s| AccountId::from_uuid(s.0)),
             created_at: r.created_at.0,
         })
     }
@@ -150,7 +156,8 @@ prepared! {
 prepared! {
     pub(crate) struct InsertEvent = "INSERT INTO wallet_events (id, player_id, seq, event_type, amount, currency, \
          cash_delta, bonus_delta, cash_balance_after, bonus_balance_after, idempotency_key, request_fingerprint, \
-         reference, compensates, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" {
+         reference, compensates, created_at, posted_by, reason, approved_by) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" {
         id: DbId => DbUuid,
         player_id: DbId => DbUuid,
         seq: i64 => BigInt,
@@ -166,6 +173,9 @@ prepared! {
         reference: Option<String> => Nullable<Text>,
         compensates: Option<DbId> => Nullable<DbUuid>,
         created_at: DbTime => DbTimestamp,
+        posted_by: Option<DbId> => Nullable<DbUuid>,
+        reason: Option<String> => Nullable<Text>,
+        approved_by: Option<DbId> => Nullable<DbUuid>,
     }
 }
 
@@ -187,6 +197,9 @@ impl From<&WalletEvent> for InsertEvent {
             reference: e.reference.clone(),
             compensates: e.compensates.map(DbId),
             created_at: DbTime(e.created_at),
+            posted_by: e.posted_by.map(|s| DbId(s.as_uuid())),
+            reason: e.reason.clone(),
+            approved_by: e.approved_by.map(|s| DbId(s.as_uuid())),
         }
     }
 }

@@ -40,6 +40,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/wallet/deposit").route(web::post().to(wallet::deposit)))
         .service(web::resource("/wallet/withdraw").route(web::post().to(wallet::withdraw)))
         .service(web::resource("/wallet/recent-events").route(web::get().to(wallet::recent)))
+        .service(web::resource("/wallet/manual-postings").route(web::get().to(wallet::manual_postings)))
+        .service(web::resource("/wallet/manual-postings/{id}").route(web::get().to(wallet::manual_posting)))
+        .service(
+            web::resource("/wallet/manual-postings/{id}/approve").route(web::post().to(wallet::approve_manual_posting)),
+        )
+        .service(
+            web::resource("/wallet/manual-postings/{id}/reject").route(web::post().to(wallet::reject_manual_posting)),
+        )
         .service(web::resource("/wallet/{player_id}/balance").route(web::get().to(wallet::balance)))
         .service(web::resource("/wallet/{player_id}/transaction").route(web::post().to(wallet::transaction)))
         .service(web::resource("/wallet/{player_id}/history").route(web::get().to(wallet::history)))

@@ -2,21 +2,27 @@
 
 use super::reply::Created;
 use crate::auth::AuthUser;
-use crate::db::compliance::MoneyFailure;
+use crate::db::compliance::{MoneyFailure, MoneyResult};
+use crate::db::postings::{ApprovalFailure, PostingFilter};
 use crate::db::wallet::ROUND_REFERENCE_PREFIX;
 use crate::error::{ApiError, Refusal};
 use crate::events::Channel;
 use crate::extract::ApiJson;
 use crate::state::AppState;
-use actix_web::HttpRequest;
+use actix_web::body::BoxBody;
+use actix_web::{HttpRequest, HttpResponse, Responder};
 use chrono::{DateTime, Utc};
 use kernel::{AccountId, Amount, Clock, Entropy};
 use pam_core::Role;
+use paperclip::actix::{AcceptedJson, OperationModifier};
 use paperclip::actix::{Apiv2Schema, api_v2_operation, web};
+use paperclip::v2::models::{DefaultOperationRaw, DefaultSchemaRaw};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 use wallet_core::{
-    EventType, HistoryQuery, IdempotencyKey, PostError, Posting, PostingError, Reference, WalletEvent, WalletRepository,
+    ApprovalError, ApprovalStatus, EventType, HistoryQuery, IdempotencyKey, ManualPosting, PostError, Posting,
+    PostingError, Reason, Reference, WalletEvent, WalletRepository, needs_approval,
 };
 
 /// Wallet event types.
@@ -65,6 +71,12 @@ pub struct EventResponse {
     pub reference: Option<String>,
     /// For a `ROLLBACK`: the id of the `BET` event it compensates.
     pub compensates: Option<Uuid>,
+    /// The staff member who posted it by hand (absent for the player's own postings
+    /// and for game rounds), with their reason.
+    pub posted_by: Option<Uuid>,
+    pub reason: Option<String>,
+    /// The second admin who approved it (postings above the approval threshold).
+    pub approved_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -82,6 +94,9 @@ impl From<WalletEvent> for EventResponse {
             idempotency_key: e.idempotency_key,
             reference: e.reference,
             compensates: e.compensates,
+            posted_by: e.posted_by.map(|s| s.as_uuid()),
+            reason: e.reason,
+            approved_by: e.approved_by.map(|s| s.as_uuid()),
             created_at: e.created_at,
         }
     }
@@ -137,6 +152,10 @@ pub struct TransactionRequest {
     /// External reference (payment reference, round id). For `ROLLBACK`: the id of the
     /// `BET` event to compensate.
     pub reference: Option<String>,
+    /// Why a staff member posts this by hand: required for staff (1–500 characters),
+    /// refused for players.
+    #[openapi(example = "goodwill credit for ticket 4711")]
+    pub reason: Option<String>,
 }
 
 /// A deposit or withdrawal through the shortcut routes.
@@ -150,6 +169,8 @@ pub struct MoveRequest {
     pub reference: Option<String>,
     /// Required for operators; players may omit it or give their own id.
     pub player_id: Option<Uuid>,
+    /// Why a staff member posts this by hand: required for staff, refused for players.
+    pub reason: Option<String>,
 }
 
 pub(crate) fn idempotency_key(req: &HttpRequest, body: Option<String>) -> Result<IdempotencyKey, ApiError> {
@@ -197,25 +218,89 @@ fn post_error(e: PostError) -> ApiError {
     }
 }
 
-async fn post(state: &AppState, player: AccountId, posting: Posting) -> Result<Created<EventResponse>, ApiError> {
-    let event_type = posting.event_type;
+/// A staff member's posting names them and their reason; a player's carries neither.
+fn attribute(user: &AuthUser, posting: Posting, reason: Option<String>) -> Result<Posting, ApiError> {
+    match (user.is_staff(), reason) {
+        (true, Some(raw)) => {
+            let reason = Reason::parse(&raw).map_err(|e| ApiError::validation("reason", e.to_string()))?;
+            Ok(posting.by_staff(user.id, reason))
+        }
+        (true, None) => Err(ApiError::validation("reason", "is required for a posting by staff")),
+        (false, None) => Ok(posting),
+        (false, Some(_)) => Err(ApiError::validation("reason", "only postings by staff carry a reason")),
+    }
+}
+
+/// The answer to a posting: its event (`201`), or for a staff posting above the
+/// approval threshold the queued posting (`202`): no money has moved yet.
+pub enum PostingReply {
+    Posted(Created<EventResponse>),
+    Queued { posting: ManualPostingResponse, replayed: bool },
+}
+
+impl Responder for PostingReply {
+    type Body = BoxBody;
+    fn respond_to(self, req: &HttpRequest) -> HttpResponse {
+        match self {
+            PostingReply::Posted(created) => created.respond_to(req),
+            PostingReply::Queued { posting, replayed } => HttpResponse::Accepted()
+                .insert_header(("Idempotent-Replayed", if replayed { "true" } else { "false" }))
+                .json(posting),
+        }
+    }
+}
+
+impl paperclip::v2::schema::Apiv2Schema for PostingReply {}
+
+impl OperationModifier for PostingReply {
+    fn update_response(op: &mut DefaultOperationRaw) {
+        Created::<EventResponse>::update_response(op);
+        AcceptedJson::<ManualPostingResponse>::update_response(op);
+    }
+    fn update_definitions(map: &mut BTreeMap<String, DefaultSchemaRaw>) {
+        Created::<EventResponse>::update_definitions(map);
+        AcceptedJson::<ManualPostingResponse>::update_definitions(map);
+    }
+}
+
+/// Tells the live feed and the metrics about a new event and what it raised.
+fn announce(state: &AppState, result: &MoneyResult) {
+    let e = &result.outcome.event;
+    state.metrics.wallet_events.with_label_values(&[e.event_type.as_str()]).inc();
+    state.publish(
+        Channel::WalletTransactions,
+        "wallet.event_appended",
+        serde_json::json!({"event_id": e.id, "player_id": e.player_id, "seq": e.seq, "type": e.event_type.as_str(),
+                           "amount": e.amount, "currency": e.currency.as_str(), "posted_by": e.posted_by}),
+    );
+    state.publish_alerts(&result.aml_alerts, &result.harm_alerts);
+}
+
+async fn post(
+    state: &AppState,
+    user: &AuthUser,
+    player: AccountId,
+    posting: Posting,
+    reason: Option<String>,
+) -> Result<PostingReply, ApiError> {
+    let posting = attribute(user, posting, reason)?;
+    if needs_approval(&posting, state.policy.manual_posting_approval_above) {
+        let (queued, replayed) = state
+            .db
+            .request_manual_posting(player, posting, state.entropy.new_id(), state.clock.now())
+            .await
+            .map_err(approval_error)?;
+        return Ok(PostingReply::Queued { posting: queued.into(), replayed });
+    }
     let result = state
         .db
         .move_money(player, posting, state.entropy.new_id(), state.clock.now(), &state.policy)
         .await
         .map_err(money_error)?;
     if !result.outcome.replayed {
-        state.metrics.wallet_events.with_label_values(&[event_type.as_str()]).inc();
-        let e = &result.outcome.event;
-        state.publish(
-            Channel::WalletTransactions,
-            "wallet.event_appended",
-            serde_json::json!({"event_id": e.id, "player_id": e.player_id, "seq": e.seq, "type": e.event_type.as_str(),
-                               "amount": e.amount, "currency": e.currency.as_str()}),
-        );
-        state.publish_alerts(&result.aml_alerts, &result.harm_alerts);
+        announce(state, &result);
     }
-    Ok(Created { body: result.outcome.event.into(), replayed: result.outcome.replayed })
+    Ok(PostingReply::Posted(Created { body: result.outcome.event.into(), replayed: result.outcome.replayed }))
 }
 
 pub(crate) fn money_error(e: MoneyFailure) -> ApiError {
@@ -228,9 +313,14 @@ pub(crate) fn money_error(e: MoneyFailure) -> ApiError {
 
 /// Post a wallet event
 ///
-/// Players may post their own `DEPOSIT` and `WITHDRAWAL`; operators and admins any
-/// type for any player. The same `idempotency_key` with the same request returns the
-/// original event (`Idempotent-Replayed: true`); with a different request, `409`.
+/// Players may post their own `DEPOSIT` and `WITHDRAWAL`; operators any other type for
+/// any player but `BET` and `WIN`, which only admins post by hand. A staff posting needs
+/// a `reason`, records `posted_by` and writes the audit entry `wallet.manual_posting`;
+/// above the approval threshold (`ACMETOCASINO_MANUAL_POSTING_APPROVAL_ABOVE`, default
+/// 1,000.00) it answers `202` with the queued posting instead, and no money moves until
+/// a second admin approves it (`POST /wallet/manual-postings/{id}/approve`).
+/// The same `idempotency_key` with the same request returns the original result
+/// (`Idempotent-Replayed: true`); with a different request, `409`.
 #[api_v2_operation(tags(Wallet))]
 pub async fn transaction(
     state: web::Data<AppState>,
@@ -238,7 +328,7 @@ pub async fn transaction(
     req: HttpRequest,
     player_id: web::Path<Uuid>,
     body: ApiJson<TransactionRequest>,
-) -> Result<Created<EventResponse>, ApiError> {
+) -> Result<PostingReply, ApiError> {
     let player = AccountId::from_uuid(player_id.into_inner());
     let b = body.0;
     let event_type = EventType::from(b.event_type);
@@ -251,6 +341,9 @@ pub async fn transaction(
         }
         Role::Compliance => {
             return Err(ApiError::Forbidden("compliance staff do not move money".into()));
+        }
+        Role::Operator if matches!(event_type, EventType::Bet | EventType::Win) => {
+            return Err(ApiError::Forbidden("BET and WIN are posted by hand only by admins".into()));
         }
         _ => {}
     }
@@ -265,7 +358,7 @@ pub async fn transaction(
     } else {
         Posting::new(event_type, amount, key, reference(b.reference)?)
     };
-    post(&state, player, posting).await
+    post(&state, &user, player, posting, b.reason).await
 }
 
 /// Whose wallet a shortcut moves: the caller's own, or the named one for operators.
@@ -286,11 +379,11 @@ async fn shortcut(
     req: &HttpRequest,
     b: MoveRequest,
     event_type: EventType,
-) -> Result<Created<EventResponse>, ApiError> {
+) -> Result<PostingReply, ApiError> {
     let player = shortcut_target(user, b.player_id)?;
     let posting =
         Posting::new(event_type, amount(b.amount)?, idempotency_key(req, b.idempotency_key)?, reference(b.reference)?);
-    post(state, player, posting).await
+    post(state, user, player, posting, b.reason).await
 }
 
 /// Deposit
@@ -300,7 +393,7 @@ pub async fn deposit(
     user: AuthUser,
     req: HttpRequest,
     body: ApiJson<MoveRequest>,
-) -> Result<Created<EventResponse>, ApiError> {
+) -> Result<PostingReply, ApiError> {
     shortcut(&state, &user, &req, body.0, EventType::Deposit).await
 }
 
@@ -313,7 +406,7 @@ pub async fn withdraw(
     user: AuthUser,
     req: HttpRequest,
     body: ApiJson<MoveRequest>,
-) -> Result<Created<EventResponse>, ApiError> {
+) -> Result<PostingReply, ApiError> {
     shortcut(&state, &user, &req, body.0, EventType::Withdrawal).await
 }
 
@@ -419,4 +512,158 @@ pub async fn verify(
         consistent: v.consistent,
         problem: v.problem,
     }))
+}
+
+/// A staff posting queued for a second admin's approval.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct ManualPostingResponse {
+    pub id: Uuid,
+    pub player_id: Uuid,
+    /// The event type it posts once approved.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Minor units, in the wallet's currency.
+    pub amount: i64,
+    pub reference: Option<String>,
+    pub compensates: Option<Uuid>,
+    pub idempotency_key: String,
+    pub reason: String,
+    pub requested_by: Uuid,
+    pub requested_at: DateTime<Utc>,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    pub decided_by: Option<Uuid>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The rejecting staff member's reason.
+    pub decision_note: Option<String>,
+    /// The wallet event posted on approval.
+    pub event_id: Option<Uuid>,
+}
+
+impl From<ManualPosting> for ManualPostingResponse {
+    fn from(m: ManualPosting) -> Self {
+        let by = m.posting.attribution.as_ref();
+        ManualPostingResponse {
+            id: m.id,
+            player_id: m.player_id.as_uuid(),
+            event_type: m.posting.event_type.as_str().to_owned(),
+            amount: m.posting.amount.minor_units(),
+            reference: m.posting.reference.as_ref().map(|r| r.as_str().to_owned()),
+            compensates: m.posting.compensates,
+            idempotency_key: m.posting.idempotency_key.as_str().to_owned(),
+            reason: by.map(|a| a.reason.as_str().to_owned()).unwrap_or_default(),
+            requested_by: by.map(|a| a.posted_by.as_uuid()).unwrap_or_default(),
+            requested_at: m.requested_at,
+            status: m.status.as_str().to_owned(),
+            decided_by: m.decided_by.map(|d| d.as_uuid()),
+            decided_at: m.decided_at,
+            decision_note: m.decision_note,
+            event_id: m.event_id,
+        }
+    }
+}
+
+fn approval_error(e: ApprovalFailure) -> ApiError {
+    match e {
+        ApprovalFailure::NotFound => ApiError::NotFound("no such manual posting".into()),
+        ApprovalFailure::Decision(d @ ApprovalError::AlreadyDecided(_)) => ApiError::Conflict(d.to_string()),
+        ApprovalFailure::Decision(d @ ApprovalError::OwnPosting) => ApiError::Forbidden(d.to_string()),
+        ApprovalFailure::Money(m) => money_error(m),
+    }
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct ManualPostingParams {
+    /// `pending`, `approved` or `rejected`.
+    pub status: Option<String>,
+    pub player_id: Option<Uuid>,
+    /// 1–500 (default 50).
+    pub limit: Option<i64>,
+}
+
+/// Staff postings queued for approval, newest first (staff)
+#[api_v2_operation(tags(Wallet))]
+pub async fn manual_postings(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<ManualPostingParams>,
+) -> Result<web::Json<Vec<ManualPostingResponse>>, ApiError> {
+    user.require_staff()?;
+    let q = query.into_inner();
+    let status = q
+        .status
+        .map(|s| {
+            ApprovalStatus::parse(&s)
+                .ok_or_else(|| ApiError::validation("status", "must be pending, approved or rejected"))
+        })
+        .transpose()?;
+    let filter = PostingFilter {
+        status,
+        player: q.player_id.map(AccountId::from_uuid),
+        limit: super::bounded("limit", q.limit, 50, 1, 500)?,
+    };
+    Ok(web::Json(state.db.manual_postings(filter).await?.into_iter().map(Into::into).collect()))
+}
+
+/// One queued staff posting (staff)
+#[api_v2_operation(tags(Wallet))]
+pub async fn manual_posting(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<ManualPostingResponse>, ApiError> {
+    user.require_staff()?;
+    let found = state.db.manual_posting(id.into_inner()).await?;
+    Ok(web::Json(found.ok_or_else(|| ApiError::NotFound("no such manual posting".into()))?.into()))
+}
+
+/// An approved posting and the event it posted.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct ApprovalResponse {
+    pub posting: ManualPostingResponse,
+    pub event: EventResponse,
+}
+
+/// Approve a queued staff posting (admin, not its requester)
+///
+/// Posts the event through every money rule, with `approved_by`; a rule that refuses
+/// it (e.g. `insufficient_funds`) leaves the posting pending.
+#[api_v2_operation(tags(Wallet))]
+pub async fn approve_manual_posting(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<ApprovalResponse>, ApiError> {
+    user.require(&[Role::Admin])?;
+    let (posting, result) = state
+        .db
+        .approve_manual_posting(id.into_inner(), user.id, state.entropy.new_id(), state.clock.now(), &state.policy)
+        .await
+        .map_err(approval_error)?;
+    announce(&state, &result);
+    Ok(web::Json(ApprovalResponse { posting: posting.into(), event: result.outcome.event.into() }))
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct RejectRequest {
+    /// Why, 1–500 characters.
+    pub reason: String,
+}
+
+/// Reject a queued staff posting (admin)
+#[api_v2_operation(tags(Wallet))]
+pub async fn reject_manual_posting(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    body: ApiJson<RejectRequest>,
+) -> Result<web::Json<ManualPostingResponse>, ApiError> {
+    user.require(&[Role::Admin])?;
+    let note = Reason::parse(&body.0.reason).map_err(|e| ApiError::validation("reason", e.to_string()))?;
+    let rejected = state
+        .db
+        .reject_manual_posting(id.into_inner(), user.id, note.as_str().to_owned(), state.clock.now())
+        .await
+        .map_err(approval_error)?;
+    Ok(web::Json(rejected.into()))
 }

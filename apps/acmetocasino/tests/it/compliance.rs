@@ -132,9 +132,10 @@ crate::both_backends! {
         app.post("/api/v2/wallet/withdraw", Some(&t), json!({"amount": 10_000, "idempotency_key": "w1"})).await.ok(201);
         // Operators cannot play or credit bonus for an excluded player either.
         let op = app.staff("excl_op", Role::Operator).await;
+        let admin = app.staff("excl_admin", Role::Admin).await;
         let tx = format!("/api/v2/wallet/{id}/transaction");
-        app.post(&tx, Some(&op), json!({"type": "BET", "amount": 100, "idempotency_key": "op-bet"})).await.problem(422, "self_excluded");
-        app.post(&tx, Some(&op), json!({"type": "BONUS_CREDIT", "amount": 100, "idempotency_key": "op-bonus"})).await.problem(422, "self_excluded");
+        app.post(&tx, Some(&admin), json!({"type": "BET", "amount": 100, "idempotency_key": "op-bet", "reason": "r"})).await.problem(422, "self_excluded");
+        app.post(&tx, Some(&op), json!({"type": "BONUS_CREDIT", "amount": 100, "idempotency_key": "op-bonus", "reason": "r"})).await.problem(422, "self_excluded");
         // For its whole term …
         clock.advance(Duration::days(182) - Duration::seconds(1));
         app.deposit(&t, 100, "still").await.problem(422, "self_excluded");

@@ -356,7 +356,7 @@ crate::both_backends! {
         // borrow the round namespace for keys or references.
         let round = app.get(&format!("/api/v2/gal/rounds/{round_id}"), Some(&t)).await.ok(200).clone();
         let bet_event = history(&app, &id, &t).await.into_iter().find(|e| e["type"] == "BET" && e["reference"] == format!("round:{round_id}")).unwrap();
-        app.post(&format!("/api/v2/wallet/{id}/transaction"), Some(&op), json!({"type": "ROLLBACK", "amount": COIN_MIN, "idempotency_key": "sneaky", "reference": bet_event["id"]})).await.problem(422, "rule_violation");
+        app.post(&format!("/api/v2/wallet/{id}/transaction"), Some(&op), json!({"type": "ROLLBACK", "amount": COIN_MIN, "idempotency_key": "sneaky", "reference": bet_event["id"], "reason": "refund"})).await.problem(422, "rule_violation");
         app.post("/api/v2/wallet/deposit", Some(&t), json!({"amount": 1, "idempotency_key": format!("round {round_id} rollback-win")})).await.problem(400, "validation_error");
         app.post("/api/v2/wallet/deposit", Some(&t), json!({"amount": 1, "idempotency_key": "ref", "reference": format!("round:{round_id}")})).await.problem(400, "validation_error");
         assert_eq!(round["status"], "settled");

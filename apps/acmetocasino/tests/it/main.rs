@@ -9,6 +9,7 @@ mod fairness;
 mod games;
 mod pam;
 mod platform;
+mod postings;
 mod processes;
 mod simulator;
 mod support;

@@ -143,7 +143,7 @@ crate::both_backends! {
         app.get("/api/v2/players/me", Some(&op)).await.problem(403, "forbidden");
         app.post("/api/v2/staff", Some(&op), staff.clone()).await.problem(403, "forbidden");
         let compliance = app.staff("cora", Role::Compliance).await;
-        app.post("/api/v2/wallet/deposit", Some(&compliance), json!({"amount": 1, "idempotency_key": "k", "player_id": a})).await.problem(403, "forbidden");
+        app.post("/api/v2/wallet/deposit", Some(&compliance), json!({"amount": 1, "idempotency_key": "k", "player_id": a, "reason": "r"})).await.problem(403, "forbidden");
         let admin = app.staff("root", Role::Admin).await;
         let created = app.post("/api/v2/staff", Some(&admin), staff.clone()).await;
         assert_eq!(created.ok(201)["role"], "admin");

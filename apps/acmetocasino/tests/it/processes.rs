@@ -176,7 +176,7 @@ async fn two_server_processes_on_one_postgres_never_overdraw_a_wallet() {
     }
     let fresh = FreshDb::new(Backend::Postgres).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    assert!(admin_create(&fresh.url, dir.path(), "ops", "operator", "operator pass").status.success());
+    assert!(admin_create(&fresh.url, dir.path(), "ops", "admin", "operator pass").status.success());
     let a = Server::start(&fresh.url, dir.path()).await;
     let b = Server::start(&fresh.url, dir.path()).await;
     let reg = call(
@@ -231,7 +231,7 @@ async fn two_server_processes_on_one_postgres_never_overdraw_a_wallet() {
                         reqwest::Method::POST,
                         &format!("/api/v2/wallet/{id}/transaction"),
                         Some(&op),
-                        Some(json!({"type": "BET", "amount": 100, "idempotency_key": format!("b{i}")})),
+                        Some(json!({"type": "BET", "amount": 100, "idempotency_key": format!("b{i}"), "reason": "test bet"})),
                     )
                     .await
                 }

@@ -23,24 +23,27 @@ crate::both_backends! {
         let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
         let (id, t) = app.player("ivy").await;
         let op = app.staff("oscar", Role::Operator).await;
+        let admin = app.staff("ada", Role::Admin).await;
         let tx = |ty: &str, amount: i64, key: &str| json!({"type": ty, "amount": amount, "idempotency_key": key});
+        // A staff posting, with its reason.
+        let stx = |ty: &str, amount: i64, key: &str| json!({"type": ty, "amount": amount, "idempotency_key": key, "reason": "test"});
         let path = format!("/api/v2/wallet/{id}/transaction");
         let dep = app.post(&path, Some(&t), tx("DEPOSIT", 10_000, "d1")).await;
         let e = dep.ok(201);
         assert_eq!((e["seq"].as_i64(), e["type"].as_str(), e["currency"].as_str()), (Some(1), Some("DEPOSIT"), Some("SEK")));
         assert_eq!(e["cash_balance_after"], 10_000);
         assert_eq!(dep.headers["idempotent-replayed"], "false");
-        app.post(&path, Some(&op), tx("BONUS_CREDIT", 2_000, "b1")).await.ok(201);
-        let bet = app.post(&path, Some(&op), tx("BET", 10_500, "bet1")).await.ok(201).clone();
+        app.post(&path, Some(&op), stx("BONUS_CREDIT", 2_000, "b1")).await.ok(201);
+        let bet = app.post(&path, Some(&admin), stx("BET", 10_500, "bet1")).await.ok(201).clone();
         assert_eq!((bet["cash_balance_after"].as_i64(), bet["bonus_balance_after"].as_i64()), (Some(0), Some(1_500)));
-        app.post(&path, Some(&op), tx("WIN", 700, "w1")).await.ok(201);
+        app.post(&path, Some(&admin), stx("WIN", 700, "w1")).await.ok(201);
         app.post("/api/v2/wallet/withdraw", Some(&t), json!({"amount": 200, "idempotency_key": "wd1"})).await.ok(201);
-        app.post(&path, Some(&op), tx("BONUS_DEBIT", 500, "bd1")).await.ok(201);
+        app.post(&path, Some(&op), stx("BONUS_DEBIT", 500, "bd1")).await.ok(201);
         // Over-withdrawal and over-betting are refused; bonus money is not withdrawable.
         app.post("/api/v2/wallet/withdraw", Some(&t), json!({"amount": 501, "idempotency_key": "wd2"})).await.problem(422, "insufficient_funds");
-        app.post(&path, Some(&op), tx("BET", 1_501, "bet2")).await.problem(422, "insufficient_funds");
+        app.post(&path, Some(&admin), stx("BET", 1_501, "bet2")).await.problem(422, "insufficient_funds");
         // A ROLLBACK refunds the bet where it came from, once.
-        let mut rb = tx("ROLLBACK", 10_500, "rb1");
+        let mut rb = stx("ROLLBACK", 10_500, "rb1");
         rb["reference"] = bet["id"].clone();
         let done = app.post(&path, Some(&op), rb.clone()).await.ok(201).clone();
         assert_eq!(done["compensates"], bet["id"]);
@@ -73,9 +76,9 @@ crate::both_backends! {
         // Unknown wallets.
         let nobody = uuid::Uuid::new_v4();
         app.get(&format!("/api/v2/wallet/{nobody}/balance"), Some(&op)).await.problem(404, "not_found");
-        app.post(&format!("/api/v2/wallet/{nobody}/transaction"), Some(&op), tx("DEPOSIT", 1, "x")).await.problem(404, "not_found");
-        app.post("/api/v2/wallet/deposit", Some(&op), json!({"amount": 1, "idempotency_key": "x"})).await.problem(400, "validation_error");
-        app.post("/api/v2/wallet/deposit", Some(&op), json!({"amount": 1, "idempotency_key": "op-dep", "player_id": id})).await.ok(201);
+        app.post(&format!("/api/v2/wallet/{nobody}/transaction"), Some(&op), stx("DEPOSIT", 1, "x")).await.problem(404, "not_found");
+        app.post("/api/v2/wallet/deposit", Some(&op), json!({"amount": 1, "idempotency_key": "x", "reason": "r"})).await.problem(400, "validation_error");
+        app.post("/api/v2/wallet/deposit", Some(&op), json!({"amount": 1, "idempotency_key": "op-dep", "player_id": id, "reason": "r"})).await.ok(201);
     }
 
     async fn bad_input_is_a_validation_error_and_writes_nothing(backend) {
@@ -165,7 +168,7 @@ crate::both_backends! {
     async fn concurrent_withdrawals_and_bets_never_overdraw(backend) {
         let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
         let (id, t) = app.player("liam").await;
-        let op = app.staff("otto", Role::Operator).await;
+        let op = app.staff("otto", Role::Admin).await;
         app.deposit(&t, 3_000, "fund").await.ok(201);
         let tasks: Vec<_> = (0..64).map(|i| {
             let (client, base, t, op, id) = (app.client.clone(), app.base.clone(), t.clone(), op.clone(), id.clone());
@@ -173,7 +176,7 @@ crate::both_backends! {
                 let req = if i % 2 == 0 {
                     client.post(format!("{base}/api/v2/wallet/withdraw")).bearer_auth(&t).json(&json!({"amount": 100, "idempotency_key": format!("w{i}")}))
                 } else {
-                    client.post(format!("{base}/api/v2/wallet/{id}/transaction")).bearer_auth(&op).json(&json!({"type": "BET", "amount": 100, "idempotency_key": format!("b{i}")}))
+                    client.post(format!("{base}/api/v2/wallet/{id}/transaction")).bearer_auth(&op).json(&json!({"type": "BET", "amount": 100, "idempotency_key": format!("b{i}"), "reason": "test"}))
                 };
                 crate::support::decode(req.send().await.unwrap()).await
             })
