@@ -77,6 +77,26 @@ pub struct WalletHead {
     pub balances: Balances,
     /// Sum of bets less rolled-back bets: what VIP tiers are derived from.
     pub lifetime_wagered: i64,
+    /// Sum of deposits ever (the pre-KYC allowance counts it).
+    pub lifetime_deposited: i64,
+    /// Won − wagered ever, rollbacks netted: with each event's `net_after`, the net
+    /// position over any window is one subtraction.
+    pub lifetime_net: i64,
+}
+
+impl WalletHead {
+    /// A wallet with no events.
+    pub fn empty(player_id: AccountId, currency: Currency) -> Self {
+        Self {
+            player_id,
+            currency,
+            seq: 0,
+            balances: Balances::default(),
+            lifetime_wagered: 0,
+            lifetime_deposited: 0,
+            lifetime_net: 0,
+        }
+    }
 }
 
 /// A client-chosen key that makes a mutating request safe to retry.
@@ -265,6 +285,17 @@ pub struct Effect {
     pub wagered_delta: i64,
 }
 
+impl Effect {
+    /// What the event does to the player's net position from play (won − wagered):
+    /// bets, wins and their rollbacks count; money in and out does not.
+    pub fn net_delta(&self, event_type: EventType) -> i64 {
+        match event_type {
+            EventType::Bet | EventType::Win | EventType::Rollback => self.cash_delta + self.bonus_delta,
+            _ => 0,
+        }
+    }
+}
+
 /// The one rule book of the wallet: what `posting` does to a wallet in state `head`.
 ///
 /// `target` is the event named by `posting.compensates` as found in this wallet (with
@@ -360,6 +391,10 @@ pub struct WalletEvent {
     pub reason: Option<String>,
     /// The second admin who approved it, for postings above the approval threshold.
     pub approved_by: Option<AccountId>,
+    /// The wallet's `lifetime_wagered` and `lifetime_net` after this event: running
+    /// totals, so that play over a window is the difference of two of them.
+    pub wagered_after: i64,
+    pub net_after: i64,
     pub created_at: DateTime<Utc>,
 }
 
@@ -391,22 +426,21 @@ impl WalletEvent {
             posted_by: posting.attribution.as_ref().map(|a| a.posted_by),
             reason: posting.attribution.as_ref().map(|a| a.reason.as_str().to_owned()),
             approved_by: posting.attribution.as_ref().and_then(|a| a.approved_by),
+            wagered_after: head.lifetime_wagered.saturating_add(effect.wagered_delta),
+            net_after: head.lifetime_net.saturating_add(effect.net_delta(posting.event_type)),
             created_at: at,
         }
     }
 
     /// The wallet head after this event, given the head before it.
     pub fn advance(&self, head: &WalletHead) -> WalletHead {
-        let wagered = match self.event_type {
-            EventType::Bet => self.amount,
-            // Only a refunded bet (non-negative deltas) un-wagers.
-            EventType::Rollback if self.cash_delta >= 0 && self.bonus_delta >= 0 => -self.amount,
-            _ => 0,
-        };
+        let deposited = if self.event_type == EventType::Deposit { self.amount } else { 0 };
         WalletHead {
             seq: self.seq,
             balances: Balances { cash: self.cash_balance_after, bonus: self.bonus_balance_after },
-            lifetime_wagered: head.lifetime_wagered + wagered,
+            lifetime_wagered: self.wagered_after,
+            lifetime_deposited: head.lifetime_deposited.saturating_add(deposited),
+            lifetime_net: self.net_after,
             ..*head
         }
     }
@@ -426,11 +460,9 @@ mod tests {
 
     fn head(cash: i64, bonus: i64) -> WalletHead {
         WalletHead {
-            player_id: AccountId::from_uuid(Uuid::nil()),
-            currency: Currency::EUR,
             seq: 3,
             balances: Balances { cash, bonus },
-            lifetime_wagered: 0,
+            ..WalletHead::empty(AccountId::from_uuid(Uuid::nil()), Currency::EUR)
         }
     }
 
@@ -490,6 +522,59 @@ mod tests {
         let dep = WalletEvent::from_decision(Uuid::from_u128(8), &h, &deposit, e, a, Utc::now());
         let rb_dep = Posting::rollback(dep.id, Amount::new(1).unwrap(), IdempotencyKey::parse("r").unwrap(), None);
         assert_eq!(decide(&h, &rb_dep, Some((&dep, false))).unwrap_err(), PostingError::RollbackTargetNotBet);
+    }
+
+    #[test]
+    fn running_totals_make_any_window_one_subtraction() {
+        let mut h = head(0, 0);
+        let mut events = Vec::new();
+        let steps = [
+            (EventType::Deposit, 10_000),
+            (EventType::Bet, 300),
+            (EventType::Win, 900),
+            (EventType::BonusCredit, 50),
+            (EventType::Bet, 400),
+            (EventType::Withdrawal, 100),
+            (EventType::Deposit, 2_000),
+            (EventType::Bet, 250),
+        ];
+        for (i, (t, amount)) in steps.into_iter().enumerate() {
+            let p = posting(t, amount);
+            let (effect, after) = decide(&h, &p, None).unwrap();
+            let e = WalletEvent::from_decision(Uuid::from_u128(i as u128), &h, &p, effect, after, Utc::now());
+            h = e.advance(&h);
+            events.push(e);
+        }
+        // A rollback of the last bet un-wagers it and returns its stake to the net.
+        let bet = events.last().unwrap().clone();
+        let rb = Posting::rollback(bet.id, Amount::new(250).unwrap(), IdempotencyKey::parse("rb").unwrap(), None);
+        let (effect, after) = decide(&h, &rb, Some((&bet, false))).unwrap();
+        let e = WalletEvent::from_decision(Uuid::from_u128(99), &h, &rb, effect, after, Utc::now());
+        h = e.advance(&h);
+        events.push(e);
+        assert_eq!((h.lifetime_deposited, h.lifetime_wagered, h.lifetime_net), (12_000, 700, 900 - 700));
+        // Play after event k is the head's total less event k's.
+        for k in 0..events.len() {
+            let later = &events[k + 1..];
+            let wagered: i64 = later
+                .iter()
+                .map(|e| match e.event_type {
+                    EventType::Bet => e.amount,
+                    EventType::Rollback => -e.amount,
+                    _ => 0,
+                })
+                .sum();
+            let net: i64 = later
+                .iter()
+                .filter(|e| matches!(e.event_type, EventType::Bet | EventType::Win | EventType::Rollback))
+                .map(|e| e.cash_delta + e.bonus_delta)
+                .sum();
+            assert_eq!(
+                (h.lifetime_wagered - events[k].wagered_after, h.lifetime_net - events[k].net_after),
+                (wagered, net),
+                "after {k}"
+            );
+        }
     }
 
     #[test]

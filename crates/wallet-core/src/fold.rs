@@ -116,13 +116,7 @@ mod tests {
 
     /// A valid stream built through `decide`, from a table of (type, amount).
     fn stream(steps: &[(EventType, i64)]) -> Vec<WalletEvent> {
-        let mut head = WalletHead {
-            player_id: AccountId::from_uuid(Uuid::nil()),
-            currency: Currency::EUR,
-            seq: 0,
-            balances: Balances::default(),
-            lifetime_wagered: 0,
-        };
+        let mut head = WalletHead::empty(AccountId::from_uuid(Uuid::nil()), Currency::EUR);
         let mut out = Vec::new();
         for (i, (t, amount)) in steps.iter().enumerate() {
             let p =

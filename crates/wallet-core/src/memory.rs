@@ -1,7 +1,7 @@
 //! An in-memory [`WalletRepository`], for domain tests and as the reference
 //! behaviour the contract suite pins down.
 
-use crate::event::{Balances, HistoryQuery, Posting, WalletEvent, WalletHead, decide};
+use crate::event::{HistoryQuery, Posting, WalletEvent, WalletHead, decide};
 use crate::port::{PostError, PostOutcome, StoreError, WalletRepository};
 use chrono::{DateTime, Utc};
 use kernel::{AccountId, Currency};
@@ -28,7 +28,7 @@ impl InMemoryWallets {
 
 impl WalletRepository for InMemoryWallets {
     async fn open(&self, player_id: AccountId, currency: Currency, _at: DateTime<Utc>) -> Result<(), StoreError> {
-        let head = WalletHead { player_id, currency, seq: 0, balances: Balances::default(), lifetime_wagered: 0 };
+        let head = WalletHead::empty(player_id, currency);
         self.lock().wallets.entry(player_id).or_insert((head, Vec::new()));
         Ok(())
     }

@@ -4,7 +4,7 @@
 
 use super::schema::{
     accounts, aml_alerts, audit_log, exclusion_register, exclusions, game_sessions, harm_alerts, kyc_submissions,
-    players, rg_settings, rounds, wallet_events,
+    players, rg_settings, rounds, wallet_events, wallets,
 };
 use super::statement::prepared;
 use super::types::sql::{DbTimestamp, DbUuid};
@@ -344,25 +344,34 @@ backend_queries! {
 
     /// Play since `since`: (wagered, net) where wagered is stakes less refunded stakes,
     /// and net is won − wagered with reversed wins taken back (rollbacks net out).
+    /// The wallet's running totals less those of its last play event at or before
+    /// `since`: a few index lookups, however long the history.
     pub(crate) async fn play_since(c: &mut Conn, player: DbId, since: DbTime) -> QueryResult<(i64, i64)> {
-        let rows: Vec<(String, i64, i64)> = wallet_events::table
-            .filter(wallet_events::player_id.eq(player))
-            .filter(wallet_events::event_type.eq_any(["BET", "WIN", "ROLLBACK"]))
-            .filter(wallet_events::created_at.gt(since))
-            .select((wallet_events::event_type, wallet_events::cash_delta, wallet_events::bonus_delta))
-            .load(c)
-            .await?;
-        let (mut wagered, mut net) = (0, 0);
-        for (kind, cash, bonus) in rows {
-            let delta = cash + bonus;
-            net += delta;
-            match kind.as_str() {
-                "BET" => wagered -= delta,
-                "ROLLBACK" if delta > 0 => wagered -= delta,
-                _ => {}
+        let now: Option<(i64, i64)> = wallets::table
+            .find(player)
+            .select((wallets::lifetime_wagered, wallets::lifetime_net))
+            .first(c)
+            .await
+            .optional()?;
+        let Some((wagered, net)) = now else { return Ok((0, 0)) };
+        // Only these types move the totals, and each has its own index range.
+        let mut before: Option<(i64, i64, i64)> = None;
+        for kind in [EventType::Bet, EventType::Win, EventType::Rollback] {
+            let last: Option<(i64, i64, i64)> = wallet_events::table
+                .filter(wallet_events::player_id.eq(player))
+                .filter(wallet_events::event_type.eq(kind.as_str()))
+                .filter(wallet_events::created_at.le(since))
+                .order(wallet_events::created_at.desc())
+                .select((wallet_events::seq, wallet_events::wagered_after, wallet_events::net_after))
+                .first(c)
+                .await
+                .optional()?;
+            if last.is_some_and(|l| before.is_none_or(|b| l.0 > b.0)) {
+                before = last;
             }
         }
-        Ok((wagered, net))
+        let (wagered_before, net_before) = before.map_or((0, 0), |(_, w, n)| (w, n));
+        Ok((wagered - wagered_before, net - net_before))
     }
 
     /// The sum of the credits staff made by hand since `since` (see
@@ -378,16 +387,6 @@ backend_queries! {
             .await?;
         // Saturating: a sum past the largest amount still trips every threshold.
         Ok(amounts.iter().fold(0i64, |sum, a| sum.saturating_add(*a)))
-    }
-
-    pub(crate) async fn total_of(c: &mut Conn, player: DbId, kind: EventType) -> QueryResult<i64> {
-        let amounts: Vec<i64> = wallet_events::table
-            .filter(wallet_events::player_id.eq(player))
-            .filter(wallet_events::event_type.eq(kind.as_str()))
-            .select(wallet_events::amount)
-            .load(c)
-            .await?;
-        Ok(amounts.iter().sum())
     }
 
     /// Whether the national self-exclusion register lists this person.
@@ -550,7 +549,7 @@ backend_queries! {
             let kind = posting.event_type;
             if seen == 0 {
                 let ctx = player_context(c, player).await?.ok_or(MoneyFailure::Post(PostError::WalletNotFound))?;
-                check_money(c, player, posting, &ctx, at, policy).await?;
+                check_money(c, player, posting, head.lifetime_deposited, &ctx, at, policy).await?;
             }
             let outcome = wallet::post_in_tx(c, head, posting, event_id, at, false).await?;
             if outcome.replayed {
@@ -590,10 +589,13 @@ backend_queries! {
         }
     }
 
+    /// `deposited_before`: what the player deposited ever, before this posting.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn check_money(
         c: &mut Conn,
         player: DbId,
         posting: &Posting,
+        deposited_before: i64,
         ctx: &PlayerContext,
         at: DateTime<Utc>,
         policy: &Policy,
@@ -608,8 +610,7 @@ backend_queries! {
                     other => return Err(Refused::new(Refusal::AccountBlocked, format!("the account is {other}")).into()),
                 }
                 let rg = check_not_barred(c, player, ctx, at).await?;
-                let before = total_of(c, player, EventType::Deposit).await?;
-                if compliance_core::deposit_requires_kyc(ctx.kyc, before, posting.amount) {
+                if compliance_core::deposit_requires_kyc(ctx.kyc, deposited_before, posting.amount) {
                     return Err(Refused::new(
                         Refusal::KycRequired,
                         format!(

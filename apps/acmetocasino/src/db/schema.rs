@@ -39,6 +39,8 @@ diesel::table! {
         cash -> BigInt,
         bonus -> BigInt,
         lifetime_wagered -> BigInt,
+        lifetime_deposited -> BigInt,
+        lifetime_net -> BigInt,
         updated_at -> DbTimestamp,
     }
 }
@@ -67,6 +69,8 @@ diesel::table! {
         posted_by -> Nullable<DbUuid>,
         reason -> Nullable<Text>,
         approved_by -> Nullable<DbUuid>,
+        wagered_after -> BigInt,
+        net_after -> BigInt,
     }
 }
 

@@ -30,6 +30,8 @@ pub(crate) struct WalletRow {
     cash: i64,
     bonus: i64,
     lifetime_wagered: i64,
+    lifetime_deposited: i64,
+    lifetime_net: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -53,6 +55,8 @@ pub(crate) struct EventRow {
     posted_by: Option<DbId>,
     reason: Option<String>,
     approved_by: Option<DbId>,
+    wagered_after: i64,
+    net_after: i64,
 }
 
 impl TryFrom<WalletRow> for WalletHead {
@@ -64,6 +68,8 @@ impl TryFrom<WalletRow> for WalletHead {
             seq: r.seq,
             balances: Balances { cash: r.cash, bonus: r.bonus },
             lifetime_wagered: r.lifetime_wagered,
+            lifetime_deposited: r.lifetime_deposited,
+            lifetime_net: r.lifetime_net,
         })
     }
 }
@@ -90,6 +96,8 @@ impl TryFrom<EventRow> for WalletEvent {
             posted_by: r.posted_by.map(|s| AccountId::from_uuid(s.0)),
             reason: r.reason,
             approved_by: r.approved_by.map(|s| AccountId::from_uuid(s.0)),
+            wagered_after: r.wagered_after,
+            net_after: r.net_after,
             created_at: r.created_at.0,
         })
     }
@@ -134,20 +142,22 @@ pub const ROUND_REFERENCE_PREFIX: &str = "round:";
 
 prepared! {
     /// Takes the wallet's row lock (on SQLite, the write lock) and reads its head.
-    pub(crate) struct LockWallet -> (DbUuid, Text, BigInt, BigInt, BigInt, BigInt) =
+    pub(crate) struct LockWallet -> (DbUuid, Text, BigInt, BigInt, BigInt, BigInt, BigInt, BigInt) =
         "UPDATE wallets SET seq = seq WHERE player_id = ? \
-         RETURNING player_id, currency, seq, cash, bonus, lifetime_wagered" {
+         RETURNING player_id, currency, seq, cash, bonus, lifetime_wagered, lifetime_deposited, lifetime_net" {
         player: DbId => DbUuid,
     }
 }
 
 prepared! {
     pub(crate) struct SetWalletHead = "UPDATE wallets SET seq = ?, cash = ?, bonus = ?, lifetime_wagered = ?, \
-         updated_at = ? WHERE player_id = ?" {
+         lifetime_deposited = ?, lifetime_net = ?, updated_at = ? WHERE player_id = ?" {
         seq: i64 => BigInt,
         cash: i64 => BigInt,
         bonus: i64 => BigInt,
         lifetime_wagered: i64 => BigInt,
+        lifetime_deposited: i64 => BigInt,
+        lifetime_net: i64 => BigInt,
         updated_at: DbTime => DbTimestamp,
         player: DbId => DbUuid,
     }
@@ -156,8 +166,8 @@ prepared! {
 prepared! {
     pub(crate) struct InsertEvent = "INSERT INTO wallet_events (id, player_id, seq, event_type, amount, currency, \
          cash_delta, bonus_delta, cash_balance_after, bonus_balance_after, idempotency_key, request_fingerprint, \
-         reference, compensates, created_at, posted_by, reason, approved_by) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" {
+         reference, compensates, created_at, posted_by, reason, approved_by, wagered_after, net_after) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" {
         id: DbId => DbUuid,
         player_id: DbId => DbUuid,
         seq: i64 => BigInt,
@@ -176,6 +186,8 @@ prepared! {
         posted_by: Option<DbId> => Nullable<DbUuid>,
         reason: Option<String> => Nullable<Text>,
         approved_by: Option<DbId> => Nullable<DbUuid>,
+        wagered_after: i64 => BigInt,
+        net_after: i64 => BigInt,
     }
 }
 
@@ -200,6 +212,8 @@ impl From<&WalletEvent> for InsertEvent {
             posted_by: e.posted_by.map(|s| DbId(s.as_uuid())),
             reason: e.reason.clone(),
             approved_by: e.approved_by.map(|s| DbId(s.as_uuid())),
+            wagered_after: e.wagered_after,
+            net_after: e.net_after,
         }
     }
 }
@@ -227,6 +241,8 @@ impl SetWalletHead {
             cash: head.balances.cash,
             bonus: head.balances.bonus,
             lifetime_wagered: head.lifetime_wagered,
+            lifetime_deposited: head.lifetime_deposited,
+            lifetime_net: head.lifetime_net,
             updated_at: DbTime(at),
             player: DbId(head.player_id.as_uuid()),
         }
@@ -247,6 +263,8 @@ backend_queries! {
                 wallets::cash.eq(0),
                 wallets::bonus.eq(0),
                 wallets::lifetime_wagered.eq(0),
+                wallets::lifetime_deposited.eq(0),
+                wallets::lifetime_net.eq(0),
                 wallets::updated_at.eq(at),
             ))
             .on_conflict_do_nothing()
