@@ -26,6 +26,13 @@ pub struct Argon2Cost {
     pub parallelism: u32,
 }
 
+/// How much password hashing may run at once, and wait for a turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashingBound {
+    pub concurrency: usize,
+    pub queue: usize,
+}
+
 /// A secret that never shows up in logs or `Debug` output.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Vec<u8>);
@@ -59,6 +66,7 @@ pub struct Config {
     pub log_filter: String,
     pub log_format: LogFormat,
     pub argon2: Argon2Cost,
+    pub hashing: HashingBound,
     /// Responsible-gaming jurisdiction profiles (`ACMETOCASINO_RG_PROFILES`, JSON).
     pub rg_profiles: rg_core::Profiles,
     /// AML rule thresholds (`ACMETOCASINO_AML_THRESHOLDS`, JSON).
@@ -81,6 +89,7 @@ impl fmt::Debug for Config {
             .field("log_filter", &self.log_filter)
             .field("log_format", &self.log_format)
             .field("argon2", &self.argon2)
+            .field("hashing", &self.hashing)
             .field("kyc_auto_decide", &self.kyc_auto_decide)
             .finish()
     }
@@ -129,6 +138,11 @@ impl Config {
             None => load_or_create_key(&data_dir)?,
         };
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let hashing_concurrency = number(&get, "ACMETOCASINO_HASHING_CONCURRENCY", 2 * cores, 1..=1024)?;
+        let hashing = HashingBound {
+            concurrency: hashing_concurrency,
+            queue: number(&get, "ACMETOCASINO_HASHING_QUEUE", 4 * hashing_concurrency, 0..=65_536)?,
+        };
         let rg_profiles = match get("ACMETOCASINO_RG_PROFILES") {
             None => rg_core::Profiles::defaults(),
             Some(raw) => serde_json::from_str(&raw)
@@ -170,6 +184,7 @@ impl Config {
                 iterations: number(&get, "ACMETOCASINO_ARGON2_ITERATIONS", 2, 1..=64)?,
                 parallelism: number(&get, "ACMETOCASINO_ARGON2_PARALLELISM", 1, 1..=64)?,
             },
+            hashing,
             rg_profiles,
             aml_thresholds,
             kyc_auto_decide,
@@ -282,6 +297,8 @@ mod tests {
             ("ACMETOCASINO_WORKERS", "many"),
             ("ACMETOCASINO_LOG_FORMAT", "xml"),
             ("ACMETOCASINO_ARGON2_ITERATIONS", "0"),
+            ("ACMETOCASINO_HASHING_CONCURRENCY", "0"),
+            ("ACMETOCASINO_HASHING_QUEUE", "-1"),
         ] {
             let err = cfg(&[(k, v), ("ACMETOCASINO_JWT_SECRET", &secret)]).unwrap_err();
             assert!(err.0.contains(k), "{err}");

@@ -1,31 +1,58 @@
 //! Adapters for the ports that are not the database: Argon2id hashing, the OS
 //! random source, and the login throttle on Redis (with an in-process stand-in).
 
-use crate::config::Argon2Cost;
+use crate::config::{Argon2Cost, HashingBound};
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
 use deadpool_redis::redis::AsyncCommands;
 use kernel::{Entropy, SystemClock};
 use pam_core::memory::{InMemoryThrottle, ThrottlePolicy};
 use pam_core::port::{HashError, LoginThrottle, PasswordHasher, StoreError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 
-/// Argon2id on tokio's blocking pool, never on an HTTP worker.
+/// Argon2id on tokio's blocking pool, never on an HTTP worker, under a bound: at most
+/// `concurrency` hashes run and `queue` more wait; any further one is refused at once
+/// (`HashError::Busy`), so a flood of sign-ins costs neither memory nor threads.
 #[derive(Clone)]
 pub struct Argon2Hasher {
     params: Params,
     /// A hash of a random password, verified against when the account is unknown.
     decoy: String,
+    /// Running plus waiting hashes (`concurrency + queue` permits).
+    admitted: Arc<Semaphore>,
+    /// Running hashes (`concurrency` permits).
+    running: Arc<Semaphore>,
 }
 
 impl Argon2Hasher {
-    pub fn new(cost: Argon2Cost) -> Result<Self, HashError> {
+    pub fn new(cost: Argon2Cost, bound: HashingBound) -> Result<Self, HashError> {
         let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
-            .map_err(|e| HashError(e.to_string()))?;
+            .map_err(|e| HashError::Failed(e.to_string()))?;
         let mut seed = [0u8; 16];
-        getrandom::fill(&mut seed).map_err(|e| HashError(e.to_string()))?;
+        getrandom::fill(&mut seed).map_err(|e| HashError::Failed(e.to_string()))?;
         let decoy = hash_with(&params, &hex::encode(seed))?;
-        Ok(Self { params, decoy })
+        Ok(Self {
+            params,
+            decoy,
+            admitted: Arc::new(Semaphore::new(bound.concurrency + bound.queue)),
+            running: Arc::new(Semaphore::new(bound.concurrency)),
+        })
+    }
+
+    /// Runs `f` on the blocking pool once a hashing slot is free, or refuses when the
+    /// queue is full. The permits go with the work: a caller that gives up while its
+    /// hash runs does not free a slot before the hash is done.
+    async fn bounded<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
+        let admitted = self.admitted.clone().try_acquire_owned().map_err(|_| HashError::Busy)?;
+        let running = self.running.clone().acquire_owned().await.map_err(|e| HashError::Failed(e.to_string()))?;
+        tokio::task::spawn_blocking(move || {
+            let _permits = (admitted, running);
+            f()
+        })
+        .await
+        .map_err(|e| HashError::Failed(e.to_string()))
     }
 }
 
@@ -34,27 +61,26 @@ fn argon2(params: &Params) -> Argon2<'static> {
 }
 
 fn hash_with(params: &Params, password: &str) -> Result<String, HashError> {
-    argon2(params).hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| HashError(e.to_string()))
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| HashError(e.to_string()))
+    argon2(params)
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| HashError::Failed(e.to_string()))
 }
 
 impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: String) -> Result<String, HashError> {
         let params = self.params.clone();
-        blocking(move || hash_with(&params, &password)).await?
+        self.bounded(move || hash_with(&params, &password)).await?
     }
 
     async fn verify(&self, password: String, hash: String) -> Result<bool, HashError> {
         let params = self.params.clone();
         // The stored hash carries its own parameters; `params` only builds the instance.
-        blocking(move || argon2(&params).verify_password(password.as_bytes(), hash.as_str()).is_ok()).await
+        self.bounded(move || argon2(&params).verify_password(password.as_bytes(), hash.as_str()).is_ok()).await
     }
 
-    async fn waste_time(&self, password: String) {
-        let _ = self.verify(password, self.decoy.clone()).await;
+    async fn waste_time(&self, password: String) -> Result<(), HashError> {
+        self.verify(password, self.decoy.clone()).await.map(|_| ())
     }
 }
 

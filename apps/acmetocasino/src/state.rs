@@ -77,7 +77,7 @@ impl AppState {
     pub fn with_clock(config: &Config, db: Db, clock: SharedClock) -> Result<Self, StartupError> {
         let redis = config.redis_url.as_deref().map(redis_pool).transpose().map_err(StartupError)?;
         let policy = TokenPolicy::default();
-        let hasher = Argon2Hasher::new(config.argon2).map_err(|e| StartupError(e.to_string()))?;
+        let hasher = Argon2Hasher::new(config.argon2, config.hashing).map_err(|e| StartupError(e.to_string()))?;
         Ok(Self {
             pam: PamService {
                 store: db.clone(),

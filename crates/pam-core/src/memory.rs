@@ -190,7 +190,9 @@ mod fake_hasher {
         async fn verify(&self, password: String, hash: String) -> Result<bool, HashError> {
             Ok(self.hash(password).await? == hash)
         }
-        async fn waste_time(&self, _password: String) {}
+        async fn waste_time(&self, _password: String) -> Result<(), HashError> {
+            Ok(())
+        }
     }
 }
 

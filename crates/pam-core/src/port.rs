@@ -78,17 +78,25 @@ pub trait RefreshTokenRepository: Send + Sync {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("password hashing failed: {0}")]
-pub struct HashError(pub String);
+pub enum HashError {
+    /// The hasher itself failed (a bug or a broken platform).
+    #[error("password hashing failed: {0}")]
+    Failed(String),
+    /// As many hashes as allowed are running and waiting: nothing was hashed or checked.
+    /// The caller may retry after a moment.
+    #[error("password hashing is at capacity")]
+    Busy,
+}
 
 /// Password hashing (Argon2id in production). Implementations MUST NOT block the
-/// caller's executor.
+/// caller's executor, and MAY refuse work with [`HashError::Busy`] to bound it.
 pub trait PasswordHasher: Send + Sync {
     fn hash(&self, password: String) -> impl Future<Output = Result<String, HashError>> + Send;
     fn verify(&self, password: String, hash: String) -> impl Future<Output = Result<bool, HashError>> + Send;
     /// Does the work of one verification against nothing, so that signing in with an
-    /// unknown account takes as long as with a wrong password.
-    fn waste_time(&self, password: String) -> impl Future<Output = ()> + Send;
+    /// unknown account takes as long as with a wrong password. It MUST refuse with
+    /// [`HashError::Busy`] exactly when `verify` would, so the answer is the same too.
+    fn waste_time(&self, password: String) -> impl Future<Output = Result<(), HashError>> + Send;
 }
 
 /// Sign-in attempt counting per account, shared by every instance that serves it.

@@ -222,7 +222,7 @@ where
         let ok = match &found {
             Some(c) => self.hasher.verify(password.to_owned(), c.password_hash.clone()).await?,
             None => {
-                self.hasher.waste_time(password.to_owned()).await;
+                self.hasher.waste_time(password.to_owned()).await?;
                 false
             }
         };

@@ -8,7 +8,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use kernel::{AccountId, Entropy};
 use pam_core::{
     Account, AccountStatus, IssuedSession, KycStatus, LoginError, Player, PlayerFilter, RefreshError, RegisterError,
-    Registration, Role, StaffRegistration, VipTier, port::UniqueField,
+    Registration, Role, StaffRegistration, VipTier,
+    port::{HashError, UniqueField},
 };
 use paperclip::actix::{Apiv2Schema, CreatedJson, NoContent, api_v2_operation, web};
 use serde::{Deserialize, Serialize};
@@ -77,7 +78,18 @@ fn register_error(e: RegisterError) -> ApiError {
         RegisterError::Taken(UniqueField::Username) => ApiError::Conflict("username already taken".into()),
         RegisterError::Taken(UniqueField::Email) => ApiError::Conflict("email already registered".into()),
         RegisterError::Store(s) => s.into(),
-        RegisterError::Hash(h) => ApiError::Internal(h.to_string()),
+        RegisterError::Hash(h) => hash_error(h),
+    }
+}
+
+/// A full hashing queue is the platform's own rate limit: retry in a second.
+fn hash_error(e: HashError) -> ApiError {
+    match e {
+        HashError::Busy => ApiError::RateLimited {
+            retry_after_secs: 1,
+            detail: "too many sign-ins and registrations at once; retry in 1 s".into(),
+        },
+        HashError::Failed(_) => ApiError::Internal(e.to_string()),
     }
 }
 
@@ -179,6 +191,7 @@ pub async fn login(
         Err(LoginError::InvalidCredentials) => "invalid_credentials",
         Err(LoginError::Throttled { .. }) => "throttled",
         Err(LoginError::AccountBlocked(_)) => "blocked",
+        Err(LoginError::Hash(HashError::Busy)) => "busy",
         Err(_) => "error",
     };
     state.metrics.logins.with_label_values(&[label]).inc();
@@ -192,7 +205,7 @@ pub async fn login(
             ApiError::refused(Refusal::AccountBlocked, format!("the account is {status}"))
         }
         LoginError::Store(s) => s.into(),
-        LoginError::Hash(h) => ApiError::Internal(h.to_string()),
+        LoginError::Hash(h) => hash_error(h),
     })?;
     if session.account.role == Role::Player {
         state.db.apply_register(session.account.id).await?;

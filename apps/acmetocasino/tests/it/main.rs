@@ -10,6 +10,7 @@ mod games;
 mod pam;
 mod platform;
 mod processes;
+mod security;
 mod simulator;
 mod support;
 mod wallet;
