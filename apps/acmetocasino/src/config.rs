@@ -67,6 +67,10 @@ pub struct Config {
     pub log_format: LogFormat,
     pub argon2: Argon2Cost,
     pub hashing: HashingBound,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`ACMETOCASINO_TRUSTED_PROXIES`).
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
+    /// Sign-in and registration limits per account and per client.
+    pub attempt_limits: pam_core::AttemptLimits,
     /// Responsible-gaming jurisdiction profiles (`ACMETOCASINO_RG_PROFILES`, JSON).
     pub rg_profiles: rg_core::Profiles,
     /// AML rule thresholds (`ACMETOCASINO_AML_THRESHOLDS`, JSON).
@@ -90,6 +94,8 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("argon2", &self.argon2)
             .field("hashing", &self.hashing)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("attempt_limits", &self.attempt_limits)
             .field("kyc_auto_decide", &self.kyc_auto_decide)
             .finish()
     }
@@ -143,6 +149,20 @@ impl Config {
             concurrency: hashing_concurrency,
             queue: number(&get, "ACMETOCASINO_HASHING_QUEUE", 4 * hashing_concurrency, 0..=65_536)?,
         };
+        let trusted_proxies = get("ACMETOCASINO_TRUSTED_PROXIES")
+            .map(|list| crate::client_ip::TrustedProxies::parse(&list))
+            .transpose()
+            .map_err(|e| ConfigError(format!("ACMETOCASINO_TRUSTED_PROXIES: {e}")))?
+            .unwrap_or_default();
+        let mut attempt_limits = pam_core::AttemptLimits::default();
+        let limits = &mut attempt_limits;
+        for (key, limit) in [
+            ("ACMETOCASINO_LOGIN_LIMIT_PER_IP", &mut limits.sign_in_client),
+            ("ACMETOCASINO_LOGIN_LIMIT_PER_ACCOUNT", &mut limits.account),
+            ("ACMETOCASINO_REGISTRATION_LIMIT_PER_IP", &mut limits.registration_client),
+        ] {
+            limit.max = number(&get, key, limit.max, 1..=10_000_000)?;
+        }
         let rg_profiles = match get("ACMETOCASINO_RG_PROFILES") {
             None => rg_core::Profiles::defaults(),
             Some(raw) => serde_json::from_str(&raw)
@@ -185,6 +205,8 @@ impl Config {
                 parallelism: number(&get, "ACMETOCASINO_ARGON2_PARALLELISM", 1, 1..=64)?,
             },
             hashing,
+            trusted_proxies,
+            attempt_limits,
             rg_profiles,
             aml_thresholds,
             kyc_auto_decide,
@@ -299,6 +321,11 @@ mod tests {
             ("ACMETOCASINO_ARGON2_ITERATIONS", "0"),
             ("ACMETOCASINO_HASHING_CONCURRENCY", "0"),
             ("ACMETOCASINO_HASHING_QUEUE", "-1"),
+            ("ACMETOCASINO_TRUSTED_PROXIES", "127.0.0.1,proxy.internal"),
+            ("ACMETOCASINO_TRUSTED_PROXIES", "10.0.0.0/40"),
+            ("ACMETOCASINO_LOGIN_LIMIT_PER_IP", "0"),
+            ("ACMETOCASINO_LOGIN_LIMIT_PER_ACCOUNT", "lots"),
+            ("ACMETOCASINO_REGISTRATION_LIMIT_PER_IP", "-5"),
         ] {
             let err = cfg(&[(k, v), ("ACMETOCASINO_JWT_SECRET", &secret)]).unwrap_err();
             assert!(err.0.contains(k), "{err}");

@@ -1,13 +1,13 @@
 //! Adapters for the ports that are not the database: Argon2id hashing, the OS
-//! random source, and the login throttle on Redis (with an in-process stand-in).
+//! random source, and the attempt throttle on Redis (with an in-process stand-in).
 
 use crate::config::{Argon2Cost, HashingBound};
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
 use deadpool_redis::redis::AsyncCommands;
 use kernel::{Entropy, SystemClock};
-use pam_core::memory::{InMemoryThrottle, ThrottlePolicy};
-use pam_core::port::{HashError, LoginThrottle, PasswordHasher, StoreError};
+use pam_core::memory::InMemoryThrottle;
+use pam_core::port::{AttemptThrottle, HashError, Limit, PasswordHasher, StoreError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -99,19 +99,22 @@ impl Entropy for OsEntropy {
     }
 }
 
-/// Login throttling shared by every instance through Redis when configured; the
-/// in-process counter stands in without Redis and while Redis is unreachable.
+/// Sign-in and registration throttling shared by every instance through Redis when
+/// configured (each key expires with its window); the in-process counter, of at most
+/// [`LOCAL_THROTTLE_KEYS`] keys, stands in without Redis and while Redis is unreachable.
 pub struct Throttle {
     redis: Option<deadpool_redis::Pool>,
     local: InMemoryThrottle<SystemClock>,
-    policy: ThrottlePolicy,
 }
 
-const THROTTLE_PREFIX: &str = "acmetocasino:login-failures:";
+const THROTTLE_PREFIX: &str = "acmetocasino:attempts:";
+
+/// Keys the in-process throttle holds at most (about 150 bytes each).
+pub const LOCAL_THROTTLE_KEYS: usize = 100_000;
 
 impl Throttle {
-    pub fn new(redis: Option<deadpool_redis::Pool>, policy: ThrottlePolicy) -> Self {
-        Self { redis, local: InMemoryThrottle::new(policy, SystemClock), policy }
+    pub fn new(redis: Option<deadpool_redis::Pool>) -> Self {
+        Self { redis, local: InMemoryThrottle::new(SystemClock, LOCAL_THROTTLE_KEYS) }
     }
 
     async fn conn(&self) -> Option<deadpool_redis::Connection> {
@@ -130,11 +133,11 @@ fn redis_err(e: impl std::fmt::Display) -> StoreError {
     StoreError(format!("redis: {e}"))
 }
 
-impl LoginThrottle for Throttle {
-    async fn reserve(&self, key: &str) -> Result<Option<u64>, StoreError> {
-        let Some(mut c) = self.conn().await else { return self.local.reserve(key).await };
+impl AttemptThrottle for Throttle {
+    async fn reserve(&self, key: &str, limit: Limit) -> Result<Option<u64>, StoreError> {
+        let Some(mut c) = self.conn().await else { return self.local.reserve(key, limit).await };
         let k = format!("{THROTTLE_PREFIX}{key}");
-        let window = self.policy.window.num_seconds();
+        let window = limit.window.num_seconds();
         // Count the attempt and read the window in one atomic step; the window opens
         // with the first attempt (EXPIRE … NX keeps it from sliding).
         let (count, ttl_ms): (u32, i64) = deadpool_redis::redis::pipe()
@@ -149,7 +152,7 @@ impl LoginThrottle for Throttle {
             .query_async(&mut c)
             .await
             .map_err(redis_err)?;
-        Ok((count > self.policy.max_failures).then(|| u64::try_from((ttl_ms.max(1) + 999) / 1000).unwrap_or(1)))
+        Ok((count > limit.max).then(|| u64::try_from((ttl_ms.max(1) + 999) / 1000).unwrap_or(1)))
     }
 
     async fn reset(&self, key: &str) -> Result<(), StoreError> {

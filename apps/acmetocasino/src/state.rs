@@ -6,7 +6,6 @@ use crate::db::Db;
 use crate::infra::{Argon2Hasher, OsEntropy, Throttle, redis_pool};
 use crate::telemetry::Metrics;
 use kernel::{SharedClock, SystemClock};
-use pam_core::memory::ThrottlePolicy;
 use pam_core::{PamService, TokenPolicy};
 use std::time::Instant;
 
@@ -16,6 +15,8 @@ pub struct AppState {
     pub db: Db,
     pub pam: Pam,
     pub jwt: JwtKeys,
+    /// Whose `X-Forwarded-For` names the client that per-client limits count.
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
     pub redis: Option<deadpool_redis::Pool>,
     pub metrics: Metrics,
     /// Every rule that depends on time reads this clock (a test clock in tests).
@@ -82,11 +83,13 @@ impl AppState {
             pam: PamService {
                 store: db.clone(),
                 hasher,
-                throttle: Throttle::new(redis.clone(), ThrottlePolicy::default()),
+                throttle: Throttle::new(redis.clone()),
                 clock: clock.clone(),
                 entropy: OsEntropy,
                 policy,
+                limits: config.attempt_limits,
             },
+            trusted_proxies: config.trusted_proxies.clone(),
             db,
             jwt: JwtKeys::new(config.jwt_secret.expose(), policy.access_ttl),
             redis,

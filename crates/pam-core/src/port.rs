@@ -1,7 +1,7 @@
 //! The ports PAM needs from the outside world. Each documents what its errors mean.
 
 use crate::model::{Account, NewAccount, Player, PlayerFilter, PlayerPage, RefreshTokenRecord};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use kernel::AccountId;
 use std::future::Future;
 use uuid::Uuid;
@@ -99,13 +99,21 @@ pub trait PasswordHasher: Send + Sync {
     fn waste_time(&self, password: String) -> impl Future<Output = Result<(), HashError>> + Send;
 }
 
-/// Sign-in attempt counting per account, shared by every instance that serves it.
-pub trait LoginThrottle: Send + Sync {
+/// At most `max` attempts per key in a fixed window opened by the key's first attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub max: u32,
+    pub window: Duration,
+}
+
+/// Attempt counting (sign-ins, registrations) per key, shared by every instance that
+/// serves it. A key is always reserved with the same [`Limit`].
+pub trait AttemptThrottle: Send + Sync {
     /// Counts one attempt for `key` and, atomically with it, says whether the key is
-    /// locked out: `Some(seconds)` until the window (opened by the first attempt) ends.
+    /// over `limit`: `Some(seconds)` until the window (opened by the first attempt) ends.
     /// Concurrent attempts MUST NOT all pass: the count is taken before any password
-    /// check, so at most the allowed number of guesses ever run per window.
-    fn reserve(&self, key: &str) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
+    /// check, so at most `limit.max` guesses ever run per window.
+    fn reserve(&self, key: &str, limit: Limit) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
     /// Forgets the attempts of `key` (after a successful sign-in).
     fn reset(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

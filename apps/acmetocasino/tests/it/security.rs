@@ -75,4 +75,99 @@ crate::both_backends! {
         // The storm over, every slot is free again: registration and sign-in hash as before.
         app.player_without_kyc("after_storm").await;
     }
+
+    async fn one_address_cannot_lock_an_account_out_and_unknown_names_answer_alike(backend) {
+        let env = vec![
+            ("ACMETOCASINO_TRUSTED_PROXIES", "127.0.0.1".to_owned()),
+            ("ACMETOCASINO_LOGIN_LIMIT_PER_ACCOUNT", "8".to_owned()),
+        ];
+        let Some(app) = TestApp::spawn(backend, Options { env, ..Options::default() }).await else { return };
+        app.staff("root", pam_core::Role::Admin).await;
+        let attempt = |name: &'static str, password: &'static str, from: &'static str| {
+            let req = app.client.post(format!("{}/api/v2/auth/login", app.base)).header("X-Forwarded-For", from);
+            async move { decode(req.json(&json!({"username": name, "password": password})).send().await.unwrap()).await }
+        };
+        for name in ["root", "nobody"] {
+            for _ in 0..5 {
+                attempt(name, "wrong password", "203.0.113.66").await.problem(401, "unauthorized");
+            }
+            // The attacker's address is locked out, whatever it tries, for a known name
+            // and for an unknown one alike.
+            for _ in 0..10 {
+                let r = attempt(name, "staff password", "203.0.113.66").await;
+                assert!((890..=900).contains(&assert_rate_limited(&r)));
+                assert_eq!(r.body["detail"].as_str().unwrap().split(';').next(), Some("too many failed sign-ins for this account"));
+            }
+        }
+        // The admin, from elsewhere, signs in.
+        attempt("root", "staff password", "198.51.100.20").await.ok(200);
+        attempt("nobody", "wrong password", "198.51.100.20").await.problem(401, "unauthorized");
+        // Many addresses together reach the account's higher ceiling (8 here).
+        for from in ["192.0.2.1", "192.0.2.2"] {
+            for _ in 0..4 {
+                attempt("root", "wrong password", from).await.problem(401, "unauthorized");
+            }
+        }
+        assert_rate_limited(&attempt("root", "staff password", "198.51.100.20").await);
+    }
+
+    async fn each_address_has_a_ceiling_on_sign_ins_and_registrations(backend) {
+        let env = vec![
+            ("ACMETOCASINO_TRUSTED_PROXIES", "127.0.0.0/8".to_owned()),
+            ("ACMETOCASINO_LOGIN_LIMIT_PER_IP", "3".to_owned()),
+            ("ACMETOCASINO_REGISTRATION_LIMIT_PER_IP", "2".to_owned()),
+        ];
+        let Some(app) = TestApp::spawn(backend, Options { env, ..Options::default() }).await else { return };
+        let register = |name: &str, from: &str| {
+            let req = app.client.post(format!("{}/api/v2/players", app.base)).header("X-Forwarded-For", from).json(&json!({
+                "username": name, "email": format!("{name}@example.com"), "password": "correct horse",
+                "date_of_birth": "1990-01-31", "country": "SE"}));
+            async move { decode(req.send().await.unwrap()).await }
+        };
+        // The client forges the leftmost entry; the proxy appends its real address.
+        register("reg_one", "10.9.9.1, 203.0.113.5").await.ok(201);
+        // An invalid form costs no hash and is not counted.
+        let bad = app.client.post(format!("{}/api/v2/players", app.base)).header("X-Forwarded-For", "203.0.113.5")
+            .json(&json!({"username": "reg_bad", "email": "nope", "password": "correct horse", "date_of_birth": "1990-01-31", "country": "SE"}));
+        decode(bad.send().await.unwrap()).await.problem(400, "validation_error");
+        register("reg_two", "10.9.9.2, 203.0.113.5").await.ok(201);
+        let r = register("reg_three", "10.9.9.3, 203.0.113.5").await;
+        assert!((3590..=3600).contains(&assert_rate_limited(&r)), "{:#}", r.body);
+        app.post("/api/v2/auth/login", None, json!({"username": "reg_three", "password": "correct horse"})).await.problem(401, "unauthorized");
+        register("reg_three", "203.0.113.6").await.ok(201);
+
+        let login = |name: &str, from: &str| {
+            let req = app.client.post(format!("{}/api/v2/auth/login", app.base)).header("X-Forwarded-For", from)
+                .json(&json!({"username": name, "password": "correct horse"}));
+            async move { decode(req.send().await.unwrap()).await }
+        };
+        login("reg_one", "203.0.113.7").await.ok(200);
+        login("ghost_a", "203.0.113.7").await.problem(401, "unauthorized");
+        login("ghost_b", "203.0.113.7").await.problem(401, "unauthorized");
+        let r = login("reg_two", "203.0.113.7").await;
+        assert_rate_limited(&r);
+        assert!(r.body["detail"].as_str().unwrap().starts_with("too many sign-ins from this address"), "{:#}", r.body);
+        login("reg_two", "203.0.113.8").await.ok(200);
+    }
+}
+
+/// Without trusted proxies `X-Forwarded-For` is the client's own claim: ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_for_from_an_untrusted_peer_does_not_escape_the_limit() {
+    let env = vec![("ACMETOCASINO_REGISTRATION_LIMIT_PER_IP", "1".to_owned())];
+    let Some(app) = TestApp::spawn(crate::support::Backend::Sqlite, Options { env, ..Options::default() }).await else {
+        return;
+    };
+    let form = |name: &str| {
+        json!({"username": name, "email": format!("{name}@example.com"), "password": "correct horse",
+               "date_of_birth": "1990-01-31", "country": "SE"})
+    };
+    let bodies =
+        vec![(Some("203.0.113.1".to_owned()), form("first")), (Some("203.0.113.2".to_owned()), form("second"))];
+    let replies = parallel_posts(&app, "/api/v2/players", bodies).await;
+    let created = replies.iter().filter(|r| r.status.as_u16() == 201).count();
+    assert_eq!(created, 1, "{replies:#?}");
+    replies.iter().filter(|r| r.status.as_u16() != 201).for_each(|r| {
+        assert_rate_limited(r);
+    });
 }
