@@ -36,6 +36,12 @@ fn assert_rate_limited(r: &Reply) -> u64 {
     retry
 }
 
+#[track_caller]
+fn assert_no_store(r: &Reply, what: &str) {
+    let cc = r.headers.get("cache-control").and_then(|v| v.to_str().ok());
+    assert_eq!(cc, Some("no-store"), "{what}: {:#}", r.body);
+}
+
 crate::both_backends! {
     async fn hashing_beyond_its_bound_and_queue_is_refused_for_known_and_unknown_names(backend) {
         // One hash at a time and none waiting, at a cost that makes the 300 overlap.
@@ -148,6 +154,28 @@ crate::both_backends! {
         assert_rate_limited(&r);
         assert!(r.body["detail"].as_str().unwrap().starts_with("too many sign-ins from this address"), "{:#}", r.body);
         login("reg_two", "203.0.113.8").await.ok(200);
+    }
+
+    async fn auth_and_authenticated_answers_are_never_stored(backend) {
+        let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
+        let form = json!({"username": "cached", "email": "cached@example.com", "password": "correct horse",
+                          "date_of_birth": "1990-01-31", "country": "SE"});
+        assert_no_store(&app.post("/api/v2/players", None, form.clone()).await, "registration");
+        assert_no_store(&app.post("/api/v2/pam/register", None, form).await, "a refused registration");
+        let login = json!({"username": "cached", "password": "correct horse"});
+        let pair = app.post("/api/v2/auth/login", None, login.clone()).await;
+        assert_no_store(&pair, "sign-in");
+        assert_no_store(&app.post("/api/v2/pam/login", None, json!({"username": "cached", "password": "nope nope"})).await, "a failed sign-in");
+        let access = pair.body["access_token"].as_str().unwrap().to_owned();
+        let refreshed = app.post("/api/v2/auth/refresh", None, json!({"refresh_token": pair.body["refresh_token"]})).await;
+        assert_no_store(&refreshed, "refresh");
+        assert_no_store(&app.post("/api/v2/auth/refresh", None, json!({"refresh_token": "spent"})).await, "a failed refresh");
+        for path in ["/api/v2/players/me", "/api/v2/gal/games", "/api/v2/gal/fairness", "/api/v2/pam/players"] {
+            assert_no_store(&app.get(path, Some(&access)).await, path);
+        }
+        assert_no_store(&app.get("/api/v2/players/me", Some("not-a-token")).await, "a refused token");
+        let r = app.post("/api/v2/auth/logout", Some(&access), json!({"refresh_token": refreshed.body["refresh_token"]})).await;
+        assert_no_store(&r, "sign-out");
     }
 }
 
