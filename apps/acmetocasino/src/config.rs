@@ -33,6 +33,13 @@ pub struct HashingBound {
     pub queue: usize,
 }
 
+/// A sustained rate per minute, with a burst allowed at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
 /// A secret that never shows up in logs or `Debug` output.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Vec<u8>);
@@ -71,6 +78,8 @@ pub struct Config {
     pub trusted_proxies: crate::client_ip::TrustedProxies,
     /// Sign-in and registration limits per account and per client.
     pub attempt_limits: pam_core::AttemptLimits,
+    /// Bets per player (`ACMETOCASINO_BET_RATE_LIMIT` per minute, `ACMETOCASINO_BET_BURST`).
+    pub bet_rate: RateLimit,
     /// Responsible-gaming jurisdiction profiles (`ACMETOCASINO_RG_PROFILES`, JSON).
     pub rg_profiles: rg_core::Profiles,
     /// AML rule thresholds (`ACMETOCASINO_AML_THRESHOLDS`, JSON).
@@ -96,6 +105,7 @@ impl fmt::Debug for Config {
             .field("hashing", &self.hashing)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("attempt_limits", &self.attempt_limits)
+            .field("bet_rate", &self.bet_rate)
             .field("kyc_auto_decide", &self.kyc_auto_decide)
             .finish()
     }
@@ -207,6 +217,12 @@ impl Config {
             hashing,
             trusted_proxies,
             attempt_limits,
+            // 100 a second sustained and 1,000 at once: far above any person's play, and
+            // above what `cargo xtask bench` drives per player (docs/security-auth-notes.md).
+            bet_rate: RateLimit {
+                per_minute: number(&get, "ACMETOCASINO_BET_RATE_LIMIT", 6_000, 1..=6_000_000)?,
+                burst: number(&get, "ACMETOCASINO_BET_BURST", 1_000, 1..=1_000_000)?,
+            },
             rg_profiles,
             aml_thresholds,
             kyc_auto_decide,
@@ -326,6 +342,8 @@ mod tests {
             ("ACMETOCASINO_LOGIN_LIMIT_PER_IP", "0"),
             ("ACMETOCASINO_LOGIN_LIMIT_PER_ACCOUNT", "lots"),
             ("ACMETOCASINO_REGISTRATION_LIMIT_PER_IP", "-5"),
+            ("ACMETOCASINO_BET_RATE_LIMIT", "0"),
+            ("ACMETOCASINO_BET_BURST", "1.5"),
         ] {
             let err = cfg(&[(k, v), ("ACMETOCASINO_JWT_SECRET", &secret)]).unwrap_err();
             assert!(err.0.contains(k), "{err}");

@@ -1,13 +1,15 @@
 //! Adapters for the ports that are not the database: Argon2id hashing, the OS
-//! random source, and the attempt throttle on Redis (with an in-process stand-in).
+//! random source, the attempt throttle on Redis (with an in-process stand-in), and
+//! the in-process rate limiter of bets.
 
 use crate::config::{Argon2Cost, HashingBound};
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
 use deadpool_redis::redis::AsyncCommands;
-use kernel::{Entropy, SystemClock};
+use kernel::{AccountId, Entropy, SystemClock};
 use pam_core::memory::InMemoryThrottle;
 use pam_core::port::{AttemptThrottle, HashError, Limit, PasswordHasher, StoreError};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -162,6 +164,55 @@ impl AttemptThrottle for Throttle {
     }
 }
 
+/// A per-key rate: `burst` requests at once, then one every `interval` (GCRA, the
+/// integer form of a token bucket). Each key holds one instant, its theoretical arrival
+/// time; at most `capacity` keys are kept, idle ones (a full bucket) dropped first.
+pub struct RateLimiter {
+    interval: Duration,
+    /// How far ahead of now a key's arrival time may run: `interval × (burst − 1)`.
+    tolerance: Duration,
+    capacity: usize,
+    arrivals: std::sync::Mutex<HashMap<AccountId, Instant>>,
+}
+
+/// Keys a [`RateLimiter`] holds at most (one per player betting within its burst).
+pub const RATE_LIMITER_KEYS: usize = 100_000;
+
+impl RateLimiter {
+    pub fn new(limit: crate::config::RateLimit, capacity: usize) -> Self {
+        let interval = Duration::from_secs(60) / limit.per_minute.max(1);
+        Self {
+            interval,
+            tolerance: interval * (limit.burst.max(1) - 1),
+            capacity: capacity.max(1),
+            arrivals: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Admits one request of `key` now, or says in how many seconds it may retry.
+    pub fn admit(&self, key: AccountId) -> Result<(), u64> {
+        let now = Instant::now();
+        let mut arrivals = self.arrivals.lock().unwrap_or_else(|e| e.into_inner());
+        if arrivals.len() >= self.capacity && !arrivals.contains_key(&key) {
+            arrivals.retain(|_, tat| *tat > now);
+            if arrivals.len() >= self.capacity {
+                // Every key is busy: forget the one nearest to idle (the least harm).
+                if let Some(oldest) = arrivals.iter().min_by_key(|(_, tat)| **tat).map(|(k, _)| *k) {
+                    arrivals.remove(&oldest);
+                }
+            }
+        }
+        let tat = arrivals.get(&key).copied().filter(|t| *t > now).unwrap_or(now);
+        let ahead = tat - now;
+        if ahead > self.tolerance {
+            let wait = ahead - self.tolerance;
+            return Err(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
+        }
+        arrivals.insert(key, tat + self.interval);
+        Ok(())
+    }
+}
+
 /// A Redis pool for `url`, with short timeouts so a dead Redis degrades quickly.
 pub fn redis_pool(url: &str) -> Result<deadpool_redis::Pool, String> {
     let mut cfg = deadpool_redis::Config::from_url(url);
@@ -179,4 +230,24 @@ pub async fn redis_ping(pool: &deadpool_redis::Pool) -> Result<Duration, String>
     let mut c = pool.get().await.map_err(|e| e.to_string())?;
     let pong: String = deadpool_redis::redis::cmd("PING").query_async(&mut c).await.map_err(|e| e.to_string())?;
     if pong == "PONG" { Ok(start.elapsed()) } else { Err(format!("unexpected PING reply {pong:?}")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_limiter_admits_a_burst_then_asks_to_wait_and_stays_bounded() {
+        let limiter = RateLimiter::new(crate::config::RateLimit { per_minute: 1, burst: 3 }, 2);
+        let [a, b, c] = [1, 2, 3].map(|n| AccountId::from_uuid(uuid::Uuid::from_u128(n)));
+        for _ in 0..3 {
+            assert_eq!(limiter.admit(a), Ok(()));
+        }
+        let wait = limiter.admit(a).unwrap_err();
+        assert!((1..=60).contains(&wait), "{wait}");
+        assert_eq!(limiter.admit(b), Ok(()), "another key has its own bucket");
+        // Full (two keys): a third key makes room by forgetting the one nearest to idle.
+        assert_eq!(limiter.admit(c), Ok(()));
+        assert!(limiter.arrivals.lock().unwrap().len() <= 2);
+    }
 }

@@ -15,6 +15,8 @@ pub struct AppState {
     pub db: Db,
     pub pam: Pam,
     pub jwt: JwtKeys,
+    /// Bets per player per minute (in-process: each instance counts its own).
+    pub bet_rate: crate::infra::RateLimiter,
     /// Whose `X-Forwarded-For` names the client that per-client limits count.
     pub trusted_proxies: crate::client_ip::TrustedProxies,
     pub redis: Option<deadpool_redis::Pool>,
@@ -90,6 +92,7 @@ impl AppState {
                 limits: config.attempt_limits,
             },
             trusted_proxies: config.trusted_proxies.clone(),
+            bet_rate: crate::infra::RateLimiter::new(config.bet_rate, crate::infra::RATE_LIMITER_KEYS),
             db,
             jwt: JwtKeys::new(config.jwt_secret.expose(), policy.access_ttl),
             redis,

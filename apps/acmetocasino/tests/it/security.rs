@@ -177,6 +177,30 @@ crate::both_backends! {
         let r = app.post("/api/v2/auth/logout", Some(&access), json!({"refresh_token": refreshed.body["refresh_token"]})).await;
         assert_no_store(&r, "sign-out");
     }
+
+    async fn a_player_betting_faster_than_the_limit_is_refused_and_nothing_is_written(backend) {
+        // Three at once, then one a minute: the fourth bet in a row is refused.
+        let env = vec![("ACMETOCASINO_BET_RATE_LIMIT", "1".to_owned()), ("ACMETOCASINO_BET_BURST", "3".to_owned())];
+        let Some(app) = TestApp::spawn(backend, Options { env, ..Options::default() }).await else { return };
+        let (id, t) = app.player("fast_hands").await;
+        app.deposit(&t, 100_000, "fund").await.ok(201);
+        let flip = |key: &str| json!({"game_slug": "coin-flip", "amount": 5_000, "params": {"side": "heads"}, "idempotency_key": key});
+        for key in ["b1", "b2", "b3"] {
+            app.post("/api/v2/gal/play", Some(&t), flip(key)).await.ok(200);
+        }
+        let before = app.get(&format!("/api/v2/wallet/{id}/balance"), Some(&t)).await.ok(200).clone();
+        let r = app.post("/api/v2/gal/play", Some(&t), flip("b4")).await;
+        assert!((1..=60).contains(&assert_rate_limited(&r)), "{:#}", r.body);
+        let session = app.get("/api/v2/gal/fairness", Some(&t)).await.ok(200).clone();
+        let r = app.post("/api/v2/gal/bet", Some(&t), json!({"session_id": uuid::Uuid::new_v4(), "amount": 5_000, "params": {"side": "heads"}, "idempotency_key": "b5"})).await;
+        assert_rate_limited(&r);
+        assert_eq!(app.get(&format!("/api/v2/wallet/{id}/balance"), Some(&t)).await.ok(200), &before, "nothing was written");
+        assert_eq!(app.get("/api/v2/gal/fairness", Some(&t)).await.ok(200)["nonce"], session["nonce"]);
+        // Another player is not slowed down by this one.
+        let (_, other) = app.player("slow_hands").await;
+        app.deposit(&other, 100_000, "fund").await.ok(201);
+        app.post("/api/v2/gal/play", Some(&other), flip("o1")).await.ok(200);
+    }
 }
 
 /// Without trusted proxies `X-Forwarded-For` is the client's own claim: ignored.
