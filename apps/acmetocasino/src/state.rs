@@ -15,6 +15,8 @@ pub struct AppState {
     pub db: Db,
     pub pam: Pam,
     pub jwt: JwtKeys,
+    /// What this instance last read about each session's standing (see `auth`).
+    pub sessions: crate::auth::SessionCache,
     /// Bets per player per minute (in-process: each instance counts its own).
     pub bet_rate: crate::infra::RateLimiter,
     /// Whose `X-Forwarded-For` names the client that per-client limits count.
@@ -94,6 +96,7 @@ impl AppState {
             trusted_proxies: config.trusted_proxies.clone(),
             bet_rate: crate::infra::RateLimiter::new(config.bet_rate, crate::infra::RATE_LIMITER_KEYS),
             db,
+            sessions: crate::auth::SessionCache::new(crate::auth::SESSION_CACHE_KEYS),
             jwt: JwtKeys::new(config.jwt_secret.expose(), policy.access_ttl),
             redis,
             metrics: Metrics::new().map_err(|e| StartupError(e.to_string()))?,

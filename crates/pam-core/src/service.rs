@@ -163,6 +163,8 @@ impl Default for TokenPolicy {
 #[derive(Debug, Clone)]
 pub struct IssuedSession {
     pub account: Account,
+    /// The session (refresh-token family) this sign-in started or continues.
+    pub family_id: uuid::Uuid,
     pub refresh_token: String,
     pub refresh_expires_at: DateTime<Utc>,
 }
@@ -337,14 +339,14 @@ where
         Ok(issued)
     }
 
-    /// Ends the session that `token` belongs to (its whole family).
-    pub async fn logout(&self, caller: AccountId, token: &str) -> Result<(), RefreshError> {
+    /// Ends the session that `token` belongs to (its whole family); returns the family.
+    pub async fn logout(&self, caller: AccountId, token: &str) -> Result<uuid::Uuid, RefreshError> {
         let record = self.store.find_refresh_token(&hash_refresh_token(token)).await?.ok_or(RefreshError::Invalid)?;
         if record.account_id != caller {
             return Err(RefreshError::NotOwner);
         }
         self.store.revoke_refresh_family(record.family_id, self.clock.now()).await?;
-        Ok(())
+        Ok(record.family_id)
     }
 
     async fn issue(&self, account: Account, family_id: uuid::Uuid) -> Result<IssuedSession, StoreError> {
@@ -363,7 +365,7 @@ where
                 revoked_at: None,
             })
             .await?;
-        Ok(IssuedSession { account, refresh_token: token, refresh_expires_at: expires_at })
+        Ok(IssuedSession { account, family_id, refresh_token: token, refresh_expires_at: expires_at })
     }
 }
 

@@ -201,6 +201,47 @@ crate::both_backends! {
         app.deposit(&other, 100_000, "fund").await.ok(201);
         app.post("/api/v2/gal/play", Some(&other), flip("o1")).await.ok(200);
     }
+
+    async fn access_tokens_die_with_their_session_or_account_within_the_cache_bound(backend) {
+        let clock = std::sync::Arc::new(kernel::testkit::ManualClock::starting_at(chrono::Utc::now()));
+        let Some(app) = TestApp::spawn(backend, Options { clock: Some(clock.clone()), ..Options::default() }).await else { return };
+        let (_, _) = app.player_without_kyc("revoked").await;
+        let sign_in = || app.post("/api/v2/auth/login", None, json!({"username": "revoked", "password": "correct horse"}));
+        let a = sign_in().await.ok(200).clone();
+        let access = a["access_token"].as_str().unwrap().to_owned();
+        app.get("/api/v2/players/me", Some(&access)).await.ok(200);
+        // Sign-out: refused at once on this instance (the cache entry goes with it).
+        let r = app.post("/api/v2/auth/logout", Some(&access), json!({"refresh_token": a["refresh_token"]})).await;
+        assert_eq!(r.status.as_u16(), 204);
+        app.get("/api/v2/players/me", Some(&access)).await.problem(401, "unauthorized");
+
+        // Reuse detection revokes the family: both of its access tokens die.
+        let b = sign_in().await.ok(200).clone();
+        let first = b["access_token"].as_str().unwrap().to_owned();
+        app.get("/api/v2/players/me", Some(&first)).await.ok(200);
+        let c = app.post("/api/v2/auth/refresh", None, json!({"refresh_token": b["refresh_token"]})).await.ok(200).clone();
+        let second = c["access_token"].as_str().unwrap().to_owned();
+        app.post("/api/v2/auth/refresh", None, json!({"refresh_token": b["refresh_token"]})).await.problem(401, "unauthorized");
+        clock.advance(chrono::Duration::seconds(5));
+        app.get("/api/v2/players/me", Some(&first)).await.problem(401, "unauthorized");
+        app.get("/api/v2/players/me", Some(&second)).await.problem(401, "unauthorized");
+
+        // A suspended account: its live tokens are refused once the cached answer expires.
+        let d = sign_in().await.ok(200).clone();
+        let live = d["access_token"].as_str().unwrap().to_owned();
+        app.get("/api/v2/players/me", Some(&live)).await.ok(200);
+        crate::support::on_database(&app, "UPDATE accounts SET status = 'suspended' WHERE username = 'revoked'",
+            "UPDATE accounts SET status = 'suspended' WHERE username = 'revoked'").await;
+        clock.advance(chrono::Duration::seconds(5));
+        let r = app.get("/api/v2/players/me", Some(&live)).await;
+        r.problem(401, "unauthorized");
+        assert_no_store(&r, "a refused token");
+        // Closed is refused too, and so is a token for a session that never existed.
+        crate::support::on_database(&app, "UPDATE accounts SET status = 'closed' WHERE username = 'revoked'",
+            "UPDATE accounts SET status = 'closed' WHERE username = 'revoked'").await;
+        clock.advance(chrono::Duration::seconds(5));
+        app.get("/api/v2/players/me", Some(&live)).await.problem(401, "unauthorized");
+    }
 }
 
 /// Without trusted proxies `X-Forwarded-For` is the client's own claim: ignored.
