@@ -18,6 +18,9 @@ mod capture;
 mod pg;
 mod report;
 mod server;
+mod storm;
+
+pub use storm::run as login_storm;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -3,30 +3,33 @@
 //! the in-process rate limiter of bets.
 
 use crate::config::{Argon2Cost, HashingBound};
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use deadpool_redis::redis::AsyncCommands;
 use kernel::{AccountId, Entropy, SystemClock};
 use pam_core::memory::InMemoryThrottle;
 use pam_core::port::{AttemptThrottle, HashError, Limit, PasswordHasher, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::mpsc::{SyncSender, TrySendError};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
 
-/// Argon2id on tokio's blocking pool, never on an HTTP worker, under a bound: at most
-/// `concurrency` hashes run and `queue` more wait; any further one is refused at once
-/// (`HashError::Busy`), so a flood of sign-ins costs neither memory nor threads.
+/// Argon2id on `concurrency` threads of its own, never on an HTTP worker, with at most
+/// `queue` hashes waiting for them; any further one is refused at once
+/// (`HashError::Busy`), so a flood of sign-ins costs neither memory nor threads. Each
+/// thread keeps one Argon2 memory (19 MiB at the default cost) for all its hashes:
+/// allocated per hash, freed blocks stayed resident in glibc's per-thread arenas and the
+/// peak grew with the number of threads that had ever hashed (docs/benchmarks.md).
 #[derive(Clone)]
 pub struct Argon2Hasher {
     params: Params,
     /// A hash of a random password, verified against when the account is unknown.
     decoy: String,
-    /// Running plus waiting hashes (`concurrency + queue` permits).
-    admitted: Arc<Semaphore>,
-    /// Running hashes (`concurrency` permits).
-    running: Arc<Semaphore>,
+    jobs: SyncSender<HashJob>,
 }
+
+/// Work for a hashing thread, given that thread's Argon2 memory.
+type HashJob = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 
 impl Argon2Hasher {
     pub fn new(cost: Argon2Cost, bound: HashingBound) -> Result<Self, HashError> {
@@ -34,51 +37,108 @@ impl Argon2Hasher {
             .map_err(|e| HashError::Failed(e.to_string()))?;
         let mut seed = [0u8; 16];
         getrandom::fill(&mut seed).map_err(|e| HashError::Failed(e.to_string()))?;
-        let decoy = hash_with(&params, &hex::encode(seed))?;
-        Ok(Self {
-            params,
-            decoy,
-            admitted: Arc::new(Semaphore::new(bound.concurrency + bound.queue)),
-            running: Arc::new(Semaphore::new(bound.concurrency)),
-        })
+        let decoy = hash_with(&params, &hex::encode(seed), &mut Vec::new())?;
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<HashJob>(bound.queue);
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for i in 0..bound.concurrency {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    let mut memory = Vec::new();
+                    // Ends when the hasher (every sender) is dropped.
+                    while let Ok(job) = { queue.lock().unwrap_or_else(|e| e.into_inner()).recv() } {
+                        // A job's panic drops its answer (the caller sees a failure);
+                        // the thread lives on.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut memory)));
+                    }
+                })
+                .map_err(|e| HashError::Failed(format!("starting a hashing thread: {e}")))?;
+        }
+        Ok(Self { params, decoy, jobs })
     }
 
-    /// Runs `f` on the blocking pool once a hashing slot is free, or refuses when the
-    /// queue is full. The permits go with the work: a caller that gives up while its
-    /// hash runs does not free a slot before the hash is done.
-    async fn bounded<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
-        let admitted = self.admitted.clone().try_acquire_owned().map_err(|_| HashError::Busy)?;
-        let running = self.running.clone().acquire_owned().await.map_err(|e| HashError::Failed(e.to_string()))?;
-        tokio::task::spawn_blocking(move || {
-            let _permits = (admitted, running);
-            f()
-        })
-        .await
-        .map_err(|e| HashError::Failed(e.to_string()))
+    /// Runs `f` on a hashing thread, or refuses at once when every thread is busy and
+    /// the queue is full. A caller that gives up does not free its slot before the
+    /// hash is done: the thread finishes it.
+    async fn bounded<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.jobs.try_send(Box::new(move |memory| drop(answer.send(f(memory))))).map_err(|e| match e {
+            TrySendError::Full(_) => HashError::Busy,
+            TrySendError::Disconnected(_) => HashError::Failed("the hashing threads have stopped".into()),
+        })?;
+        answered.await.map_err(|_| HashError::Failed("a hashing job failed".into()))
     }
 }
 
-fn argon2(params: &Params) -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+fn failed(e: impl std::fmt::Display) -> HashError {
+    HashError::Failed(e.to_string())
 }
 
-fn hash_with(params: &Params, password: &str) -> Result<String, HashError> {
-    argon2(params)
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| HashError::Failed(e.to_string()))
+/// The Argon2 output of `password` and `salt` under `params`, computed in `memory`
+/// (grown to the blocks `params` needs, and kept for the next call).
+fn output(
+    algorithm: Algorithm,
+    version: Version,
+    params: &Params,
+    password: &str,
+    salt: &[u8],
+    memory: &mut Vec<Block>,
+) -> Result<Output, HashError> {
+    let blocks = params.block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::new());
+    }
+    let mut buffer = [0u8; Output::MAX_LENGTH];
+    let out = buffer
+        .get_mut(..params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN))
+        .ok_or_else(|| failed("output length"))?;
+    Argon2::new(algorithm, version, params.clone())
+        .hash_password_into_with_memory(password.as_bytes(), salt, out, &mut memory[..blocks])
+        .map_err(failed)?;
+    Output::new(out).map_err(failed)
+}
+
+/// A PHC string (`$argon2id$v=19$m=…`) of `password` with a fresh random salt.
+fn hash_with(params: &Params, password: &str, memory: &mut Vec<Block>) -> Result<String, HashError> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(failed)?;
+    let hash = output(Algorithm::Argon2id, Version::V0x13, params, password, &salt, memory)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(failed)?,
+        salt: Some(Salt::new(&salt).map_err(failed)?),
+        hash: Some(hash),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` matches the PHC string `stored`, under the parameters it carries.
+fn verify_with(password: &str, stored: &str, memory: &mut Vec<Block>) -> bool {
+    let mut check = || -> Result<bool, HashError> {
+        let phc = PasswordHash::new(stored).map_err(failed)?;
+        let (Some(salt), Some(expected)) = (&phc.salt, &phc.hash) else { return Ok(false) };
+        let algorithm = Algorithm::try_from(phc.algorithm.as_str()).map_err(failed)?;
+        let version = phc.version.map(Version::try_from).transpose().map_err(failed)?.unwrap_or_default();
+        let params = Params::try_from(&phc).map_err(failed)?;
+        // `Output`'s equality is constant-time.
+        Ok(output(algorithm, version, &params, password, salt, memory)? == *expected)
+    };
+    check().unwrap_or(false)
 }
 
 impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: String) -> Result<String, HashError> {
         let params = self.params.clone();
-        self.bounded(move || hash_with(&params, &password)).await?
+        self.bounded(move |memory| hash_with(&params, &password, memory)).await?
     }
 
     async fn verify(&self, password: String, hash: String) -> Result<bool, HashError> {
-        let params = self.params.clone();
-        // The stored hash carries its own parameters; `params` only builds the instance.
-        self.bounded(move || argon2(&params).verify_password(password.as_bytes(), hash.as_str()).is_ok()).await
+        self.bounded(move |memory| verify_with(&password, &hash, memory)).await
     }
 
     async fn waste_time(&self, password: String) -> Result<(), HashError> {
@@ -235,6 +295,26 @@ pub async fn redis_ping(pool: &deadpool_redis::Pool) -> Result<Duration, String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashes_in_reused_memory_are_standard_phc_strings_both_ways() {
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+        let params = Params::new(256, 1, 1, None).unwrap();
+        let mut memory = Vec::new();
+        let ours = hash_with(&params, "correct horse", &mut memory).unwrap();
+        assert!(ours.starts_with("$argon2id$v=19$m=256,t=1,p=1$"), "{ours}");
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        assert!(argon.verify_password(b"correct horse", ours.as_str()).is_ok());
+        let theirs = argon.hash_password(b"correct horse").unwrap().to_string();
+        // The same memory, and a stored hash of another cost, which grows it.
+        let other = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(512, 2, 1, None).unwrap());
+        let bigger = other.hash_password(b"correct horse").unwrap().to_string();
+        for stored in [&ours, &theirs, &bigger] {
+            assert!(verify_with("correct horse", stored, &mut memory), "{stored}");
+            assert!(!verify_with("wrong horse", stored, &mut memory), "{stored}");
+        }
+        assert!(!verify_with("correct horse", "not a hash", &mut memory));
+    }
 
     #[test]
     fn the_rate_limiter_admits_a_burst_then_asks_to_wait_and_stays_bounded() {
