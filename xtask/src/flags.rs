@@ -48,6 +48,11 @@ Commands:
         --url: a release server on a free port with a throwaway SQLite database
         and a staff account (the report then counts alerts), stopped after.
         Defaults: 20 players, 60s. e.g. cargo xtask simulate --players 40 --duration 2m
+  login-storm [--logins N]
+        release server (default configuration, SQLite), N sign-ins at once
+        (default 300; half known players, half unknown names, each from its own
+        address through a trusted proxy): prints the answers and the server's
+        peak RSS; fails when the peak reaches 600 MiB
   help
         this text
 ";
@@ -62,6 +67,7 @@ pub enum Command {
     Rng(RngFlags),
     Simulate(crate::simulate::SimulateFlags),
     Bench(BenchFlags),
+    LoginStorm { logins: usize },
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -269,6 +275,20 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             Ok(Command::Bench(flags))
         }
         "simulate" => crate::simulate::parse(args),
+        "login-storm" => {
+            let mut logins = 300;
+            while let Some(arg) = args.next() {
+                let (name, value) = match arg.split_once('=') {
+                    Some((n, v)) => (n.to_owned(), Some(v.to_owned())),
+                    None => (arg.clone(), None),
+                };
+                match (name.as_str(), value.or_else(|| args.next())) {
+                    ("--logins", Some(v)) => logins = to_usize("--logins", parse_count("--logins", &v, 1)?)?,
+                    _ => return Err(format!("unknown or incomplete flag `{arg}` for login-storm")),
+                }
+            }
+            Ok(Command::LoginStorm { logins })
+        }
         other => Err(format!("unknown command `{other}`")),
     }
 }
@@ -420,6 +440,12 @@ mod tests {
     }
 
     #[test]
+    fn login_storm_takes_a_count() {
+        assert_eq!(parse_str("login-storm"), Ok(Command::LoginStorm { logins: 300 }));
+        assert_eq!(parse_str("login-storm --logins=1e3"), Ok(Command::LoginStorm { logins: 1000 }));
+    }
+
+    #[test]
     fn rejects_unknown_input() {
         for line in [
             "frobnicate",
@@ -440,6 +466,9 @@ mod tests {
             "bench --concurrency 8,",
             "bench --duration 0",
             "bench --fast",
+            "login-storm --logins 0",
+            "login-storm --logins",
+            "login-storm --fast",
         ] {
             assert!(parse_str(line).is_err(), "input: {line:?}");
         }

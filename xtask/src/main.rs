@@ -43,6 +43,7 @@ fn main() -> ExitCode {
         Command::Rng(rng_flags) => rng::run(&rng_flags),
         Command::Simulate(simulate_flags) => simulate::run(&simulate_flags),
         Command::Bench(bench_flags) => bench::run(&bench_flags),
+        Command::LoginStorm { logins } => bench::login_storm(logins),
     };
     match result {
         Ok(code) => code,

@@ -1,16 +1,19 @@
-//! Access tokens (HS256 JWTs) and the `AuthUser` extractor that checks them.
+//! Access tokens (HS256 JWTs), the check that their session and account are still in
+//! good standing, and the `AuthUser` extractor that does both.
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use chrono::{DateTime, Utc};
+use futures_util::future::LocalBoxFuture;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use kernel::AccountId;
 use pam_core::{Account, Role};
 use paperclip::actix::Apiv2Security;
 use serde::{Deserialize, Serialize};
-use std::future::{Ready, ready};
+use std::collections::HashMap;
+use std::sync::Mutex;
 use uuid::Uuid;
 
 /// The claims of an access token.
@@ -21,6 +24,8 @@ pub struct Claims {
     pub exp: i64,
     pub iat: i64,
     pub jti: Uuid,
+    /// The session (refresh-token family) the token was issued for.
+    pub sid: Uuid,
 }
 
 /// Seconds a token stays valid past its `exp`.
@@ -45,8 +50,9 @@ impl JwtKeys {
         Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation, ttl }
     }
 
-    pub fn issue(&self, account: &Account, now: DateTime<Utc>, jti: Uuid) -> Result<String, ApiError> {
+    pub fn issue(&self, account: &Account, now: DateTime<Utc>, jti: Uuid, sid: Uuid) -> Result<String, ApiError> {
         let claims = Claims {
+            sid,
             sub: account.id.as_uuid(),
             role: account.role,
             iat: now.timestamp(),
@@ -67,6 +73,73 @@ impl JwtKeys {
             return Err(ApiError::Unauthorized("invalid access token: ExpiredSignature".into()));
         }
         Ok(claims)
+    }
+}
+
+/// How long an instance trusts what it last read about a session: a sign-out,
+/// reuse detection, suspension or closure refuses the session's access tokens on every
+/// instance at most this long after it was written (at once on the instance that
+/// signed the session out).
+pub const SESSION_CHECK_TTL: chrono::Duration = chrono::Duration::seconds(5);
+
+/// Sessions whose standing was read at most `SESSION_CHECK_TTL` ago (on the platform
+/// clock), at most `capacity` of them: when full, expired entries go, then all.
+pub struct SessionCache {
+    capacity: usize,
+    checked: Mutex<HashMap<Uuid, (bool, DateTime<Utc>)>>,
+}
+
+/// Sessions a [`SessionCache`] holds at most.
+pub const SESSION_CACHE_KEYS: usize = 100_000;
+
+impl SessionCache {
+    pub fn new(capacity: usize) -> Self {
+        Self { capacity: capacity.max(1), checked: Mutex::new(HashMap::new()) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, (bool, DateTime<Utc>)>> {
+        self.checked.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn get(&self, sid: Uuid, now: DateTime<Utc>) -> Option<bool> {
+        self.lock().get(&sid).filter(|(_, at)| now - *at < SESSION_CHECK_TTL).map(|(ok, _)| *ok)
+    }
+
+    fn put(&self, sid: Uuid, ok: bool, now: DateTime<Utc>) {
+        let mut map = self.lock();
+        if map.len() >= self.capacity {
+            map.retain(|_, (_, at)| now - *at < SESSION_CHECK_TTL);
+            if map.len() >= self.capacity {
+                map.clear();
+            }
+        }
+        map.insert(sid, (ok, now));
+    }
+
+    /// Forgets a session this instance just ended, so its tokens are refused at once.
+    pub fn forget(&self, sid: Uuid) {
+        self.lock().remove(&sid);
+    }
+}
+
+/// The claims of `token` if it is ours, unexpired, and its session and account are
+/// still in good standing (as read at most [`SESSION_CHECK_TTL`] ago).
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Claims, ApiError> {
+    let now = kernel::Clock::now(&state.clock);
+    let claims = state.jwt.verify(token, now)?;
+    let ok = match state.sessions.get(claims.sid, now) {
+        Some(ok) => ok,
+        None => {
+            let standing = state.db.session_standing(AccountId::from_uuid(claims.sub), claims.sid).await?;
+            let ok = standing.is_some_and(|s| s.may_sign_in());
+            state.sessions.put(claims.sid, ok, now);
+            ok
+        }
+    };
+    if ok {
+        Ok(claims)
+    } else {
+        Err(ApiError::Unauthorized("the session has ended or the account is blocked; sign in again".into()))
     }
 }
 
@@ -128,17 +201,16 @@ fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
 
 impl FromRequest for AuthUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = (|| {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
-            let claims = state.jwt.verify(bearer(req)?, kernel::Clock::now(&state.clock))?;
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req).map(str::to_owned);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+            let claims = authenticate(&state, &token?).await?;
             Ok(AuthUser { id: AccountId::from_uuid(claims.sub), role: claims.role })
-        })();
-        ready(result)
+        })
     }
 }
 
@@ -153,7 +225,7 @@ mod tests {
         let account = pam_core::contract::new_player("holder", Utc::now()).account;
         // Issued long ago by the platform's clock: valid at that time, whatever the date.
         let issued = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
-        let token = keys.issue(&account, issued, Uuid::nil()).unwrap();
+        let token = keys.issue(&account, issued, Uuid::nil(), Uuid::nil()).unwrap();
         assert_eq!(keys.verify(&token, issued).unwrap().sub, account.id.as_uuid());
         let exp = issued + chrono::Duration::minutes(15);
         assert!(keys.verify(&token, exp + chrono::Duration::seconds(LEEWAY_S)).is_ok(), "within the leeway");

@@ -26,6 +26,20 @@ pub struct Argon2Cost {
     pub parallelism: u32,
 }
 
+/// How much password hashing may run at once, and wait for a turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashingBound {
+    pub concurrency: usize,
+    pub queue: usize,
+}
+
+/// A sustained rate per minute, with a burst allowed at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
 /// A secret that never shows up in logs or `Debug` output.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Vec<u8>);
@@ -59,6 +73,13 @@ pub struct Config {
     pub log_filter: String,
     pub log_format: LogFormat,
     pub argon2: Argon2Cost,
+    pub hashing: HashingBound,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`ACMETOCASINO_TRUSTED_PROXIES`).
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
+    /// Sign-in and registration limits per account and per client.
+    pub attempt_limits: pam_core::AttemptLimits,
+    /// Bets per player (`ACMETOCASINO_BET_RATE_LIMIT` per minute, `ACMETOCASINO_BET_BURST`).
+    pub bet_rate: RateLimit,
     /// Responsible-gaming jurisdiction profiles (`ACMETOCASINO_RG_PROFILES`, JSON).
     pub rg_profiles: rg_core::Profiles,
     /// AML rule thresholds (`ACMETOCASINO_AML_THRESHOLDS`, JSON).
@@ -83,6 +104,10 @@ impl fmt::Debug for Config {
             .field("log_filter", &self.log_filter)
             .field("log_format", &self.log_format)
             .field("argon2", &self.argon2)
+            .field("hashing", &self.hashing)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("attempt_limits", &self.attempt_limits)
+            .field("bet_rate", &self.bet_rate)
             .field("kyc_auto_decide", &self.kyc_auto_decide)
             .field("manual_posting_approval_above", &self.manual_posting_approval_above)
             .finish()
@@ -132,6 +157,25 @@ impl Config {
             None => load_or_create_key(&data_dir)?,
         };
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let hashing_concurrency = number(&get, "ACMETOCASINO_HASHING_CONCURRENCY", 2 * cores, 1..=1024)?;
+        let hashing = HashingBound {
+            concurrency: hashing_concurrency,
+            queue: number(&get, "ACMETOCASINO_HASHING_QUEUE", 4 * hashing_concurrency, 0..=65_536)?,
+        };
+        let trusted_proxies = get("ACMETOCASINO_TRUSTED_PROXIES")
+            .map(|list| crate::client_ip::TrustedProxies::parse(&list))
+            .transpose()
+            .map_err(|e| ConfigError(format!("ACMETOCASINO_TRUSTED_PROXIES: {e}")))?
+            .unwrap_or_default();
+        let mut attempt_limits = pam_core::AttemptLimits::default();
+        let limits = &mut attempt_limits;
+        for (key, limit) in [
+            ("ACMETOCASINO_LOGIN_LIMIT_PER_IP", &mut limits.sign_in_client),
+            ("ACMETOCASINO_LOGIN_LIMIT_PER_ACCOUNT", &mut limits.account),
+            ("ACMETOCASINO_REGISTRATION_LIMIT_PER_IP", &mut limits.registration_client),
+        ] {
+            limit.max = number(&get, key, limit.max, 1..=10_000_000)?;
+        }
         let rg_profiles = match get("ACMETOCASINO_RG_PROFILES") {
             None => rg_core::Profiles::defaults(),
             Some(raw) => serde_json::from_str(&raw)
@@ -172,6 +216,15 @@ impl Config {
                 memory_kib: number(&get, "ACMETOCASINO_ARGON2_MEMORY_KIB", 19_456, 8..=4_194_304)?,
                 iterations: number(&get, "ACMETOCASINO_ARGON2_ITERATIONS", 2, 1..=64)?,
                 parallelism: number(&get, "ACMETOCASINO_ARGON2_PARALLELISM", 1, 1..=64)?,
+            },
+            hashing,
+            trusted_proxies,
+            attempt_limits,
+            // 100 a second sustained and 1,000 at once: far above any person's play, and
+            // above what `cargo xtask bench` drives per player (docs/security-auth-notes.md).
+            bet_rate: RateLimit {
+                per_minute: number(&get, "ACMETOCASINO_BET_RATE_LIMIT", 6_000, 1..=6_000_000)?,
+                burst: number(&get, "ACMETOCASINO_BET_BURST", 1_000, 1..=1_000_000)?,
             },
             rg_profiles,
             aml_thresholds,
@@ -291,6 +344,15 @@ mod tests {
             ("ACMETOCASINO_WORKERS", "many"),
             ("ACMETOCASINO_LOG_FORMAT", "xml"),
             ("ACMETOCASINO_ARGON2_ITERATIONS", "0"),
+            ("ACMETOCASINO_HASHING_CONCURRENCY", "0"),
+            ("ACMETOCASINO_HASHING_QUEUE", "-1"),
+            ("ACMETOCASINO_TRUSTED_PROXIES", "127.0.0.1,proxy.internal"),
+            ("ACMETOCASINO_TRUSTED_PROXIES", "10.0.0.0/40"),
+            ("ACMETOCASINO_LOGIN_LIMIT_PER_IP", "0"),
+            ("ACMETOCASINO_LOGIN_LIMIT_PER_ACCOUNT", "lots"),
+            ("ACMETOCASINO_REGISTRATION_LIMIT_PER_IP", "-5"),
+            ("ACMETOCASINO_BET_RATE_LIMIT", "0"),
+            ("ACMETOCASINO_BET_BURST", "1.5"),
         ] {
             let err = cfg(&[(k, v), ("ACMETOCASINO_JWT_SECRET", &secret)]).unwrap_err();
             assert!(err.0.contains(k), "{err}");

@@ -2,6 +2,7 @@
 //! OpenAPI and pages, composed around the domain cores.
 
 pub mod auth;
+pub mod client_ip;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -9,7 +9,7 @@ use crate::{http, pages, telemetry};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
-use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, from_fn};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, Next, from_fn};
 use actix_web::{App, HttpServer, ResponseError, web};
 use paperclip::actix::OpenApiExt;
 use paperclip::v2::models::{DefaultApiRaw, Info, Tag};
@@ -73,6 +73,25 @@ fn problem_fallback<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandle
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, err.error_response()).map_into_right_body()))
 }
 
+/// Routes whose answers carry credentials or personal data without a token yet.
+const AUTH_PATHS: &[&str] = &["/api/v2/auth/", "/api/v2/pam/login", "/api/v2/pam/register", "/api/v2/players"];
+
+/// Middleware: sign-in, registration and token answers, and every answer to a request
+/// that carried a token, are `Cache-Control: no-store`, errors included, so no shared
+/// or browser cache keeps tokens or one player's data.
+async fn no_store(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+    let private = req.headers().contains_key(header::AUTHORIZATION)
+        || AUTH_PATHS.iter().any(|p| if p.ends_with('/') { req.path().starts_with(p) } else { req.path() == *p });
+    let mut res = next.call(req).await?;
+    if private {
+        res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    }
+    Ok(res)
+}
+
 async fn not_found(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
     ApiError::NotFound(format!("no route for {}", req.path())).error_response()
 }
@@ -107,6 +126,7 @@ pub fn build_app(
         .build()
         .default_service(web::to(not_found))
         .wrap(ErrorHandlers::new().default_handler(problem_fallback))
+        .wrap(from_fn(no_store))
         .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
         .wrap(from_fn(telemetry::observe))
 }

@@ -6,7 +6,6 @@ use crate::db::Db;
 use crate::infra::{Argon2Hasher, OsEntropy, Throttle, redis_pool};
 use crate::telemetry::Metrics;
 use kernel::{SharedClock, SystemClock};
-use pam_core::memory::ThrottlePolicy;
 use pam_core::{PamService, TokenPolicy};
 use std::time::Instant;
 
@@ -16,6 +15,12 @@ pub struct AppState {
     pub db: Db,
     pub pam: Pam,
     pub jwt: JwtKeys,
+    /// What this instance last read about each session's standing (see `auth`).
+    pub sessions: crate::auth::SessionCache,
+    /// Bets per player per minute (in-process: each instance counts its own).
+    pub bet_rate: crate::infra::RateLimiter,
+    /// Whose `X-Forwarded-For` names the client that per-client limits count.
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
     pub redis: Option<deadpool_redis::Pool>,
     pub metrics: Metrics,
     /// Every rule that depends on time reads this clock (a test clock in tests).
@@ -77,17 +82,21 @@ impl AppState {
     pub fn with_clock(config: &Config, db: Db, clock: SharedClock) -> Result<Self, StartupError> {
         let redis = config.redis_url.as_deref().map(redis_pool).transpose().map_err(StartupError)?;
         let policy = TokenPolicy::default();
-        let hasher = Argon2Hasher::new(config.argon2).map_err(|e| StartupError(e.to_string()))?;
+        let hasher = Argon2Hasher::new(config.argon2, config.hashing).map_err(|e| StartupError(e.to_string()))?;
         Ok(Self {
             pam: PamService {
                 store: db.clone(),
                 hasher,
-                throttle: Throttle::new(redis.clone(), ThrottlePolicy::default()),
+                throttle: Throttle::new(redis.clone()),
                 clock: clock.clone(),
                 entropy: OsEntropy,
                 policy,
+                limits: config.attempt_limits,
             },
+            trusted_proxies: config.trusted_proxies.clone(),
+            bet_rate: crate::infra::RateLimiter::new(config.bet_rate, crate::infra::RATE_LIMITER_KEYS),
             db,
+            sessions: crate::auth::SessionCache::new(crate::auth::SESSION_CACHE_KEYS),
             jwt: JwtKeys::new(config.jwt_secret.expose(), policy.access_ttl),
             redis,
             metrics: Metrics::new().map_err(|e| StartupError(e.to_string()))?,

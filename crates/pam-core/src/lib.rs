@@ -17,8 +17,8 @@ pub use model::{
     Role, VipTier,
 };
 pub use service::{
-    FieldError, IssuedSession, LoginError, PamService, RefreshError, RegisterError, Registration, StaffRegistration,
-    TokenPolicy, ValidationErrors, hash_refresh_token,
+    AttemptLimits, FieldError, IssuedSession, LoginError, PamService, RefreshError, RegisterError, Registration,
+    StaffRegistration, ThrottleScope, TokenPolicy, ValidationErrors, hash_refresh_token,
 };
 pub use types::{Country, DateOfBirth, Email, Password, TypeError, Username};
 

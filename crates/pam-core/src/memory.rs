@@ -1,12 +1,13 @@
 //! In-memory implementations of the PAM ports: the accounts store for domain tests,
-//! and the login throttle that also serves as the application's stand-in when no
+//! and the attempt throttle that also serves as the application's stand-in when no
 //! Redis is configured.
 
 use crate::model::{Account, NewAccount, Player, PlayerFilter, PlayerPage, RefreshTokenRecord, Role};
 use crate::port::{
-    AccountRepository, CreateAccountError, Credentials, LoginThrottle, RefreshTokenRepository, StoreError, UniqueField,
+    AccountRepository, AttemptThrottle, CreateAccountError, Credentials, Limit, RefreshTokenRepository, StoreError,
+    UniqueField,
 };
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use kernel::{AccountId, Clock};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -129,48 +130,72 @@ impl RefreshTokenRepository for InMemoryAccounts {
     }
 }
 
-/// How many sign-in attempts without a success lock an account, and for how long.
-#[derive(Debug, Clone, Copy)]
-pub struct ThrottlePolicy {
-    pub max_failures: u32,
-    pub window: Duration,
-}
-
-impl Default for ThrottlePolicy {
-    fn default() -> Self {
-        Self { max_failures: 5, window: Duration::minutes(15) }
-    }
-}
-
-/// A single-process login throttle: a fixed window opened by the first attempt.
+/// A single-process attempt throttle: fixed windows opened by each key's first attempt,
+/// in a map of at most `capacity` keys. When it is full, expired windows go first, then
+/// the oldest eighth of the rest, so a flood of distinct keys costs bounded memory (at
+/// the price of forgetting the oldest counts first).
 pub struct InMemoryThrottle<C> {
-    policy: ThrottlePolicy,
     clock: C,
-    failures: Mutex<HashMap<String, (u32, DateTime<Utc>)>>,
+    capacity: usize,
+    attempts: Mutex<HashMap<String, Window>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    count: u32,
+    started: DateTime<Utc>,
+    ends: DateTime<Utc>,
 }
 
 impl<C: Clock> InMemoryThrottle<C> {
-    pub fn new(policy: ThrottlePolicy, clock: C) -> Self {
-        Self { policy, clock, failures: Mutex::new(HashMap::new()) }
+    pub fn new(clock: C, capacity: usize) -> Self {
+        Self { clock, capacity: capacity.max(1), attempts: Mutex::new(HashMap::new()) }
+    }
+
+    /// Keys currently counted.
+    pub fn len(&self) -> usize {
+        lock(&self.attempts).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
-impl<C: Clock> LoginThrottle for InMemoryThrottle<C> {
-    async fn reserve(&self, key: &str) -> Result<Option<u64>, StoreError> {
+fn make_room(map: &mut HashMap<String, Window>, capacity: usize, now: DateTime<Utc>) {
+    map.retain(|_, w| w.ends > now);
+    if map.len() < capacity {
+        return;
+    }
+    let mut starts: Vec<DateTime<Utc>> = map.values().map(|w| w.started).collect();
+    let evict = (capacity / 8).max(1).min(starts.len() - 1);
+    let (_, cutoff, _) = starts.select_nth_unstable(evict);
+    let cutoff = *cutoff;
+    map.retain(|_, w| w.started > cutoff);
+}
+
+impl<C: Clock> AttemptThrottle for InMemoryThrottle<C> {
+    async fn reserve(&self, key: &str, limit: Limit) -> Result<Option<u64>, StoreError> {
         let now = self.clock.now();
-        let mut f = lock(&self.failures);
-        f.retain(|_, (_, started)| *started + self.policy.window > now);
-        let entry = f.entry(key.to_owned()).or_insert((0, now));
-        entry.0 = entry.0.saturating_add(1);
-        if entry.0 <= self.policy.max_failures {
+        let mut map = lock(&self.attempts);
+        if map.get(key).is_none_or(|w| w.ends <= now) {
+            map.remove(key);
+            if map.len() >= self.capacity {
+                make_room(&mut map, self.capacity, now);
+            }
+            map.insert(key.to_owned(), Window { count: 0, started: now, ends: now + limit.window });
+        }
+        let Some(w) = map.get_mut(key) else { return Ok(None) };
+        w.count = w.count.saturating_add(1);
+        if w.count <= limit.max {
             return Ok(None);
         }
-        let left = (entry.1 + self.policy.window - now).num_milliseconds();
+        let left = (w.ends - now).num_milliseconds();
         Ok(Some(u64::try_from((left + 999) / 1000).unwrap_or(1).max(1)))
     }
 
     async fn reset(&self, key: &str) -> Result<(), StoreError> {
-        lock(&self.failures).remove(key);
+        lock(&self.attempts).remove(key);
         Ok(())
     }
 }
@@ -190,12 +215,39 @@ mod fake_hasher {
         async fn verify(&self, password: String, hash: String) -> Result<bool, HashError> {
             Ok(self.hash(password).await? == hash)
         }
-        async fn waste_time(&self, _password: String) {}
+        async fn waste_time(&self, _password: String) -> Result<(), HashError> {
+            Ok(())
+        }
     }
 }
 
 #[cfg(any(test, feature = "testkit"))]
 pub use fake_hasher::PlainHasher;
+
+#[cfg(test)]
+mod throttle_tests {
+    use super::*;
+    use kernel::testkit::ManualClock;
+
+    const LIMIT: Limit = Limit { max: 2, window: chrono::Duration::minutes(15) };
+
+    #[tokio::test]
+    async fn the_throttle_map_stays_within_its_capacity_under_a_flood_of_keys() {
+        let clock = Arc::new(ManualClock::starting_at(Utc::now()));
+        let t = InMemoryThrottle::new(clock.clone(), 100);
+        for i in 0..10_000 {
+            t.reserve(&format!("client:{i}"), LIMIT).await.unwrap();
+            assert!(t.len() <= 100, "{} keys after {i}", t.len());
+            clock.advance(chrono::Duration::milliseconds(1));
+        }
+        // The newest keys are still counted: a key at its limit stays locked.
+        t.reserve("client:9999", LIMIT).await.unwrap();
+        assert!(t.reserve("client:9999", LIMIT).await.unwrap().is_some());
+        // Windows end: the key may try again.
+        clock.advance(LIMIT.window);
+        assert_eq!(t.reserve("client:9999", LIMIT).await.unwrap(), None);
+    }
+}
 
 #[cfg(all(test, feature = "testkit"))]
 mod tests {

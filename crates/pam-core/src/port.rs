@@ -1,7 +1,7 @@
 //! The ports PAM needs from the outside world. Each documents what its errors mean.
 
 use crate::model::{Account, NewAccount, Player, PlayerFilter, PlayerPage, RefreshTokenRecord};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use kernel::AccountId;
 use std::future::Future;
 use uuid::Uuid;
@@ -78,26 +78,42 @@ pub trait RefreshTokenRepository: Send + Sync {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("password hashing failed: {0}")]
-pub struct HashError(pub String);
+pub enum HashError {
+    /// The hasher itself failed (a bug or a broken platform).
+    #[error("password hashing failed: {0}")]
+    Failed(String),
+    /// As many hashes as allowed are running and waiting: nothing was hashed or checked.
+    /// The caller may retry after a moment.
+    #[error("password hashing is at capacity")]
+    Busy,
+}
 
 /// Password hashing (Argon2id in production). Implementations MUST NOT block the
-/// caller's executor.
+/// caller's executor, and MAY refuse work with [`HashError::Busy`] to bound it.
 pub trait PasswordHasher: Send + Sync {
     fn hash(&self, password: String) -> impl Future<Output = Result<String, HashError>> + Send;
     fn verify(&self, password: String, hash: String) -> impl Future<Output = Result<bool, HashError>> + Send;
     /// Does the work of one verification against nothing, so that signing in with an
-    /// unknown account takes as long as with a wrong password.
-    fn waste_time(&self, password: String) -> impl Future<Output = ()> + Send;
+    /// unknown account takes as long as with a wrong password. It MUST refuse with
+    /// [`HashError::Busy`] exactly when `verify` would, so the answer is the same too.
+    fn waste_time(&self, password: String) -> impl Future<Output = Result<(), HashError>> + Send;
 }
 
-/// Sign-in attempt counting per account, shared by every instance that serves it.
-pub trait LoginThrottle: Send + Sync {
+/// At most `max` attempts per key in a fixed window opened by the key's first attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub max: u32,
+    pub window: Duration,
+}
+
+/// Attempt counting (sign-ins, registrations) per key, shared by every instance that
+/// serves it. A key is always reserved with the same [`Limit`].
+pub trait AttemptThrottle: Send + Sync {
     /// Counts one attempt for `key` and, atomically with it, says whether the key is
-    /// locked out: `Some(seconds)` until the window (opened by the first attempt) ends.
+    /// over `limit`: `Some(seconds)` until the window (opened by the first attempt) ends.
     /// Concurrent attempts MUST NOT all pass: the count is taken before any password
-    /// check, so at most the allowed number of guesses ever run per window.
-    fn reserve(&self, key: &str) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
+    /// check, so at most `limit.max` guesses ever run per window.
+    fn reserve(&self, key: &str, limit: Limit) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
     /// Forgets the attempts of `key` (after a successful sign-in).
     fn reset(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

@@ -1,6 +1,6 @@
 use crate::model::{Account, AccountStatus, KycStatus, NewAccount, Player, PlayerProfile, RefreshTokenRecord, Role};
 use crate::port::{
-    AccountRepository, CreateAccountError, HashError, LoginThrottle, PasswordHasher, RefreshTokenRepository,
+    AccountRepository, AttemptThrottle, CreateAccountError, HashError, Limit, PasswordHasher, RefreshTokenRepository,
     StoreError, UniqueField,
 };
 use crate::types::{Country, DateOfBirth, Email, Password, TypeError, Username};
@@ -54,6 +54,8 @@ pub enum RegisterError {
     Invalid(#[from] ValidationErrors),
     #[error("{} already taken", match .0 { UniqueField::Username => "username", UniqueField::Email => "email" })]
     Taken(UniqueField),
+    #[error("too many registrations from this client; retry in {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -74,8 +76,8 @@ pub enum LoginError {
     /// Unknown account or wrong password (deliberately indistinguishable).
     #[error("invalid credentials")]
     InvalidCredentials,
-    #[error("too many failed sign-ins; retry in {retry_after_secs} s")]
-    Throttled { retry_after_secs: u64 },
+    #[error("too many sign-ins {scope}; retry in {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64, scope: ThrottleScope },
     #[error("the account is {0}")]
     AccountBlocked(AccountStatus),
     #[error(transparent)]
@@ -99,6 +101,50 @@ pub enum RefreshError {
     Store(#[from] StoreError),
 }
 
+/// What a refused sign-in was counted against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThrottleScope {
+    /// The account (or the unknown name), from this client or from all clients.
+    Account,
+    /// The client, whatever the accounts.
+    Client,
+}
+
+impl std::fmt::Display for ThrottleScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ThrottleScope::Account => "for this account",
+            ThrottleScope::Client => "from this client",
+        })
+    }
+}
+
+/// How many attempts pass, per key, before PAM answers "retry later".
+#[derive(Debug, Clone, Copy)]
+pub struct AttemptLimits {
+    /// Sign-ins for one account (or unknown name) from one client.
+    pub account_client: Limit,
+    /// Sign-ins for one account from all clients together: higher than
+    /// `account_client`, so that one client cannot lock the account out for others.
+    pub account: Limit,
+    /// Sign-ins from one client, whatever the accounts.
+    pub sign_in_client: Limit,
+    /// Registrations from one client.
+    pub registration_client: Limit,
+}
+
+impl Default for AttemptLimits {
+    fn default() -> Self {
+        let quarter = Duration::minutes(15);
+        Self {
+            account_client: Limit { max: 5, window: quarter },
+            account: Limit { max: 50, window: quarter },
+            sign_in_client: Limit { max: 100, window: quarter },
+            registration_client: Limit { max: 20, window: Duration::hours(1) },
+        }
+    }
+}
+
 /// Lifetimes of the tokens PAM issues.
 #[derive(Debug, Clone, Copy)]
 pub struct TokenPolicy {
@@ -117,6 +163,8 @@ impl Default for TokenPolicy {
 #[derive(Debug, Clone)]
 pub struct IssuedSession {
     pub account: Account,
+    /// The session (refresh-token family) this sign-in started or continues.
+    pub family_id: uuid::Uuid,
     pub refresh_token: String,
     pub refresh_expires_at: DateTime<Utc>,
 }
@@ -129,6 +177,7 @@ pub struct PamService<S, H, T, C, E> {
     pub clock: C,
     pub entropy: E,
     pub policy: TokenPolicy,
+    pub limits: AttemptLimits,
 }
 
 /// The stored form of a refresh token.
@@ -140,12 +189,13 @@ impl<S, H, T, C, E> PamService<S, H, T, C, E>
 where
     S: AccountRepository + RefreshTokenRepository,
     H: PasswordHasher,
-    T: LoginThrottle,
+    T: AttemptThrottle,
     C: Clock,
     E: Entropy,
 {
-    /// Validates a registration and creates the player.
-    pub async fn register(&self, form: Registration) -> Result<Player, RegisterError> {
+    /// Validates a registration from `client` (the caller's network address, as a
+    /// throttle key) and creates the player.
+    pub async fn register(&self, form: Registration, client: &str) -> Result<Player, RegisterError> {
         let now = self.clock.now();
         let mut errs = ValidationErrors::default();
         let username = errs.check("username", Username::parse(&form.username));
@@ -174,6 +224,11 @@ where
         };
         let profile =
             PlayerProfile { date_of_birth, country, currency, kyc_status: KycStatus::None, lifetime_wagered: 0 };
+        // Counted once the form is valid: only a valid form costs a hash.
+        let key = format!("registration:client:{client}");
+        if let Some(retry_after_secs) = self.throttle.reserve(&key, self.limits.registration_client).await? {
+            return Err(RegisterError::Throttled { retry_after_secs });
+        }
         let password_hash = self.hasher.hash(password.expose().to_owned()).await?;
         self.store
             .create(NewAccount { account: account.clone(), password_hash, profile: Some(profile.clone()) })
@@ -207,29 +262,40 @@ where
         Ok(account)
     }
 
-    /// Signs in with a username or e-mail and a password.
-    pub async fn login(&self, login: &str, password: &str) -> Result<IssuedSession, LoginError> {
+    /// Signs in with a username or e-mail and a password, from `client` (the caller's
+    /// network address, as a throttle key).
+    pub async fn login(&self, login: &str, password: &str, client: &str) -> Result<IssuedSession, LoginError> {
+        let throttled = |retry_after_secs, scope| LoginError::Throttled { retry_after_secs, scope };
+        if let Some(s) = self.throttle.reserve(&format!("sign-in:client:{client}"), self.limits.sign_in_client).await? {
+            return Err(throttled(s, ThrottleScope::Client));
+        }
         let login = login.trim().to_lowercase();
         let found = self.store.credentials(&login).await?;
         // Throttle per account, whichever of its names is used; unknown names are
-        // throttled by the name itself so probing costs the same.
-        let key = found.as_ref().map_or_else(|| format!("login:{login}"), |c| format!("account:{}", c.account.id));
-        // The attempt is counted before the password is checked, so parallel guesses
-        // cannot slip past the limit.
-        if let Some(retry_after_secs) = self.throttle.reserve(&key).await? {
-            return Err(LoginError::Throttled { retry_after_secs });
+        // throttled by the name itself, with the same limits, so probing looks the same.
+        let account = found.as_ref().map_or_else(|| format!("login:{login}"), |c| format!("account:{}", c.account.id));
+        let account_client = format!("{account}:client:{client}");
+        // Attempts are counted before the password is checked, so parallel guesses
+        // cannot slip past the limits. One client's attempts reach the account-wide
+        // count only while that client is under its own limit: a single client cannot
+        // push the account over the higher ceiling and lock its owner out.
+        for (key, limit) in [(&account_client, self.limits.account_client), (&account, self.limits.account)] {
+            if let Some(s) = self.throttle.reserve(key, limit).await? {
+                return Err(throttled(s, ThrottleScope::Account));
+            }
         }
         let ok = match &found {
             Some(c) => self.hasher.verify(password.to_owned(), c.password_hash.clone()).await?,
             None => {
-                self.hasher.waste_time(password.to_owned()).await;
+                self.hasher.waste_time(password.to_owned()).await?;
                 false
             }
         };
         let Some(creds) = found.filter(|_| ok) else {
             return Err(LoginError::InvalidCredentials);
         };
-        self.throttle.reset(&key).await?;
+        self.throttle.reset(&account_client).await?;
+        self.throttle.reset(&account).await?;
         if !creds.account.status.may_sign_in() {
             return Err(LoginError::AccountBlocked(creds.account.status));
         }
@@ -273,14 +339,14 @@ where
         Ok(issued)
     }
 
-    /// Ends the session that `token` belongs to (its whole family).
-    pub async fn logout(&self, caller: AccountId, token: &str) -> Result<(), RefreshError> {
+    /// Ends the session that `token` belongs to (its whole family); returns the family.
+    pub async fn logout(&self, caller: AccountId, token: &str) -> Result<uuid::Uuid, RefreshError> {
         let record = self.store.find_refresh_token(&hash_refresh_token(token)).await?.ok_or(RefreshError::Invalid)?;
         if record.account_id != caller {
             return Err(RefreshError::NotOwner);
         }
         self.store.revoke_refresh_family(record.family_id, self.clock.now()).await?;
-        Ok(())
+        Ok(record.family_id)
     }
 
     async fn issue(&self, account: Account, family_id: uuid::Uuid) -> Result<IssuedSession, StoreError> {
@@ -299,14 +365,14 @@ where
                 revoked_at: None,
             })
             .await?;
-        Ok(IssuedSession { account, refresh_token: token, refresh_expires_at: expires_at })
+        Ok(IssuedSession { account, family_id, refresh_token: token, refresh_expires_at: expires_at })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::{InMemoryAccounts, InMemoryThrottle, PlainHasher, ThrottlePolicy};
+    use crate::memory::{InMemoryAccounts, InMemoryThrottle, PlainHasher};
     use kernel::testkit::{ManualClock, SeededEntropy};
     use std::sync::Arc;
 
@@ -319,13 +385,17 @@ mod tests {
         let svc = PamService {
             store: InMemoryAccounts::default(),
             hasher: PlainHasher,
-            throttle: InMemoryThrottle::new(ThrottlePolicy::default(), clock.clone()),
+            throttle: InMemoryThrottle::new(clock.clone(), 1_000),
             clock: clock.clone(),
             entropy: SeededEntropy::new(7),
             policy: TokenPolicy::default(),
+            limits: AttemptLimits::default(),
         };
         (svc, clock)
     }
+
+    /// The client every test signs in from unless it says otherwise.
+    const HOME: &str = "192.0.2.1";
 
     fn form(name: &str) -> Registration {
         Registration {
@@ -349,7 +419,9 @@ mod tests {
             country: "XX".into(),
             currency: Some("BTC".into()),
         };
-        let Err(RegisterError::Invalid(errs)) = svc.register(bad).await else { panic!("expected validation errors") };
+        let Err(RegisterError::Invalid(errs)) = svc.register(bad, HOME).await else {
+            panic!("expected validation errors")
+        };
         let fields: Vec<_> = errs.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["username", "email", "password", "date_of_birth", "country", "currency"]);
     }
@@ -357,51 +429,55 @@ mod tests {
     #[tokio::test]
     async fn registration_defaults_and_duplicates() {
         let (svc, _) = service();
-        let p = svc.register(form("alice")).await.unwrap();
+        let p = svc.register(form("alice"), HOME).await.unwrap();
         assert_eq!((p.profile.currency.as_str(), p.profile.country.as_str()), ("EUR", "GB"));
         assert_eq!(p.profile.kyc_status, KycStatus::None);
-        let err = svc.register(form("Alice")).await.unwrap_err();
+        let err = svc.register(form("Alice"), HOME).await.unwrap_err();
         assert!(matches!(err, RegisterError::Taken(UniqueField::Username)), "{err:?}");
         let mut f = form("alice2");
         f.email = "ALICE@example.com".into();
-        assert!(matches!(svc.register(f).await.unwrap_err(), RegisterError::Taken(UniqueField::Email)));
+        assert!(matches!(svc.register(f, HOME).await.unwrap_err(), RegisterError::Taken(UniqueField::Email)));
     }
 
     #[tokio::test]
     async fn login_by_username_or_email_and_throttling() {
         let (svc, clock) = service();
-        svc.register(form("bob")).await.unwrap();
-        assert!(svc.login("BOB", "correct horse").await.is_ok());
-        assert!(svc.login("bob@example.com", "correct horse").await.is_ok());
+        svc.register(form("bob"), HOME).await.unwrap();
+        assert!(svc.login("BOB", "correct horse", HOME).await.is_ok());
+        assert!(svc.login("bob@example.com", "correct horse", HOME).await.is_ok());
         for _ in 0..5 {
-            assert!(matches!(svc.login("bob", "wrong").await, Err(LoginError::InvalidCredentials)));
+            assert!(matches!(svc.login("bob", "wrong", HOME).await, Err(LoginError::InvalidCredentials)));
         }
         // Locked, whichever name is used, even with the right password.
-        let Err(LoginError::Throttled { retry_after_secs }) = svc.login("bob@example.com", "correct horse").await
+        let Err(LoginError::Throttled { retry_after_secs, .. }) =
+            svc.login("bob@example.com", "correct horse", HOME).await
         else {
             panic!("expected throttling")
         };
         assert_eq!(retry_after_secs, 15 * 60);
         clock.advance(Duration::minutes(15) - Duration::seconds(1));
-        assert!(matches!(svc.login("bob", "correct horse").await, Err(LoginError::Throttled { retry_after_secs: 1 })));
+        assert!(matches!(
+            svc.login("bob", "correct horse", HOME).await,
+            Err(LoginError::Throttled { retry_after_secs: 1, .. })
+        ));
         clock.advance(Duration::seconds(1));
-        assert!(svc.login("bob", "correct horse").await.is_ok());
+        assert!(svc.login("bob", "correct horse", HOME).await.is_ok());
         // Unknown names fail the same way and are throttled too.
         for _ in 0..5 {
-            assert!(matches!(svc.login("ghost", "x").await, Err(LoginError::InvalidCredentials)));
+            assert!(matches!(svc.login("ghost", "x", HOME).await, Err(LoginError::InvalidCredentials)));
         }
-        assert!(matches!(svc.login("ghost", "x").await, Err(LoginError::Throttled { .. })));
+        assert!(matches!(svc.login("ghost", "x", HOME).await, Err(LoginError::Throttled { .. })));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn parallel_guesses_cannot_pass_the_limit() {
         let (svc, _) = service();
-        svc.register(form("mallory")).await.unwrap();
+        svc.register(form("mallory"), HOME).await.unwrap();
         let svc = Arc::new(svc);
         let tasks: Vec<_> = (0..50)
             .map(|i| {
                 let svc = svc.clone();
-                tokio::spawn(async move { svc.login("mallory", &format!("guess {i}")).await })
+                tokio::spawn(async move { svc.login("mallory", &format!("guess {i}"), HOME).await })
             })
             .collect();
         let mut checked = 0;
@@ -416,24 +492,82 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn one_client_cannot_lock_an_account_out_and_many_reach_a_higher_ceiling() {
+        let (mut svc, _) = service();
+        svc.limits.account.max = 8;
+        svc.register(form("root"), HOME).await.unwrap();
+        for _ in 0..5 {
+            assert!(matches!(svc.login("root", "wrong", "attacker").await, Err(LoginError::InvalidCredentials)));
+        }
+        // The attacker is locked out, and its further tries do not count for the account.
+        for _ in 0..20 {
+            let r = svc.login("root", "correct horse", "attacker").await;
+            assert!(matches!(r, Err(LoginError::Throttled { scope: ThrottleScope::Account, .. })), "{r:?}");
+        }
+        svc.login("root", "correct horse", HOME).await.unwrap();
+        // A success resets the account-wide count; eight failures from two more clients
+        // reach the ceiling, and then the account is locked for every client.
+        for client in ["second", "third"] {
+            for _ in 0..4 {
+                assert!(matches!(svc.login("root", "wrong", client).await, Err(LoginError::InvalidCredentials)));
+            }
+        }
+        let r = svc.login("root", "correct horse", "fourth").await;
+        assert!(matches!(r, Err(LoginError::Throttled { scope: ThrottleScope::Account, .. })), "{r:?}");
+        // An unknown name answers the same way at each step.
+        for _ in 0..5 {
+            assert!(matches!(svc.login("nobody", "wrong", "attacker2").await, Err(LoginError::InvalidCredentials)));
+        }
+        let r = svc.login("nobody", "wrong", "attacker2").await;
+        assert!(matches!(r, Err(LoginError::Throttled { scope: ThrottleScope::Account, .. })), "{r:?}");
+        assert!(matches!(svc.login("nobody", "wrong", HOME).await, Err(LoginError::InvalidCredentials)));
+    }
+
+    #[tokio::test]
+    async fn one_client_has_a_ceiling_on_sign_ins_and_registrations() {
+        let (mut svc, clock) = service();
+        svc.limits.sign_in_client.max = 3;
+        svc.limits.registration_client.max = 2;
+        svc.register(form("reg1"), "crowd").await.unwrap();
+        // An invalid form is not counted: it costs no hash.
+        assert!(matches!(
+            svc.register(Registration { email: "bad".into(), ..form("x") }, "crowd").await,
+            Err(RegisterError::Invalid(_))
+        ));
+        svc.register(form("reg2"), "crowd").await.unwrap();
+        let r = svc.register(form("reg3"), "crowd").await;
+        assert!(matches!(r, Err(RegisterError::Throttled { retry_after_secs: 3600 })), "{r:?}");
+        assert!(svc.store.credentials("reg3").await.unwrap().is_none(), "nothing was written");
+        svc.register(form("reg3"), HOME).await.unwrap();
+        for name in ["a", "b", "reg1"] {
+            assert!(svc.login(name, "wrong", "crowd").await.is_err());
+        }
+        let r = svc.login("reg2", "correct horse", "crowd").await;
+        assert!(matches!(r, Err(LoginError::Throttled { scope: ThrottleScope::Client, .. })), "{r:?}");
+        svc.login("reg2", "correct horse", HOME).await.unwrap();
+        clock.advance(Duration::minutes(15));
+        svc.login("reg2", "correct horse", "crowd").await.unwrap();
+    }
+
+    #[tokio::test]
     async fn a_success_resets_the_failure_count() {
         let (svc, _) = service();
-        svc.register(form("carol")).await.unwrap();
+        svc.register(form("carol"), HOME).await.unwrap();
         for _ in 0..4 {
-            assert!(svc.login("carol", "wrong").await.is_err());
+            assert!(svc.login("carol", "wrong", HOME).await.is_err());
         }
-        svc.login("carol", "correct horse").await.unwrap();
+        svc.login("carol", "correct horse", HOME).await.unwrap();
         for _ in 0..4 {
-            assert!(matches!(svc.login("carol", "wrong").await, Err(LoginError::InvalidCredentials)));
+            assert!(matches!(svc.login("carol", "wrong", HOME).await, Err(LoginError::InvalidCredentials)));
         }
-        svc.login("carol", "correct horse").await.unwrap();
+        svc.login("carol", "correct horse", HOME).await.unwrap();
     }
 
     #[tokio::test]
     async fn refresh_rotates_and_reuse_kills_the_family() {
         let (svc, _) = service();
-        svc.register(form("dave")).await.unwrap();
-        let s1 = svc.login("dave", "correct horse").await.unwrap();
+        svc.register(form("dave"), HOME).await.unwrap();
+        let s1 = svc.login("dave", "correct horse", HOME).await.unwrap();
         let s2 = svc.refresh(&s1.refresh_token).await.unwrap();
         assert_ne!(s1.refresh_token, s2.refresh_token);
         let s3 = svc.refresh(&s2.refresh_token).await.unwrap();
@@ -441,7 +575,7 @@ mod tests {
         assert!(matches!(svc.refresh(&s1.refresh_token).await, Err(RefreshError::Reused)));
         assert!(matches!(svc.refresh(&s3.refresh_token).await, Err(RefreshError::Invalid)));
         // Another session of the same player is untouched.
-        let other = svc.login("dave", "correct horse").await.unwrap();
+        let other = svc.login("dave", "correct horse", HOME).await.unwrap();
         assert!(svc.refresh(&other.refresh_token).await.is_ok());
         assert!(matches!(svc.refresh("garbage").await, Err(RefreshError::Invalid)));
     }
@@ -449,8 +583,8 @@ mod tests {
     #[tokio::test]
     async fn refresh_tokens_expire_after_thirty_days() {
         let (svc, clock) = service();
-        svc.register(form("erin")).await.unwrap();
-        let s = svc.login("erin", "correct horse").await.unwrap();
+        svc.register(form("erin"), HOME).await.unwrap();
+        let s = svc.login("erin", "correct horse", HOME).await.unwrap();
         clock.advance(Duration::days(30));
         assert!(matches!(svc.refresh(&s.refresh_token).await, Err(RefreshError::Invalid)));
     }
@@ -458,10 +592,10 @@ mod tests {
     #[tokio::test]
     async fn logout_revokes_only_the_callers_family() {
         let (svc, _) = service();
-        let frank = svc.register(form("frank")).await.unwrap();
-        let grace = svc.register(form("grace")).await.unwrap();
-        let f = svc.login("frank", "correct horse").await.unwrap();
-        let g = svc.login("grace", "correct horse").await.unwrap();
+        let frank = svc.register(form("frank"), HOME).await.unwrap();
+        let grace = svc.register(form("grace"), HOME).await.unwrap();
+        let f = svc.login("frank", "correct horse", HOME).await.unwrap();
+        let g = svc.login("grace", "correct horse", HOME).await.unwrap();
         assert!(matches!(svc.logout(grace.account.id, &f.refresh_token).await, Err(RefreshError::NotOwner)));
         svc.logout(frank.account.id, &f.refresh_token).await.unwrap();
         assert!(svc.refresh(&f.refresh_token).await.is_err());
@@ -481,6 +615,6 @@ mod tests {
         let a = svc.create_staff(form(Role::Operator)).await.unwrap();
         assert_eq!(a.role, Role::Operator);
         assert!(svc.store.player(a.id).await.unwrap().is_none());
-        assert_eq!(svc.login("olivia", "long enough").await.unwrap().account.role, Role::Operator);
+        assert_eq!(svc.login("olivia", "long enough", HOME).await.unwrap().account.role, Role::Operator);
     }
 }

@@ -251,6 +251,21 @@ backend_queries! {
         Ok(n == 1)
     }
 
+    pub(crate) async fn session_standing(c: &mut Conn, account: DbId, family: DbId) -> Result<Option<String>, DbError> {
+        let live = refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family))
+            .filter(refresh_tokens::account_id.eq(account))
+            .filter(refresh_tokens::revoked_at.is_null());
+        let status = accounts::table
+            .filter(accounts::id.eq(account))
+            .filter(diesel::dsl::exists(live))
+            .select(accounts::status)
+            .first::<String>(c)
+            .await
+            .optional()?;
+        Ok(status)
+    }
+
     pub(crate) async fn revoke_refresh_family(c: &mut Conn, family: DbId, at: DbTime) -> Result<u64, DbError> {
         let n = diesel::update(
             refresh_tokens::table
@@ -261,6 +276,16 @@ backend_queries! {
         .execute(c)
         .await?;
         Ok(n as u64)
+    }
+}
+
+impl Db {
+    /// The account's status while the session (refresh-token family) is alive: `None`
+    /// once it was revoked (sign-out, reuse detection) or for an unknown session.
+    pub async fn session_standing(&self, account: AccountId, family: Uuid) -> Result<Option<AccountStatus>, DbError> {
+        let status: Option<String> =
+            dispatch!(read self, self::session_standing(DbId(account.as_uuid()), DbId(family)))?;
+        status.map(|s| AccountStatus::parse(&s).ok_or_else(|| bad("status", &s))).transpose()
     }
 }
 

@@ -264,6 +264,11 @@ async fn place(
     key: IdempotencyKey,
 ) -> Result<web::Json<BetResponse>, ApiError> {
     user.require(&[Role::Player])?;
+    // Before anything is read or written: a refused bet costs nothing.
+    state.bet_rate.admit(user.id).map_err(|retry_after_secs| ApiError::RateLimited {
+        retry_after_secs,
+        detail: format!("too many bets; retry in {retry_after_secs} s"),
+    })?;
     let amount = Amount::new(amount).map_err(|e| ApiError::validation("amount", e.to_string()))?;
     let params = params.unwrap_or_else(|| Value::Object(Default::default()));
     // Parameters are checked before anything is written (the game is known here for

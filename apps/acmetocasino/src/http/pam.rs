@@ -1,14 +1,17 @@
 //! Player account management and authentication routes.
 
 use crate::auth::AuthUser;
+use crate::client_ip::throttle_key;
 use crate::error::{ApiError, Refusal};
 use crate::extract::ApiJson;
 use crate::state::AppState;
+use actix_web::HttpRequest;
 use chrono::{DateTime, NaiveDate, Utc};
 use kernel::{AccountId, Entropy};
 use pam_core::{
     Account, AccountStatus, IssuedSession, KycStatus, LoginError, Player, PlayerFilter, RefreshError, RegisterError,
-    Registration, Role, StaffRegistration, VipTier, port::UniqueField,
+    Registration, Role, StaffRegistration, ThrottleScope, VipTier,
+    port::{HashError, UniqueField},
 };
 use paperclip::actix::{Apiv2Schema, CreatedJson, NoContent, api_v2_operation, web};
 use serde::{Deserialize, Serialize};
@@ -77,7 +80,22 @@ fn register_error(e: RegisterError) -> ApiError {
         RegisterError::Taken(UniqueField::Username) => ApiError::Conflict("username already taken".into()),
         RegisterError::Taken(UniqueField::Email) => ApiError::Conflict("email already registered".into()),
         RegisterError::Store(s) => s.into(),
-        RegisterError::Hash(h) => ApiError::Internal(h.to_string()),
+        RegisterError::Throttled { retry_after_secs } => ApiError::RateLimited {
+            retry_after_secs,
+            detail: format!("too many registrations from this address; retry in {retry_after_secs} s"),
+        },
+        RegisterError::Hash(h) => hash_error(h),
+    }
+}
+
+/// A full hashing queue is the platform's own rate limit: retry in a second.
+fn hash_error(e: HashError) -> ApiError {
+    match e {
+        HashError::Busy => ApiError::RateLimited {
+            retry_after_secs: 1,
+            detail: "too many sign-ins and registrations at once; retry in 1 s".into(),
+        },
+        HashError::Failed(_) => ApiError::Internal(e.to_string()),
     }
 }
 
@@ -87,6 +105,7 @@ fn register_error(e: RegisterError) -> ApiError {
 #[api_v2_operation(tags(PAM))]
 pub async fn register(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: ApiJson<RegisterRequest>,
 ) -> Result<CreatedJson<PlayerResponse>, ApiError> {
     let b = body.0;
@@ -105,7 +124,8 @@ pub async fn register(
     {
         return Err(ApiError::refused(Refusal::SelfExcluded, "this person is on the national self-exclusion register"));
     }
-    let player = state.pam.register(form).await.map_err(register_error)?;
+    let client = throttle_key(state.trusted_proxies.client_of(&req));
+    let player = state.pam.register(form, &client).await.map_err(register_error)?;
     tracing::info!(player_id = %player.account.id, "player registered");
     state.publish(
         crate::events::Channel::PlayerEvents,
@@ -145,7 +165,7 @@ pub struct TokenResponse {
 
 fn token_pair(state: &AppState, session: IssuedSession) -> Result<TokenResponse, ApiError> {
     let now = kernel::Clock::now(&state.clock);
-    let access = state.jwt.issue(&session.account, now, state.entropy.new_id())?;
+    let access = state.jwt.issue(&session.account, now, state.entropy.new_id(), session.family_id)?;
     Ok(TokenResponse {
         access_token: access,
         refresh_token: session.refresh_token,
@@ -159,11 +179,15 @@ fn token_pair(state: &AppState, session: IssuedSession) -> Result<TokenResponse,
 
 /// Sign in
 ///
-/// Five failed attempts for one account within 15 minutes lock it (`429`, with
-/// `Retry-After`) until the window has passed. Also served at `/pam/login`.
+/// Five failed attempts for one account from one client address within 15 minutes lock
+/// that client out of it (`429`, with `Retry-After`) until the window has passed; a
+/// higher count from all addresses together locks the account. Unknown names are
+/// counted the same way, and each address has a ceiling of sign-ins too. Also served
+/// at `/pam/login`.
 #[api_v2_operation(tags(Auth))]
 pub async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: ApiJson<LoginRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let b = body.0;
@@ -173,26 +197,33 @@ pub async fn login(
     if login.len() > 254 || login.chars().any(char::is_control) || b.password.chars().any(|c| c == '\0') {
         return Err(ApiError::validation("username", "must be printable text of at most 254 characters"));
     }
-    let outcome = state.pam.login(&login, &b.password).await;
+    let client = throttle_key(state.trusted_proxies.client_of(&req));
+    let outcome = state.pam.login(&login, &b.password, &client).await;
     let label = match &outcome {
         Ok(_) => "success",
         Err(LoginError::InvalidCredentials) => "invalid_credentials",
         Err(LoginError::Throttled { .. }) => "throttled",
         Err(LoginError::AccountBlocked(_)) => "blocked",
+        Err(LoginError::Hash(HashError::Busy)) => "busy",
         Err(_) => "error",
     };
     state.metrics.logins.with_label_values(&[label]).inc();
     let session = outcome.map_err(|e| match e {
         LoginError::InvalidCredentials => ApiError::Unauthorized("invalid username/email or password".into()),
-        LoginError::Throttled { retry_after_secs } => ApiError::RateLimited {
+        LoginError::Throttled { retry_after_secs, scope } => ApiError::RateLimited {
             retry_after_secs,
-            detail: format!("too many failed sign-ins for this account; retry in {retry_after_secs} s"),
+            detail: match scope {
+                ThrottleScope::Account => {
+                    format!("too many failed sign-ins for this account; retry in {retry_after_secs} s")
+                }
+                ThrottleScope::Client => format!("too many sign-ins from this address; retry in {retry_after_secs} s"),
+            },
         },
         LoginError::AccountBlocked(status) => {
             ApiError::refused(Refusal::AccountBlocked, format!("the account is {status}"))
         }
         LoginError::Store(s) => s.into(),
-        LoginError::Hash(h) => ApiError::Internal(h.to_string()),
+        LoginError::Hash(h) => hash_error(h),
     })?;
     if session.account.role == Role::Player {
         state.db.apply_register(session.account.id).await?;
@@ -234,15 +265,16 @@ pub async fn refresh(
 
 /// Sign out
 ///
-/// Revokes the presented refresh token's family. The access token stays valid until
-/// it expires (at most 15 minutes).
+/// Revokes the presented refresh token's family. Its access tokens are refused from
+/// then on: at once on the instance that answered, within 5 seconds on the others.
 #[api_v2_operation(tags(Auth))]
 pub async fn logout(
     state: web::Data<AppState>,
     user: AuthUser,
     body: ApiJson<RefreshRequest>,
 ) -> Result<NoContent, ApiError> {
-    state.pam.logout(user.id, &body.0.refresh_token).await.map_err(refresh_error)?;
+    let family = state.pam.logout(user.id, &body.0.refresh_token).await.map_err(refresh_error)?;
+    state.sessions.forget(family);
     Ok(NoContent)
 }
 

@@ -76,12 +76,12 @@ impl Filter {
 }
 
 /// A staff member's verified claims, or the refusal.
-fn authorize(state: &AppState, token: &str) -> Result<Claims, ApiError> {
+async fn authorize(state: &AppState, token: &str) -> Result<Claims, ApiError> {
     let token = token.trim();
     if token.is_empty() {
         return Err(ApiError::Unauthorized("missing access token".into()));
     }
-    let claims = state.jwt.verify(token, kernel::Clock::now(&state.clock))?;
+    let claims = crate::auth::authenticate(state, token).await?;
     if claims.role.is_staff() {
         Ok(claims)
     } else {
@@ -110,7 +110,10 @@ pub async fn ws(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
-    let claims = params.token.as_deref().map(|t| authorize(&state, t)).transpose()?;
+    let claims = match params.token.as_deref() {
+        Some(t) => Some(authorize(&state, t).await?),
+        None => None,
+    };
     let filter = Filter::parse(params.channels.as_deref())?;
     let (response, session, messages) = actix_ws::handle(&req, body)
         .map_err(|e| ApiError::validation("upgrade", format!("expected a WebSocket upgrade request ({e})")))?;
@@ -172,7 +175,7 @@ async fn authenticate(
                 let Ok(AuthMessage { token }) = serde_json::from_str(&text) else {
                     return Err(policy("expected {\"token\": \"…\"} as the first message"));
                 };
-                return authorize(state, &token).map_err(|e| Some(refusal(&e)));
+                return authorize(state, &token).await.map_err(|e| Some(refusal(&e)));
             }
             Some(Ok(AggregatedMessage::Binary(_))) => {
                 return Err(policy("expected {\"token\": \"…\"} as the first (text) message"));

@@ -11,6 +11,7 @@ mod pam;
 mod platform;
 mod postings;
 mod processes;
+mod security;
 mod simulator;
 mod support;
 mod wallet;

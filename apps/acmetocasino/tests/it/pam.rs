@@ -103,13 +103,16 @@ crate::both_backends! {
         app.get(&path, Some(&tampered)).await.problem(401, "unauthorized");
         // Claims forged with another key, expired claims, and alg "none".
         let now = chrono::Utc::now().timestamp();
-        let claims = |exp: i64| json!({"sub": id, "role": "admin", "iat": now - 3600, "exp": exp, "jti": uuid::Uuid::new_v4()});
+        // Forged claims name the player's live session, so only key, expiry and algorithm differ.
+        use base64::Engine;
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap();
+        let sid = serde_json::from_slice::<serde_json::Value>(&payload).unwrap()["sid"].clone();
+        let claims = |exp: i64| json!({"sub": id, "role": "admin", "iat": now - 3600, "exp": exp, "jti": uuid::Uuid::new_v4(), "sid": sid});
         let sign = |claims: &serde_json::Value, key: &str| {
             jsonwebtoken::encode(&jsonwebtoken::Header::default(), claims, &jsonwebtoken::EncodingKey::from_secret(key.as_bytes())).unwrap()
         };
         app.get(&path, Some(&sign(&claims(now + 600), "another-secret-another-secret-012345"))).await.problem(401, "unauthorized");
         app.get(&path, Some(&sign(&claims(now - 60), TEST_JWT_SECRET))).await.problem(401, "unauthorized");
-        use base64::Engine;
         let b64 = |v: &serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
         let unsigned = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), b64(&claims(now + 600)));
         app.get("/api/v2/wallet/recent-events", Some(&unsigned)).await.problem(401, "unauthorized");

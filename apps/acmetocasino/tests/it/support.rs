@@ -174,6 +174,9 @@ pub fn test_config(
         // Cheap hashing keeps the suite fast; production costs are measured by the bench.
         ("ACMETOCASINO_ARGON2_MEMORY_KIB", "256".to_owned()),
         ("ACMETOCASINO_ARGON2_ITERATIONS", "1".to_owned()),
+        // Every test's clients are 127.0.0.1: the per-client ceilings are the tests' own.
+        ("ACMETOCASINO_LOGIN_LIMIT_PER_IP", "1000000".to_owned()),
+        ("ACMETOCASINO_REGISTRATION_LIMIT_PER_IP", "1000000".to_owned()),
     ]);
     if let Some(r) = redis_url {
         env.insert("REDIS_URL", r);
