@@ -101,7 +101,7 @@ impl Throttle {
 }
 
 fn redis_err(e: impl std::fmt::Display) -> StoreError {
-    StoreError(format!("redis: {e}"))
+    StoreError::unreachable(format!("redis: {e}"))
 }
 
 impl LoginThrottle for Throttle {

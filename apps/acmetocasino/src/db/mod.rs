@@ -174,15 +174,26 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for DbError {
     }
 }
 
-impl From<DbError> for wallet_core::StoreError {
-    fn from(e: DbError) -> Self {
-        wallet_core::StoreError(e.to_string())
+impl DbError {
+    /// Whether the database could not be reached (the pool gave no connection, or the
+    /// connection was lost): the dependency is down, and a retry may succeed. Every
+    /// other error is the database refusing what we sent — a bug.
+    pub fn is_unreachable(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            DbError::Pool(_) => true,
+            DbError::Query(Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )) => true,
+            DbError::Query(_) | DbError::Row(_) | DbError::Migration(_) | DbError::Url(_) => false,
+        }
     }
 }
 
-impl From<DbError> for pam_core::port::StoreError {
+impl From<DbError> for kernel::StoreError {
     fn from(e: DbError) -> Self {
-        pam_core::port::StoreError(e.to_string())
+        kernel::StoreError { unreachable: e.is_unreachable(), cause: e.to_string() }
     }
 }
 

@@ -54,13 +54,19 @@ pub async fn health(state: web::Data<AppState>) -> Result<StatusJson<HealthRespo
         status: if db.is_ok() { "up" } else { "down" }.into(),
         backend: state.db.kind().as_str().into(),
         latency_ms: db.as_ref().ok().map(|d| ms(*d)),
-        error: db.as_ref().err().map(ToString::to_string),
+        error: db.as_ref().err().map(|e| {
+            tracing::warn!(cause = %e, "health: database down");
+            "the database does not answer".to_owned()
+        }),
     };
     let redis = match &state.redis {
         None => RedisHealth { status: "disabled".into(), latency_ms: None, error: None },
         Some(pool) => match redis_ping(pool).await {
             Ok(d) => RedisHealth { status: "connected".into(), latency_ms: Some(ms(d)), error: None },
-            Err(e) => RedisHealth { status: "error".into(), latency_ms: None, error: Some(e) },
+            Err(e) => {
+                tracing::warn!(cause = %e, "health: Redis down");
+                RedisHealth { status: "error".into(), latency_ms: None, error: Some("Redis does not answer".into()) }
+            }
         },
     };
     let module = if db.is_ok() { "up" } else { "down" };

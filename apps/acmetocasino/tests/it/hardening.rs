@@ -1,0 +1,161 @@
+//! Security hardening (issue 12): what error answers disclose, what the national
+//! register discloses and how it matches, and the settings that lock a deployment down.
+
+use crate::support::{Backend, FreshDb, Options, PG_ENV, TestApp, kyc_documents, on_database, service_url};
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use pam_core::Role;
+use serde_json::{Value, json};
+
+/// Text that only a database, a driver or a library would write.
+const INTERNALS: &[&str] = &[
+    "database",
+    "diesel",
+    "record not found",
+    "sqlite",
+    "postgres",
+    "pool",
+    "timeout(",
+    "jsonwebtoken",
+    "invalidtoken",
+    "expiredsignature",
+    "base64",
+    "secret-cause",
+];
+
+#[track_caller]
+fn discloses_nothing(body: &Value) {
+    let text = body.to_string().to_lowercase();
+    for word in INTERNALS {
+        assert!(!text.contains(word), "{word:?} in {body:#}");
+    }
+}
+
+fn staff_id(app: &TestApp, token: &str) -> String {
+    app.state.jwt.verify(token, chrono::Utc::now()).unwrap().sub.to_string()
+}
+
+crate::both_backends! {
+    async fn staff_acting_on_their_own_id_get_a_4xx_never_a_5xx(backend) {
+        let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
+        for (name, role) in [("self_officer", Role::Compliance), ("self_op", Role::Operator), ("self_admin", Role::Admin)] {
+            let t = app.staff(name, role).await;
+            let s = staff_id(&app, &t);
+            let calls: Vec<(reqwest::Method, String, Option<Value>)> = vec![
+                (reqwest::Method::POST, format!("/api/v2/compliance/kyc/{s}/submit"), Some(kyc_documents(name))),
+                (reqwest::Method::POST, format!("/api/v2/compliance/kyc/{s}/verify"), Some(json!({"decision": "approve"}))),
+                (reqwest::Method::GET, format!("/api/v2/compliance/kyc/{s}"), None),
+                (reqwest::Method::GET, format!("/api/v2/players/{s}"), None),
+                (reqwest::Method::GET, format!("/api/v2/wallet/{s}/balance"), None),
+                (reqwest::Method::GET, format!("/api/v2/wallet/{s}/history"), None),
+                (reqwest::Method::GET, format!("/api/v2/wallet/{s}/verify"), None),
+                (reqwest::Method::POST, format!("/api/v2/wallet/{s}/transaction"), Some(json!({"type": "DEPOSIT", "amount": 100, "idempotency_key": "own"}))),
+                (reqwest::Method::POST, "/api/v2/wallet/deposit".into(), Some(json!({"amount": 100, "idempotency_key": "own", "player_id": s}))),
+                (reqwest::Method::POST, "/api/v2/wallet/withdraw".into(), Some(json!({"amount": 100, "idempotency_key": "own", "player_id": s}))),
+                (reqwest::Method::GET, format!("/api/v2/responsible-gaming/limits/{s}"), None),
+                (reqwest::Method::GET, format!("/api/v2/responsible-gaming/status/{s}"), None),
+                (reqwest::Method::POST, format!("/api/v2/responsible-gaming/limits/{s}"), Some(json!({"period": "daily", "amount": 100}))),
+                (reqwest::Method::POST, format!("/api/v2/responsible-gaming/exclude/{s}"), Some(json!({"kind": "timeout", "duration": "24_hours"}))),
+                (reqwest::Method::GET, "/api/v2/gal/fairness".into(), None),
+                (reqwest::Method::POST, "/api/v2/gal/launch".into(), Some(json!({"game_slug": "dice"}))),
+            ];
+            for (method, path, body) in calls {
+                let r = app.request(method.clone(), &path, Some(&t), body).await;
+                assert!(r.status.is_client_error(), "{name}: {method} {path}: {} {:#}", r.status, r.body);
+                discloses_nothing(&r.body);
+            }
+        }
+    }
+
+    async fn a_write_the_database_refuses_is_500_with_a_generic_body(backend) {
+        let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
+        let (id, t) = app.player("refused").await;
+        on_database(
+            &app,
+            "CREATE TRIGGER refuse BEFORE INSERT ON wallet_events BEGIN SELECT RAISE(ABORT, 'secret-cause'); END;",
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'secret-cause'; END $$; \
+             CREATE TRIGGER refuse BEFORE INSERT ON wallet_events FOR EACH ROW EXECUTE FUNCTION refuse();",
+        ).await;
+        let r = app.deposit(&t, 100, "refused").await;
+        r.problem(500, "internal_error");
+        discloses_nothing(&r.body);
+        assert!(r.headers.get("x-correlation-id").is_some(), "the id to find the cause in the log by");
+        let balance = app.get(&format!("/api/v2/wallet/{id}/balance"), Some(&t)).await.ok(200).clone();
+        assert_eq!(balance["seq"], 0, "nothing written");
+    }
+
+    async fn free_text_fields_refuse_nul_and_control_characters(backend) {
+        let Some(app) = TestApp::spawn(backend, Options { env: vec![("ACMETOCASINO_KYC_AUTO_DECIDE", "false".into())], ..Options::default() }).await else { return };
+        let officer = app.staff("text_officer", Role::Compliance).await;
+        let (id, t) = app.player_without_kyc("texter").await;
+        let mut docs = kyc_documents("texter");
+        docs["address"] = json!("Storgatan 1\u{0}, Stockholm");
+        let r = app.post(&format!("/api/v2/compliance/kyc/{id}/submit"), Some(&t), docs).await;
+        r.problem(400, "validation_error");
+        assert_eq!(r.body["errors"][0]["field"], "address");
+        app.post(&format!("/api/v2/compliance/kyc/{id}/submit"), Some(&t), kyc_documents("texter")).await.ok(201);
+        for reason in ["blurred\u{0}", "line\nbreak", "bell\u{7}", "c1\u{85}"] {
+            let r = app.post(&format!("/api/v2/compliance/kyc/{id}/verify"), Some(&officer), json!({"decision": "reject", "reason": reason})).await;
+            r.problem(400, "validation_error");
+            assert_eq!(r.body["errors"][0]["field"], "reason");
+        }
+        let kyc = app.get(&format!("/api/v2/compliance/kyc/{id}"), Some(&officer)).await.ok(200).clone();
+        assert_eq!(kyc["kyc_status"], "pending", "no decision was written");
+        let entry = json!({"full_name": "Nul\u{0}Person", "date_of_birth": "1980-05-05", "email": "nul@example.com"});
+        let r = app.post("/api/v2/compliance/exclusion-register", Some(&officer), entry).await;
+        r.problem(400, "validation_error");
+        assert_eq!(r.body["errors"][0]["field"], "full_name");
+        let r = app.post("/api/v2/wallet/deposit", Some(&t), json!({"amount": 100, "idempotency_key": "ref", "reference": "pay\u{1b}[31m"})).await;
+        r.problem(400, "validation_error");
+        for login in ["texter\u{0}", "texter@example.com\u{0}"] {
+            let r = app.post("/api/v2/auth/login", None, json!({"username": login, "password": "correct horse"})).await;
+            r.problem(400, "validation_error");
+        }
+        let audit = app.get("/api/v2/audit-log", Some(&officer)).await.ok(200).clone();
+        assert!(audit.as_array().unwrap().is_empty(), "nothing audited: {audit:#}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_database_is_503_with_a_generic_detail() {
+    let Some(admin) = service_url(PG_ENV) else { return };
+    let fresh = FreshDb::new(Backend::Postgres).await.unwrap();
+    let app = TestApp::spawn_on(&fresh.url, Options::default(), None).await.unwrap();
+    let (_, t) = app.player("gone").await;
+    let name = fresh.url.rsplit('/').next().unwrap().to_owned();
+    let mut c = AsyncPgConnection::establish(&admin).await.unwrap();
+    c.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)")).await.unwrap();
+    let health = app.get("/api/v2/health", None).await;
+    assert_eq!(health.status.as_u16(), 503);
+    let text = health.body.to_string();
+    assert!(!text.contains(&name) && !text.contains("does not exist"), "the driver's words stay in the log: {text}");
+    for _ in 0..3 {
+        let r = app.deposit(&t, 100, "gone").await;
+        r.problem(503, "unavailable");
+        discloses_nothing(&r.body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unauthorized_answers_name_no_library_internals() {
+    let app = TestApp::spawn(Backend::Sqlite, Options::default()).await.unwrap();
+    let (_, t) = app.player("tokened").await;
+    let (head, rest) = t.split_once('.').unwrap();
+    let forged = format!("{head}.{}x", rest);
+    let other_key = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &json!({"sub": uuid::Uuid::new_v4(), "role": "admin", "exp": 4_000_000_000_i64, "iat": 0, "jti": "j"}),
+        &jsonwebtoken::EncodingKey::from_secret(b"another key, another key, another key"),
+    )
+    .unwrap();
+    let expired = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &json!({"sub": uuid::Uuid::new_v4(), "role": "admin", "exp": 1_000, "iat": 0, "jti": "j"}),
+        &jsonwebtoken::EncodingKey::from_secret(crate::support::TEST_JWT_SECRET.as_bytes()),
+    )
+    .unwrap();
+    for token in ["garbage", "a.b.c", forged.as_str(), other_key.as_str(), expired.as_str()] {
+        let r = app.get("/api/v2/players/me", Some(token)).await;
+        r.problem(401, "unauthorized");
+        discloses_nothing(&r.body);
+    }
+}
