@@ -1370,10 +1370,6 @@ impl Db {
         dispatch!(read self, self::minutes_played_today(id(player), at))
     }
 
-    pub async fn on_register(&self, email: &str, date_of_birth: NaiveDate) -> Result<bool, DbError> {
-        Ok(dispatch!(read self, self::on_register(email, date_of_birth, None))?)
-    }
-
     pub async fn apply_register(&self, player: AccountId) -> Result<bool, DbError> {
         dispatch!(write self, self::apply_register(id(player)))
     }

@@ -360,8 +360,8 @@ pub struct RegisterResponse {
 
 /// Add a person to the simulated national self-exclusion register (compliance or admin)
 ///
-/// A listed person cannot register; an existing account of theirs is refused deposits
-/// and play (withdrawals stay possible).
+/// An account of the person, existing or opened later, is self-excluded: refused
+/// deposits and play (withdrawals stay possible).
 #[api_v2_operation(tags(Compliance))]
 pub async fn add_to_register(
     state: web::Data<AppState>,

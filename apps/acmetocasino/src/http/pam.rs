@@ -83,7 +83,8 @@ fn register_error(e: RegisterError) -> ApiError {
 
 /// Register a player
 ///
-/// Creates the player account and its wallet. Also served at `/pam/register`.
+/// Creates the player account and its wallet. Also served at `/pam/register`. A person
+/// on the national self-exclusion register gets an account that is `self_excluded`.
 #[api_v2_operation(tags(PAM))]
 pub async fn register(
     state: web::Data<AppState>,
@@ -98,14 +99,13 @@ pub async fn register(
         country: b.country,
         currency: b.currency,
     };
-    // The national self-exclusion register: a listed person cannot open an account.
-    if let (Ok(email), Ok(dob)) =
-        (pam_core::Email::parse(&form.email), chrono::NaiveDate::parse_from_str(&form.date_of_birth, "%Y-%m-%d"))
-        && state.db.on_register(email.as_str(), dob).await?
-    {
-        return Err(ApiError::refused(Refusal::SelfExcluded, "this person is on the national self-exclusion register"));
+    let mut player = state.pam.register(form).await.map_err(register_error)?;
+    // A person on the national self-exclusion register is registered like anyone else
+    // (an earlier, different answer told anyone who asked that they are listed) and
+    // their account is self-excluded at once, as existing accounts are.
+    if state.db.apply_register(player.account.id).await? {
+        player.account.status = AccountStatus::SelfExcluded;
     }
-    let player = state.pam.register(form).await.map_err(register_error)?;
     tracing::info!(player_id = %player.account.id, "player registered");
     state.publish(
         crate::events::Channel::PlayerEvents,

@@ -113,6 +113,28 @@ crate::both_backends! {
         let audit = app.get("/api/v2/audit-log", Some(&officer)).await.ok(200).clone();
         assert!(audit.as_array().unwrap().is_empty(), "nothing audited: {audit:#}");
     }
+
+    async fn registering_answers_a_listed_person_like_anyone_else(backend) {
+        let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
+        let officer = app.staff("oracle_officer", Role::Compliance).await;
+        app.post("/api/v2/compliance/exclusion-register", Some(&officer), listed_person()).await.ok(201);
+        // A form that is wrong anyway is refused the same way, listed or not.
+        let listed = app.post("/api/v2/players", None, registration("x", "listed@example.com", "short", "1990-01-31")).await;
+        let unlisted = app.post("/api/v2/players", None, registration("x", "free@example.com", "short", "1990-01-31")).await;
+        listed.problem(400, "validation_error");
+        assert_eq!(listed.body, unlisted.body);
+        // A valid one opens the account, already self-excluded: no deposit, no play.
+        let r = app.post("/api/v2/players", None, registration("second_try", "LISTED@example.com", "correct horse", "1985-03-03")).await;
+        let player = r.ok(201).clone();
+        assert_eq!(player["status"], "self_excluded");
+        let t = app.login("second_try", "correct horse").await;
+        app.deposit(&t, 100, "d").await.problem(422, "self_excluded");
+        let id = player["id"].as_str().unwrap();
+        assert_eq!(app.get(&format!("/api/v2/players/{id}"), Some(&officer)).await.ok(200)["status"], "self_excluded");
+        // Anyone else is registered active.
+        let other = app.post("/api/v2/players", None, registration("free_one", "free@example.com", "correct horse", "1985-03-03")).await;
+        assert_eq!(other.ok(201)["status"], "active");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,4 +180,13 @@ async fn unauthorized_answers_name_no_library_internals() {
         r.problem(401, "unauthorized");
         discloses_nothing(&r.body);
     }
+}
+
+fn registration(name: &str, email: &str, password: &str, date_of_birth: &str) -> Value {
+    json!({"username": name, "email": email, "password": password, "date_of_birth": date_of_birth, "country": "SE"})
+}
+
+/// The register entry the register tests share; the test players are born on 1990-01-31.
+fn listed_person() -> Value {
+    json!({"full_name": "Gambler Person", "date_of_birth": "1990-01-31", "email": "listed@example.com"})
 }
