@@ -135,6 +135,41 @@ crate::both_backends! {
         let other = app.post("/api/v2/players", None, registration("free_one", "free@example.com", "correct horse", "1985-03-03")).await;
         assert_eq!(other.ok(201)["status"], "active");
     }
+
+    async fn a_close_name_on_a_listed_birth_date_holds_kyc_for_review(backend) {
+        let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
+        let officer = app.staff("match_officer", Role::Compliance).await;
+        app.post("/api/v2/compliance/exclusion-register", Some(&officer), listed_person()).await.ok(201);
+        for (i, name) in ["Gambler Persson", "G. Person", "Person Gambler", "Gambler Middle Person", "Gamble Parson"].into_iter().enumerate() {
+            let (id, t) = app.player_without_kyc(&format!("close_{i}")).await;
+            let mut docs = kyc_documents("x");
+            docs["full_name"] = json!(name);
+            let sub = app.post(&format!("/api/v2/compliance/kyc/{id}/submit"), Some(&t), docs).await.ok(201).clone();
+            assert_eq!(sub["status"], "pending", "{name}: held for staff review, not auto-approved");
+            assert!(sub["reason"].is_null(), "the player is not told about someone else's entry: {sub:#}");
+            // Pending: the pre-KYC allowance only, and no play.
+            app.deposit(&t, 200_000, &format!("allowance{i}")).await.ok(201);
+            app.deposit(&t, 1, &format!("beyond{i}")).await.problem(422, "kyc_required");
+            app.post("/api/v2/gal/launch", Some(&t), json!({"game_slug": "dice"})).await.problem(422, "kyc_required");
+            let queue = app.get("/api/v2/compliance/kyc?status=pending", Some(&officer)).await.ok(200).clone();
+            assert!(queue.as_array().unwrap().iter().any(|s| s["player_id"] == id.as_str()), "{name}: in the staff queue");
+        }
+        let held = app.get("/api/v2/audit-log?action=kyc.held_for_register_review", Some(&officer)).await.ok(200).clone();
+        assert_eq!(held.as_array().unwrap().len(), 5, "{held:#}");
+        // Staff review decides; a different name on the same birth date is approved at once.
+        let (id, t) = app.player_without_kyc("someone_else").await;
+        let mut docs = kyc_documents("x");
+        docs["full_name"] = json!("Ada Lovelace");
+        let sub = app.post(&format!("/api/v2/compliance/kyc/{id}/submit"), Some(&t), docs).await.ok(201).clone();
+        assert_eq!(sub["status"], "approved");
+        // The exact name on the listed birth date: listed, so the account is self-excluded.
+        let (id, t) = app.player_without_kyc("exact").await;
+        let mut docs = kyc_documents("x");
+        docs["full_name"] = json!("  GAMBLER   person ");
+        assert_eq!(app.post(&format!("/api/v2/compliance/kyc/{id}/submit"), Some(&t), docs).await.ok(201)["status"], "pending");
+        assert_eq!(app.get(&format!("/api/v2/players/{id}"), Some(&officer)).await.ok(200)["status"], "self_excluded");
+        app.deposit(&t, 100, "exact").await.problem(422, "self_excluded");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
