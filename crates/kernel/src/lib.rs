@@ -12,7 +12,7 @@ pub mod store;
 
 pub use clock::{Clock, SharedClock, SystemClock};
 pub use entropy::Entropy;
-pub use money::{Amount, AmountError, Currency, CurrencyError};
+pub use money::{Amount, AmountError, Currency, CurrencyError, checked_sum};
 pub use rtp::{Rtp, RtpError};
 pub use store::StoreError;
 

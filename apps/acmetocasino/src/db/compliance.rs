@@ -342,7 +342,7 @@ backend_queries! {
 
     /// Play since `since`: (wagered, net) where wagered is stakes less refunded stakes,
     /// and net is won − wagered with reversed wins taken back (rollbacks net out).
-    pub(crate) async fn play_since(c: &mut Conn, player: DbId, since: DbTime) -> QueryResult<(i64, i64)> {
+    pub(crate) async fn play_since(c: &mut Conn, player: DbId, since: DbTime) -> Result<(i64, i64), DbError> {
         let rows: Vec<(String, i64, i64)> = wallet_events::table
             .filter(wallet_events::player_id.eq(player))
             .filter(wallet_events::event_type.eq_any(["BET", "WIN", "ROLLBACK"]))
@@ -350,27 +350,26 @@ backend_queries! {
             .select((wallet_events::event_type, wallet_events::cash_delta, wallet_events::bonus_delta))
             .load(c)
             .await?;
-        let (mut wagered, mut net) = (0, 0);
-        for (kind, cash, bonus) in rows {
-            let delta = cash + bonus;
-            net += delta;
-            match kind.as_str() {
-                "BET" => wagered -= delta,
-                "ROLLBACK" if delta > 0 => wagered -= delta,
-                _ => {}
-            }
-        }
-        Ok((wagered, net))
+        let delta = |(_, cash, bonus): &(String, i64, i64)| cash.checked_add(*bonus);
+        let deltas = rows.iter().map(delta).collect::<Option<Vec<i64>>>();
+        let deltas = deltas.ok_or_else(|| DbError::Row("a wallet event's deltas overflow i64".into()))?;
+        let net = crate::db::money_total(deltas.iter().copied())?;
+        let staked = rows.iter().zip(&deltas).filter_map(|((kind, _, _), d)| match kind.as_str() {
+            "BET" => Some(-d),
+            "ROLLBACK" if *d > 0 => Some(-d),
+            _ => None,
+        });
+        Ok((crate::db::money_total(staked)?, net))
     }
 
-    pub(crate) async fn total_of(c: &mut Conn, player: DbId, kind: EventType) -> QueryResult<i64> {
+    pub(crate) async fn total_of(c: &mut Conn, player: DbId, kind: EventType) -> Result<i64, DbError> {
         let amounts: Vec<i64> = wallet_events::table
             .filter(wallet_events::player_id.eq(player))
             .filter(wallet_events::event_type.eq(kind.as_str()))
             .select(wallet_events::amount)
             .load(c)
             .await?;
-        Ok(amounts.iter().sum())
+        crate::db::money_total(amounts)
     }
 
     /// Whether the national self-exclusion register lists this person.
@@ -622,7 +621,7 @@ backend_queries! {
             let deposits_7d = events_since(c, player, EventType::Deposit, DbTime(at - Duration::days(7))).await?;
             act.deposits_last_hour = deposits_7d.iter().filter(|(t, _)| t.0 > at - Duration::hours(1)).count() as u32;
             act.deposits_last_24h = deposits_7d.iter().filter(|(t, _)| t.0 > at - Duration::days(1)).map(|(_, a)| *a).collect();
-            act.deposits_last_7d = deposits_7d.iter().map(|(_, a)| a).sum();
+            act.deposits_last_7d = crate::db::money_total(deposits_7d.iter().map(|(_, a)| *a))?;
         }
         if needs.bets_last_minute {
             let (bets,) = BetsLastMinute::at(player, at).get_result::<(i64,)>(c).await?;
@@ -1186,7 +1185,8 @@ backend_queries! {
             .await?;
         for (country, kind, amount) in money {
             let r = rows.entry(country.clone()).or_insert_with(|| ReportRow { jurisdiction: country, ..Default::default() });
-            if kind == "DEPOSIT" { r.deposits += amount } else { r.withdrawals += amount }
+            let total = if kind == "DEPOSIT" { &mut r.deposits } else { &mut r.withdrawals };
+            *total = crate::db::money_total([*total, amount])?;
         }
         let played: Vec<(String, i64, i64)> = rounds::table
             .inner_join(players::table.on(players::account_id.eq(rounds::player_id)))
@@ -1198,8 +1198,8 @@ backend_queries! {
             .await?;
         for (country, amount, payout) in played {
             let r = rows.entry(country.clone()).or_insert_with(|| ReportRow { jurisdiction: country, ..Default::default() });
-            r.wagered += amount;
-            r.paid += payout;
+            r.wagered = crate::db::money_total([r.wagered, amount])?;
+            r.paid = crate::db::money_total([r.paid, payout])?;
         }
         // Exclusions started and alerts raised in the range, counted per country.
         macro_rules! count_per_country {

@@ -197,6 +197,12 @@ impl From<DbError> for kernel::StoreError {
     }
 }
 
+/// [`kernel::checked_sum`] for a total read from the database: one that overflows means
+/// corrupt rows, a bug to log rather than a number to answer with.
+pub(crate) fn money_total(amounts: impl IntoIterator<Item = i64>) -> Result<i64, DbError> {
+    kernel::checked_sum(amounts).ok_or_else(|| DbError::Row("a money total overflows i64".into()))
+}
+
 /// A pooled PostgreSQL connection ([`pg_connection`]). Dropped by a caller that was
 /// cancelled inside a transaction (a client gone mid-round), it is closed at once, so
 /// PostgreSQL rolls the transaction back and releases its row locks as soon as the

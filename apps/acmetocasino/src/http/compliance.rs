@@ -494,11 +494,14 @@ pub async fn report(
             aml_alerts: 0,
             harm_alerts: 0,
         });
-        line.wagered += r.wagered;
-        line.paid += r.paid;
-        line.ggr += r.wagered - r.paid;
-        line.deposits += r.deposits;
-        line.withdrawals += r.withdrawals;
+        let sum = |a: i64, b: i64| {
+            kernel::checked_sum([a, b]).ok_or_else(|| ApiError::Internal("report total overflows".into()))
+        };
+        line.wagered = sum(line.wagered, r.wagered)?;
+        line.paid = sum(line.paid, r.paid)?;
+        line.ggr = sum(line.ggr, sum(r.wagered, -r.paid)?)?;
+        line.deposits = sum(line.deposits, r.deposits)?;
+        line.withdrawals = sum(line.withdrawals, r.withdrawals)?;
         line.exclusions += r.exclusions;
         line.aml_alerts += r.aml_alerts;
         line.harm_alerts += r.harm_alerts;

@@ -96,7 +96,6 @@ pub struct StatsResponse {
     pub platform_rtp: Option<f64>,
     pub games_available: i64,
     pub wallet_events: i64,
-    pub staff_accounts: i64,
 }
 
 /// Platform statistics
@@ -104,15 +103,16 @@ pub struct StatsResponse {
 pub async fn stats(state: web::Data<AppState>) -> Result<web::Json<StatsResponse>, ApiError> {
     let c = state.db.counts().await?;
     let totals = state.db.round_totals().await?;
-    let (rounds, wagered, paid) =
-        totals.iter().fold((0, 0, 0), |(r, w, p), (_, t)| (r + t.rounds, w + t.wagered, p + t.paid));
+    let overflow = || ApiError::Internal("platform round totals overflow".into());
+    let rounds = kernel::checked_sum(totals.iter().map(|(_, t)| t.rounds)).ok_or_else(overflow)?;
+    let wagered = kernel::checked_sum(totals.iter().map(|(_, t)| t.wagered)).ok_or_else(overflow)?;
+    let paid = kernel::checked_sum(totals.iter().map(|(_, t)| t.paid)).ok_or_else(overflow)?;
     Ok(web::Json(StatsResponse {
         players_registered: c.players,
         rounds_played: rounds,
         platform_rtp: (wagered > 0).then(|| (paid as f64 / wagered as f64 * 10_000.0).round() / 100.0),
         games_available: state.catalogue.iter().count() as i64,
         wallet_events: c.wallet_events,
-        staff_accounts: c.staff,
     }))
 }
 

@@ -170,6 +170,41 @@ crate::both_backends! {
         assert_eq!(app.get(&format!("/api/v2/players/{id}"), Some(&officer)).await.ok(200)["status"], "self_excluded");
         app.deposit(&t, 100, "exact").await.problem(422, "self_excluded");
     }
+
+    async fn stats_show_no_staff_count(backend) {
+        let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
+        app.staff("stats_admin", Role::Admin).await;
+        let s = app.get("/api/v2/stats", None).await.ok(200).clone();
+        assert!(s.get("staff_accounts").is_none(), "{s:#}");
+        assert!(s["players_registered"].is_i64() && s["games_available"].is_i64());
+    }
+
+    async fn a_money_sum_that_overflows_is_refused_not_wrapped(backend) {
+        let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
+        let (id, t) = app.player("overflow").await;
+        let officer = app.staff("overflow_officer", Role::Compliance).await;
+        app.deposit(&t, 100, "first").await.ok(201);
+        app.deposit(&t, 100, "second").await.ok(201);
+        // Two deposits whose sum exceeds i64::MAX, written behind the API's back (the
+        // database's own checks, which keep each amount within 10^12, switched off).
+        let huge = i64::MAX / 2 + 1;
+        on_database(
+            &app,
+            &format!("DROP TRIGGER wallet_events_no_update; PRAGMA ignore_check_constraints = ON; \
+                      UPDATE wallet_events SET amount = {huge} WHERE player_id = '{id}';"),
+            &format!("ALTER TABLE wallet_events DROP CONSTRAINT wallet_events_amount_check; \
+                      ALTER TABLE wallet_events DISABLE TRIGGER wallet_events_append_only; \
+                      UPDATE wallet_events SET amount = {huge} WHERE player_id = '{id}';"),
+        ).await;
+        let today = chrono::Utc::now().date_naive();
+        let q = format!("/api/v2/compliance/reports?from={}&to={}", today - chrono::Days::new(1), today + chrono::Days::new(1));
+        let r = app.get(&q, Some(&officer)).await;
+        r.problem(500, "internal_error");
+        discloses_nothing(&r.body);
+        let r = app.deposit(&t, 100, "third").await;
+        r.problem(500, "internal_error");
+        discloses_nothing(&r.body);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
