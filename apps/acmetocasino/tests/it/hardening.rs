@@ -260,3 +260,64 @@ fn registration(name: &str, email: &str, password: &str, date_of_birth: &str) ->
 fn listed_person() -> Value {
     json!({"full_name": "Gambler Person", "date_of_birth": "1990-01-31", "email": "listed@example.com"})
 }
+
+fn config(pairs: &[(&str, &str)]) -> Result<acmetocasino::config::Config, acmetocasino::config::ConfigError> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut map: std::collections::HashMap<String, String> =
+        pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+    map.entry("ACMETOCASINO_DATA_DIR".into()).or_insert_with(|| dir.path().display().to_string());
+    acmetocasino::config::Config::from_lookup(|k| map.get(k).cloned())
+}
+
+#[test]
+fn production_refuses_a_guessable_jwt_secret() {
+    let prod = |secret: &str| {
+        config(&[
+            ("ACMETOCASINO_MODE", "production"),
+            ("ACMETOCASINO_JWT_SECRET", secret),
+            ("ACMETOCASINO_KYC_AUTO_DECIDE", "false"),
+        ])
+    };
+    for weak in [
+        "k".repeat(32),
+        "abcd".repeat(8),
+        "test-secret-test-secret-test-secret-0123".to_owned(),
+        "01234567890123456789012345678901".to_owned(),
+        "passwordpasswordpasswordpassword1".to_owned(),
+    ] {
+        let err = prod(&weak).unwrap_err();
+        assert!(err.0.contains("ACMETOCASINO_JWT_SECRET"), "{weak}: {err}");
+    }
+    prod("q7Vd9-LmZx2Rt8wKp4Ns6Yb3Hc1Gf0Ja5Ue").unwrap();
+    // The embedded demo keeps accepting any 32 bytes.
+    config(&[("ACMETOCASINO_JWT_SECRET", &"k".repeat(32))]).unwrap();
+}
+
+#[test]
+fn production_refuses_the_simulated_kyc_provider() {
+    let secret = "q7Vd9-LmZx2Rt8wKp4Ns6Yb3Hc1Gf0Ja5Ue";
+    let err = config(&[
+        ("ACMETOCASINO_MODE", "production"),
+        ("ACMETOCASINO_JWT_SECRET", secret),
+        ("ACMETOCASINO_KYC_AUTO_DECIDE", "true"),
+    ])
+    .unwrap_err();
+    assert!(err.0.contains("ACMETOCASINO_KYC_AUTO_DECIDE"), "{err}");
+    let c = config(&[("ACMETOCASINO_MODE", "production"), ("ACMETOCASINO_JWT_SECRET", secret)]).unwrap();
+    assert!(!c.kyc_auto_decide);
+}
+
+#[test]
+fn database_urls_are_masked_by_parsing_them() {
+    let secret = "q7Vd9-LmZx2Rt8wKp4Ns6Yb3Hc1Gf0Ja5Ue";
+    for (url, shown) in [
+        ("postgres://app:p%40ss@word@db:5432/casino", "postgres://***@db:5432/casino"),
+        ("postgres://app:hunter2@db/casino?sslmode=require&password=hunter2", "postgres://***@db/casino"),
+        ("postgresql://db/casino?user=app&password=hunter2", "postgresql://db/casino"),
+        ("postgres://app@db/casino", "postgres://***@db/casino"),
+    ] {
+        let c = config(&[("DATABASE_URL", url), ("ACMETOCASINO_JWT_SECRET", secret)]).unwrap();
+        assert_eq!(c.database_display(), shown, "{url}");
+        assert!(!format!("{c:?}").contains("hunter2") && !format!("{c:?}").contains("word@"));
+    }
+}
