@@ -258,7 +258,7 @@ fn load_or_create_key(data_dir: &Path) -> Result<Secret, ConfigError> {
             .map(Secret::new)
             .ok_or_else(|| ConfigError(format!("{} does not hold a hex key of at least 32 bytes", path.display()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(data_dir).map_err(err)?;
+            create_private_dir(data_dir).map_err(err)?;
             let mut key = [0u8; 32];
             getrandom::fill(&mut key).map_err(|e| ConfigError(format!("OS random source: {e}")))?;
             write_private(&path, hex::encode(key).as_bytes()).map_err(err)?;
@@ -266,6 +266,31 @@ fn load_or_create_key(data_dir: &Path) -> Result<Secret, ConfigError> {
         }
         Err(e) => Err(err(e)),
     }
+}
+
+/// Creates `dir` and any missing parent, readable by the owner only (0700 on Unix):
+/// it holds the database and the token key.
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Makes `path` (created if missing) readable and writable by the owner only (0600 on
+/// Unix), before SQLite opens it: SQLite gives its `-wal` and `-shm` files the
+/// database file's permissions.
+pub(crate) fn make_private_file(path: &Path) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.append(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let file = opts.open(path)?;
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    drop(file);
+    Ok(())
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

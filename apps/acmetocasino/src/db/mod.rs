@@ -355,7 +355,8 @@ pub const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA cache_size = -65536; PRAGMA temp
 
 impl Db {
     /// Connects to `url` (`postgres://…`, or a SQLite file path / `sqlite://path`),
-    /// creating the SQLite file and its directory when missing.
+    /// creating the SQLite file (0600) and its directory (0700) when missing; an existing
+    /// file is made 0600 too.
     pub fn connect(url: &str, pool_size: usize) -> Result<Self, DbError> {
         let wait = Some(Duration::from_secs(10));
         let faults = Arc::<games::FaultPoints>::default();
@@ -380,9 +381,11 @@ impl Db {
                     "in-memory SQLite gives every pooled connection its own database; use a file".into(),
                 ));
             }
-            if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| DbError::Url(format!("{}: {e}", dir.display())))?;
+            let file = std::path::Path::new(path);
+            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+                crate::config::create_private_dir(dir).map_err(|e| DbError::Url(format!("{}: {e}", dir.display())))?;
             }
+            crate::config::make_private_file(file).map_err(|e| DbError::Url(format!("{}: {e}", file.display())))?;
             let mut cfg = ManagerConfig::<SqliteConn>::default();
             cfg.recycling_method = RecyclingMethod::Fast;
             cfg.custom_setup = Box::new(|url| Box::pin(open_sqlite(url, &[])));

@@ -321,3 +321,26 @@ fn database_urls_are_masked_by_parsing_them() {
         assert!(!format!("{c:?}").contains("hunter2") && !format!("{c:?}").contains("word@"));
     }
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_directory_and_sqlite_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let db = data.join("acmetocasino.db");
+    let url = db.display().to_string();
+    let app = TestApp::spawn_on(
+        &url,
+        Options { env: vec![("ACMETOCASINO_DATA_DIR", data.display().to_string())], ..Options::default() },
+        None,
+    )
+    .await
+    .unwrap();
+    app.player("private").await;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "data directory");
+    for f in ["acmetocasino.db", "acmetocasino.db-wal", "acmetocasino.db-shm"] {
+        assert_eq!(mode(&data.join(f)), 0o600, "{f}");
+    }
+}
