@@ -65,6 +65,9 @@ pub struct Config {
     pub aml_thresholds: compliance_core::AmlThresholds,
     /// Whether the simulated KYC provider decides well-formed submissions at once.
     pub kyc_auto_decide: bool,
+    /// The Bearer token `GET /metrics` requires (`ACMETOCASINO_METRICS_TOKEN`); unset:
+    /// metrics are open, as for a scraper on a private network.
+    pub metrics_token: Option<Secret>,
 }
 
 impl fmt::Debug for Config {
@@ -82,6 +85,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("argon2", &self.argon2)
             .field("kyc_auto_decide", &self.kyc_auto_decide)
+            .field("metrics_token", &self.metrics_token)
             .finish()
     }
 }
@@ -164,6 +168,15 @@ impl Config {
                 return Err(ConfigError(format!("ACMETOCASINO_KYC_AUTO_DECIDE must be true or false, not {other:?}")));
             }
         };
+        let metrics_token = match get("ACMETOCASINO_METRICS_TOKEN") {
+            None => None,
+            Some(t) if t.len() >= 16 && t.bytes().all(|b| b.is_ascii_graphic()) => Some(Secret::new(t.into_bytes())),
+            Some(_) => {
+                return Err(ConfigError(
+                    "ACMETOCASINO_METRICS_TOKEN must be at least 16 printable ASCII characters without spaces".into(),
+                ));
+            }
+        };
         Ok(Self {
             bind: get("ACMETOCASINO_BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
             database_url,
@@ -187,6 +200,7 @@ impl Config {
             rg_profiles,
             aml_thresholds,
             kyc_auto_decide,
+            metrics_token,
         })
     }
 

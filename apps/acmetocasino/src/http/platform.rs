@@ -116,7 +116,27 @@ pub async fn stats(state: web::Data<AppState>) -> Result<web::Json<StatsResponse
     }))
 }
 
-/// Prometheus metrics (text exposition format); not part of the API document.
-pub async fn metrics(state: actix_web::web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render())
+/// Prometheus metrics (text exposition format); not part of the API document. With
+/// `ACMETOCASINO_METRICS_TOKEN` set, only for `Authorization: Bearer <that token>`.
+pub async fn metrics(
+    req: actix_web::HttpRequest,
+    state: actix_web::web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(token) = &state.metrics_token {
+        let presented = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !same_bytes(presented.as_bytes(), token.expose()) {
+            return Err(ApiError::Unauthorized("metrics need the metrics token".into()));
+        }
+    }
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render()))
+}
+
+/// Equality that takes as long wherever the first difference is (the length may show).
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }

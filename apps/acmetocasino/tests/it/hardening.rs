@@ -205,6 +205,24 @@ crate::both_backends! {
         r.problem(500, "internal_error");
         discloses_nothing(&r.body);
     }
+
+    async fn metrics_need_the_configured_token(backend) {
+        let token = "metrics-7Gx2Lq9Vw4Zr8Kp3";
+        let Some(app) = TestApp::spawn(backend, Options { env: vec![("ACMETOCASINO_METRICS_TOKEN", token.into())], ..Options::default() }).await else { return };
+        let url = format!("{}/metrics", app.base);
+        for wrong in [None, Some("metrics-7Gx2Lq9Vw4Zr8Kp4"), Some("short")] {
+            let mut req = app.client.get(&url);
+            if let Some(w) = wrong {
+                req = req.bearer_auth(w);
+            }
+            let r = crate::support::decode(req.send().await.unwrap()).await;
+            r.problem(401, "unauthorized");
+            assert!(!r.body.to_string().contains("acmetocasino_"), "{:#}", r.body);
+        }
+        let m = app.client.get(&url).bearer_auth(token).send().await.unwrap();
+        assert_eq!(m.status(), 200);
+        assert!(m.text().await.unwrap().contains("acmetocasino_http_requests_total"));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
