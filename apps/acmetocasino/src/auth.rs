@@ -66,15 +66,21 @@ impl JwtKeys {
     /// The token's claims if it is signed by us and not expired at `now` (with a few
     /// seconds' leeway for clock skew between instances).
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, ApiError> {
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|d| d.claims)
-            .map_err(|e| ApiError::Unauthorized(format!("invalid access token: {e}")))?;
+        let claims =
+            jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map(|d| d.claims).map_err(|e| {
+                // Which check failed stays in the log: the client learns only that it failed.
+                tracing::info!(reason = %e, "access token refused");
+                ApiError::Unauthorized(INVALID_TOKEN.into())
+            })?;
         if claims.exp.saturating_add(LEEWAY_S) < now.timestamp() {
-            return Err(ApiError::Unauthorized("invalid access token: ExpiredSignature".into()));
+            return Err(ApiError::Unauthorized("the access token has expired".into()));
         }
         Ok(claims)
     }
 }
+
+/// The detail of every 401 for a token that does not verify.
+const INVALID_TOKEN: &str = "the access token is invalid";
 
 /// How long an instance trusts what it last read about a session: a sign-out,
 /// reuse detection, suspension or closure refuses the session's access tokens on every

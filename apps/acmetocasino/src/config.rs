@@ -88,6 +88,9 @@ pub struct Config {
     pub kyc_auto_decide: bool,
     /// Staff postings above this many minor units wait for a second admin's approval.
     pub manual_posting_approval_above: i64,
+    /// The Bearer token `GET /metrics` requires (`ACMETOCASINO_METRICS_TOKEN`); unset:
+    /// metrics are open, as for a scraper on a private network.
+    pub metrics_token: Option<Secret>,
 }
 
 impl fmt::Debug for Config {
@@ -110,6 +113,7 @@ impl fmt::Debug for Config {
             .field("bet_rate", &self.bet_rate)
             .field("kyc_auto_decide", &self.kyc_auto_decide)
             .field("manual_posting_approval_above", &self.manual_posting_approval_above)
+            .field("metrics_token", &self.metrics_token)
             .finish()
     }
 }
@@ -147,10 +151,17 @@ impl Config {
             }
         };
         let jwt_secret = match get("ACMETOCASINO_JWT_SECRET") {
-            Some(s) if s.len() >= 32 => Secret::new(s.into_bytes()),
-            Some(_) => {
+            Some(s) if s.len() < 32 => {
                 return Err(ConfigError("ACMETOCASINO_JWT_SECRET must be at least 32 bytes".into()));
             }
+            Some(s) if mode == Mode::Production && guessable(s.as_bytes()) => {
+                return Err(ConfigError(
+                    "ACMETOCASINO_JWT_SECRET is guessable (too few distinct bytes or a repeated pattern); \
+                     use 32 random bytes, e.g. `openssl rand -hex 32`"
+                        .into(),
+                ));
+            }
+            Some(s) => Secret::new(s.into_bytes()),
             None if mode == Mode::Production => {
                 return Err(ConfigError("ACMETOCASINO_JWT_SECRET is required in production mode".into()));
             }
@@ -191,10 +202,26 @@ impl Config {
             .map_err(|e| ConfigError(format!("ACMETOCASINO_AML_THRESHOLDS: {}: {}", e.field, e.message)))?;
         let kyc_auto_decide = match get("ACMETOCASINO_KYC_AUTO_DECIDE").as_deref() {
             None => mode == Mode::Embedded,
+            Some("true" | "1") if mode == Mode::Production => {
+                return Err(ConfigError(
+                    "ACMETOCASINO_KYC_AUTO_DECIDE=true is refused in production mode: the simulated provider \
+                     approves any well-formed document"
+                        .into(),
+                ));
+            }
             Some("true" | "1") => true,
             Some("false" | "0") => false,
             Some(other) => {
                 return Err(ConfigError(format!("ACMETOCASINO_KYC_AUTO_DECIDE must be true or false, not {other:?}")));
+            }
+        };
+        let metrics_token = match get("ACMETOCASINO_METRICS_TOKEN") {
+            None => None,
+            Some(t) if t.len() >= 16 && t.bytes().all(|b| b.is_ascii_graphic()) => Some(Secret::new(t.into_bytes())),
+            Some(_) => {
+                return Err(ConfigError(
+                    "ACMETOCASINO_METRICS_TOKEN must be at least 16 printable ASCII characters without spaces".into(),
+                ));
             }
         };
         Ok(Self {
@@ -235,20 +262,43 @@ impl Config {
                 100_000,
                 0..=kernel::MAX_AMOUNT,
             )?,
+            metrics_token,
         })
     }
 
-    /// The backend named by the database URL, for logs and health.
+    /// The database URL without credentials, for logs: parsed, so that an `@` in a
+    /// password or a `password=` query parameter cannot slip through. User and password
+    /// become `***`, the query (where libpq takes options, passwords included) is dropped.
+    /// A SQLite path is shown as it is.
     pub fn database_display(&self) -> String {
-        match self.database_url.split_once('@') {
-            // Never log credentials.
-            Some((scheme_and_user, host)) => {
-                let scheme = scheme_and_user.split("://").next().unwrap_or("postgres");
-                format!("{scheme}://***@{host}")
+        if !self.database_url.contains("://") || self.database_url.starts_with("sqlite://") {
+            return self.database_url.clone();
+        }
+        match url::Url::parse(&self.database_url) {
+            Ok(u) => {
+                let credentials = if u.username().is_empty() && u.password().is_none() { "" } else { "***@" };
+                let host = u.host_str().unwrap_or("");
+                let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+                format!("{}://{credentials}{host}{port}{}", u.scheme(), u.path())
             }
-            None => self.database_url.clone(),
+            Err(_) => "(unparsable database URL)".to_owned(),
         }
     }
+}
+
+/// Whether a secret of at least 32 bytes is still guessable: fewer than 8 distinct
+/// bytes (`kkkk…`, `0101…`), or made of one unit repeated (`abcdabcd…`,
+/// `test-secret-test-secret-…`: the same 2–16 bytes at least three times over most of
+/// it), or a run of consecutive bytes (`0123456789…`, `abcdef…`). Random keys (hex,
+/// base64 or raw) pass with overwhelming probability.
+fn guessable(secret: &[u8]) -> bool {
+    let distinct = secret.iter().collect::<std::collections::HashSet<_>>().len();
+    let repeated = (2..=16).any(|unit| {
+        let copies = secret.windows(unit).filter(|w| *w == &secret[..unit]).count();
+        copies >= 3 && copies * unit * 4 >= secret.len() * 3
+    });
+    let run = secret.windows(2).filter(|w| w[1] == w[0].wrapping_add(1)).count();
+    distinct < 8 || repeated || run * 2 >= secret.len()
 }
 
 fn number<T>(
@@ -284,7 +334,7 @@ fn load_or_create_key(data_dir: &Path) -> Result<Secret, ConfigError> {
             .map(Secret::new)
             .ok_or_else(|| ConfigError(format!("{} does not hold a hex key of at least 32 bytes", path.display()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(data_dir).map_err(err)?;
+            create_private_dir(data_dir).map_err(err)?;
             let mut key = [0u8; 32];
             getrandom::fill(&mut key).map_err(|e| ConfigError(format!("OS random source: {e}")))?;
             write_private(&path, hex::encode(key).as_bytes()).map_err(err)?;
@@ -292,6 +342,31 @@ fn load_or_create_key(data_dir: &Path) -> Result<Secret, ConfigError> {
         }
         Err(e) => Err(err(e)),
     }
+}
+
+/// Creates `dir` and any missing parent, readable by the owner only (0700 on Unix):
+/// it holds the database and the token key.
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Makes `path` (created if missing) readable and writable by the owner only (0600 on
+/// Unix), before SQLite opens it: SQLite gives its `-wal` and `-shm` files the
+/// database file's permissions.
+pub(crate) fn make_private_file(path: &Path) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.append(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let file = opts.open(path)?;
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    drop(file);
+    Ok(())
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -331,8 +406,11 @@ mod tests {
     fn production_requires_a_strong_secret() {
         assert!(cfg(&[("ACMETOCASINO_MODE", "production")]).is_err());
         assert!(cfg(&[("ACMETOCASINO_MODE", "production"), ("ACMETOCASINO_JWT_SECRET", "short")]).is_err());
-        let ok = cfg(&[("ACMETOCASINO_MODE", "production"), ("ACMETOCASINO_JWT_SECRET", &"k".repeat(32))]).unwrap();
-        assert_eq!(ok.jwt_secret.expose(), "k".repeat(32).as_bytes());
+        // 32 bytes of one letter were accepted until issue 12; now the secret must look random.
+        assert!(cfg(&[("ACMETOCASINO_MODE", "production"), ("ACMETOCASINO_JWT_SECRET", &"k".repeat(32))]).is_err());
+        let strong = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        let ok = cfg(&[("ACMETOCASINO_MODE", "production"), ("ACMETOCASINO_JWT_SECRET", strong)]).unwrap();
+        assert_eq!(ok.jwt_secret.expose(), strong.as_bytes());
     }
 
     #[test]

@@ -146,7 +146,9 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let status = self.status_code();
         let detail = match self {
+            // The cause is in the log, under the response's X-Correlation-ID.
             ApiError::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
+            ApiError::Unavailable(_) => "a service this request needs is unavailable; try again later".to_owned(),
             other => other.to_string(),
         };
         Problem {
@@ -201,32 +203,90 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<pam_core::port::StoreError> for ApiError {
-    fn from(e: pam_core::port::StoreError) -> Self {
-        ApiError::Unavailable(e.to_string())
-    }
-}
-
-impl From<wallet_core::StoreError> for ApiError {
-    fn from(e: wallet_core::StoreError) -> Self {
-        ApiError::Unavailable(e.to_string())
-    }
-}
-
-impl From<gamectl_core::StoreError> for ApiError {
-    fn from(e: gamectl_core::StoreError) -> Self {
-        ApiError::Unavailable(e.to_string())
+/// One store error type for every core: unreachable is a dependency down (503),
+/// anything else a bug (500). Either way the cause goes to the log, not the client.
+impl From<kernel::StoreError> for ApiError {
+    fn from(e: kernel::StoreError) -> Self {
+        if e.unreachable { ApiError::Unavailable(e.cause) } else { ApiError::Internal(e.cause) }
     }
 }
 
 impl From<crate::db::DbError> for ApiError {
     fn from(e: crate::db::DbError) -> Self {
-        ApiError::Unavailable(e.to_string())
+        if e.is_unreachable() { ApiError::Unavailable(e.to_string()) } else { ApiError::Internal(e.to_string()) }
     }
 }
 
 impl From<pam_core::ValidationErrors> for ApiError {
     fn from(e: pam_core::ValidationErrors) -> Self {
         ApiError::fields(e.0.into_iter().map(|f| FieldProblem { field: f.field, message: f.message }).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// A log sink for one test.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The response built inside a request's span (as `telemetry::observe` runs every
+    /// handler), and what was logged meanwhile.
+    fn answer(e: ApiError) -> (HttpResponse, String) {
+        let log = Captured::default();
+        let sink = log.clone();
+        let subscriber = tracing_subscriber::fmt().with_writer(move || sink.clone()).with_ansi(false).finish();
+        let response = tracing::subscriber::with_default(subscriber, || {
+            tracing::info_span!("request", correlation_id = "corr-4711").in_scope(|| e.error_response())
+        });
+        let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        (response, text)
+    }
+
+    #[test]
+    fn a_bug_is_logged_with_its_cause_and_correlation_id_and_answered_without_them() {
+        let (response, log) = answer(ApiError::Internal("database error: Record not found".into()));
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(log.contains("Record not found") && log.contains("corr-4711"), "{log}");
+        let problem = ApiError::Internal("database error: Record not found".into()).problem();
+        assert_eq!((problem.code.as_str(), problem.status), ("internal_error", 500));
+        assert!(!problem.detail.contains("Record") && !problem.detail.contains("database"), "{}", problem.detail);
+    }
+
+    #[test]
+    fn an_outage_is_logged_with_its_cause_and_answered_generically() {
+        let (response, log) = answer(ApiError::Unavailable("database unavailable: Timeout(Wait)".into()));
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(log.contains("Timeout(Wait)") && log.contains("corr-4711"), "{log}");
+        let detail = ApiError::Unavailable("database unavailable: Timeout(Wait)".into()).problem().detail;
+        assert!(!detail.contains("Timeout") && !detail.contains("database"), "{detail}");
+    }
+
+    #[test]
+    fn only_an_unreachable_store_is_an_outage() {
+        let status = |e: kernel::StoreError| ApiError::from(e).status_code();
+        assert_eq!(status(kernel::StoreError::unreachable("no connection")), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(status(kernel::StoreError::failed("constraint")), StatusCode::INTERNAL_SERVER_ERROR);
+        let db = |e: crate::db::DbError| ApiError::from(e).status_code();
+        assert_eq!(db(crate::db::DbError::Pool("timed out".into())), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(db(crate::db::DbError::Query(diesel::result::Error::NotFound)), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(db(crate::db::DbError::Row("bad".into())), StatusCode::INTERNAL_SERVER_ERROR);
+        let lost = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ClosedConnection,
+            Box::new("server closed the connection".to_owned()),
+        );
+        assert_eq!(db(crate::db::DbError::Query(lost)), StatusCode::SERVICE_UNAVAILABLE);
     }
 }

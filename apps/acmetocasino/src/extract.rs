@@ -37,11 +37,29 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                 Some(PayloadError::Overflow) => {
                     ApiError::validation("body", format!("must be at most {MAX_BODY_BYTES} bytes"))
                 }
-                _ => ApiError::validation("body", format!("could not be read: {e}")),
+                _ => {
+                    tracing::info!(cause = %e, "request body could not be read");
+                    ApiError::validation("body", "could not be read")
+                }
             })?;
             parse_json(&bytes).map(ApiJson)
         })
     }
+}
+
+/// A free-text field (a name, a reason, a note), trimmed: `chars` characters long, and
+/// no NUL or other control character (C0, DEL, C1), which no such text needs and which
+/// would reach logs, exports and the database unchanged.
+pub fn free_text(field: &str, raw: &str, chars: std::ops::RangeInclusive<usize>) -> Result<String, ApiError> {
+    // Checked before trimming, which would quietly drop a trailing one (NEL is white space).
+    if raw.chars().any(char::is_control) {
+        return Err(ApiError::validation(field, "must not contain control characters"));
+    }
+    let text = raw.trim();
+    if !chars.contains(&text.chars().count()) {
+        return Err(ApiError::validation(field, format!("must be {} to {} characters", chars.start(), chars.end())));
+    }
+    Ok(text.to_owned())
 }
 
 /// Parses `bytes` as `T`, reporting the path of the first offending field.

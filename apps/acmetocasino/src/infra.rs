@@ -192,7 +192,7 @@ impl Throttle {
 }
 
 fn redis_err(e: impl std::fmt::Display) -> StoreError {
-    StoreError(format!("redis: {e}"))
+    StoreError::unreachable(format!("redis: {e}"))
 }
 
 impl AttemptThrottle for Throttle {

@@ -23,6 +23,8 @@ pub struct AppState {
     pub trusted_proxies: crate::client_ip::TrustedProxies,
     pub redis: Option<deadpool_redis::Pool>,
     pub metrics: Metrics,
+    /// The Bearer token `/metrics` requires, when configured.
+    pub metrics_token: Option<crate::config::Secret>,
     /// Every rule that depends on time reads this clock (a test clock in tests).
     pub clock: SharedClock,
     /// Responsible-gaming profiles, AML thresholds and the KYC provider.
@@ -100,6 +102,7 @@ impl AppState {
             jwt: JwtKeys::new(config.jwt_secret.expose(), policy.access_ttl),
             redis,
             metrics: Metrics::new().map_err(|e| StartupError(e.to_string()))?,
+            metrics_token: config.metrics_token.clone(),
             installed_at: kernel::Clock::now(&clock),
             clock,
             policy: std::sync::Arc::new(crate::db::compliance::Policy {

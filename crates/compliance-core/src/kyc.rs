@@ -2,6 +2,7 @@
 //! approved | rejected` state machine, the simulated provider and the pre-KYC deposit
 //! allowance.
 
+use crate::RegisterMatch;
 use chrono::NaiveDate;
 use kernel::Amount;
 use kernel::string_enum;
@@ -255,9 +256,16 @@ impl SimulatedProvider {
     pub const MANUAL_REVIEW_PREFIX: &'static str = "MANUAL";
 
     /// The provider's decision on a (pending) submission, or `None` when staff must
-    /// decide: the provider is off, or the document number asks for manual review.
-    pub fn auto_decide(&self, submission: &KycSubmission, today: NaiveDate) -> Option<(Decision, &'static str)> {
-        if !self.enabled {
+    /// decide: the provider is off, the national register lists or may list the person
+    /// (`register`, from [`crate::strongest_match`] with the submitted name), or the
+    /// document number asks for manual review.
+    pub fn auto_decide(
+        &self,
+        submission: &KycSubmission,
+        register: RegisterMatch,
+        today: NaiveDate,
+    ) -> Option<(Decision, &'static str)> {
+        if !self.enabled || register != RegisterMatch::None {
             None
         } else if submission.is_expired_on(today) {
             Some((Decision::Reject, Self::REASON_EXPIRED))
@@ -435,22 +443,31 @@ mod tests {
         let parse = |f: KycForm| KycSubmission::parse(&f, today()).unwrap();
 
         assert_eq!(
-            on.auto_decide(&parse(form()), today()),
+            on.auto_decide(&parse(form()), RegisterMatch::None, today()),
             Some((Decision::Approve, "verified by the simulated provider"))
         );
         let expired = parse(KycForm { expires_on: "2025-06-14".into(), ..form() });
-        assert_eq!(on.auto_decide(&expired, today()), Some((Decision::Reject, "document expired")));
+        assert_eq!(
+            on.auto_decide(&expired, RegisterMatch::None, today()),
+            Some((Decision::Reject, "document expired"))
+        );
         let expires_today = parse(KycForm { expires_on: "2025-06-15".into(), ..form() });
-        assert_eq!(on.auto_decide(&expires_today, today()).map(|d| d.0), Some(Decision::Approve));
+        assert_eq!(on.auto_decide(&expires_today, RegisterMatch::None, today()).map(|d| d.0), Some(Decision::Approve));
         // Upper-cased before the prefix check.
         let manual = parse(KycForm { document_number: "manual-001".into(), ..form() });
-        assert_eq!(on.auto_decide(&manual, today()), None);
+        assert_eq!(on.auto_decide(&manual, RegisterMatch::None, today()), None);
         let manual_in_middle = parse(KycForm { document_number: "X-MANUAL".into(), ..form() });
-        assert_eq!(on.auto_decide(&manual_in_middle, today()).map(|d| d.0), Some(Decision::Approve));
+        assert_eq!(
+            on.auto_decide(&manual_in_middle, RegisterMatch::None, today()).map(|d| d.0),
+            Some(Decision::Approve)
+        );
 
         let off = SimulatedProvider { enabled: false };
-        assert_eq!(off.auto_decide(&parse(form()), today()), None);
-        assert_eq!(off.auto_decide(&expired, today()), None);
+        assert_eq!(off.auto_decide(&parse(form()), RegisterMatch::None, today()), None);
+        assert_eq!(off.auto_decide(&expired, RegisterMatch::None, today()), None);
+        for held in [RegisterMatch::Possible, RegisterMatch::Listed] {
+            assert_eq!(on.auto_decide(&parse(form()), held, today()), None, "{held:?}: for staff");
+        }
     }
 
     #[test]

@@ -8,11 +8,13 @@
 //!   [`SimulatedProvider`] and the pre-KYC deposit allowance.
 //! - [`aml`]: [`screen`] applies every [`AmlRule`] to one event and the player's recent
 //!   [`Activity`]; [`should_raise`] de-duplicates alerts; [`review`] moves an alert on.
+//! - [`register`]: whether a national self-exclusion register entry lists a person.
 //! - [`harm`]: detectors for each [`HarmMarker`] and the graduated [`Intervention`].
 
 pub mod aml;
 pub mod harm;
 pub mod kyc;
+pub mod register;
 
 pub use aml::{
     Activity, ActivityNeeds, AlertCandidate, AlertStatus, AmlError, AmlRule, AmlThresholds, EventKind,
@@ -23,6 +25,7 @@ pub use kyc::{
     Decision, DocumentType, FieldError, KYC_DEPOSIT_THRESHOLD, KycError, KycForm, KycState, KycSubmission,
     SimulatedProvider, decide, deposit_requires_kyc, submit,
 };
+pub use register::{Person, RegisterMatch, register_match, strongest_match};
 
 #[cfg(test)]
 mod tests {

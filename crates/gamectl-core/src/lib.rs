@@ -119,9 +119,7 @@ impl Deviation {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("game control store failure: {0}")]
-pub struct StoreError(pub String);
+pub use kernel::StoreError;
 
 /// Where targets and their audit trail live.
 pub trait GameControlRepository: Send + Sync {

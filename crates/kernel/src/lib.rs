@@ -8,11 +8,13 @@ pub mod clock;
 pub mod entropy;
 pub mod money;
 pub mod rtp;
+pub mod store;
 
 pub use clock::{Clock, SharedClock, SystemClock};
 pub use entropy::Entropy;
-pub use money::{Amount, AmountError, Currency, CurrencyError, MAX_AMOUNT};
+pub use money::{Amount, AmountError, Currency, CurrencyError, MAX_AMOUNT, checked_sum};
 pub use rtp::{Rtp, RtpError};
+pub use store::StoreError;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

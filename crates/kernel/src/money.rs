@@ -20,6 +20,13 @@ pub enum AmountError {
     TooLarge,
 }
 
+/// The total of money amounts in minor units, or `None` when it leaves `i64`. Every
+/// money total goes through here, so an overflow is an error for the caller to
+/// report, never a wrapped (release) or panicking (debug) sum.
+pub fn checked_sum(amounts: impl IntoIterator<Item = i64>) -> Option<i64> {
+    amounts.into_iter().try_fold(0_i64, i64::checked_add)
+}
+
 impl Amount {
     pub fn new(minor_units: i64) -> Result<Self, AmountError> {
         if minor_units <= 0 {
@@ -109,6 +116,14 @@ impl<'de> Deserialize<'de> for Currency {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_money_total_that_overflows_is_none() {
+        assert_eq!(checked_sum([1, 2, 3]), Some(6));
+        assert_eq!(checked_sum([]), Some(0));
+        assert_eq!(checked_sum([i64::MAX, 1]), None);
+        assert_eq!(checked_sum([i64::MIN, -1]), None);
+    }
 
     #[test]
     fn amount_bounds() {

@@ -6,10 +6,7 @@ use kernel::AccountId;
 use std::future::Future;
 use uuid::Uuid;
 
-/// A storage failure the caller cannot fix by changing the request.
-#[derive(Debug, thiserror::Error)]
-#[error("account store failure: {0}")]
-pub struct StoreError(pub String);
+pub use kernel::StoreError;
 
 /// Which unique field a new account collided on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

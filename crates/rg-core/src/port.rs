@@ -65,10 +65,7 @@ impl RgSettings {
     }
 }
 
-/// A storage failure the caller cannot fix by changing the request.
-#[derive(Debug, thiserror::Error)]
-#[error("responsible-gaming store failure: {0}")]
-pub struct StoreError(pub String);
+pub use kernel::StoreError;
 
 /// Where players' [`RgSettings`] live.
 ///

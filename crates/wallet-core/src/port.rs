@@ -4,11 +4,7 @@ use kernel::{AccountId, Currency};
 use std::future::Future;
 use uuid::Uuid;
 
-/// A storage failure that is not a business outcome: the caller cannot fix it by
-/// changing the request (database down, corrupt row, …).
-#[derive(Debug, thiserror::Error)]
-#[error("wallet store failure: {0}")]
-pub struct StoreError(pub String);
+pub use kernel::StoreError;
 
 /// Why a posting was not appended.
 #[derive(Debug, thiserror::Error)]

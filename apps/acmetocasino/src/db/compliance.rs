@@ -15,7 +15,7 @@ use crate::error::Refusal;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use compliance_core::{
     Activity, AlertCandidate, AlertStatus, AmlRule, AmlThresholds, EventKind, HarmMarker, Intervention, KycState,
-    RiskLevel, ScreenedEvent,
+    Person, RegisterMatch, RiskLevel, ScreenedEvent,
 };
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Nullable, Text};
@@ -376,7 +376,7 @@ backend_queries! {
 
     /// The sum of the credits staff made by hand since `since` (see
     /// [`Posting::is_manual_credit`]).
-    pub(crate) async fn manual_credits_since(c: &mut Conn, player: DbId, since: DbTime) -> QueryResult<i64> {
+    pub(crate) async fn manual_credits_since(c: &mut Conn, player: DbId, since: DbTime) -> Result<i64, DbError> {
         let amounts: Vec<i64> = wallet_events::table
             .filter(wallet_events::player_id.eq(player))
             .filter(wallet_events::event_type.eq_any([EventType::Deposit.as_str(), EventType::Win.as_str(), EventType::BonusCredit.as_str()]))
@@ -385,18 +385,33 @@ backend_queries! {
             .select(wallet_events::amount)
             .load(c)
             .await?;
-        // Saturating: a sum past the largest amount still trips every threshold.
-        Ok(amounts.iter().fold(0i64, |sum, a| sum.saturating_add(*a)))
+        crate::db::money_total(amounts)
     }
 
     /// Whether the national self-exclusion register lists this person.
     pub(crate) async fn on_register(c: &mut Conn, email: &str, date_of_birth: NaiveDate, full_name: Option<&str>) -> QueryResult<bool> {
+        Ok(match_on_register(c, email, date_of_birth, full_name).await? == RegisterMatch::Listed)
+    }
+
+    /// How strongly the national self-exclusion register matches this person.
+    pub(crate) async fn match_on_register(c: &mut Conn, email: &str, date_of_birth: NaiveDate, full_name: Option<&str>) -> QueryResult<RegisterMatch> {
         let entries: Vec<RegisterEntry> = exclusion_register::table
             .filter(exclusion_register::email.eq(email).or(exclusion_register::date_of_birth.eq(date_of_birth)))
             .select((exclusion_register::email, exclusion_register::date_of_birth, exclusion_register::full_name))
             .load(c)
             .await?;
-        Ok(register_lists(&entries, email, date_of_birth, full_name))
+        Ok(register_match(&entries, email, date_of_birth, full_name))
+    }
+
+    /// Marks an active account self-excluded (a national register listing).
+    pub(crate) async fn exclude_listed(c: &mut Conn, player: DbId, status: AccountStatus) -> QueryResult<()> {
+        if status == AccountStatus::Active {
+            diesel::update(accounts::table.find(player))
+                .set(accounts::status.eq(AccountStatus::SelfExcluded.as_str()))
+                .execute(c)
+                .await?;
+        }
+        Ok(())
     }
 
     pub(crate) async fn open_alerts(c: &mut Conn, player: DbId) -> QueryResult<Vec<OpenAlertRow>> {
@@ -664,7 +679,7 @@ backend_queries! {
             let deposits_7d = events_since(c, player, EventType::Deposit, DbTime(at - Duration::days(7))).await?;
             act.deposits_last_hour = deposits_7d.iter().filter(|(t, _)| t.0 > at - Duration::hours(1)).count() as u32;
             act.deposits_last_24h = deposits_7d.iter().filter(|(t, _)| t.0 > at - Duration::days(1)).map(|(_, a)| *a).collect();
-            act.deposits_last_7d = deposits_7d.iter().map(|(_, a)| a).sum();
+            act.deposits_last_7d = crate::db::money_total(deposits_7d.iter().map(|(_, a)| *a))?;
         }
         if needs.bets_last_minute {
             let (bets,) = BetsLastMinute::at(player, at).get_result::<(i64,)>(c).await?;
@@ -841,11 +856,8 @@ backend_queries! {
     pub(crate) async fn apply_register(c: &mut Conn, player: DbId) -> Result<bool, DbError> {
         let Some(ctx) = player_context(c, player).await? else { return Ok(false) };
         let listed = on_register(c, &ctx.email, ctx.date_of_birth, ctx.known_name.as_deref()).await?;
-        if listed && ctx.status == AccountStatus::Active {
-            diesel::update(accounts::table.find(player))
-                .set(accounts::status.eq(AccountStatus::SelfExcluded.as_str()))
-                .execute(c)
-                .await?;
+        if listed {
+            exclude_listed(c, player, ctx.status).await?;
         }
         Ok(listed)
     }
@@ -1007,13 +1019,18 @@ backend_queries! {
     ) -> Result<Result<KycRecord, compliance_core::KycError>, DbError> {
         c.transaction(async |c| {
             wallet::lock_head(c, player).await?;
-            let status: String = players::table.find(player).select(players::kyc_status).first(c).await?;
-            let next = match compliance_core::submit(kyc_state(&status)) {
+            let ctx = player_context(c, player).await?.ok_or_else(|| DbError::Row("no such player".into()))?;
+            let next = match compliance_core::submit(ctx.kyc) {
                 Ok(n) => n,
                 Err(e) => return Ok(Err(e)),
             };
             let id = Uuid::new_v4();
-            let decision = provider.auto_decide(&sub, at.date_naive());
+            // Every KYC decision consults the register, with the name on the documents.
+            let listing = match_on_register(c, &ctx.email, ctx.date_of_birth, Some(sub.full_name())).await?;
+            if listing != RegisterMatch::None {
+                hold_for_register_review(c, player, &ctx, listing, DbTime(at)).await?;
+            }
+            let decision = provider.auto_decide(&sub, listing, at.date_naive());
             let (state, decided_at, reason) = match decision {
                 Some((d, why)) => (compliance_core::decide(next, d, Some(why)).unwrap_or(next), Some(DbTime(at)), Some(why.to_owned())),
                 None => (next, None, None),
@@ -1071,6 +1088,12 @@ backend_queries! {
                 .await
                 .optional()?;
             let Some(id) = pending else { return Ok(Some(Err(compliance_core::KycError::NotPending))) };
+            // Staff decide with the register consulted too: a listing excludes whatever they decide.
+            if let Some(ctx) = player_context(c, player).await?
+                && on_register(c, &ctx.email, ctx.date_of_birth, ctx.known_name.as_deref()).await?
+            {
+                exclude_listed(c, player, ctx.status).await?;
+            }
             diesel::update(kyc_submissions::table.find(id))
                 .set((
                     kyc_submissions::status.eq(kyc_str(next)),
@@ -1095,6 +1118,17 @@ backend_queries! {
             Ok(Some(Ok(to_kyc(row))))
         })
         .await
+    }
+
+    /// A KYC submission the register lists or may list: left to staff, with an audit
+    /// entry saying why (the player is not told about someone else's entry); a listing
+    /// also self-excludes the account at once.
+    async fn hold_for_register_review(c: &mut Conn, player: DbId, ctx: &PlayerContext, listing: RegisterMatch, at: DbTime) -> QueryResult<()> {
+        if listing == RegisterMatch::Listed {
+            exclude_listed(c, player, ctx.status).await?;
+        }
+        let strength = if listing == RegisterMatch::Listed { "listed" } else { "possible" };
+        record_audit(c, player, "kyc.held_for_register_review", &format!("player:{}", player.0), None, Some(json!({"register_match": strength})), at).await
     }
 
     pub(crate) async fn add_to_register(
@@ -1129,12 +1163,8 @@ backend_queries! {
             for account in matching {
                 let ctx = player_context(c, account).await?;
                 let entry = [(email.clone(), date_of_birth, full_name.clone())];
-                let same_person = ctx.as_ref().is_some_and(|p| register_lists(&entry, &p.email, p.date_of_birth, p.known_name.as_deref()));
-                if same_person && ctx.is_some_and(|p| p.status == AccountStatus::Active) {
-                    diesel::update(accounts::table.find(account))
-                        .set(accounts::status.eq(AccountStatus::SelfExcluded.as_str()))
-                        .execute(c)
-                        .await?;
+                if let Some(p) = ctx.filter(|p| register_lists(&entry, &p.email, p.date_of_birth, p.known_name.as_deref())) {
+                    exclude_listed(c, account, p.status).await?;
                 }
             }
             Ok(id)
@@ -1217,7 +1247,8 @@ backend_queries! {
             .await?;
         for (country, kind, amount) in money {
             let r = rows.entry(country.clone()).or_insert_with(|| ReportRow { jurisdiction: country, ..Default::default() });
-            if kind == "DEPOSIT" { r.deposits += amount } else { r.withdrawals += amount }
+            let total = if kind == "DEPOSIT" { &mut r.deposits } else { &mut r.withdrawals };
+            *total = crate::db::money_total([*total, amount])?;
         }
         let played: Vec<(String, i64, i64)> = rounds::table
             .inner_join(players::table.on(players::account_id.eq(rounds::player_id)))
@@ -1229,8 +1260,8 @@ backend_queries! {
             .await?;
         for (country, amount, payout) in played {
             let r = rows.entry(country.clone()).or_insert_with(|| ReportRow { jurisdiction: country, ..Default::default() });
-            r.wagered += amount;
-            r.paid += payout;
+            r.wagered = crate::db::money_total([r.wagered, amount])?;
+            r.paid = crate::db::money_total([r.paid, payout])?;
         }
         // Exclusions started and alerts raised in the range, counted per country.
         macro_rules! count_per_country {
@@ -1314,18 +1345,31 @@ pub(crate) type RegisterEntry = (String, NaiveDate, String);
 /// A row of [`OpenAlerts`].
 pub(crate) type OpenAlertRow = (String, DbTime, String);
 
+/// How strongly `entries` match this person ([`compliance_core::register_match`]).
+pub(crate) fn register_match(
+    entries: &[RegisterEntry],
+    email: &str,
+    date_of_birth: NaiveDate,
+    full_name: Option<&str>,
+) -> RegisterMatch {
+    let person = Person { email, date_of_birth, full_name };
+    let listed = entries.iter().map(|(email, date_of_birth, name)| Person {
+        email,
+        date_of_birth: *date_of_birth,
+        full_name: Some(name),
+    });
+    compliance_core::strongest_match(listed, &person)
+}
+
 /// Whether one of `entries` lists this person: the same email (any case), or the same
-/// date of birth and full name (ignoring case and runs of whitespace).
+/// date of birth and full name (ignoring case, spacing and punctuation).
 pub(crate) fn register_lists(
     entries: &[RegisterEntry],
     email: &str,
     date_of_birth: NaiveDate,
     full_name: Option<&str>,
 ) -> bool {
-    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-    entries.iter().any(|(e, dob, name)| {
-        e.eq_ignore_ascii_case(email) || (*dob == date_of_birth && full_name.is_some_and(|n| norm(n) == norm(name)))
-    })
+    register_match(entries, email, date_of_birth, full_name) == RegisterMatch::Listed
 }
 
 pub(crate) type ContextRow =
@@ -1430,10 +1474,6 @@ impl Db {
 
     pub async fn minutes_played_today(&self, player: AccountId, at: DateTime<Utc>) -> Result<u32, DbError> {
         dispatch!(read self, self::minutes_played_today(id(player), at))
-    }
-
-    pub async fn on_register(&self, email: &str, date_of_birth: NaiveDate) -> Result<bool, DbError> {
-        Ok(dispatch!(read self, self::on_register(email, date_of_birth, None))?)
     }
 
     pub async fn apply_register(&self, player: AccountId) -> Result<bool, DbError> {

@@ -1259,7 +1259,7 @@ impl GameControlRepository for Db {
                 .collect()
         }
         .await;
-        r.map_err(|e| gamectl_core::StoreError(e.to_string()))
+        r.map_err(gamectl_core::StoreError::from)
     }
 
     async fn set_target(
@@ -1275,7 +1275,7 @@ impl GameControlRepository for Db {
             dispatch!(write self, self::set_target(slug.to_owned(), default, target, DbId(actor.as_uuid()), change_id, DbTime(at)))
         }
         .await;
-        let old = r.map_err(|e| gamectl_core::StoreError(e.to_string()))?;
+        let old = r.map_err(gamectl_core::StoreError::from)?;
         Ok(RtpChange { slug: slug.to_owned(), old, new: target, changed_by: actor, changed_at: at })
     }
 
@@ -1295,6 +1295,6 @@ impl GameControlRepository for Db {
                 .collect()
         }
         .await;
-        r.map_err(|e| gamectl_core::StoreError(e.to_string()))
+        r.map_err(gamectl_core::StoreError::from)
     }
 }

@@ -175,16 +175,33 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for DbError {
     }
 }
 
-impl From<DbError> for wallet_core::StoreError {
-    fn from(e: DbError) -> Self {
-        wallet_core::StoreError(e.to_string())
+impl DbError {
+    /// Whether the database could not be reached (the pool gave no connection, or the
+    /// connection was lost): the dependency is down, and a retry may succeed. Every
+    /// other error is the database refusing what we sent — a bug.
+    pub fn is_unreachable(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            DbError::Pool(_) => true,
+            DbError::Query(Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )) => true,
+            DbError::Query(_) | DbError::Row(_) | DbError::Migration(_) | DbError::Url(_) => false,
+        }
     }
 }
 
-impl From<DbError> for pam_core::port::StoreError {
+impl From<DbError> for kernel::StoreError {
     fn from(e: DbError) -> Self {
-        pam_core::port::StoreError(e.to_string())
+        kernel::StoreError { unreachable: e.is_unreachable(), cause: e.to_string() }
     }
+}
+
+/// [`kernel::checked_sum`] for a total read from the database: one that overflows means
+/// corrupt rows, a bug to log rather than a number to answer with.
+pub(crate) fn money_total(amounts: impl IntoIterator<Item = i64>) -> Result<i64, DbError> {
+    kernel::checked_sum(amounts).ok_or_else(|| DbError::Row("a money total overflows i64".into()))
 }
 
 /// A pooled PostgreSQL connection ([`pg_connection`]). Dropped by a caller that was
@@ -339,7 +356,8 @@ pub const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA cache_size = -65536; PRAGMA temp
 
 impl Db {
     /// Connects to `url` (`postgres://…`, or a SQLite file path / `sqlite://path`),
-    /// creating the SQLite file and its directory when missing.
+    /// creating the SQLite file (0600) and its directory (0700) when missing; an existing
+    /// file is made 0600 too.
     pub fn connect(url: &str, pool_size: usize) -> Result<Self, DbError> {
         let wait = Some(Duration::from_secs(10));
         let faults = Arc::<games::FaultPoints>::default();
@@ -364,9 +382,11 @@ impl Db {
                     "in-memory SQLite gives every pooled connection its own database; use a file".into(),
                 ));
             }
-            if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| DbError::Url(format!("{}: {e}", dir.display())))?;
+            let file = std::path::Path::new(path);
+            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+                crate::config::create_private_dir(dir).map_err(|e| DbError::Url(format!("{}: {e}", dir.display())))?;
             }
+            crate::config::make_private_file(file).map_err(|e| DbError::Url(format!("{}: {e}", file.display())))?;
             let mut cfg = ManagerConfig::<SqliteConn>::default();
             cfg.recycling_method = RecyclingMethod::Fast;
             cfg.custom_setup = Box::new(|url| Box::pin(open_sqlite(url, &[])));

@@ -9,7 +9,6 @@ use diesel_async::RunQueryDsl;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlatformCounts {
     pub players: i64,
-    pub staff: i64,
     pub admins: i64,
     pub wallet_events: i64,
 }
@@ -25,7 +24,6 @@ backend_queries! {
         let wallet_events = wallet_events::table.count().get_result(c).await?;
         Ok(PlatformCounts {
             players: count(|r| r == "player"),
-            staff: count(|r| r != "player"),
             admins: count(|r| r == "admin"),
             wallet_events,
         })

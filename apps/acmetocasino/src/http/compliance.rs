@@ -4,7 +4,7 @@
 use crate::auth::AuthUser;
 use crate::db::compliance::{AlertFilter, AmlAlert, AuditEntry, KycRecord};
 use crate::error::{ApiError, FieldProblem, Refusal};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, free_text};
 use crate::state::AppState;
 use actix_web::HttpResponse;
 use actix_web::body::BoxBody;
@@ -92,6 +92,8 @@ pub async fn submit_kyc(
     body: ApiJson<KycSubmitRequest>,
 ) -> Result<CreatedJson<KycSubmissionResponse>, ApiError> {
     let player = AccountId::from_uuid(player_id.into_inner());
+    // Staff accounts have no KYC record to submit to.
+    user.require(&[Role::Player])?;
     if user.id != player {
         return Err(ApiError::Forbidden("players submit their own documents".into()));
     }
@@ -141,9 +143,11 @@ async fn decide(
         "reject" => Decision::Reject,
         _ => return Err(ApiError::validation("decision", "must be approve or reject")),
     };
+    // A blank reason is no reason (a rejection then says it needs one).
+    let reason = b.reason.filter(|r| !r.trim().is_empty()).map(|r| free_text("reason", &r, 1..=500)).transpose()?;
     let record = state
         .db
-        .decide_kyc(player, decision, b.reason, user.id, state.clock.now())
+        .decide_kyc(player, decision, reason, user.id, state.clock.now())
         .await?
         .ok_or_else(|| ApiError::NotFound("no such player".into()))?
         .map_err(kyc_error)?;
@@ -323,12 +327,10 @@ pub async fn review_alert(
         "sar_filed" => ReviewOutcome::SarFiled,
         _ => return Err(ApiError::validation("outcome", "must be dismissed, escalated or sar_filed")),
     };
-    if b.note.trim().is_empty() || b.note.len() > 2_000 {
-        return Err(ApiError::validation("note", "must be 1 to 2000 characters"));
-    }
+    let note = free_text("note", &b.note, 1..=2_000)?;
     let reviewed = state
         .db
-        .review_alert(id.into_inner(), outcome, b.note, user.id, state.clock.now())
+        .review_alert(id.into_inner(), outcome, note, user.id, state.clock.now())
         .await?
         .ok_or_else(|| ApiError::NotFound("no such alert".into()))?
         .map_err(|e| ApiError::Conflict(e.to_string()))?;
@@ -358,8 +360,8 @@ pub struct RegisterResponse {
 
 /// Add a person to the simulated national self-exclusion register (compliance or admin)
 ///
-/// A listed person cannot register; an existing account of theirs is refused deposits
-/// and play (withdrawals stay possible).
+/// An account of the person, existing or opened later, is self-excluded: refused
+/// deposits and play (withdrawals stay possible).
 #[api_v2_operation(tags(Compliance))]
 pub async fn add_to_register(
     state: web::Data<AppState>,
@@ -369,10 +371,7 @@ pub async fn add_to_register(
     user.require(COMPLIANCE_STAFF)?;
     let b = body.0;
     let email = pam_core::Email::parse(&b.email).map_err(|e| ApiError::validation("email", e.0))?;
-    let name = b.full_name.trim().to_owned();
-    if name.len() < 2 || name.len() > 100 {
-        return Err(ApiError::validation("full_name", "must be 2 to 100 characters"));
-    }
+    let name = free_text("full_name", &b.full_name, 2..=100)?;
     let id = state
         .db
         .add_to_register(name.clone(), b.date_of_birth, email.as_str().to_owned(), user.id, state.clock.now())
@@ -495,11 +494,14 @@ pub async fn report(
             aml_alerts: 0,
             harm_alerts: 0,
         });
-        line.wagered += r.wagered;
-        line.paid += r.paid;
-        line.ggr += r.wagered - r.paid;
-        line.deposits += r.deposits;
-        line.withdrawals += r.withdrawals;
+        let sum = |a: i64, b: i64| {
+            kernel::checked_sum([a, b]).ok_or_else(|| ApiError::Internal("report total overflows".into()))
+        };
+        line.wagered = sum(line.wagered, r.wagered)?;
+        line.paid = sum(line.paid, r.paid)?;
+        line.ggr = sum(line.ggr, sum(r.wagered, -r.paid)?)?;
+        line.deposits = sum(line.deposits, r.deposits)?;
+        line.withdrawals = sum(line.withdrawals, r.withdrawals)?;
         line.exclusions += r.exclusions;
         line.aml_alerts += r.aml_alerts;
         line.harm_alerts += r.harm_alerts;

@@ -101,7 +101,8 @@ fn hash_error(e: HashError) -> ApiError {
 
 /// Register a player
 ///
-/// Creates the player account and its wallet. Also served at `/pam/register`.
+/// Creates the player account and its wallet. Also served at `/pam/register`. A person
+/// on the national self-exclusion register gets an account that is `self_excluded`.
 #[api_v2_operation(tags(PAM))]
 pub async fn register(
     state: web::Data<AppState>,
@@ -117,15 +118,14 @@ pub async fn register(
         country: b.country,
         currency: b.currency,
     };
-    // The national self-exclusion register: a listed person cannot open an account.
-    if let (Ok(email), Ok(dob)) =
-        (pam_core::Email::parse(&form.email), chrono::NaiveDate::parse_from_str(&form.date_of_birth, "%Y-%m-%d"))
-        && state.db.on_register(email.as_str(), dob).await?
-    {
-        return Err(ApiError::refused(Refusal::SelfExcluded, "this person is on the national self-exclusion register"));
-    }
     let client = throttle_key(state.trusted_proxies.client_of(&req));
-    let player = state.pam.register(form, &client).await.map_err(register_error)?;
+    let mut player = state.pam.register(form, &client).await.map_err(register_error)?;
+    // A person on the national self-exclusion register is registered like anyone else
+    // (an earlier, different answer told anyone who asked that they are listed) and
+    // their account is self-excluded at once, as existing accounts are.
+    if state.db.apply_register(player.account.id).await? {
+        player.account.status = AccountStatus::SelfExcluded;
+    }
     tracing::info!(player_id = %player.account.id, "player registered");
     state.publish(
         crate::events::Channel::PlayerEvents,

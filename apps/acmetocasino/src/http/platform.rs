@@ -54,13 +54,19 @@ pub async fn health(state: web::Data<AppState>) -> Result<StatusJson<HealthRespo
         status: if db.is_ok() { "up" } else { "down" }.into(),
         backend: state.db.kind().as_str().into(),
         latency_ms: db.as_ref().ok().map(|d| ms(*d)),
-        error: db.as_ref().err().map(ToString::to_string),
+        error: db.as_ref().err().map(|e| {
+            tracing::warn!(cause = %e, "health: database down");
+            "the database does not answer".to_owned()
+        }),
     };
     let redis = match &state.redis {
         None => RedisHealth { status: "disabled".into(), latency_ms: None, error: None },
         Some(pool) => match redis_ping(pool).await {
             Ok(d) => RedisHealth { status: "connected".into(), latency_ms: Some(ms(d)), error: None },
-            Err(e) => RedisHealth { status: "error".into(), latency_ms: None, error: Some(e) },
+            Err(e) => {
+                tracing::warn!(cause = %e, "health: Redis down");
+                RedisHealth { status: "error".into(), latency_ms: None, error: Some("Redis does not answer".into()) }
+            }
         },
     };
     let module = if db.is_ok() { "up" } else { "down" };
@@ -90,7 +96,6 @@ pub struct StatsResponse {
     pub platform_rtp: Option<f64>,
     pub games_available: i64,
     pub wallet_events: i64,
-    pub staff_accounts: i64,
 }
 
 /// Platform statistics
@@ -98,19 +103,40 @@ pub struct StatsResponse {
 pub async fn stats(state: web::Data<AppState>) -> Result<web::Json<StatsResponse>, ApiError> {
     let c = state.db.counts().await?;
     let totals = state.db.round_totals().await?;
-    let (rounds, wagered, paid) =
-        totals.iter().fold((0, 0, 0), |(r, w, p), (_, t)| (r + t.rounds, w + t.wagered, p + t.paid));
+    let overflow = || ApiError::Internal("platform round totals overflow".into());
+    let rounds = kernel::checked_sum(totals.iter().map(|(_, t)| t.rounds)).ok_or_else(overflow)?;
+    let wagered = kernel::checked_sum(totals.iter().map(|(_, t)| t.wagered)).ok_or_else(overflow)?;
+    let paid = kernel::checked_sum(totals.iter().map(|(_, t)| t.paid)).ok_or_else(overflow)?;
     Ok(web::Json(StatsResponse {
         players_registered: c.players,
         rounds_played: rounds,
         platform_rtp: (wagered > 0).then(|| (paid as f64 / wagered as f64 * 10_000.0).round() / 100.0),
         games_available: state.catalogue.iter().count() as i64,
         wallet_events: c.wallet_events,
-        staff_accounts: c.staff,
     }))
 }
 
-/// Prometheus metrics (text exposition format); not part of the API document.
-pub async fn metrics(state: actix_web::web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render())
+/// Prometheus metrics (text exposition format); not part of the API document. With
+/// `ACMETOCASINO_METRICS_TOKEN` set, only for `Authorization: Bearer <that token>`.
+pub async fn metrics(
+    req: actix_web::HttpRequest,
+    state: actix_web::web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(token) = &state.metrics_token {
+        let presented = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !same_bytes(presented.as_bytes(), token.expose()) {
+            return Err(ApiError::Unauthorized("metrics need the metrics token".into()));
+        }
+    }
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render()))
+}
+
+/// Equality that takes as long wherever the first difference is (the length may show).
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }

@@ -116,7 +116,7 @@ pub async fn ws(
     };
     let filter = Filter::parse(params.channels.as_deref())?;
     let (response, session, messages) = actix_ws::handle(&req, body)
-        .map_err(|e| ApiError::validation("upgrade", format!("expected a WebSocket upgrade request ({e})")))?;
+        .map_err(|_| ApiError::validation("upgrade", "expected a WebSocket upgrade request"))?;
     let messages =
         messages.max_frame_size(MAX_MESSAGE_BYTES).aggregate_continuations().max_continuation_size(MAX_MESSAGE_BYTES);
     // Subscribed before the handshake completes: nothing published after it is missed.

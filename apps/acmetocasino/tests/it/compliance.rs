@@ -321,9 +321,10 @@ crate::both_backends! {
         let entry = json!({"full_name": "Gambler Person", "date_of_birth": "1980-05-05", "email": "listed@example.com"});
         app.post("/api/v2/compliance/exclusion-register", Some(&t), entry.clone()).await.problem(403, "forbidden");
         app.post("/api/v2/compliance/exclusion-register", Some(&officer), entry).await.ok(201);
-        // A listed person cannot open an account …
+        // A second account is refused for what anyone could be refused for, the e-mail
+        // being taken, not for the listing (issue 12: `hardening::registering_…`) …
         let r = app.post("/api/v2/players", None, json!({"username": "second_try", "email": "listed@example.com", "password": "correct horse", "date_of_birth": "1990-01-31", "country": "SE"})).await;
-        r.problem(422, "self_excluded");
+        r.problem(409, "conflict");
         // … nor deposit or play with an existing one — at once, with the token they
         // already hold — but can still withdraw.
         assert_eq!(app.get(&format!("/api/v2/players/{id}"), Some(&officer)).await.ok(200)["status"], "self_excluded");

@@ -173,8 +173,9 @@ crate::both_backends! {
         };
         let before = seen().await;
         app.state.db.faults().arm(FAULT_AFTER_BET);
+        // A write the database refuses is a bug, not an outage: 500 (issue 12, finding 6).
         for key in ["f1", "f2"] {
-            app.post("/api/v2/gal/play", Some(&t), flip(COIN_MIN, key)).await.problem(503, "unavailable");
+            app.post("/api/v2/gal/play", Some(&t), flip(COIN_MIN, key)).await.problem(500, "internal_error");
         }
         assert_eq!(seen().await, before, "no event, no nonce, no balance change, no round");
         app.state.db.faults().disarm(FAULT_AFTER_BET);
@@ -298,8 +299,9 @@ crate::both_backends! {
                         r.ok(200);
                         accepted[p] += 1;
                     }
+                    // The database refused the round's write: a bug's 500, not an outage's 503.
                     None => {
-                        r.problem(503, "unavailable");
+                        r.problem(500, "internal_error");
                     }
                 }
             }

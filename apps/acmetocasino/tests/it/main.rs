@@ -7,6 +7,7 @@ mod contracts;
 mod events;
 mod fairness;
 mod games;
+mod hardening;
 mod pam;
 mod platform;
 mod postings;
