@@ -91,6 +91,9 @@ pub struct Config {
     /// The Bearer token `GET /metrics` requires (`ACMETOCASINO_METRICS_TOKEN`); unset:
     /// metrics are open, as for a scraper on a private network.
     pub metrics_token: Option<Secret>,
+    /// Rounds the back office flags as big wins (`ACMETOCASINO_BIG_WIN_MULTIPLIER`,
+    /// `ACMETOCASINO_BIG_WIN_AMOUNT`).
+    pub big_win: gamectl_core::BigWin,
 }
 
 impl fmt::Debug for Config {
@@ -114,6 +117,7 @@ impl fmt::Debug for Config {
             .field("kyc_auto_decide", &self.kyc_auto_decide)
             .field("manual_posting_approval_above", &self.manual_posting_approval_above)
             .field("metrics_token", &self.metrics_token)
+            .field("big_win", &self.big_win)
             .finish()
     }
 }
@@ -263,6 +267,10 @@ impl Config {
                 0..=kernel::MAX_AMOUNT,
             )?,
             metrics_token,
+            big_win: gamectl_core::BigWin {
+                multiplier: number(&get, "ACMETOCASINO_BIG_WIN_MULTIPLIER", 350, 1..=1_000_000)?,
+                payout: number(&get, "ACMETOCASINO_BIG_WIN_AMOUNT", 4_000_000, 1..=kernel::MAX_AMOUNT)?,
+            },
         })
     }
 

@@ -296,7 +296,7 @@ pub async fn status(
     let limits = limits_of(&state, player, &rg).await?;
     let minutes = state.db.minutes_played_today(player, now).await?;
     let net = state.db.net_position_since(player, now - Duration::days(1)).await?;
-    let harm = state.db.harm_alerts(Some(player), 50).await?;
+    let harm = state.db.harm_alerts(Some(player), 50, 0).await?;
     Ok(web::Json(StatusResponse {
         player_id: player.as_uuid(),
         jurisdiction: limits.jurisdiction,
@@ -341,7 +341,10 @@ impl From<HarmAlert> for HarmAlertResponse {
 #[derive(Debug, Deserialize, Apiv2Schema)]
 pub struct HarmParams {
     pub player_id: Option<Uuid>,
+    /// 1–500 (default 100).
     pub limit: Option<i64>,
+    /// Alerts to skip (default 0).
+    pub offset: Option<i64>,
 }
 
 /// Markers-of-harm alerts with their interventions (staff)
@@ -354,6 +357,7 @@ pub async fn alerts(
     user.require_staff()?;
     let q = query.into_inner();
     let limit = super::bounded("limit", q.limit, 100, 1, 500)?;
-    let list = state.db.harm_alerts(q.player_id.map(AccountId::from_uuid), limit).await?;
+    let offset = super::bounded("offset", q.offset, 0, 0, i64::MAX)?;
+    let list = state.db.harm_alerts(q.player_id.map(AccountId::from_uuid), limit, offset).await?;
     Ok(web::Json(list.into_iter().map(Into::into).collect()))
 }

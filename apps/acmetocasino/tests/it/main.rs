@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod architecture;
+mod backoffice;
 mod compliance;
 mod contracts;
 mod events;

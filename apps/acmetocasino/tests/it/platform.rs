@@ -47,6 +47,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v2/game-control/stats"),
     ("get", "/api/v2/health"),
     ("get", "/api/v2/stats"),
+    // The back office's searches and figures.
+    ("get", "/api/v2/staff"),
+    ("get", "/api/v2/wallet/events"),
+    ("get", "/api/v2/gal/rounds"),
+    ("get", "/api/v2/gal/sessions"),
+    ("get", "/api/v2/back-office/overview"),
+    ("get", "/api/v2/back-office/request-metrics"),
 ];
 
 crate::both_backends! {
