@@ -141,6 +141,17 @@ pub struct AmlAlert {
     pub note: Option<String>,
 }
 
+/// A player's stored responsible-gaming settings, and who the player is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RgRecord {
+    pub player: AccountId,
+    pub username: String,
+    pub country: String,
+    pub currency: String,
+    pub settings: RgSettings,
+    pub updated_at: DateTime<Utc>,
+}
+
 /// A markers-of-harm alert with its intervention.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HarmAlert {
@@ -338,6 +349,28 @@ backend_queries! {
         let raw: Option<String> =
             rg_settings::table.find(player).select(rg_settings::settings).first(c).await.optional()?;
         parse_rg(raw.as_deref())
+    }
+
+    /// Every player's stored settings whose JSON contains `contains` (a cheap prefilter;
+    /// the caller decides on the parsed settings), most recently changed first.
+    pub(crate) async fn rg_records(c: &mut Conn, contains: Option<&'static str>) -> Result<Vec<RgRecord>, DbError> {
+        let mut q = rg_settings::table
+            .inner_join(accounts::table.on(accounts::id.eq(rg_settings::player_id)))
+            .inner_join(players::table.on(players::account_id.eq(rg_settings::player_id)))
+            .into_boxed();
+        if let Some(text) = contains {
+            q = q.filter(rg_settings::settings.like(format!("%{text}%")));
+        }
+        let rows: Vec<(DbId, String, String, String, String, DbTime)> = q
+            .order((rg_settings::updated_at.desc(), rg_settings::player_id.desc()))
+            .select((rg_settings::player_id, accounts::username, players::country, players::currency, rg_settings::settings, rg_settings::updated_at))
+            .load(c)
+            .await?;
+        rows.into_iter()
+            .map(|(player, username, country, currency, raw, at)| {
+                Ok(RgRecord { player: AccountId::from_uuid(player.0), username, country, currency, settings: parse_rg(Some(&raw))?, updated_at: at.0 })
+            })
+            .collect()
     }
 
     pub(crate) async fn save_rg(c: &mut Conn, player: DbId, settings: &RgSettings, at: DbTime) -> Result<(), DbError> {
@@ -1496,6 +1529,22 @@ impl Db {
 
     pub async fn player_context(&self, player: AccountId) -> Result<Option<PlayerContext>, DbError> {
         dispatch!(read self, self::player_context(id(player)))
+    }
+
+    /// The stored settings of every player whose settings hold `measure` now (any
+    /// measure for `None`), most recently changed first.
+    pub async fn rg_measures(
+        &self,
+        measure: Option<rg_core::Measure>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<RgRecord>, DbError> {
+        let contains = match measure {
+            Some(rg_core::Measure::Pending) => Some("\"pending\":{"),
+            Some(rg_core::Measure::Exclusion) => Some("\"exclusion\":{"),
+            _ => None,
+        };
+        let records: Vec<RgRecord> = dispatch!(read self, self::rg_records(contains))?;
+        Ok(records.into_iter().filter(|r| r.settings.holds(measure, now)).collect())
     }
 
     pub async fn rg_settings(&self, player: AccountId) -> Result<RgSettings, DbError> {

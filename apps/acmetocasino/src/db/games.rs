@@ -972,6 +972,7 @@ backend_queries! {
         c: &mut Conn,
         id: DbId,
         actor: DbId,
+        reason: Option<String>,
         event_ids: (Uuid, Uuid),
         at: DateTime<Utc>,
     ) -> Result<Round, RoundFailure> {
@@ -997,7 +998,7 @@ backend_queries! {
                 "round.rolled_back",
                 &format!("round:{}", round.id),
                 Some(serde_json::json!({"status": "settled", "amount": round.amount, "payout": round.payout})),
-                Some(serde_json::json!({"status": "rolled_back"})),
+                Some(serde_json::json!({"status": "rolled_back", "reason": reason})),
                 DbTime(at),
             )
             .await?;
@@ -1412,14 +1413,16 @@ impl Db {
         dispatch!(read self, self::round_by_id(DbId(id)))
     }
 
+    /// Rolls a round back for `actor`, with their `reason` in the audit entry.
     pub async fn rollback_round(
         &self,
         id: Uuid,
         actor: AccountId,
+        reason: Option<String>,
         event_ids: (Uuid, Uuid),
         at: DateTime<Utc>,
     ) -> Result<Round, RoundFailure> {
-        dispatch!(write self, self::rollback_round(DbId(id), DbId(actor.as_uuid()), event_ids, at))
+        dispatch!(write self, self::rollback_round(DbId(id), DbId(actor.as_uuid()), reason, event_ids, at))
     }
 
     /// The (possibly still secret) server seed a round used; for staff verification.

@@ -8,7 +8,7 @@ use crate::db::games::{
 };
 use crate::error::{ApiError, Refusal};
 use crate::events::Channel;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, OptionalJson, free_text};
 use crate::state::AppState;
 use actix_web::HttpRequest;
 use chrono::{DateTime, Utc};
@@ -733,19 +733,30 @@ pub async fn verify_round(
     }))
 }
 
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct RollbackRequest {
+    /// Why the round is cancelled (1–500 characters), kept in the audit entry.
+    #[openapi(example = "game client crashed mid-round, ticket 5521")]
+    pub reason: Option<String>,
+}
+
 /// Cancel a round (operator)
 ///
 /// One `ROLLBACK` refunds the bet and, if the round paid, another reverses the win;
-/// a second rollback is `409`.
+/// a second rollback is `409`. The body (`{reason}`) may be left out; the back office
+/// always sends a reason, which the audit entry `round.rolled_back` records.
 #[api_v2_operation(tags(Games))]
 pub async fn rollback_round(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
+    body: OptionalJson<RollbackRequest>,
 ) -> Result<web::Json<RoundResponse>, ApiError> {
     user.require(&[Role::Operator, Role::Admin])?;
+    let reason = body.0.and_then(|b| b.reason).map(|r| free_text("reason", &r, 1..=500)).transpose()?;
     let ids = (state.entropy.new_id(), state.entropy.new_id());
-    let round = state.db.rollback_round(id.into_inner(), user.id, ids, state.clock.now()).await.map_err(round_error)?;
+    let round =
+        state.db.rollback_round(id.into_inner(), user.id, reason, ids, state.clock.now()).await.map_err(round_error)?;
     tracing::info!(actor = %user.id, round_id = %round.id, "round rolled back");
     state.publish(
         Channel::GameRounds,

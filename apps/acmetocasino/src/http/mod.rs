@@ -117,6 +117,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/responsible-gaming/status/{player_id}").route(web::get().to(rg::status)))
         .service(web::resource("/responsible-gaming/alerts").route(web::get().to(rg::alerts)))
+        .service(web::resource("/responsible-gaming/measures").route(web::get().to(rg::measures)))
         .service(web::resource("/audit-log").route(web::get().to(compliance::audit_log)))
         .service(web::resource("/health").route(web::get().to(platform::health)))
         .service(web::resource("/stats").route(web::get().to(platform::stats)))

@@ -96,15 +96,23 @@ crate::both_backends! {
         assert!(payouts.windows(2).all(|w| w[0] >= w[1]), "{payouts:?}");
         let first = all["items"][0]["id"].as_str().unwrap().to_owned();
         assert_eq!(all["items"][0]["game_slug"], "dice", "newest first");
-        app.post(&format!("/api/v2/gal/rounds/{first}/rollback"), Some(&op), json!({})).await.ok(200);
-        let rolled = app.get("/api/v2/gal/rounds?status=rolled_back", Some(&op)).await.ok(200).clone();
-        assert_eq!(ids(&rolled, "id"), std::slice::from_ref(&first));
+        let path = format!("/api/v2/gal/rounds/{first}/rollback");
+        app.post(&path, Some(&op), json!({"reason": "bad\u{0}reason"})).await.problem(400, "validation_error");
+        app.post(&path, Some(&op), json!({"reason": "client crashed, ticket 5521"})).await.ok(200);
+        // The reason is on the audit entry; a rollback without a body still works.
+        let admin = app.staff("boss", Role::Admin).await;
+        let entry = app.get(&format!("/api/v2/audit-log?target=round:{first}"), Some(&admin)).await.ok(200).clone();
+        assert_eq!(entry[0]["after"]["reason"], "client crashed, ticket 5521");
+        let second = all["items"][1]["id"].as_str().unwrap();
+        app.request(reqwest::Method::POST, &format!("/api/v2/gal/rounds/{second}/rollback"), Some(&op), None).await.ok(200);
+        let rolled = app.get("/api/v2/gal/rounds?status=rolled_back&sort=created_at", Some(&op)).await.ok(200).clone();
+        assert_eq!(ids(&rolled, "id"), [second.to_owned(), first.clone()], "oldest first");
         let settled = app.get("/api/v2/gal/rounds?status=settled&limit=5&offset=10", Some(&op)).await.ok(200).clone();
-        assert_eq!((settled["total"].as_i64(), settled["items"].as_array().unwrap().len()), (Some(12), 2));
+        assert_eq!((settled["total"].as_i64(), settled["items"].as_array().unwrap().len()), (Some(11), 1));
 
         // A player searches their own rounds only.
         let own = app.get("/api/v2/gal/rounds", Some(&tb)).await.ok(200).clone();
-        assert_eq!(ids(&own, "id"), [first]);
+        assert_eq!(ids(&own, "id"), std::slice::from_ref(&first));
         app.get(&format!("/api/v2/gal/rounds?player_id={ann}"), Some(&tb)).await.problem(403, "forbidden");
         app.get("/api/v2/gal/rounds?game_slug=baccarat", Some(&op)).await.problem(400, "validation_error");
         app.get("/api/v2/gal/rounds?status=won", Some(&op)).await.problem(400, "validation_error");
@@ -290,6 +298,47 @@ crate::both_backends! {
         app.get("/api/v2/compliance/aml/alerts?sort=rule", Some(&comp)).await.problem(400, "validation_error");
         app.get("/api/v2/responsible-gaming/alerts?offset=-1", Some(&comp)).await.problem(400, "validation_error");
         app.get("/api/v2/wallet/manual-postings?offset=0&limit=5", Some(&op)).await.ok(200);
+    }
+
+    async fn staff_list_players_by_responsible_gaming_measure(backend) {
+        let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
+        let op = app.staff("oper", Role::Operator).await;
+        let (lim, tl) = app.player("limited").await;
+        let (out, to) = app.player("onbreak").await;
+        let (ses, ts) = app.player("timed").await;
+        app.player("carefree").await;
+        let limit = |t: &str, amount: i64| {
+            let (app, t) = (&app, t.to_owned());
+            async move { app.post("/api/v2/responsible-gaming/limits", Some(&t), json!({"period": "daily", "amount": amount})).await.ok(200).clone() }
+        };
+        limit(&tl, 10_000).await;
+        // A raise waits for the jurisdiction's cooling-off (SE: 72 h).
+        limit(&tl, 20_000).await;
+        app.post(&format!("/api/v2/responsible-gaming/exclude/{out}"), Some(&to), json!({"kind": "timeout", "duration": "24_hours"})).await.ok(200);
+        app.post(&format!("/api/v2/responsible-gaming/session-limits/{ses}"), Some(&ts), json!({"daily_minutes": 60})).await.ok(200);
+
+        let page = |q: &str| {
+            let (app, op, path) = (&app, &op, format!("/api/v2/responsible-gaming/measures?{q}"));
+            async move { app.get(&path, Some(op)).await.ok(200).clone() }
+        };
+        let players = |p: &Value| -> Vec<String> { p["items"].as_array().unwrap().iter().map(|i| i["username"].as_str().unwrap().to_owned()).collect() };
+        assert_eq!(players(&page("").await), ["timed", "onbreak", "limited"], "any measure, latest change first");
+        let pending = page("kind=pending").await;
+        assert_eq!(players(&pending), ["limited"]);
+        let daily = &pending["items"][0]["limits"][0];
+        assert_eq!((daily["period"].as_str(), daily["active"].as_i64(), daily["pending"]["amount"].as_i64()), (Some("daily"), Some(10_000), Some(20_000)));
+        assert_eq!((pending["items"][0]["currency"].as_str(), pending["items"][0]["jurisdiction"].as_str()), (Some("SEK"), Some("SE")));
+        let excluded = page("kind=exclusion").await;
+        assert_eq!(players(&excluded), ["onbreak"]);
+        assert_eq!((excluded["items"][0]["exclusion"]["kind"].as_str(), excluded["items"][0]["exclusion"]["active"].as_bool()), (Some("timeout"), Some(true)));
+        assert_eq!(players(&page("kind=deposit_limit").await), ["limited"]);
+        let timed = page("kind=session_limit").await;
+        assert_eq!((players(&timed), timed["items"][0]["session_limits"]["daily_minutes"].as_i64()), (vec!["timed".to_owned()], Some(60)));
+        let second = page("limit=1&offset=1").await;
+        assert_eq!((players(&second), second["total"].as_i64()), (vec!["onbreak".to_owned()], Some(3)));
+        assert!(!lim.is_empty());
+        app.get("/api/v2/responsible-gaming/measures?kind=everything", Some(&op)).await.problem(400, "validation_error");
+        app.get("/api/v2/responsible-gaming/measures", Some(&tl)).await.problem(403, "forbidden");
     }
 
     async fn request_metrics_summarize_each_route(backend) {

@@ -54,6 +54,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v2/gal/sessions"),
     ("get", "/api/v2/back-office/overview"),
     ("get", "/api/v2/back-office/request-metrics"),
+    ("get", "/api/v2/responsible-gaming/measures"),
 ];
 
 crate::both_backends! {
