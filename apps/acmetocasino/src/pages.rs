@@ -8,6 +8,8 @@ use rust_embed::RustEmbed;
 
 #[derive(RustEmbed)]
 #[folder = "static/"]
+// axe-core is vendored for the browser tests, which inject it themselves: never served.
+#[exclude = "vendor/axe-core/*"]
 struct Assets;
 
 /// The policy for our own pages: every script and style from this origin.
@@ -71,8 +73,12 @@ mod tests {
             "vendor/swagger-ui/swagger-ui-bundle.js",
             "vendor/swagger-ui/swagger-ui.css",
             "vendor/redoc/redoc.standalone.js",
+            "vendor/chartjs/chart.umd.min.js",
+            "dashboard.html",
+            "play.html",
         ] {
             assert!(super::Assets::get(f).is_some(), "{f} missing");
         }
+        assert!(super::Assets::get("vendor/axe-core/axe.min.js").is_none(), "axe-core is for the tests only");
     }
 }
