@@ -8,14 +8,15 @@ cargo xtask <command>
 Commands:
   test [--allow-missing-services] [-- <cargo test args>]
         rustfmt check, clippy (-D warnings), deploy/ config checks, then
-        `cargo test --workspace` against a private PostgreSQL and Redis
-        (ACMETOCASINO_TEST_PG_URL / ACMETOCASINO_TEST_REDIS_URL).
-        --allow-missing-services  run without PostgreSQL/Redis when they are not
-                                  installed (sets ACMETOCASINO_ALLOW_MISSING_SERVICES=1)
+        `cargo test --workspace` against a private PostgreSQL, Redis and headless
+        Chromium (ACMETOCASINO_TEST_PG_URL / _REDIS_URL / _CHROMIUM_URL); browser
+        tests save screenshots to target/xtask/screenshots/.
+        --allow-missing-services  run without PostgreSQL/Redis/Chromium when they are
+                                  not installed (sets ACMETOCASINO_ALLOW_MISSING_SERVICES=1)
         e.g. cargo xtask test -- -p wallet-core -- --nocapture
   services
-        start a private PostgreSQL and Redis, print their URLs as `export` lines,
-        stop them on Ctrl-C or stdin EOF
+        start a private PostgreSQL, Redis and headless Chromium, print their URLs
+        as `export` lines, stop them on Ctrl-C or stdin EOF
   run [-- <args>]
         cargo run --release -p acmetocasino -- <args>
   rtp [--rounds N] [--rtp P[,P...]] [--seed HEX]

@@ -5,6 +5,7 @@
 //! `gal-core`, whose real game code and random stream `rtp` and `rng` put to the test.
 
 mod bench;
+mod browser;
 mod flags;
 mod progress;
 mod rng;
@@ -54,7 +55,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// `cargo xtask services`: private PostgreSQL and Redis until Ctrl-C or stdin EOF.
+/// `cargo xtask services`: private PostgreSQL, Redis and headless Chromium until Ctrl-C
+/// or stdin EOF.
 fn services() -> Result<ExitCode> {
     let started = Instant::now();
     let postgres = Postgres::start()?;
@@ -62,10 +64,14 @@ fn services() -> Result<ExitCode> {
     let started = Instant::now();
     let redis = Redis::start()?;
     eprintln!("xtask: Redis ready in {}", fmt_duration(started.elapsed()));
+    let started = Instant::now();
+    let chromium = browser::Chromium::start()?;
+    eprintln!("xtask: Chromium ready in {}", fmt_duration(started.elapsed()));
 
     let mut stdout = io::stdout().lock();
     writeln!(stdout, "export ACMETOCASINO_TEST_PG_URL={}", postgres.url())?;
     writeln!(stdout, "export ACMETOCASINO_TEST_REDIS_URL={}", redis.url())?;
+    writeln!(stdout, "export ACMETOCASINO_TEST_CHROMIUM_URL={}", chromium.url())?;
     stdout.flush()?;
     drop(stdout);
     eprintln!("xtask: services running; press Ctrl-C or close stdin (Ctrl-D) to stop them");
@@ -75,7 +81,7 @@ fn services() -> Result<ExitCode> {
     io::copy(&mut io::stdin().lock(), &mut io::sink())?;
 
     let started = Instant::now();
-    let stopped = redis.stop().and(postgres.stop());
+    let stopped = chromium.stop().and(redis.stop()).and(postgres.stop());
     eprintln!("xtask: services stopped in {}", fmt_duration(started.elapsed()));
     stopped?;
     Ok(ExitCode::SUCCESS)

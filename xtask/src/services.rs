@@ -1,4 +1,5 @@
-//! Throwaway PostgreSQL and Redis servers for tests, benchmarks and simulations.
+//! Throwaway PostgreSQL and Redis servers and a headless Chromium for tests,
+//! benchmarks and simulations.
 //!
 //! Each server gets a fresh directory under `target/xtask/`, listens only on 127.0.0.1
 //! on a free port, and is stopped (its directory removed) when its guard is dropped,
@@ -27,6 +28,7 @@ const START_ATTEMPTS: u32 = 3;
 pub enum Service {
     Postgres,
     Redis,
+    Chromium,
 }
 
 impl Service {
@@ -34,6 +36,7 @@ impl Service {
         match self {
             Service::Postgres => "PostgreSQL",
             Service::Redis => "Redis",
+            Service::Chromium => "Chromium",
         }
     }
 
@@ -41,6 +44,7 @@ impl Service {
         match self {
             Service::Postgres => "/usr/lib/postgresql/*/bin/initdb, or pg_ctl on PATH",
             Service::Redis => "redis-server on PATH",
+            Service::Chromium => "chromium (or chromium-browser, google-chrome) on PATH",
         }
     }
 
@@ -48,6 +52,7 @@ impl Service {
         match self {
             Service::Postgres => "postgresql",
             Service::Redis => "redis-server",
+            Service::Chromium => "chromium",
         }
     }
 
@@ -56,6 +61,7 @@ impl Service {
         match self {
             Service::Postgres => PgTools::find().is_some(),
             Service::Redis => find_redis_server().is_some(),
+            Service::Chromium => crate::browser::find_chromium().is_some(),
         }
     }
 }
@@ -97,7 +103,7 @@ impl From<util::Error> for Error {
     }
 }
 
-fn failed(message: impl Into<String>) -> Error {
+pub(crate) fn failed(message: impl Into<String>) -> Error {
     Error::Failed(message.into())
 }
 
@@ -607,7 +613,7 @@ fn redis_pings(port: u16) -> bool {
 
 /// Cleans up after a server if this process dies without running `Drop`.
 #[derive(Debug)]
-struct Watchdog {
+pub(crate) struct Watchdog {
     child: Child,
     /// Never written; its closing (our exit, or dropping it) wakes the watchdog.
     _pipe: ChildStdin,
@@ -633,7 +639,7 @@ fi
 rm -rf "$dir"
 "#;
 
-    fn spawn(pid_file: &Path, process_name: &str, signal: &str, dir: &Path) -> Result<Watchdog, Error> {
+    pub(crate) fn spawn(pid_file: &Path, process_name: &str, signal: &str, dir: &Path) -> Result<Watchdog, Error> {
         let mut child = Command::new("sh")
             .args(["-c", Self::SCRIPT, "xtask-watchdog"])
             .arg(pid_file)
@@ -650,14 +656,14 @@ rm -rf "$dir"
     }
 
     /// The server was stopped cleanly: end the watchdog without it doing anything.
-    fn disarm(mut self) {
+    pub(crate) fn disarm(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
 /// A new empty directory `<parent>/<kind>-<pid>[-<n>]`.
-fn fresh_dir(parent: &Path, kind: &str, counter: &AtomicU32) -> Result<PathBuf, Error> {
+pub(crate) fn fresh_dir(parent: &Path, kind: &str, counter: &AtomicU32) -> Result<PathBuf, Error> {
     let n = counter.fetch_add(1, Ordering::Relaxed);
     let pid = std::process::id();
     let name = if n == 1 { format!("{kind}-{pid}") } else { format!("{kind}-{pid}-{n}") };
@@ -668,7 +674,7 @@ fn fresh_dir(parent: &Path, kind: &str, counter: &AtomicU32) -> Result<PathBuf, 
     Ok(dir)
 }
 
-fn remove_dir(dir: &Path) -> Result<(), String> {
+pub(crate) fn remove_dir(dir: &Path) -> Result<(), String> {
     match fs::remove_dir_all(dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -709,7 +715,7 @@ fn is_running(pid: u32, name: &str) -> bool {
 }
 
 /// Sends `signal` to `pid` if it is still `name`, waits up to `grace`, then SIGKILLs.
-fn terminate(pid: u32, name: &str, signal: &str, grace: Duration) -> Result<(), String> {
+pub(crate) fn terminate(pid: u32, name: &str, signal: &str, grace: Duration) -> Result<(), String> {
     let deadline = Instant::now() + grace;
     let pid_arg = pid.to_string();
     let mut signalled = false;

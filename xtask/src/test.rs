@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
+use crate::browser::Chromium;
 use crate::flags::TestFlags;
 use crate::services::{Postgres, Redis, Service};
 use crate::util::{self, Result, fmt_duration, which};
@@ -13,8 +14,10 @@ pub fn run(flags: &TestFlags) -> Result<ExitCode> {
     let root = util::project_root();
 
     // Tell about missing servers before minutes of clippy, not after.
-    let missing: Vec<Service> =
-        [Service::Postgres, Service::Redis].into_iter().filter(|service| !service.is_installed()).collect();
+    let missing: Vec<Service> = [Service::Postgres, Service::Redis, Service::Chromium]
+        .into_iter()
+        .filter(|service| !service.is_installed())
+        .collect();
     if !missing.is_empty() {
         eprintln!("{}", missing_banner(&missing, flags.allow_missing_services));
         if !flags.allow_missing_services {
@@ -36,8 +39,9 @@ pub fn run(flags: &TestFlags) -> Result<ExitCode> {
     // Guards: both servers stop when these go out of scope, also on panic.
     let postgres = report.service(Service::Postgres, &missing, Postgres::start);
     let redis = report.service(Service::Redis, &missing, Redis::start);
+    let chromium = report.service(Service::Chromium, &missing, Chromium::start);
 
-    let services_ok = postgres.is_ok() && redis.is_ok();
+    let services_ok = postgres.is_ok() && redis.is_ok() && chromium.is_ok();
     let mut cargo_test = util::cargo();
     cargo_test.arg("test");
     // `--workspace` would override a `-p` among the extra arguments.
@@ -58,6 +62,10 @@ pub fn run(flags: &TestFlags) -> Result<ExitCode> {
         Ok(Some(redis)) => cargo_test.env("ACMETOCASINO_TEST_REDIS_URL", redis.url()),
         _ => cargo_test.env_remove("ACMETOCASINO_TEST_REDIS_URL"),
     };
+    match &chromium {
+        Ok(Some(chromium)) => cargo_test.env("ACMETOCASINO_TEST_CHROMIUM_URL", chromium.url()),
+        _ => cargo_test.env_remove("ACMETOCASINO_TEST_CHROMIUM_URL"),
+    };
     if missing.is_empty() {
         cargo_test.env_remove("ACMETOCASINO_ALLOW_MISSING_SERVICES");
     } else {
@@ -72,9 +80,10 @@ pub fn run(flags: &TestFlags) -> Result<ExitCode> {
     report.step("bench smoke", || crate::bench::smoke().map(|()| Outcome::Passed));
 
     report.step("stop services", || {
+        let chromium = chromium.ok().flatten().map(Chromium::stop).transpose();
         let redis = redis.ok().flatten().map(Redis::stop).transpose();
         let postgres = postgres.ok().flatten().map(Postgres::stop).transpose();
-        redis.and(postgres).map(|_| Outcome::Passed).map_err(Into::into)
+        chromium.and(redis).and(postgres).map(|_| Outcome::Passed).map_err(Into::into)
     });
 
     report.print_summary(total.elapsed());
@@ -204,6 +213,7 @@ impl Report {
         let name = match service {
             Service::Postgres => "start postgres",
             Service::Redis => "start redis",
+            Service::Chromium => "start chromium",
         };
         if missing.contains(&service) {
             self.skip(name, "not installed (--allow-missing-services)");

@@ -3,6 +3,8 @@
 
 mod architecture;
 mod backoffice;
+mod browser;
+mod cdp;
 mod compliance;
 mod contracts;
 mod events;
