@@ -318,13 +318,22 @@ async fn a_player_registers_passes_kyc_sets_a_limit_deposits_plays_every_game_an
     // Provable fairness: rotate to reveal the seed, then verify a round in the browser.
     open_view(&page, "fairness").await;
     page.wait_for("document.querySelectorAll('[data-role=rounds] tbody tr').length === 9", "the player's rounds").await;
-    page.click("[data-role=rotate]").await;
+    // A new client seed rotates the pair: the seed of every round so far is revealed.
+    page.type_into("#cs-seed", "lena-lucky-7").await;
+    page.click("[data-role=client-seed] button[type=submit]").await;
     page.wait_for(
-        "document.querySelector('[data-role=rotation]').textContent.startsWith('Revealed server seed')",
-        "the rotation",
+        "document.querySelector('[data-role=rotation]').textContent.includes('for the 9 round(s)')",
+        "the new client seed",
     )
     .await;
     assert!(page.text("[data-role=rotation]").await.contains("committed before you chose"));
+    assert_eq!(page.text("#view-fairness [data-field=client_seed]").await, "lena-lucky-7");
+    page.click("[data-role=rotate]").await;
+    page.wait_for(
+        "document.querySelector('[data-role=rotation]').textContent.includes('for the 0 round(s)')",
+        "the rotation",
+    )
+    .await;
     page.type_into("#vr-id", &rounds[3]).await;
     page.click("[data-role=verify] button[type=submit]").await;
     page.wait_for("document.querySelector('[data-verified]')", "the verification").await;
@@ -332,6 +341,39 @@ async fn a_player_registers_passes_kyc_sets_a_limit_deposits_plays_every_game_an
     assert_eq!(page.eval("document.querySelectorAll('[data-role=verify-result] .verify-ok').length").await, 3);
     check(&page, "10-fairness-verified").await;
     check_phone(&page, "10-fairness-verified").await;
+
+    // Self-exclusion: chosen, explained, confirmed explicitly; then play is refused in plain words.
+    open_view(&page, "rg").await;
+    page.choose("#se-duration", "1_month").await;
+    page.click("[data-role=se-step1] button[type=submit]").await;
+    page.wait_for("!document.querySelector('[data-role=se-step2]').hidden", "the second step").await;
+    assert_eq!(
+        page.eval("document.querySelector('[data-role=se-confirm]').disabled").await,
+        true,
+        "not before ticking the box"
+    );
+    assert!(page.text("[data-role=se-summary]").await.contains("nobody can shorten or lift it"));
+    check(&page, "11-self-exclusion-confirm").await;
+    page.click("[data-role=se-understand]").await;
+    page.click("[data-role=se-confirm]").await;
+    page.wait_for(
+        "document.querySelector('[data-role=rg-result]').textContent.startsWith('You are self-excluded')",
+        "the self-exclusion",
+    )
+    .await;
+    assert!(page.text("[data-role=exclusion-now]").await.starts_with("You are on a self-exclusion until"));
+    open_view(&page, "lobby").await;
+    page.click("#play-coin-flip").await;
+    page.wait_for("document.querySelector('#view-game')?.dataset.ready", "the game").await;
+    page.click("[data-role=play]").await;
+    let refusal = page.text("[data-role=error]").await;
+    assert!(refusal.starts_with("The account is excluded from play and deposits right now."), "{refusal}");
+    let refused = page.take_problems();
+    assert!(
+        !refused.is_empty() && refused.iter().all(|p| p.contains("422") && p.contains("/api/v2/gal/play")),
+        "{refused:#?}"
+    );
+    check(&page, "12-refused-while-excluded").await;
 
     page.click("#logout").await;
     page.wait_for(
@@ -400,7 +442,9 @@ async fn seed(app: &TestApp) -> (String, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_open_every_back_office_tab_change_an_rtp_and_approve_a_kyc() {
     let Some(browser) = cdp::browser().await else { return };
-    let app = TestApp::spawn(Backend::Sqlite, Options::default()).await.unwrap();
+    // Any coin-flip win here pays 193.00: a big win, to be flagged.
+    let opts = Options { env: vec![("ACMETOCASINO_BIG_WIN_AMOUNT", "15000".into())], ..Options::default() };
+    let app = TestApp::spawn(Backend::Sqlite, opts).await.unwrap();
     let base = app.base.clone();
     app.staff("chief", Role::Admin).await;
     app.staff("olle_operator", Role::Operator).await;
@@ -462,6 +506,12 @@ async fn staff_open_every_back_office_tab_change_an_rtp_and_approve_a_kyc() {
             }
             "rounds" => {
                 page.wait_for("document.querySelectorAll('#tab-rounds tbody tr').length === 12", "the rounds").await;
+                let big = app
+                    .get("/api/v2/gal/rounds?big_win=true", Some(&app.login("chief", STAFF_PASSWORD).await))
+                    .await
+                    .ok(200)["total"]
+                    .clone();
+                assert_eq!(page.eval("document.querySelectorAll('#tab-rounds tbody tr.flagged').length").await, big);
                 page.click(&format!("#tab-rounds a[href='#rounds/{round}']")).await;
                 page.wait_for("!document.querySelector('#tab-rounds [data-role=detail]').hidden", "the round").await;
                 page.click("#tab-rounds [data-role=verify]").await;
@@ -473,6 +523,39 @@ async fn staff_open_every_back_office_tab_change_an_rtp_and_approve_a_kyc() {
                 page.wait_for("document.querySelector('#tab-rounds [data-role=detail] [data-field=\"r.status\"]').textContent === 'rolled_back'", "the rollback").await;
             }
             "game-control" => {
+                // The stake-limit editor calls the contract's PUT /game-control/limits/{slug}.
+                let served = app.get("/api/v2/openapi.json", None).await.ok(200)["paths"]
+                    .get("/api/v2/game-control/limits/{slug}")
+                    .is_some();
+                page.click("button[aria-label='Change the stake limits of Keno']").await;
+                page.type_into("dialog[open] input[name=min]", "1.00").await;
+                page.type_into("dialog[open] input[name=max]", "500.00").await;
+                page.click("dialog[open] button[type=submit]").await;
+                if served {
+                    page.wait_for("[...document.querySelectorAll('#toasts .notice')].some(n => n.textContent.startsWith('Stake limits of Keno set'))", "the new stake limits").await;
+                    let keno = app
+                        .get("/api/v2/gal/games", None)
+                        .await
+                        .ok(200)
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|g| g["slug"] == "keno")
+                        .unwrap()
+                        .clone();
+                    assert_eq!((keno["min_bet"].as_i64(), keno["max_bet"].as_i64()), (Some(100), Some(50_000)));
+                } else {
+                    // Not on this branch yet: the refusal is shown in plain words.
+                    page.wait_for("[...document.querySelectorAll('#toasts .notice.error')].some(n => n.textContent.startsWith('That could not be found.'))", "the refusal").await;
+                    let refused = page.take_problems();
+                    assert!(
+                        !refused.is_empty()
+                            && refused
+                                .iter()
+                                .all(|p| p.contains("404") && p.contains("/api/v2/game-control/limits/keno")),
+                        "{refused:#?}"
+                    );
+                }
                 page.click("button[aria-label='Change the RTP of Dice']").await;
                 page.type_into("dialog[open] input[name=rtp]", "95.5").await;
                 page.click("dialog[open] button[type=submit]").await;
@@ -497,6 +580,26 @@ async fn staff_open_every_back_office_tab_change_an_rtp_and_approve_a_kyc() {
                 .await;
             }
             "payments" => {
+                // A posting by hand: a reason, a confirmation, then the event.
+                let cecilia = app
+                    .get("/api/v2/pam/players?q=cecilia", Some(&app.login("chief", STAFF_PASSWORD).await))
+                    .await
+                    .ok(200)["items"][0]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                page.type_into("#mp-player", &cecilia).await;
+                page.choose("#mp-type", "BONUS_CREDIT").await;
+                page.type_into("#mp-amount", "25.00").await;
+                page.type_into("#mp-reason", "goodwill for ticket 88").await;
+                page.click("#tab-payments [data-role=posting] button[type=submit]").await;
+                page.wait_for(
+                    "document.querySelector('dialog[open]')?.textContent.replace(/\\s/g, ' ').includes('BONUS_CREDIT of SEK 25.00')",
+                    "the posting's confirmation",
+                )
+                .await;
+                page.click("dialog[open] button[type=submit]").await;
+                page.wait_for("document.querySelector('#tab-payments [data-role=post-result]').textContent.startsWith('Posted: BONUS_CREDIT')", "the posting").await;
                 // The queued posting: this admin may approve it (another admin asked).
                 page.click("#tab-payments [data-role=queue] button.btn-primary").await;
                 page.click("dialog[open] button[type=submit]").await;
@@ -509,6 +612,19 @@ async fn staff_open_every_back_office_tab_change_an_rtp_and_approve_a_kyc() {
                     "the alerts",
                 )
                 .await;
+                page.click("#tab-aml button[aria-label^='Review']").await;
+                page.choose("dialog[open] select[name=outcome]", "escalated").await;
+                page.type_into("dialog[open] textarea[name=reason]", "source of funds to be checked").await;
+                page.click("dialog[open] button[type=submit]").await;
+                page.wait_for(
+                    "[...document.querySelectorAll('#toasts .notice')].some(n => n.textContent === 'Review recorded.')",
+                    "the review",
+                )
+                .await;
+                let token = app.login("chief", STAFF_PASSWORD).await;
+                let escalated =
+                    app.get("/api/v2/compliance/aml/alerts?status=escalated", Some(&token)).await.ok(200).clone();
+                assert_eq!(escalated[0]["note"], "source of funds to be checked");
             }
             "reports" => {
                 page.wait_for("document.querySelectorAll('#tab-reports tbody tr').length >= 1", "the report").await;

@@ -233,13 +233,15 @@ impl Page {
         }
     }
 
-    /// Waits for `selector` to be visible and enabled; returns its centre.
+    /// Waits for `selector` to be visible, enabled and not covered; returns its centre.
     async fn ready(&self, selector: &str) -> (f64, f64) {
         let probe = format!(
             "(() => {{ const el = document.querySelector({s}); if (!el || el.disabled) return null; \
              el.scrollIntoView({{block: 'center', inline: 'center', behavior: 'instant'}}); const r = el.getBoundingClientRect(); \
              if (r.width === 0 || r.height === 0 || getComputedStyle(el).visibility === 'hidden') return null; \
-             return [r.x + r.width / 2, r.y + r.height / 2]; }})()",
+             const x = r.x + r.width / 2, y = r.y + r.height / 2, top = document.elementFromPoint(x, y); \
+             if (!top || !(el === top || el.contains(top) || (el.labels && [...el.labels].some(l => l.contains(top))))) return null; \
+             return [x, y]; }})()",
             s = js(selector)
         );
         let v = self.wait_for(&probe, &format!("{selector} to be clickable")).await;
