@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicU32;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::services::{Error, Service, Watchdog, failed, fresh_dir, remove_dir, terminate};
+use crate::services::{Error, Service, Watchdog, failed, fresh_dir, terminate};
 use crate::util::{self, which};
 
 /// The process name Chromium runs under (`/proc/PID/comm`).
@@ -107,16 +107,7 @@ impl Chromium {
             }
             let _ = child.wait();
         }
-        if let Err(error) = remove_dir(&self.base) {
-            problems.push(error);
-        }
-        if problems.is_empty() {
-            watchdog.disarm();
-            Ok(())
-        } else {
-            drop(watchdog);
-            Err(failed(format!("stopping Chromium: {}", problems.join("; "))))
-        }
+        watchdog.finish(&self.base, problems, "Chromium")
     }
 }
 

@@ -353,17 +353,7 @@ impl Postgres {
         {
             problems.push(error);
         }
-        if let Err(error) = remove_dir(&self.base) {
-            problems.push(error);
-        }
-        if problems.is_empty() {
-            watchdog.disarm();
-            Ok(())
-        } else {
-            // Dropping an armed watchdog makes it try the cleanup once more.
-            drop(watchdog);
-            Err(failed(format!("stopping PostgreSQL ({}): {}", self.base.display(), problems.join("; "))))
-        }
+        watchdog.finish(&self.base, problems, &format!("PostgreSQL ({})", self.base.display()))
     }
 }
 
@@ -574,16 +564,7 @@ impl Redis {
         {
             problems.push(error);
         }
-        if let Err(error) = remove_dir(&self.base) {
-            problems.push(error);
-        }
-        if problems.is_empty() {
-            watchdog.disarm();
-            Ok(())
-        } else {
-            drop(watchdog);
-            Err(failed(format!("stopping Redis: {}", problems.join("; "))))
-        }
+        watchdog.finish(&self.base, problems, "Redis")
     }
 }
 
@@ -656,9 +637,25 @@ rm -rf "$dir"
     }
 
     /// The server was stopped cleanly: end the watchdog without it doing anything.
-    pub(crate) fn disarm(mut self) {
+    fn disarm(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// After stopping a server (with `problems` so far): removes its directory, then
+    /// disarms the watchdog, or, if anything went wrong, lets it try the cleanup once more.
+    pub(crate) fn finish(self, base: &Path, mut problems: Vec<String>, what: &str) -> Result<(), Error> {
+        if let Err(error) = remove_dir(base) {
+            problems.push(error);
+        }
+        if problems.is_empty() {
+            self.disarm();
+            Ok(())
+        } else {
+            // Dropping an armed watchdog makes it try the cleanup once more.
+            drop(self);
+            Err(failed(format!("stopping {what}: {}", problems.join("; "))))
+        }
     }
 }
 
@@ -674,7 +671,7 @@ pub(crate) fn fresh_dir(parent: &Path, kind: &str, counter: &AtomicU32) -> Resul
     Ok(dir)
 }
 
-pub(crate) fn remove_dir(dir: &Path) -> Result<(), String> {
+fn remove_dir(dir: &Path) -> Result<(), String> {
     match fs::remove_dir_all(dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),

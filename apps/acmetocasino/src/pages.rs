@@ -92,9 +92,14 @@ mod tests {
             for tag in html.split("<script").skip(1) {
                 let open = tag.split('>').next().unwrap_or_default();
                 assert!(open.contains(" src="), "{name}: an inline <script>");
-                assert!(tag.split("</script>").next().unwrap_or_default().trim_start_matches(open).trim() == ">", "{name}: code inside <script src>");
+                assert!(
+                    tag.split("</script>").next().unwrap_or_default().trim_start_matches(open).trim() == ">",
+                    "{name}: code inside <script src>"
+                );
             }
-            for attribute in [" onclick=", " onload=", " onerror=", " onsubmit=", " onchange=", " oninput=", "javascript:"] {
+            for attribute in
+                [" onclick=", " onload=", " onerror=", " onsubmit=", " onchange=", " oninput=", "javascript:"]
+            {
                 assert!(!html.contains(attribute), "{name}: {attribute}");
             }
         }

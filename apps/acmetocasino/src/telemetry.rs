@@ -128,17 +128,19 @@ impl Metrics {
     }
 }
 
-/// One route's requests since the instance started.
-#[derive(Debug, Clone, PartialEq)]
+/// One route's requests since the instance started (as the back office reads them).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, paperclip::actix::Apiv2Schema)]
 pub struct RouteSummary {
     pub method: String,
     /// The route pattern (`/api/v2/wallet/{player_id}/balance`), or `unmatched`.
     pub route: String,
     pub requests: u64,
+    /// Answers 400–499.
     pub client_errors: u64,
+    /// Answers 500–599 (503 included).
     pub server_errors: u64,
     pub mean_ms: Option<f64>,
-    /// The upper bound of the latency bucket holding the 95th percentile.
+    /// An upper bound of the 95th percentile: the latency bucket holding it.
     pub p95_ms: Option<f64>,
 }
 

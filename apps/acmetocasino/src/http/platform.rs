@@ -7,6 +7,7 @@ use crate::db::wallet::MoneyDay;
 use crate::error::ApiError;
 use crate::infra::redis_ping;
 use crate::state::AppState;
+use crate::telemetry::RouteSummary;
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use chrono::{DateTime, DurationRound, NaiveDate, Utc};
@@ -308,22 +309,6 @@ pub async fn overview(
     }))
 }
 
-/// One route's traffic since this instance started.
-#[derive(Debug, Serialize, Apiv2Schema)]
-pub struct RouteMetrics {
-    pub method: String,
-    /// The route pattern, e.g. `/api/v2/wallet/{player_id}/balance`.
-    pub route: String,
-    pub requests: u64,
-    /// Answers 400–499.
-    pub client_errors: u64,
-    /// Answers 500–599 (503 included).
-    pub server_errors: u64,
-    pub mean_ms: Option<f64>,
-    /// An upper bound of the 95th percentile (the latency bucket holding it).
-    pub p95_ms: Option<f64>,
-}
-
 /// This instance's request metrics, as `/metrics` has them, summed per route.
 #[derive(Debug, Serialize, Apiv2Schema)]
 pub struct RequestMetricsResponse {
@@ -332,7 +317,7 @@ pub struct RequestMetricsResponse {
     pub client_errors: u64,
     pub server_errors: u64,
     /// Busiest first.
-    pub routes: Vec<RouteMetrics>,
+    pub routes: Vec<RouteSummary>,
 }
 
 /// Request metrics of the answering instance (staff)
@@ -342,20 +327,7 @@ pub async fn request_metrics(
     user: AuthUser,
 ) -> Result<web::Json<RequestMetricsResponse>, ApiError> {
     user.require_staff()?;
-    let routes: Vec<RouteMetrics> = state
-        .metrics
-        .request_summary()
-        .into_iter()
-        .map(|r| RouteMetrics {
-            method: r.method,
-            route: r.route,
-            requests: r.requests,
-            client_errors: r.client_errors,
-            server_errors: r.server_errors,
-            mean_ms: r.mean_ms,
-            p95_ms: r.p95_ms,
-        })
-        .collect();
+    let routes = state.metrics.request_summary();
     Ok(web::Json(RequestMetricsResponse {
         uptime_seconds: state.started_at.elapsed().as_secs(),
         requests: routes.iter().map(|r| r.requests).sum(),
