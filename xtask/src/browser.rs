@@ -4,6 +4,7 @@
 //! with the same watchdog as the servers in `services`.
 
 use std::fs;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::AtomicU32;
@@ -50,7 +51,9 @@ impl Chromium {
             .args(["--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(log);
+            .stderr(log)
+            // Its own process group: stopping it waits for every helper process it forked.
+            .process_group(0);
         let child = command.spawn().map_err(|e| failed(format!("cannot start Chromium: {e}")))?;
         fs::write(&pid_file, format!("{}\n", child.id()))?;
         let mut chromium = Chromium { base, child: Some(child), url: String::new(), watchdog: Some(watchdog) };
@@ -102,13 +105,40 @@ impl Chromium {
         };
         let mut problems = Vec::new();
         if let Some(mut child) = self.child.take() {
-            if let Err(error) = terminate(child.id(), PROCESS, "TERM", Duration::from_secs(10)) {
+            let group = child.id();
+            if let Err(error) = terminate(group, PROCESS, "TERM", Duration::from_secs(10)) {
                 problems.push(error);
             }
             let _ = child.wait();
+            // Its helpers (zygote, renderers) leave just after it; the profile is theirs until then.
+            if let Err(error) = wait_for_group(group, Duration::from_secs(10)) {
+                problems.push(error);
+            }
         }
         watchdog.finish(&self.base, problems, "Chromium")
     }
+}
+
+/// Waits until no live process is left in process group `group`; SIGKILLs them past
+/// `grace`. Zombies count as gone (some containers' PID 1 never reaps orphans).
+fn wait_for_group(group: u32, grace: Duration) -> Result<(), String> {
+    let alive = || {
+        fs::read_dir("/proc").into_iter().flatten().flatten().any(|entry| {
+            let stat = fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            // `pid (comm) S ppid pgrp …`: the fields after the last ')'.
+            let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+            matches!(fields.as_slice(), [state, _, pgrp, ..] if *pgrp == group.to_string() && !matches!(*state, "Z" | "X"))
+        })
+    };
+    let deadline = Instant::now() + grace;
+    while alive() {
+        if Instant::now() >= deadline {
+            util::succeeds(Command::new("kill").args(["-s", "KILL", "--", &format!("-{group}")]));
+            return Err(format!("Chromium's helper processes (group {group}) outlived it; killed them"));
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
 }
 
 impl Drop for Chromium {
