@@ -212,9 +212,11 @@ impl Page {
     pub async fn wait_for(&self, condition: &str, what: &str) -> Value {
         let deadline = Instant::now() + PROMPT;
         loop {
-            if let Ok(v) = self
-                .try_eval(&format!("(() => {{ try {{ return ({condition}); }} catch (e) {{ return null; }} }})()"))
-                .await
+            // An element found counts as `true` (nodes do not travel as JSON).
+            let probe = format!(
+                "(() => {{ try {{ const v = ({condition}); return v instanceof Node ? true : v; }} catch (e) {{ return null; }} }})()"
+            );
+            if let Ok(v) = self.try_eval(&probe).await
                 && !matches!(v, Value::Null | Value::Bool(false))
                 && v != json!("")
                 && v != json!(0)
