@@ -82,8 +82,7 @@ pub fn run(flags: &RtpFlags) -> Result<ExitCode> {
         let params = game.default_params();
         let stake = flags.stake.unwrap_or(info.min_bet);
         for &target in &flags.targets {
-            let dist =
-                game.distribution(target, &params).map_err(|e| format!("{slug}: theory at {target} %: {e}"))?;
+            let dist = game.distribution(target, &params).map_err(|e| format!("{slug}: theory at {target} %: {e}"))?;
             let at = dist.at_stake(stake);
             let a = stake as f64;
             let expected = Expected { rtp: at.expected_payout / a, variance: at.variance / (a * a) };
@@ -232,7 +231,10 @@ mod tests {
         let table = table(&[row(0.965), row(0.97)]);
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines.len(), 3);
-        assert!(lines[1].starts_with("dice   96.50        1    96.5000      96.5000") && lines[1].ends_with(" ok"), "{table}");
+        assert!(
+            lines[1].starts_with("dice   96.50        1    96.5000      96.5000") && lines[1].ends_with(" ok"),
+            "{table}"
+        );
         assert!(lines[2].ends_with("OUT OF BAND"), "{table}");
     }
 
