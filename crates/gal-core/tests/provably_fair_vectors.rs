@@ -3,7 +3,7 @@
 //! stream) breaks this test. `PRINT_VECTORS=1` prints the rows for the document.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use gal_core::{Catalogue, ClientSeed, ExactPayout, RandomStream, Rounding, Rtp, ServerSeed};
+use gal_core::{Catalogue, ClientSeed, ExactPayout, Outcome, RandomStream, Rounding, Rtp, ServerSeed};
 use serde_json::{Value, json};
 
 const DOC: &str = include_str!("../../../docs/provably-fair.md");
@@ -47,11 +47,16 @@ fn draws_text(rng: &RandomStream) -> String {
     rng.draws().iter().map(|d| format!("{}:{}", d.n, d.value)).collect::<Vec<_>>().join(" ")
 }
 
-fn row(game: &str, s: &ServerSeed, client: &str, nonce: u64, rtp: f64, params: &Value) -> String {
+/// Plays one round of `game`: the stream after it, and its outcome.
+fn played(game: &str, s: &ServerSeed, client: &str, nonce: u64, rtp: f64, params: &Value) -> (RandomStream, Outcome) {
     let c = Catalogue::standard();
-    let g = c.get(game).unwrap();
     let mut rng = RandomStream::new(s, &ClientSeed::parse(client).unwrap(), nonce);
-    let o = g.play(Rtp::from_percent(rtp).unwrap(), params, &mut rng).unwrap();
+    let o = c.get(game).unwrap().play(Rtp::from_percent(rtp).unwrap(), params, &mut rng).unwrap();
+    (rng, o)
+}
+
+fn row(game: &str, s: &ServerSeed, client: &str, nonce: u64, rtp: f64, params: &Value) -> String {
+    let (rng, o) = played(game, s, client, nonce, rtp, params);
     format!(
         "| {game} | {} | {client} | {nonce} | {rtp} | `{params}` | {} | {} |",
         s.to_hex(),
@@ -113,10 +118,16 @@ fn game_vectors_match_the_document() {
     }
 }
 
-fn settlement_row(game: &str, s: &ServerSeed, client: &str, nonce: u64, rtp: f64, params: &Value, stake: i64) -> String {
-    let c = Catalogue::standard();
-    let mut rng = RandomStream::new(s, &ClientSeed::parse(client).unwrap(), nonce);
-    let o = c.get(game).unwrap().play(Rtp::from_percent(rtp).unwrap(), params, &mut rng).unwrap();
+fn settlement_row(
+    game: &str,
+    s: &ServerSeed,
+    client: &str,
+    nonce: u64,
+    rtp: f64,
+    params: &Value,
+    stake: i64,
+) -> String {
+    let (mut rng, o) = played(game, s, client, nonce, rtp, params);
     let payout = ExactPayout::of(stake, o.multiplier_micro).settle(Rounding::Unbiased, &mut rng);
     format!(
         "| {game} | {} | {client} | {nonce} | {rtp} | `{params}` | {stake} | {} | {} | {payout} | {} |",
@@ -141,7 +152,15 @@ fn settlement_vectors_match_the_document() {
         let params: Value = serde_json::from_str(&r[5]).unwrap();
         let expected = format!("| {} |", r.join(" | "));
         let expected = expected.replace(&format!("| {} |", r[5]), &format!("| `{}` |", r[5]));
-        let row = settlement_row(&r[0], &s, &r[2], r[3].parse().unwrap(), r[4].parse().unwrap(), &params, r[6].parse().unwrap());
+        let row = settlement_row(
+            &r[0],
+            &s,
+            &r[2],
+            r[3].parse().unwrap(),
+            r[4].parse().unwrap(),
+            &params,
+            r[6].parse().unwrap(),
+        );
         assert_eq!(row, expected);
     }
 }
