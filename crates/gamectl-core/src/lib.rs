@@ -258,6 +258,17 @@ pub mod memory {
         }
     }
 
+    /// Puts `setting` in place of the one for the same game (or adds it); the one it replaced.
+    fn replace<T>(settings: &mut Vec<T>, slug: impl Fn(&T) -> &str, setting: T) -> Option<T> {
+        match settings.iter_mut().find(|s| slug(s) == slug(&setting)) {
+            Some(s) => Some(std::mem::replace(s, setting)),
+            None => {
+                settings.push(setting);
+                None
+            }
+        }
+    }
+
     impl GameControlRepository for InMemoryGameControl {
         async fn stored_targets(&self) -> Result<Vec<RtpSetting>, StoreError> {
             Ok(self.state().targets.clone())
@@ -273,13 +284,7 @@ pub mod memory {
         ) -> Result<RtpChange, StoreError> {
             let mut state = self.state();
             let setting = RtpSetting { slug: slug.to_owned(), target, updated_at: at, updated_by: Some(actor) };
-            let old = match state.targets.iter_mut().find(|s| s.slug == slug) {
-                Some(s) => std::mem::replace(s, setting).target,
-                None => {
-                    state.targets.push(setting);
-                    default
-                }
-            };
+            let old = replace(&mut state.targets, |s| &s.slug, setting).map_or(default, |s| s.target);
             let change = RtpChange { slug: slug.to_owned(), old, new: target, changed_by: actor, changed_at: at };
             state.changes.push(change.clone());
             Ok(change)
@@ -304,13 +309,7 @@ pub mod memory {
         ) -> Result<LimitsChange, StoreError> {
             let mut state = self.state();
             let setting = LimitsSetting { slug: slug.to_owned(), limits, updated_at: at, updated_by: actor };
-            let old = match state.limits.iter_mut().find(|s| s.slug == slug) {
-                Some(s) => std::mem::replace(s, setting).limits,
-                None => {
-                    state.limits.push(setting);
-                    default
-                }
-            };
+            let old = replace(&mut state.limits, |s| &s.slug, setting).map_or(default, |s| s.limits);
             Ok(LimitsChange { slug: slug.to_owned(), old, new: limits, changed_by: actor, changed_at: at })
         }
     }
