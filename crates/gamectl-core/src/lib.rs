@@ -142,12 +142,16 @@ pub struct RoundTotals {
 }
 
 impl RoundTotals {
-    pub fn add(&mut self, other: &RoundTotals) {
-        self.rounds += other.rounds;
-        self.wagered += other.wagered;
-        self.paid += other.paid;
-        self.weighted_expected += other.weighted_expected;
-        self.weighted_variance += other.weighted_variance;
+    /// The totals of both sets of rounds; `None` when a count or a money sum would
+    /// overflow (corrupt totals, never wrapped or clamped).
+    pub fn checked_add(&self, other: &RoundTotals) -> Option<RoundTotals> {
+        Some(RoundTotals {
+            rounds: self.rounds.checked_add(other.rounds)?,
+            wagered: self.wagered.checked_add(other.wagered)?,
+            paid: self.paid.checked_add(other.paid)?,
+            weighted_expected: self.weighted_expected + other.weighted_expected,
+            weighted_variance: self.weighted_variance + other.weighted_variance,
+        })
     }
 }
 
@@ -377,6 +381,16 @@ mod tests {
         assert_eq!((e.field(), e.clone()), ("max_bet", LimitsError::AboveCeiling { ceiling: 4_999_999 }));
         assert!(e.to_string().contains("4999999"));
         assert_eq!(LimitsError::MinBelowOne.field(), "min_bet");
+    }
+
+    #[test]
+    fn totals_add_up_and_refuse_to_overflow() {
+        let a = RoundTotals { rounds: 2, wagered: 300, paid: 250, weighted_expected: 288.0, weighted_variance: 1.0 };
+        let sum = a.checked_add(&a).unwrap();
+        assert_eq!((sum.rounds, sum.wagered, sum.paid), (4, 600, 500));
+        let full = RoundTotals { paid: i64::MAX, ..a };
+        assert_eq!(full.checked_add(&a), None);
+        assert_eq!(RoundTotals { rounds: i64::MAX, ..a }.checked_add(&a), None);
     }
 
     #[test]

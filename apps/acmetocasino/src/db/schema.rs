@@ -41,6 +41,7 @@ diesel::table! {
         lifetime_wagered -> BigInt,
         lifetime_deposited -> BigInt,
         lifetime_net -> BigInt,
+        lifetime_deposits -> BigInt,
         updated_at -> DbTimestamp,
     }
 }
@@ -71,6 +72,8 @@ diesel::table! {
         approved_by -> Nullable<DbUuid>,
         wagered_after -> BigInt,
         net_after -> BigInt,
+        deposited_after -> BigInt,
+        deposits_after -> BigInt,
     }
 }
 

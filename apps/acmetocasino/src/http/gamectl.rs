@@ -229,7 +229,9 @@ pub async fn stats(state: web::Data<AppState>, user: AuthUser) -> Result<web::Js
     for g in state.catalogue.iter() {
         let slug = g.info().slug;
         let t = totals.iter().find(|(s, _)| s == slug).map(|(_, t)| *t).unwrap_or_default();
-        platform.add(&t);
+        platform = platform
+            .checked_add(&t)
+            .ok_or_else(|| ApiError::Internal("the platform's round totals overflow i64".into()))?;
         games.push(stats_of(slug.to_owned(), &t));
     }
     Ok(web::Json(StatsResponse { games, platform: stats_of("platform".into(), &platform) }))
