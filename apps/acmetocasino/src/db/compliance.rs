@@ -357,16 +357,16 @@ backend_queries! {
             .select(earlier.field(wallet_events::created_at))
             .limit(1)
             .single_value();
-        let before: Option<(i64, i64)> = wallet_events::table
+        // Both totals only grow, so the largest at that instant are the last deposit's.
+        // (An `ORDER BY seq` here made SQLite walk the player's whole stream by seq.)
+        let (count, sum): (Option<i64>, Option<i64>) = wallet_events::table
             .filter(wallet_events::player_id.eq(player))
             .filter(wallet_events::event_type.eq(EventType::Deposit.as_str()))
             .filter(wallet_events::created_at.nullable().eq(last_at))
-            .order(wallet_events::seq.desc())
-            .select((wallet_events::deposits_after, wallet_events::deposited_after))
+            .select((diesel::dsl::max(wallet_events::deposits_after), diesel::dsl::max(wallet_events::deposited_after)))
             .first(c)
-            .await
-            .optional()?;
-        let before = before.map_or(DepositTotals::default(), |(count, sum)| DepositTotals { count, sum });
+            .await?;
+        let before = DepositTotals { count: count.unwrap_or(0), sum: sum.unwrap_or(0) };
         now.since(before).ok_or_else(|| DbError::Row(format!("deposit totals {now:?} are below an earlier {before:?}")))
     }
 
@@ -436,15 +436,17 @@ backend_queries! {
     /// The sum of the credits staff made by hand since `since` (see
     /// [`Posting::is_manual_credit`]).
     pub(crate) async fn manual_credits_since(c: &mut Conn, player: DbId, since: DbTime) -> Result<i64, DbError> {
-        let amounts: Vec<i64> = wallet_events::table
+        // Through the partial index of staff postings only (a filter on the type here
+        // would send the planners to the index of all of the player's credits).
+        let postings: Vec<(String, i64)> = wallet_events::table
             .filter(wallet_events::player_id.eq(player))
-            .filter(wallet_events::event_type.eq_any([EventType::Deposit.as_str(), EventType::Win.as_str(), EventType::BonusCredit.as_str()]))
             .filter(wallet_events::created_at.gt(since))
             .filter(wallet_events::posted_by.is_not_null())
-            .select(wallet_events::amount)
+            .select((wallet_events::event_type, wallet_events::amount))
             .load(c)
             .await?;
-        crate::db::money_total(amounts)
+        let credit = [EventType::Deposit.as_str(), EventType::Win.as_str(), EventType::BonusCredit.as_str()];
+        crate::db::money_total(postings.into_iter().filter(|(t, _)| credit.contains(&t.as_str())).map(|(_, a)| a))
     }
 
     /// Whether the national self-exclusion register lists this person.

@@ -450,24 +450,35 @@ impl Db {
 
     /// Reverts every migration (for the up → down → up test).
     pub async fn revert_all(&self) -> Result<usize, DbError> {
-        self.revert(true).await
+        self.revert(None).await
     }
 
-    /// Reverts the newest migration (for the tests of a migration's backfill).
-    pub async fn revert_last(&self) -> Result<usize, DbError> {
-        self.revert(false).await
+    /// Reverts the newest migrations down to and including `version` (the name's date
+    /// and number, e.g. `2026-12-07-000010`), for the tests of a migration's backfill.
+    pub async fn revert_through(&self, version: &str) -> Result<usize, DbError> {
+        self.revert(Some(version)).await
     }
 
-    async fn revert(&self, all: bool) -> Result<usize, DbError> {
+    async fn revert(&self, through: Option<&str>) -> Result<usize, DbError> {
         let m = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
         macro_rules! revert {
-            ($h:expr, $migrations:expr) => {
-                if all {
-                    $h.revert_all_migrations($migrations).map_err(m).map(|v| v.len())
-                } else {
-                    $h.revert_last_migration($migrations).map_err(m).map(|_| 1)
+            ($h:expr, $migrations:expr) => {{
+                let mut h = $h;
+                match through {
+                    None => h.revert_all_migrations($migrations).map_err(m).map(|v| v.len()),
+                    Some(version) => {
+                        let mut reverted = 0;
+                        loop {
+                            let done = h.revert_last_migration($migrations).map_err(m)?;
+                            reverted += 1;
+                            // Diesel drops the dashes of the folder name's date.
+                            if done.to_string() == version.replace('-', "") {
+                                break Ok(reverted);
+                            }
+                        }
+                    }
                 }
-            };
+            }};
         }
         match &*self.backend {
             Backend::Pg(pool) => revert!(AsyncMigrationHarness::new(pool.get().await?), PG_MIGRATIONS),

@@ -63,8 +63,8 @@ crate::both_backends! {
             wallets.push((p, db.stream(p).await.unwrap()));
         }
         // Down drops the columns; up must fill them in again exactly as postings did.
-        assert_eq!(db.revert_last().await.unwrap(), 1);
-        assert_eq!(db.migrate().await.unwrap(), 1);
+        let reverted = db.revert_through("2026-12-07-000010").await.unwrap();
+        assert_eq!(db.migrate().await.unwrap(), reverted);
         for (p, before) in wallets {
             let after = db.stream(p).await.unwrap();
             assert_eq!(after, before, "{p:?}");
