@@ -188,6 +188,20 @@ diesel::table! {
         rolled_back_at -> Nullable<DbTimestamp>,
         rolled_back_by -> Nullable<DbUuid>,
         created_at -> DbTimestamp,
+        payout_rounding -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    game_limits (slug) {
+        slug -> Text,
+        min_bet -> BigInt,
+        max_bet -> BigInt,
+        updated_at -> DbTimestamp,
+        updated_by -> DbUuid,
     }
 }
 
@@ -343,6 +357,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     rounds,
     rtp_targets,
     rtp_changes,
+    game_limits,
     kyc_submissions,
     rg_settings,
     exclusions,

@@ -14,5 +14,6 @@ mod postings;
 mod processes;
 mod security;
 mod simulator;
+mod stakes;
 mod support;
 mod wallet;
