@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// How the server is deployed: `embedded` fills in safe defaults (a generated JWT
 /// key persisted in the data directory); `production` requires every secret.
@@ -91,6 +92,13 @@ pub struct Config {
     /// The Bearer token `GET /metrics` requires (`ACMETOCASINO_METRICS_TOKEN`); unset:
     /// metrics are open, as for a scraper on a private network.
     pub metrics_token: Option<Secret>,
+    /// After SIGTERM, how long requests in flight may still take before they are cut
+    /// (`ACMETOCASINO_SHUTDOWN_GRACE_SECONDS`).
+    pub shutdown_grace: Duration,
+    /// After SIGTERM, how long to go on serving while `/health/ready` answers `503`, so
+    /// that load balancers polling it stop routing here before the listener closes
+    /// (`ACMETOCASINO_SHUTDOWN_DELAY_SECONDS`).
+    pub shutdown_delay: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -114,6 +122,8 @@ impl fmt::Debug for Config {
             .field("kyc_auto_decide", &self.kyc_auto_decide)
             .field("manual_posting_approval_above", &self.manual_posting_approval_above)
             .field("metrics_token", &self.metrics_token)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .field("shutdown_delay", &self.shutdown_delay)
             .finish()
     }
 }
@@ -263,6 +273,8 @@ impl Config {
                 0..=kernel::MAX_AMOUNT,
             )?,
             metrics_token,
+            shutdown_grace: Duration::from_secs(number(&get, "ACMETOCASINO_SHUTDOWN_GRACE_SECONDS", 30, 0..=3_600)?),
+            shutdown_delay: Duration::from_secs(number(&get, "ACMETOCASINO_SHUTDOWN_DELAY_SECONDS", 0, 0..=3_600)?),
         })
     }
 
@@ -431,6 +443,8 @@ mod tests {
             ("ACMETOCASINO_REGISTRATION_LIMIT_PER_IP", "-5"),
             ("ACMETOCASINO_BET_RATE_LIMIT", "0"),
             ("ACMETOCASINO_BET_BURST", "1.5"),
+            ("ACMETOCASINO_SHUTDOWN_GRACE_SECONDS", "3601"),
+            ("ACMETOCASINO_SHUTDOWN_DELAY_SECONDS", "soon"),
         ] {
             let err = cfg(&[(k, v), ("ACMETOCASINO_JWT_SECRET", &secret)]).unwrap_err();
             assert!(err.0.contains(k), "{err}");

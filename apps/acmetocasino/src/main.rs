@@ -101,7 +101,8 @@ async fn serve(config: Config, simulate: Option<usize>) -> Result<(), String> {
     let state = AppState::new(&config, db).map_err(|e| e.to_string())?;
     let listener = std::net::TcpListener::bind(&config.bind).map_err(|e| format!("binding {}: {e}", config.bind))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    let running = server::start(&config, actix_web::web::Data::new(state), listener).map_err(|e| e.to_string())?;
+    let state = actix_web::web::Data::new(state);
+    let running = server::start(&config, state.clone(), listener).map_err(|e| e.to_string())?;
     let shown = if config.bind == DEFAULT_BIND { format!("http://{DEFAULT_BIND}") } else { config.bind.clone() };
     tracing::info!(address = %shown, mode = ?config.mode, redis = config.redis_url.is_some(), "AcmeToCasino is serving");
     // Demo mode: simulated players against this very server until it shuts down.
@@ -109,7 +110,7 @@ async fn serve(config: Config, simulate: Option<usize>) -> Result<(), String> {
         let url = acmetocasino::simulator::local_url(address);
         acmetocasino::simulator::spawn_population(url, n)
     });
-    let served = running.server.await.map_err(|e| e.to_string());
+    let served = server::serve_until_signal(running, state, &config).await.map_err(|e| e.to_string());
     drop(population);
     served
 }

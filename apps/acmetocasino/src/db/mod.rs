@@ -454,6 +454,14 @@ impl Db {
         }
     }
 
+    /// Closes the pools: their idle connections now, the others as they come back.
+    pub fn close(&self) {
+        match &*self.backend {
+            Backend::Pg(pool) => pool.close(),
+            Backend::Sqlite { pool, .. } => pool.close(),
+        }
+    }
+
     /// Round-trips a trivial query; returns the latency.
     pub async fn ping(&self) -> Result<Duration, DbError> {
         let start = Instant::now();

@@ -86,6 +86,54 @@ pub async fn health(state: web::Data<AppState>) -> Result<StatusJson<HealthRespo
     })
 }
 
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct LivenessResponse {
+    /// Always `live`: the process answers.
+    pub status: String,
+    pub uptime_seconds: u64,
+}
+
+/// Liveness: the process is up
+///
+/// Always `200` while the process answers; for a supervisor deciding whether to
+/// restart it. Touches no dependency.
+#[api_v2_operation(tags(Platform))]
+pub async fn live(state: web::Data<AppState>) -> Result<web::Json<LivenessResponse>, ApiError> {
+    Ok(web::Json(LivenessResponse { status: "live".into(), uptime_seconds: state.started_at.elapsed().as_secs() }))
+}
+
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct ReadinessResponse {
+    /// `ready`; `draining` once the instance is shutting down (SIGTERM); `unavailable`
+    /// while the database does not answer.
+    pub status: String,
+    pub draining: bool,
+    /// `up` or `down` (not asked while draining: `unknown`).
+    pub database: String,
+}
+
+/// Readiness: the instance should get traffic
+///
+/// `200` when the database answers and the instance is not shutting down, else `503`:
+/// load balancers and orchestrators stop routing here before the instance stops.
+#[api_v2_operation(tags(Platform))]
+pub async fn ready(state: web::Data<AppState>) -> Result<StatusJson<ReadinessResponse>, ApiError> {
+    let reply = |status: StatusCode, word: &str, database: &str| StatusJson {
+        status,
+        body: ReadinessResponse { status: word.into(), draining: state.is_draining(), database: database.into() },
+    };
+    if state.is_draining() {
+        return Ok(reply(StatusCode::SERVICE_UNAVAILABLE, "draining", "unknown"));
+    }
+    Ok(match state.db.ping().await {
+        Ok(_) => reply(StatusCode::OK, "ready", "up"),
+        Err(e) => {
+            tracing::warn!(cause = %e, "readiness: database down");
+            reply(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "down")
+        }
+    })
+}
+
 /// Public platform figures for the landing page.
 #[derive(Debug, Serialize, Apiv2Schema)]
 pub struct StatsResponse {
