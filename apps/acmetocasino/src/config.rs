@@ -65,6 +65,8 @@ impl fmt::Debug for Secret {
 pub struct Config {
     pub bind: String,
     pub database_url: String,
+    /// A PostgreSQL streaming replica for reads that tolerate its lag (`DATABASE_READ_URL`).
+    pub database_read_url: Option<String>,
     pub redis_url: Option<String>,
     pub mode: Mode,
     pub jwt_secret: Secret,
@@ -106,6 +108,7 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("bind", &self.bind)
             .field("database", &self.database_display())
+            .field("database_read", &self.database_read_url.as_deref().map(masked_url))
             .field("redis", &self.redis_url.as_ref().map(|_| "configured"))
             .field("mode", &self.mode)
             .field("jwt_secret", &self.jwt_secret)
@@ -234,9 +237,20 @@ impl Config {
                 ));
             }
         };
+        let database_read_url = get("DATABASE_READ_URL");
+        let postgres = |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
+        if let Some(read) = &database_read_url
+            && !(postgres(read) && postgres(&database_url))
+        {
+            return Err(ConfigError(
+                "DATABASE_READ_URL must be a postgres:// URL of a streaming replica, beside a PostgreSQL DATABASE_URL"
+                    .into(),
+            ));
+        }
         Ok(Self {
             bind: get("ACMETOCASINO_BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
             database_url,
+            database_read_url,
             redis_url: get("REDIS_URL"),
             mode,
             jwt_secret,
@@ -278,23 +292,28 @@ impl Config {
         })
     }
 
-    /// The database URL without credentials, for logs: parsed, so that an `@` in a
-    /// password or a `password=` query parameter cannot slip through. User and password
-    /// become `***`, the query (where libpq takes options, passwords included) is dropped.
-    /// A SQLite path is shown as it is.
+    /// The database URL without credentials, for logs (see [`masked_url`]).
     pub fn database_display(&self) -> String {
-        if !self.database_url.contains("://") || self.database_url.starts_with("sqlite://") {
-            return self.database_url.clone();
+        masked_url(&self.database_url)
+    }
+}
+
+/// A database URL without credentials, for logs: parsed, so that an `@` in a password
+/// or a `password=` query parameter cannot slip through. User and password become
+/// `***`, the query (where libpq takes options, passwords included) is dropped. A
+/// SQLite path is shown as it is.
+pub fn masked_url(url: &str) -> String {
+    if !url.contains("://") || url.starts_with("sqlite://") {
+        return url.to_owned();
+    }
+    match url::Url::parse(url) {
+        Ok(u) => {
+            let credentials = if u.username().is_empty() && u.password().is_none() { "" } else { "***@" };
+            let host = u.host_str().unwrap_or("");
+            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+            format!("{}://{credentials}{host}{port}{}", u.scheme(), u.path())
         }
-        match url::Url::parse(&self.database_url) {
-            Ok(u) => {
-                let credentials = if u.username().is_empty() && u.password().is_none() { "" } else { "***@" };
-                let host = u.host_str().unwrap_or("");
-                let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
-                format!("{}://{credentials}{host}{port}{}", u.scheme(), u.path())
-            }
-            Err(_) => "(unparsable database URL)".to_owned(),
-        }
+        Err(_) => "(unparsable database URL)".to_owned(),
     }
 }
 
@@ -448,6 +467,22 @@ mod tests {
         ] {
             let err = cfg(&[(k, v), ("ACMETOCASINO_JWT_SECRET", &secret)]).unwrap_err();
             assert!(err.0.contains(k), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_read_replica_needs_postgresql_on_both_sides() {
+        let secret = "k".repeat(32);
+        let primary = "postgres://app:pw@db:5432/casino";
+        let replica = "postgres://app:hunter2@replica:5432/casino";
+        let c = cfg(&[("DATABASE_URL", primary), ("DATABASE_READ_URL", replica), ("ACMETOCASINO_JWT_SECRET", &secret)])
+            .unwrap();
+        assert_eq!(c.database_read_url.as_deref(), Some(replica));
+        assert!(!format!("{c:?}").contains("hunter2"));
+        for (db, read) in [("./data/a.db", replica), (primary, "./replica.db")] {
+            let err = cfg(&[("DATABASE_URL", db), ("DATABASE_READ_URL", read), ("ACMETOCASINO_JWT_SECRET", &secret)])
+                .unwrap_err();
+            assert!(err.0.contains("DATABASE_READ_URL"), "{err}");
         }
     }
 

@@ -137,6 +137,9 @@ pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
     let db = Db::connect(&config.database_url, config.db_pool_size).map_err(|e| StartupError(e.to_string()))?;
     let applied = db.migrate().await.map_err(|e| StartupError(e.to_string()))?;
     tracing::info!(database = %config.database_display(), backend = db.kind().as_str(), applied, "database ready");
+    let Some(read_url) = &config.database_read_url else { return Ok(db) };
+    let db = db.with_replica(read_url, config.db_pool_size).map_err(|e| StartupError(e.to_string()))?;
+    tracing::info!(replica = %crate::config::masked_url(read_url), "reads that tolerate lag go to the replica");
     Ok(db)
 }
 

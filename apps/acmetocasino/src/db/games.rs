@@ -1231,11 +1231,11 @@ impl Db {
     }
 
     pub async fn recent_rounds(&self, limit: i64) -> Result<Vec<Round>, DbError> {
-        dispatch!(read self, self::recent_rounds(limit))
+        dispatch!(stale self, self::recent_rounds(limit))
     }
 
     pub async fn round_totals(&self) -> Result<Vec<(String, RoundTotals)>, DbError> {
-        dispatch!(read self, self::totals())
+        dispatch!(stale self, self::totals())
     }
 
     pub fn faults(&self) -> &FaultPoints {
@@ -1281,7 +1281,7 @@ impl GameControlRepository for Db {
 
     async fn changes(&self, limit: i64) -> Result<Vec<RtpChange>, gamectl_core::StoreError> {
         let r: Result<Vec<RtpChange>, DbError> = async {
-            let rows: Vec<(String, i32, i32, DbId, DbTime)> = dispatch!(read self, self::changes(limit))?;
+            let rows: Vec<(String, i32, i32, DbId, DbTime)> = dispatch!(stale self, self::changes(limit))?;
             rows.into_iter()
                 .map(|(slug, old, new, by, at)| {
                     Ok(RtpChange {

@@ -29,11 +29,29 @@ pub struct RedisHealth {
 }
 
 #[derive(Debug, Serialize, Apiv2Schema)]
+pub struct ReplicaHealth {
+    /// `up`, `down`, `unknown` (the primary is down, so the lag is too), or
+    /// `disabled` (no `DATABASE_READ_URL`: every read goes to the primary).
+    pub status: String,
+    pub latency_ms: Option<f64>,
+    /// WAL the primary has written that the replica has not replayed yet.
+    pub lag_bytes: Option<i64>,
+    /// How long the replica has been behind (0 when it has replayed everything).
+    pub lag_seconds: Option<f64>,
+    /// `false` when the configured replica is not a standby (a misconfiguration).
+    pub standby: Option<bool>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize, Apiv2Schema)]
 pub struct HealthResponse {
-    /// `healthy`, or `degraded` when the database or a configured Redis is down.
+    /// `healthy`, or `degraded` when the database, a configured Redis or a configured
+    /// read replica is down.
     pub status: String,
     pub database: DatabaseHealth,
     pub redis: RedisHealth,
+    /// The read replica that lists, histories, reports and statistics come from.
+    pub replica: ReplicaHealth,
     /// Each module's state: `up` when its store answers.
     pub services: BTreeMap<String, String>,
     pub uptime_seconds: u64,
@@ -69,16 +87,48 @@ pub async fn health(state: web::Data<AppState>) -> Result<StatusJson<HealthRespo
             }
         },
     };
+    // The lag is measured against the primary's position, so it needs the primary.
+    let lag = if db.is_ok() { state.db.replica_lag().await } else { None };
+    let replica = match lag {
+        None => ReplicaHealth {
+            status: if state.db.has_replica() { "unknown" } else { "disabled" }.into(),
+            latency_ms: None,
+            lag_bytes: None,
+            lag_seconds: None,
+            standby: None,
+            error: None,
+        },
+        Some(Ok(lag)) => ReplicaHealth {
+            status: "up".into(),
+            latency_ms: Some(ms(lag.latency)),
+            lag_bytes: Some(lag.bytes),
+            lag_seconds: Some(lag.seconds),
+            standby: Some(lag.standby),
+            error: None,
+        },
+        Some(Err(e)) => {
+            tracing::warn!(cause = %e, "health: read replica down");
+            ReplicaHealth {
+                status: "down".into(),
+                latency_ms: None,
+                lag_bytes: None,
+                lag_seconds: None,
+                standby: None,
+                error: Some("the read replica does not answer".into()),
+            }
+        }
+    };
     let module = if db.is_ok() { "up" } else { "down" };
     let services =
         ["pam", "wallet", "gal", "game-control"].into_iter().map(|s| (s.to_owned(), module.to_owned())).collect();
-    let healthy = db.is_ok() && redis.status != "error";
+    let healthy = db.is_ok() && redis.status != "error" && replica.status != "down";
     Ok(StatusJson {
         status: if db.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE },
         body: HealthResponse {
             status: if healthy { "healthy" } else { "degraded" }.into(),
             database,
             redis,
+            replica,
             services,
             uptime_seconds: state.started_at.elapsed().as_secs(),
             version: env!("CARGO_PKG_VERSION").into(),
