@@ -74,7 +74,9 @@ impl Db {
         let Backend::Pg(primary) = &*self.backend else { return None };
         Some(
             async {
-                let position: WalPosition = diesel::sql_query("SELECT pg_current_wal_lsn()::text AS lsn")
+                // Where the primary inserts WAL: ahead of what it has written out (with
+                // asynchronous commit a commit is in the WAL buffers for a moment).
+                let position: WalPosition = diesel::sql_query("SELECT pg_current_wal_insert_lsn()::text AS lsn")
                     .get_result(&mut *pg_connection(primary).await?)
                     .await?;
                 let start = Instant::now();
@@ -82,7 +84,7 @@ impl Db {
                 // misconfigured "replica") its current write position.
                 let replay: Replay = diesel::sql_query(
                     "WITH r AS (SELECT pg_is_in_recovery() AS standby, \
-                       CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END AS at) \
+                       CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END AS at) \
                      SELECT standby, \
                        GREATEST(pg_wal_lsn_diff($1::pg_lsn, at), 0)::bigint AS bytes, \
                        CASE WHEN at >= $1::pg_lsn OR NOT standby THEN 0 \

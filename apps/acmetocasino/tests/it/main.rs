@@ -15,4 +15,5 @@ mod processes;
 mod security;
 mod simulator;
 mod support;
+mod topology;
 mod wallet;

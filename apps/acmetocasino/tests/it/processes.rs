@@ -45,7 +45,12 @@ impl Server {
     /// A server with more configuration variables, ready (migrations included) once
     /// this returns.
     pub async fn start_with(db_url: &str, data_dir: &Path, env: &[(&str, String)]) -> Self {
-        let port = free_port();
+        Self::start_at(free_port(), db_url, data_dir, env).await
+    }
+
+    /// [`Server::start_with`] on a given port (a restarted instance where a proxy
+    /// expects it).
+    pub async fn start_at(port: u16, db_url: &str, data_dir: &Path, env: &[(&str, String)]) -> Self {
         let log = data_dir.join(format!("server-{port}.log"));
         let child = command(db_url, data_dir)
             .env("ACMETOCASINO_BIND", format!("127.0.0.1:{port}"))
