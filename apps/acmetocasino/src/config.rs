@@ -70,6 +70,9 @@ pub struct Config {
     pub redis_url: Option<String>,
     pub mode: Mode,
     pub jwt_secret: Secret,
+    /// A second HS256 key whose tokens are accepted, though it never signs
+    /// (`ACMETOCASINO_JWT_ACCEPTED_SECRET`): for a key rotation.
+    pub jwt_accepted_secret: Option<Secret>,
     pub data_dir: PathBuf,
     pub db_pool_size: usize,
     pub workers: usize,
@@ -112,6 +115,7 @@ impl fmt::Debug for Config {
             .field("redis", &self.redis_url.as_ref().map(|_| "configured"))
             .field("mode", &self.mode)
             .field("jwt_secret", &self.jwt_secret)
+            .field("jwt_accepted_secret", &self.jwt_accepted_secret)
             .field("data_dir", &self.data_dir)
             .field("db_pool_size", &self.db_pool_size)
             .field("workers", &self.workers)
@@ -163,23 +167,14 @@ impl Config {
                 return Err(ConfigError(format!("ACMETOCASINO_LOG_FORMAT must be text or json, not {other:?}")));
             }
         };
-        let jwt_secret = match get("ACMETOCASINO_JWT_SECRET") {
-            Some(s) if s.len() < 32 => {
-                return Err(ConfigError("ACMETOCASINO_JWT_SECRET must be at least 32 bytes".into()));
-            }
-            Some(s) if mode == Mode::Production && guessable(s.as_bytes()) => {
-                return Err(ConfigError(
-                    "ACMETOCASINO_JWT_SECRET is guessable (too few distinct bytes or a repeated pattern); \
-                     use 32 random bytes, e.g. `openssl rand -hex 32`"
-                        .into(),
-                ));
-            }
-            Some(s) => Secret::new(s.into_bytes()),
+        let jwt_secret = match jwt_key(&get, "ACMETOCASINO_JWT_SECRET", mode)? {
+            Some(secret) => secret,
             None if mode == Mode::Production => {
                 return Err(ConfigError("ACMETOCASINO_JWT_SECRET is required in production mode".into()));
             }
             None => load_or_create_key(&data_dir)?,
         };
+        let jwt_accepted_secret = jwt_key(&get, "ACMETOCASINO_JWT_ACCEPTED_SECRET", mode)?;
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let hashing_concurrency = number(&get, "ACMETOCASINO_HASHING_CONCURRENCY", 2 * cores, 1..=1024)?;
         let hashing = HashingBound {
@@ -254,6 +249,7 @@ impl Config {
             redis_url: get("REDIS_URL"),
             mode,
             jwt_secret,
+            jwt_accepted_secret,
             data_dir,
             // Four per core, as deadpool itself defaults to: with more, PostgreSQL's
             // backends on a small machine mostly wait for one another (docs/benchmarks.md).
@@ -314,6 +310,19 @@ pub fn masked_url(url: &str) -> String {
             format!("{}://{credentials}{host}{port}{}", u.scheme(), u.path())
         }
         Err(_) => "(unparsable database URL)".to_owned(),
+    }
+}
+
+/// An HS256 key from `key`: at least 32 bytes, and in production not guessable.
+fn jwt_key(get: &impl Fn(&str) -> Option<String>, key: &str, mode: Mode) -> Result<Option<Secret>, ConfigError> {
+    match get(key) {
+        None => Ok(None),
+        Some(s) if s.len() < 32 => Err(ConfigError(format!("{key} must be at least 32 bytes"))),
+        Some(s) if mode == Mode::Production && guessable(s.as_bytes()) => Err(ConfigError(format!(
+            "{key} is guessable (too few distinct bytes or a repeated pattern); \
+             use 32 random bytes, e.g. `openssl rand -hex 32`"
+        ))),
+        Some(s) => Ok(Some(Secret::new(s.into_bytes()))),
     }
 }
 
@@ -442,6 +451,16 @@ mod tests {
         let strong = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
         let ok = cfg(&[("ACMETOCASINO_MODE", "production"), ("ACMETOCASINO_JWT_SECRET", strong)]).unwrap();
         assert_eq!(ok.jwt_secret.expose(), strong.as_bytes());
+        // The key accepted during a rotation must be as strong.
+        let weak = "0123456789abcdef0123456789abcdef";
+        for second in ["short", weak] {
+            let pairs = [
+                ("ACMETOCASINO_MODE", "production"),
+                ("ACMETOCASINO_JWT_SECRET", strong),
+                ("ACMETOCASINO_JWT_ACCEPTED_SECRET", second),
+            ];
+            assert!(cfg(&pairs).unwrap_err().0.contains("ACMETOCASINO_JWT_ACCEPTED_SECRET"));
+        }
     }
 
     #[test]

@@ -102,7 +102,10 @@ impl AppState {
             bet_rate: crate::infra::RateLimiter::new(config.bet_rate, crate::infra::RATE_LIMITER_KEYS),
             db,
             sessions: crate::auth::SessionCache::new(crate::auth::SESSION_CACHE_KEYS),
-            jwt: JwtKeys::new(config.jwt_secret.expose(), policy.access_ttl),
+            jwt: match &config.jwt_accepted_secret {
+                Some(second) => JwtKeys::new(config.jwt_secret.expose(), policy.access_ttl).accepting(second.expose()),
+                None => JwtKeys::new(config.jwt_secret.expose(), policy.access_ttl),
+            },
             redis,
             metrics: Metrics::new().map_err(|e| StartupError(e.to_string()))?,
             metrics_token: config.metrics_token.clone(),
