@@ -426,12 +426,23 @@ async fn with_a_shutdown_delay_an_instance_goes_on_serving_while_not_ready() {
     let env = [("ACMETOCASINO_SHUTDOWN_DELAY_SECONDS", "600".to_owned())];
     let server = Server::start_with(&fresh.url, dir.path(), &env).await;
     let (_, token) = funded_player(&server.base, "delayed", 1_000).await;
+    // The container health check: `acmetocasino healthcheck [--live]`.
+    let healthcheck = |live: bool| {
+        let mut c = Command::new(BIN);
+        c.arg("healthcheck").env("ACMETOCASINO_BIND", format!("0.0.0.0:{}", server.port)).stderr(Stdio::null());
+        if live {
+            c.arg("--live");
+        }
+        c.status().unwrap().success()
+    };
+    assert!(healthcheck(false) && healthcheck(true));
     server.signal("TERM");
     let ready = async || {
         call(&server.base, reqwest::Method::GET, "/api/v2/health/ready", None, None).await.status.as_u16() == 503
     };
     crate::support::eventually("readiness turns 503", ready).await;
     call(&server.base, reqwest::Method::GET, "/api/v2/health/live", None, None).await.ok(200);
+    assert!(!healthcheck(false) && healthcheck(true), "not ready, still live");
     let body = json!({"amount": 500, "idempotency_key": "after-sigterm"});
     call(&server.base, reqwest::Method::POST, "/api/v2/wallet/deposit", Some(&token), Some(body)).await.ok(201);
 }

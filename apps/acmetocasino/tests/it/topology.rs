@@ -29,7 +29,7 @@ use tokio_rustls::rustls::{self, pki_types};
 
 /// Whether every tool is installed; a missing one fails the test unless the run allows
 /// missing services (then it is skipped).
-fn installed(tools: &[Tool]) -> bool {
+pub fn installed(tools: &[Tool]) -> bool {
     let missing: Vec<&str> = tools.iter().filter(|t| !t.is_installed()).map(|t| t.apt_package()).collect();
     if missing.is_empty() {
         return true;
