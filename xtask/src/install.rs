@@ -55,3 +55,15 @@ fn apt(args: &[&str]) -> util::Result<()> {
     let tail: Vec<&str> = text.lines().rev().take(15).collect();
     Err(format!("{}\n{}", output.status, tail.into_iter().rev().collect::<Vec<_>>().join("\n")).into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_command_installs_everything_missing() {
+        let command = apt_command(&[Tool::Nginx, Tool::ChromiumDriver]);
+        assert!(command.ends_with("apt-get install -y --no-install-recommends nginx chromium-driver"), "{command}");
+        assert_eq!(command.starts_with("sudo "), !is_root());
+    }
+}

@@ -9,9 +9,7 @@ use std::sync::atomic::AtomicU32;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::process::{
-    Error, Tool, Watchdog, accepts_tcp, failed, fresh_dir, read_pid, remove_dir, run_captured, tail, terminate,
-};
+use crate::process::{Error, Tool, Watchdog, accepts_tcp, failed, fresh_dir, read_pid, run_captured, tail, terminate};
 
 /// An nginx master process and its prefix directory; stopped (SIGQUIT, graceful) and
 /// deleted on drop.
@@ -124,16 +122,7 @@ impl Nginx {
             let _ = child.kill();
             let _ = child.wait();
         }
-        if let Err(error) = remove_dir(&self.prefix) {
-            problems.push(error);
-        }
-        if problems.is_empty() {
-            watchdog.disarm();
-            Ok(())
-        } else {
-            drop(watchdog);
-            Err(failed(format!("stopping nginx: {}", problems.join("; "))))
-        }
+        watchdog.finish(&self.prefix, problems, "nginx")
     }
 }
 

@@ -10,8 +10,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::process::{
-    Error, LOCALHOST, RunAs, START_ATTEMPTS, Tool, Watchdog, failed, free_port, is_executable, read_pid, remove_dir,
-    run_captured, succeeds, tail, terminate, which,
+    Error, LOCALHOST, RunAs, START_ATTEMPTS, Tool, Watchdog, failed, free_port, is_executable, read_pid, run_captured,
+    succeeds, tail, terminate, which,
 };
 
 /// The directory holding `initdb`, `pg_ctl` and friends.
@@ -353,17 +353,7 @@ impl Postgres {
         {
             problems.push(error);
         }
-        if let Err(error) = remove_dir(&self.base) {
-            problems.push(error);
-        }
-        if problems.is_empty() {
-            watchdog.disarm();
-            Ok(())
-        } else {
-            // Dropping an armed watchdog makes it try the cleanup once more.
-            drop(watchdog);
-            Err(failed(format!("stopping PostgreSQL ({}): {}", self.base.display(), problems.join("; "))))
-        }
+        watchdog.finish(&self.base, problems, &format!("PostgreSQL ({})", self.base.display()))
     }
 }
 

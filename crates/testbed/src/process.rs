@@ -343,10 +343,20 @@ rm -rf "$dir"
         Ok(Watchdog { child, _pipe: pipe })
     }
 
-    /// The server was stopped cleanly: end the watchdog without it doing anything.
-    pub(crate) fn disarm(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// Ends a server's cleanup once it was told to stop: removes `dir`, then ends the
+    /// watchdog if nothing went wrong (`problems` holds what did); otherwise drops it
+    /// armed, so it tries the cleanup once more.
+    pub(crate) fn finish(mut self, dir: &Path, mut problems: Vec<String>, what: &str) -> Result<(), Error> {
+        if let Err(error) = remove_dir(dir) {
+            problems.push(error);
+        }
+        if problems.is_empty() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            Ok(())
+        } else {
+            Err(failed(format!("stopping {what}: {}", problems.join("; "))))
+        }
     }
 }
 
@@ -362,7 +372,7 @@ pub(crate) fn fresh_dir(parent: &Path, kind: &str, counter: &AtomicU32) -> Resul
     Ok(dir)
 }
 
-pub(crate) fn remove_dir(dir: &Path) -> Result<(), String> {
+fn remove_dir(dir: &Path) -> Result<(), String> {
     match fs::remove_dir_all(dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),

@@ -10,8 +10,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::process::{
-    Error, LOCALHOST, START_ATTEMPTS, Tool, Watchdog, failed, free_port, fresh_dir, is_running, read_pid, remove_dir,
-    run_captured, tail, target_dir, terminate,
+    Error, LOCALHOST, START_ATTEMPTS, Tool, Watchdog, failed, free_port, fresh_dir, is_running, read_pid, run_captured,
+    tail, target_dir, terminate,
 };
 
 /// A private Redis server on 127.0.0.1; stopped and deleted on drop.
@@ -110,16 +110,7 @@ impl Redis {
         {
             problems.push(error);
         }
-        if let Err(error) = remove_dir(&self.base) {
-            problems.push(error);
-        }
-        if problems.is_empty() {
-            watchdog.disarm();
-            Ok(())
-        } else {
-            drop(watchdog);
-            Err(failed(format!("stopping Redis: {}", problems.join("; "))))
-        }
+        watchdog.finish(&self.base, problems, "Redis")
     }
 }
 

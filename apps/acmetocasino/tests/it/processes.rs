@@ -320,6 +320,16 @@ pub async fn funded_player(base: &str, name: &str, amount: i64) -> (String, Stri
     (id, token)
 }
 
+/// A server process with these settings on a fresh PostgreSQL database; `None` when
+/// PostgreSQL is missing and the run allows it.
+async fn on_postgres(env: &[(&str, String)]) -> Option<(FreshDb, tempfile::TempDir, Server)> {
+    service_url(PG_ENV)?;
+    let fresh = FreshDb::new(Backend::Postgres).await?;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(&fresh.url, dir.path(), env).await;
+    Some((fresh, dir, server))
+}
+
 /// A coin-flip round of 50.00 with this idempotency key.
 pub fn coin_flip(key: &str) -> Value {
     json!({"game_slug": "coin-flip", "amount": 5_000, "params": {"side": "heads"}, "idempotency_key": key})
@@ -327,13 +337,8 @@ pub fn coin_flip(key: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigterm_lets_rounds_in_flight_finish_then_stops_with_its_pools_closed() {
-    if service_url(PG_ENV).is_none() {
-        return;
-    }
-    let fresh = FreshDb::new(Backend::Postgres).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
     let env = [("ACMETOCASINO_LOG", "info".to_owned()), ("ACMETOCASINO_SHUTDOWN_GRACE_SECONDS", "120".to_owned())];
-    let mut server = Server::start_with(&fresh.url, dir.path(), &env).await;
+    let Some((fresh, _dir, mut server)) = on_postgres(&env).await else { return };
     let mut players = Vec::new();
     for i in 0..4 {
         players.push(funded_player(&server.base, &format!("drain{i}"), 100_000).await);
@@ -380,13 +385,8 @@ async fn sigterm_lets_rounds_in_flight_finish_then_stops_with_its_pools_closed()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_round_still_running_when_the_grace_period_ends_is_cut_and_leaves_nothing() {
-    if service_url(PG_ENV).is_none() {
-        return;
-    }
-    let fresh = FreshDb::new(Backend::Postgres).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
     let env = [("ACMETOCASINO_SHUTDOWN_GRACE_SECONDS", "1".to_owned())];
-    let mut server = Server::start_with(&fresh.url, dir.path(), &env).await;
+    let Some((fresh, dir, mut server)) = on_postgres(&env).await else { return };
     let (id, token) = funded_player(&server.base, "late", 100_000).await;
     let mut lock = crate::support::lock_wallets(&fresh.url, std::slice::from_ref(&id)).await;
     let url = format!("{}/api/v2/gal/play", server.base);
@@ -418,13 +418,8 @@ async fn a_round_still_running_when_the_grace_period_ends_is_cut_and_leaves_noth
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_shutdown_delay_an_instance_goes_on_serving_while_not_ready() {
-    if service_url(PG_ENV).is_none() {
-        return;
-    }
-    let fresh = FreshDb::new(Backend::Postgres).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
     let env = [("ACMETOCASINO_SHUTDOWN_DELAY_SECONDS", "600".to_owned())];
-    let server = Server::start_with(&fresh.url, dir.path(), &env).await;
+    let Some((_fresh, _dir, server)) = on_postgres(&env).await else { return };
     let (_, token) = funded_player(&server.base, "delayed", 1_000).await;
     // The container health check: `acmetocasino healthcheck [--live]`.
     let healthcheck = |live: bool| {
