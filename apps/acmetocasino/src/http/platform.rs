@@ -43,6 +43,12 @@ pub struct ReplicaHealth {
     pub error: Option<String>,
 }
 
+impl ReplicaHealth {
+    fn without_figures(status: &str, error: Option<String>) -> Self {
+        Self { status: status.into(), latency_ms: None, lag_bytes: None, lag_seconds: None, standby: None, error }
+    }
+}
+
 #[derive(Debug, Serialize, Apiv2Schema)]
 pub struct HealthResponse {
     /// `healthy`, or `degraded` when the database, a configured Redis or a configured
@@ -90,14 +96,7 @@ pub async fn health(state: web::Data<AppState>) -> Result<StatusJson<HealthRespo
     // The lag is measured against the primary's position, so it needs the primary.
     let lag = if db.is_ok() { state.db.replica_lag().await } else { None };
     let replica = match lag {
-        None => ReplicaHealth {
-            status: if state.db.has_replica() { "unknown" } else { "disabled" }.into(),
-            latency_ms: None,
-            lag_bytes: None,
-            lag_seconds: None,
-            standby: None,
-            error: None,
-        },
+        None => ReplicaHealth::without_figures(if state.db.has_replica() { "unknown" } else { "disabled" }, None),
         Some(Ok(lag)) => ReplicaHealth {
             status: "up".into(),
             latency_ms: Some(ms(lag.latency)),
@@ -108,14 +107,7 @@ pub async fn health(state: web::Data<AppState>) -> Result<StatusJson<HealthRespo
         },
         Some(Err(e)) => {
             tracing::warn!(cause = %e, "health: read replica down");
-            ReplicaHealth {
-                status: "down".into(),
-                latency_ms: None,
-                lag_bytes: None,
-                lag_seconds: None,
-                standby: None,
-                error: Some("the read replica does not answer".into()),
-            }
+            ReplicaHealth::without_figures("down", Some("the read replica does not answer".into()))
         }
     };
     let module = if db.is_ok() { "up" } else { "down" };
