@@ -256,6 +256,38 @@ impl FromRequest for AuthUser {
     }
 }
 
+/// The caller on a route anyone may use: `Some` with a valid access token, `None`
+/// without an `Authorization` header. A token that is sent must be valid (`401`
+/// otherwise), so an expired one is not silently answered as for a stranger.
+#[derive(Debug, Clone, Copy)]
+pub struct MaybeUser(pub Option<AuthUser>);
+
+impl paperclip::v2::schema::Apiv2Schema for MaybeUser {
+    fn name() -> Option<String> {
+        <AuthUser as paperclip::v2::schema::Apiv2Schema>::name()
+    }
+
+    fn security_scheme() -> Option<paperclip::v2::models::SecurityScheme> {
+        <AuthUser as paperclip::v2::schema::Apiv2Schema>::security_scheme()
+    }
+}
+
+impl paperclip::actix::OperationModifier for MaybeUser {}
+
+impl FromRequest for MaybeUser {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if req.headers().contains_key(actix_web::http::header::AUTHORIZATION) {
+            let user = AuthUser::from_request(req, payload);
+            Box::pin(async move { Ok(MaybeUser(Some(user.await?))) })
+        } else {
+            Box::pin(async { Ok(MaybeUser(None)) })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

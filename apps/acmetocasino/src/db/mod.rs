@@ -210,6 +210,15 @@ impl From<DbError> for kernel::StoreError {
 
 /// [`kernel::checked_sum`] for a total read from the database: one that overflows means
 /// corrupt rows, a bug to log rather than a number to answer with.
+/// A stored count as the `u32` the rules take: a negative one is corrupt, and one
+/// past `u32::MAX` is as good as `u32::MAX` to any threshold.
+pub(crate) fn count_of(n: i64) -> Result<u32, DbError> {
+    if n < 0 {
+        return Err(DbError::Row(format!("a negative count: {n}")));
+    }
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
 pub(crate) fn money_total(amounts: impl IntoIterator<Item = i64>) -> Result<i64, DbError> {
     kernel::checked_sum(amounts).ok_or_else(|| DbError::Row("a money total overflows i64".into()))
 }
@@ -471,16 +480,39 @@ impl Db {
 
     /// Reverts every migration (for the up → down → up test).
     pub async fn revert_all(&self) -> Result<usize, DbError> {
+        self.revert(None).await
+    }
+
+    /// Reverts the newest migrations down to and including `version` (the name's date
+    /// and number, e.g. `2026-12-07-000010`), for the tests of a migration's backfill.
+    pub async fn revert_through(&self, version: &str) -> Result<usize, DbError> {
+        self.revert(Some(version)).await
+    }
+
+    async fn revert(&self, through: Option<&str>) -> Result<usize, DbError> {
         let m = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+        macro_rules! revert {
+            ($h:expr, $migrations:expr) => {{
+                let mut h = $h;
+                match through {
+                    None => h.revert_all_migrations($migrations).map_err(m).map(|v| v.len()),
+                    Some(version) => {
+                        let mut reverted = 0;
+                        loop {
+                            let done = h.revert_last_migration($migrations).map_err(m)?;
+                            reverted += 1;
+                            // Diesel drops the dashes of the folder name's date.
+                            if done.to_string() == version.replace('-', "") {
+                                break Ok(reverted);
+                            }
+                        }
+                    }
+                }
+            }};
+        }
         match &*self.backend {
-            Backend::Pg(pool) => {
-                let mut h = AsyncMigrationHarness::new(pool.get().await?);
-                Ok(h.revert_all_migrations(PG_MIGRATIONS).map_err(m)?.len())
-            }
-            Backend::Sqlite { pool, .. } => {
-                let mut h = AsyncMigrationHarness::new(pool.get().await?);
-                Ok(h.revert_all_migrations(SQLITE_MIGRATIONS).map_err(m)?.len())
-            }
+            Backend::Pg(pool) => revert!(AsyncMigrationHarness::new(pool.get().await?), PG_MIGRATIONS),
+            Backend::Sqlite { pool, .. } => revert!(AsyncMigrationHarness::new(pool.get().await?), SQLITE_MIGRATIONS),
         }
     }
 

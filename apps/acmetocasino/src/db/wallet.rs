@@ -32,6 +32,7 @@ pub(crate) struct WalletRow {
     lifetime_wagered: i64,
     lifetime_deposited: i64,
     lifetime_net: i64,
+    lifetime_deposits: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -57,6 +58,8 @@ pub(crate) struct EventRow {
     approved_by: Option<DbId>,
     wagered_after: i64,
     net_after: i64,
+    deposited_after: i64,
+    deposits_after: i64,
 }
 
 impl TryFrom<WalletRow> for WalletHead {
@@ -69,6 +72,7 @@ impl TryFrom<WalletRow> for WalletHead {
             balances: Balances { cash: r.cash, bonus: r.bonus },
             lifetime_wagered: r.lifetime_wagered,
             lifetime_deposited: r.lifetime_deposited,
+            lifetime_deposits: r.lifetime_deposits,
             lifetime_net: r.lifetime_net,
         })
     }
@@ -98,6 +102,8 @@ impl TryFrom<EventRow> for WalletEvent {
             approved_by: r.approved_by.map(|s| AccountId::from_uuid(s.0)),
             wagered_after: r.wagered_after,
             net_after: r.net_after,
+            deposited_after: r.deposited_after,
+            deposits_after: r.deposits_after,
             created_at: r.created_at.0,
         })
     }
@@ -142,22 +148,24 @@ pub const ROUND_REFERENCE_PREFIX: &str = "round:";
 
 prepared! {
     /// Takes the wallet's row lock (on SQLite, the write lock) and reads its head.
-    pub(crate) struct LockWallet -> (DbUuid, Text, BigInt, BigInt, BigInt, BigInt, BigInt, BigInt) =
+    pub(crate) struct LockWallet -> (DbUuid, Text, BigInt, BigInt, BigInt, BigInt, BigInt, BigInt, BigInt) =
         "UPDATE wallets SET seq = seq WHERE player_id = ? \
-         RETURNING player_id, currency, seq, cash, bonus, lifetime_wagered, lifetime_deposited, lifetime_net" {
+         RETURNING player_id, currency, seq, cash, bonus, lifetime_wagered, lifetime_deposited, lifetime_net, \
+         lifetime_deposits" {
         player: DbId => DbUuid,
     }
 }
 
 prepared! {
     pub(crate) struct SetWalletHead = "UPDATE wallets SET seq = ?, cash = ?, bonus = ?, lifetime_wagered = ?, \
-         lifetime_deposited = ?, lifetime_net = ?, updated_at = ? WHERE player_id = ?" {
+         lifetime_deposited = ?, lifetime_net = ?, lifetime_deposits = ?, updated_at = ? WHERE player_id = ?" {
         seq: i64 => BigInt,
         cash: i64 => BigInt,
         bonus: i64 => BigInt,
         lifetime_wagered: i64 => BigInt,
         lifetime_deposited: i64 => BigInt,
         lifetime_net: i64 => BigInt,
+        lifetime_deposits: i64 => BigInt,
         updated_at: DbTime => DbTimestamp,
         player: DbId => DbUuid,
     }
@@ -166,8 +174,9 @@ prepared! {
 prepared! {
     pub(crate) struct InsertEvent = "INSERT INTO wallet_events (id, player_id, seq, event_type, amount, currency, \
          cash_delta, bonus_delta, cash_balance_after, bonus_balance_after, idempotency_key, request_fingerprint, \
-         reference, compensates, created_at, posted_by, reason, approved_by, wagered_after, net_after) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" {
+         reference, compensates, created_at, posted_by, reason, approved_by, wagered_after, net_after, \
+         deposited_after, deposits_after) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" {
         id: DbId => DbUuid,
         player_id: DbId => DbUuid,
         seq: i64 => BigInt,
@@ -188,6 +197,8 @@ prepared! {
         approved_by: Option<DbId> => Nullable<DbUuid>,
         wagered_after: i64 => BigInt,
         net_after: i64 => BigInt,
+        deposited_after: i64 => BigInt,
+        deposits_after: i64 => BigInt,
     }
 }
 
@@ -214,6 +225,8 @@ impl From<&WalletEvent> for InsertEvent {
             approved_by: e.approved_by.map(|s| DbId(s.as_uuid())),
             wagered_after: e.wagered_after,
             net_after: e.net_after,
+            deposited_after: e.deposited_after,
+            deposits_after: e.deposits_after,
         }
     }
 }
@@ -230,8 +243,9 @@ pub(crate) fn decide_event(
     event_id: Uuid,
     at: DateTime<Utc>,
 ) -> Result<WalletEvent, PostFailure> {
-    let (effect, after) = decide(head, posting, target).map_err(|e| PostFailure::Post(e.into()))?;
-    Ok(WalletEvent::from_decision(event_id, head, posting, effect, after, at))
+    let refused = |e: wallet_core::PostingError| PostFailure::Post(e.into());
+    let (effect, after) = decide(head, posting, target).map_err(refused)?;
+    WalletEvent::from_decision(event_id, head, posting, effect, after, at).map_err(refused)
 }
 
 impl SetWalletHead {
@@ -243,6 +257,7 @@ impl SetWalletHead {
             lifetime_wagered: head.lifetime_wagered,
             lifetime_deposited: head.lifetime_deposited,
             lifetime_net: head.lifetime_net,
+            lifetime_deposits: head.lifetime_deposits,
             updated_at: DbTime(at),
             player: DbId(head.player_id.as_uuid()),
         }
@@ -265,6 +280,7 @@ backend_queries! {
                 wallets::lifetime_wagered.eq(0),
                 wallets::lifetime_deposited.eq(0),
                 wallets::lifetime_net.eq(0),
+                wallets::lifetime_deposits.eq(0),
                 wallets::updated_at.eq(at),
             ))
             .on_conflict_do_nothing()

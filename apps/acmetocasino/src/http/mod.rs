@@ -68,6 +68,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/game-control/rtp").route(web::get().to(gamectl::rtp)))
         .service(web::resource("/game-control/rtp/history").route(web::get().to(gamectl::rtp_history)))
         .service(web::resource("/game-control/rtp/{slug}").route(web::put().to(gamectl::set_rtp)))
+        .service(web::resource("/game-control/limits/{slug}").route(web::put().to(gamectl::set_limits)))
         .service(web::resource("/game-control/stats").route(web::get().to(gamectl::stats)))
         .service(web::resource("/compliance/kyc").route(web::get().to(compliance::kyc_queue)))
         .service(web::resource("/compliance/kyc/verify").route(web::post().to(compliance::verify_kyc_body)))

@@ -16,6 +16,7 @@ mod processes;
 mod security;
 mod sharding;
 mod simulator;
+mod stakes;
 mod support;
 mod topology;
 mod wallet;

@@ -44,6 +44,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v2/gal/rounds/{id}/rollback"),
     ("get", "/api/v2/game-control/rtp"),
     ("put", "/api/v2/game-control/rtp/{slug}"),
+    ("put", "/api/v2/game-control/limits/{slug}"),
     ("get", "/api/v2/game-control/stats"),
     ("get", "/api/v2/health"),
     ("get", "/api/v2/health/live"),
