@@ -7,11 +7,13 @@ cargo xtask <command>
 
 Commands:
   test [--allow-missing-services] [-- <cargo test args>]
-        rustfmt check, clippy (-D warnings), deploy/ config checks, then
+        installs what the suite needs with apt when root (postgresql, redis-server,
+        nginx, openssl, chromium, chromium-driver; otherwise prints the command),
+        then rustfmt check, clippy (-D warnings), the compose file check, and
         `cargo test --workspace` against a private PostgreSQL and Redis
         (ACMETOCASINO_TEST_PG_URL / ACMETOCASINO_TEST_REDIS_URL).
-        --allow-missing-services  run without PostgreSQL/Redis when they are not
-                                  installed (sets ACMETOCASINO_ALLOW_MISSING_SERVICES=1)
+        --allow-missing-services  run without what is not installed (sets
+                                  ACMETOCASINO_ALLOW_MISSING_SERVICES=1: tests skip)
         e.g. cargo xtask test -- -p wallet-core -- --nocapture
   services
         start a private PostgreSQL and Redis, print their URLs as `export` lines,

@@ -26,6 +26,10 @@ pub struct Argon2Hasher {
     /// A hash of a random password, verified against when the account is unknown.
     decoy: String,
     jobs: SyncSender<HashJob>,
+    /// One per hash running or waiting (`concurrency + queue`): the bound itself. The
+    /// channel could not be: a thread is ready for its next job only a moment after it
+    /// answered the last one (or started), so a hash sent in that moment was refused.
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// Work for a hashing thread, given that thread's Argon2 memory.
@@ -38,7 +42,8 @@ impl Argon2Hasher {
         let mut seed = [0u8; 16];
         getrandom::fill(&mut seed).map_err(|e| HashError::Failed(e.to_string()))?;
         let decoy = hash_with(&params, &hex::encode(seed), &mut Vec::new())?;
-        let (jobs, queue) = std::sync::mpsc::sync_channel::<HashJob>(bound.queue);
+        let slots = bound.concurrency + bound.queue;
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<HashJob>(slots);
         let queue = Arc::new(std::sync::Mutex::new(queue));
         for i in 0..bound.concurrency {
             let queue = queue.clone();
@@ -55,7 +60,7 @@ impl Argon2Hasher {
                 })
                 .map_err(|e| HashError::Failed(format!("starting a hashing thread: {e}")))?;
         }
-        Ok(Self { params, decoy, jobs })
+        Ok(Self { params, decoy, jobs, slots: Arc::new(tokio::sync::Semaphore::new(slots)) })
     }
 
     /// Runs `f` on a hashing thread, or refuses at once when every thread is busy and
@@ -65,8 +70,16 @@ impl Argon2Hasher {
         &self,
         f: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, HashError> {
+        let slot = self.slots.clone().try_acquire_owned().map_err(|_| HashError::Busy)?;
         let (answer, answered) = tokio::sync::oneshot::channel();
-        self.jobs.try_send(Box::new(move |memory| drop(answer.send(f(memory))))).map_err(|e| match e {
+        let job = move |memory: &mut Vec<Block>| {
+            let result = f(memory);
+            // Free before the answer: whoever it wakes may hash again at once.
+            drop(slot);
+            drop(answer.send(result));
+        };
+        // A slot is held for every job in the channel, so it always has room.
+        self.jobs.try_send(Box::new(job)).map_err(|e| match e {
             TrySendError::Full(_) => HashError::Busy,
             TrySendError::Disconnected(_) => HashError::Failed("the hashing threads have stopped".into()),
         })?;
@@ -314,6 +327,16 @@ mod tests {
             assert!(!verify_with("wrong horse", stored, &mut memory), "{stored}");
         }
         assert!(!verify_with("correct horse", "not a hash", &mut memory));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_slot_is_free_again_once_its_hash_is_answered() {
+        // One slot, no queue: each hash waits for the one before it to be answered only.
+        let cost = Argon2Cost { memory_kib: 8, iterations: 1, parallelism: 1 };
+        let hasher = Argon2Hasher::new(cost, crate::config::HashingBound { concurrency: 1, queue: 0 }).unwrap();
+        for i in 0..2_000 {
+            assert!(hasher.hash(format!("password {i}")).await.is_ok(), "hash {i} found its slot still taken");
+        }
     }
 
     #[test]

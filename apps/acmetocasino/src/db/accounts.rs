@@ -314,7 +314,7 @@ impl AccountRepository for Db {
     }
 
     async fn players(&self, filter: &PlayerFilter) -> Result<PlayerPage, StoreError> {
-        let r: Result<_, DbError> = async { dispatch!(read self, self::players(filter)) }.await;
+        let r: Result<_, DbError> = async { dispatch!(stale self, self::players(filter)) }.await;
         Ok(r?)
     }
 }

@@ -1567,11 +1567,11 @@ impl Db {
     }
 
     pub async fn audit_log(&self, limit: i64, action: Option<String>) -> Result<Vec<AuditEntry>, DbError> {
-        dispatch!(read self, self::audit_entries(limit, action))
+        dispatch!(stale self, self::audit_entries(limit, action))
     }
 
     pub async fn aml_alerts(&self, filter: AlertFilter) -> Result<Vec<AmlAlert>, DbError> {
-        dispatch!(read self, self::alerts(filter))
+        dispatch!(stale self, self::alerts(filter))
     }
 
     pub async fn review_alert(
@@ -1586,7 +1586,7 @@ impl Db {
     }
 
     pub async fn harm_alerts(&self, player: Option<AccountId>, limit: i64) -> Result<Vec<HarmAlert>, DbError> {
-        dispatch!(read self, self::harm_alerts_list(player.map(id), limit))
+        dispatch!(stale self, self::harm_alerts_list(player.map(id), limit))
     }
 
     pub async fn kyc_history(&self, player: AccountId) -> Result<Vec<KycRecord>, DbError> {
@@ -1594,7 +1594,7 @@ impl Db {
     }
 
     pub async fn kyc_queue(&self, status: Option<String>, limit: i64) -> Result<Vec<KycRecord>, DbError> {
-        dispatch!(read self, self::kyc_queue(status, limit))
+        dispatch!(stale self, self::kyc_queue(status, limit))
     }
 
     pub async fn submit_kyc(
@@ -1653,7 +1653,7 @@ impl Db {
     }
 
     pub async fn report(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ReportRow>, DbError> {
-        dispatch!(read self, self::report(DbTime(from), DbTime(to)))
+        dispatch!(stale self, self::report(DbTime(from), DbTime(to)))
     }
 }
 

@@ -353,16 +353,19 @@ prepared! {
 }
 
 prepared! {
-    /// The session a bet plays in: the one it names (`id`), or else (`id` NULL) the
-    /// player's newest open session of the game `slug` (NULL when the bet names one).
+    /// The session a bet plays in: the one it names (`id`) if it is the player's, or
+    /// else (`id` NULL) the player's newest open session of the game `slug` (NULL when
+    /// the bet names one). Both through `player_id`, as everything a round reads
+    /// (docs/operations.md, "Beyond one database").
     pub(crate) struct SessionForBet
         -> (DbUuid, DbUuid, Text, Text, BigInt, BigInt, BigInt, DbTimestamp, Nullable<DbTimestamp>, Nullable<DbTimestamp>) =
         "SELECT id, player_id, game_slug, status, rounds, wagered, won, started_at, ended_at, last_activity_at \
-         FROM game_sessions WHERE id = ? \
+         FROM game_sessions WHERE id = ? AND player_id = ? \
          UNION ALL SELECT * FROM (SELECT id, player_id, game_slug, status, rounds, wagered, won, started_at, ended_at, \
          last_activity_at FROM game_sessions WHERE player_id = ? AND game_slug = ? AND status = 'open' \
          ORDER BY started_at DESC LIMIT 1) AS newest" {
         id: Option<DbId> => Nullable<DbUuid>,
+        owner: DbId => DbUuid,
         player: DbId => DbUuid,
         slug: Option<String> => Nullable<Text>,
     }
@@ -375,7 +378,7 @@ prepared! {
         -> ((DbUuid, DbUuid, Text, Text, Text, BigInt, Bool, DbTimestamp, Nullable<DbTimestamp>, Nullable<Text>, Nullable<Text>), Nullable<Integer>) =
         "SELECT sp.id, sp.player_id, sp.server_seed, sp.server_seed_hash, sp.client_seed, sp.next_nonce, sp.active, \
          sp.created_at, sp.revealed_at, sp.next_server_seed, sp.next_server_seed_hash, (SELECT t.rtp_bp FROM rtp_targets t WHERE t.slug = \
-         COALESCE((SELECT s.game_slug FROM game_sessions s WHERE s.id = ?), ?)) \
+         COALESCE((SELECT s.game_slug FROM game_sessions s WHERE s.id = ? AND s.player_id = sp.player_id), ?)) \
          FROM seed_pairs sp WHERE sp.player_id = ? AND sp.active = TRUE" {
         session: Option<DbId> => Nullable<DbUuid>,
         slug: Option<String> => Nullable<Text>,
@@ -387,8 +390,9 @@ prepared! {
     /// The operator's bet limits of the bet's game (its session's game, or `slug`), when set.
     pub(crate) struct LimitsForBet -> (BigInt, BigInt) =
         "SELECT l.min_bet, l.max_bet FROM game_limits l WHERE l.slug = \
-         COALESCE((SELECT s.game_slug FROM game_sessions s WHERE s.id = ?), ?)" {
+         COALESCE((SELECT s.game_slug FROM game_sessions s WHERE s.id = ? AND s.player_id = ?), ?)" {
         session: Option<DbId> => Nullable<DbUuid>,
+        player: DbId => DbUuid,
         slug: Option<String> => Nullable<Text>,
     }
 }
@@ -404,19 +408,22 @@ fn bet_target(target: &SessionTarget) -> (Option<DbId>, Option<String>) {
 
 prepared! {
     /// Moves a seed pair's nonce past the round that drew from it.
-    pub(crate) struct AdvanceNonce = "UPDATE seed_pairs SET next_nonce = next_nonce + 1 WHERE id = ?" {
+    pub(crate) struct AdvanceNonce =
+        "UPDATE seed_pairs SET next_nonce = next_nonce + 1 WHERE id = ? AND player_id = ?" {
         seed_pair: DbId => DbUuid,
+        player: DbId => DbUuid,
     }
 }
 
 prepared! {
     /// Adds a round to its session's totals.
     pub(crate) struct RecordSessionRound = "UPDATE game_sessions SET rounds = rounds + 1, wagered = wagered + ?, \
-         won = won + ?, last_activity_at = ? WHERE id = ?" {
+         won = won + ?, last_activity_at = ? WHERE id = ? AND player_id = ?" {
         wagered: i64 => BigInt,
         won: i64 => BigInt,
         at: DbTime => DbTimestamp,
         session: DbId => DbUuid,
+        player: DbId => DbUuid,
     }
 }
 
@@ -711,8 +718,8 @@ backend_queries! {
                 ContextQuery::of(player) => ContextRow,
                 BetsLastMinute::at(player, req.at) => (i64,),
                 RegisterCandidates { player } => RegisterEntry,
-                SessionForBet { id: named, player, slug: slug.clone() } => SessionRow,
-                LimitsForBet { session: named, slug: slug.clone() } => (i64, i64),
+                SessionForBet { id: named, owner: player, player, slug: slug.clone() } => SessionRow,
+                LimitsForBet { session: named, player, slug: slug.clone() } => (i64, i64),
                 SeedPairForBet { session: named, slug, player } => (SeedPairRow, Option<i32>),
                 OpenAlerts { player } => OpenAlertRow,
             )?;
@@ -749,11 +756,13 @@ backend_queries! {
             let (ctx, mut rg) = compliance::check_play_of(c, player, ctx, req.at, true).await?;
             let found = sessions.into_iter().next().map(Session::from);
             let session = match &req.session {
-                SessionTarget::Existing(_) => {
-                    let s = found.ok_or(RoundFailure::SessionNotFound)?;
-                    if s.player_id != req.player {
-                        return Err(RoundFailure::SessionNotYours);
-                    }
+                SessionTarget::Existing(id) => {
+                    let Some(s) = found else {
+                        // Not the player's: someone else's, or none. Only this refusal
+                        // looks a session up by its id alone.
+                        let exists = game_sessions::table.find(DbId(*id)).count().get_result::<i64>(c).await? > 0;
+                        return Err(if exists { RoundFailure::SessionNotYours } else { RoundFailure::SessionNotFound });
+                    };
                     if !s.open {
                         return Err(RoundFailure::SessionClosed);
                     }
@@ -861,8 +870,8 @@ backend_queries! {
             let (head_update, round_insert, nonce, session_update) = (
                 SetWalletHead::of(&after, req.at),
                 InsertRound(&row),
-                AdvanceNonce { seed_pair: pair.id },
-                RecordSessionRound { wagered: amount, won, at, session: DbId(session.id) },
+                AdvanceNonce { seed_pair: pair.id, player },
+                RecordSessionRound { wagered: amount, won, at, session: DbId(session.id), player },
             );
             let mut writes: Vec<&dyn Pipelined> = vec![&bet_insert];
             if let Some(w) = &win_insert {
@@ -1322,11 +1331,11 @@ impl Db {
     }
 
     pub async fn recent_rounds(&self, limit: i64) -> Result<Vec<Round>, DbError> {
-        dispatch!(read self, self::recent_rounds(limit))
+        dispatch!(stale self, self::recent_rounds(limit))
     }
 
     pub async fn round_totals(&self) -> Result<Vec<(String, RoundTotals)>, DbError> {
-        dispatch!(read self, self::totals())
+        dispatch!(stale self, self::totals())
     }
 
     pub fn faults(&self) -> &FaultPoints {
@@ -1372,7 +1381,7 @@ impl GameControlRepository for Db {
 
     async fn changes(&self, limit: i64) -> Result<Vec<RtpChange>, gamectl_core::StoreError> {
         let r: Result<Vec<RtpChange>, DbError> = async {
-            let rows: Vec<(String, i32, i32, DbId, DbTime)> = dispatch!(read self, self::changes(limit))?;
+            let rows: Vec<(String, i32, i32, DbId, DbTime)> = dispatch!(stale self, self::changes(limit))?;
             rows.into_iter()
                 .map(|(slug, old, new, by, at)| {
                     Ok(RtpChange {

@@ -14,7 +14,7 @@ pub mod schema;
 mod sqlite_runtime;
 mod statement;
 pub mod types;
-pub use platform::PlatformCounts;
+pub use platform::{PlatformCounts, ReplicaLag};
 pub(crate) mod wallet;
 
 use diesel::sqlite::SqliteConnection;
@@ -137,6 +137,16 @@ macro_rules! dispatch {
                 tokio::task::yield_now().await;
                 done
             }
+        }
+    };
+    // A read that tolerates a replica's lag — lists, histories, reports, statistics —
+    // goes to the streaming replica when one is configured (`DATABASE_READ_URL`), or to
+    // the primary when there is none or it gives no connection. Never for anything that
+    // decides money or play: those read the primary inside their own transaction.
+    (stale $db:expr, $module:ident :: $f:ident ( $($arg:expr),* $(,)? )) => {
+        match $db.replica_connection().await {
+            Some(mut c) => $module::pg::$f(&mut c, $($arg),*).await,
+            None => $crate::db::dispatch!(read $db, $module::$f($($arg),*)),
         }
     };
     // A long read that needs the writer (a whole stream replayed under the wallet's
@@ -330,10 +340,12 @@ async fn open_sqlite(path: &str, extra: &[&str]) -> Result<SqliteConn, diesel::C
     Ok(c)
 }
 
-/// The database: a pool of one backend. Cheap to clone.
+/// The database: a pool of one backend, and optionally one of a PostgreSQL streaming
+/// replica for the reads that tolerate its lag (`dispatch!(stale …)`). Cheap to clone.
 #[derive(Clone)]
 pub struct Db {
     pub(crate) backend: Arc<Backend>,
+    replica: Option<Pool<AsyncPgConnection>>,
     pub(crate) faults: Arc<games::FaultPoints>,
 }
 
@@ -370,20 +382,8 @@ impl Db {
     pub fn connect(url: &str, pool_size: usize) -> Result<Self, DbError> {
         let wait = Some(Duration::from_secs(10));
         let faults = Arc::<games::FaultPoints>::default();
-        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            // A pooled connection is checked by its state (closed socket, broken
-            // transaction), not by a `SELECT 1` round trip on every check-out.
-            let mut cfg = ManagerConfig::<AsyncPgConnection>::default();
-            cfg.recycling_method = RecyclingMethod::Fast;
-            let mgr = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, cfg);
-            let pool = Pool::builder(mgr)
-                .max_size(pool_size)
-                .runtime(deadpool::Runtime::Tokio1)
-                .wait_timeout(wait)
-                .create_timeout(Some(Duration::from_secs(5)))
-                .build()
-                .map_err(|e| DbError::Url(e.to_string()))?;
-            Backend::Pg(pool)
+        let backend = if is_postgres(url) {
+            Backend::Pg(pg_pool(url, pool_size, Duration::from_secs(10), Duration::from_secs(5))?)
         } else {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
             if path.contains(":memory:") {
@@ -415,7 +415,37 @@ impl Db {
                 writer,
             }
         };
-        Ok(Self { backend: Arc::new(backend), faults })
+        Ok(Self { backend: Arc::new(backend), replica: None, faults })
+    }
+
+    /// Adds a PostgreSQL streaming replica (`postgres://…`) for the reads that tolerate
+    /// its lag; the primary must be PostgreSQL too. Nothing is migrated there: the
+    /// replica replays the primary's schema.
+    pub fn with_replica(mut self, url: &str, pool_size: usize) -> Result<Self, DbError> {
+        if self.kind() != BackendKind::Postgres || !is_postgres(url) {
+            return Err(DbError::Url(
+                "a read replica needs PostgreSQL for both DATABASE_URL and DATABASE_READ_URL".into(),
+            ));
+        }
+        // Quick to give up: a read then goes to the primary instead.
+        self.replica = Some(pg_pool(url, pool_size, Duration::from_secs(2), Duration::from_secs(2))?);
+        Ok(self)
+    }
+
+    /// Whether reads that tolerate lag go to a replica.
+    pub fn has_replica(&self) -> bool {
+        self.replica.is_some()
+    }
+
+    /// A connection to the replica, if one is configured and gives a connection.
+    pub(crate) async fn replica_connection(&self) -> Option<PgConnection> {
+        match pg_connection(self.replica.as_ref()?).await {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!(cause = %e, "the read replica gives no connection; reading from the primary");
+                None
+            }
+        }
     }
 
     pub fn kind(&self) -> BackendKind {
@@ -486,6 +516,17 @@ impl Db {
         }
     }
 
+    /// Closes the pools: their idle connections now, the others as they come back.
+    pub fn close(&self) {
+        match &*self.backend {
+            Backend::Pg(pool) => pool.close(),
+            Backend::Sqlite { pool, .. } => pool.close(),
+        }
+        if let Some(replica) = &self.replica {
+            replica.close();
+        }
+    }
+
     /// Round-trips a trivial query; returns the latency.
     pub async fn ping(&self) -> Result<Duration, DbError> {
         let start = Instant::now();
@@ -495,6 +536,25 @@ impl Db {
         }
         Ok(start.elapsed())
     }
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// A PostgreSQL pool. A pooled connection is checked by its state (closed socket,
+/// broken transaction), not by a `SELECT 1` round trip on every check-out.
+fn pg_pool(url: &str, size: usize, wait: Duration, create: Duration) -> Result<Pool<AsyncPgConnection>, DbError> {
+    let mut cfg = ManagerConfig::<AsyncPgConnection>::default();
+    cfg.recycling_method = RecyclingMethod::Fast;
+    let mgr = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, cfg);
+    Pool::builder(mgr)
+        .max_size(size)
+        .runtime(deadpool::Runtime::Tokio1)
+        .wait_timeout(Some(wait))
+        .create_timeout(Some(create))
+        .build()
+        .map_err(|e| DbError::Url(e.to_string()))
 }
 
 /// Maps a unique-constraint violation to the name of the violated column set, as far

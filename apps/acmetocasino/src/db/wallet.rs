@@ -446,7 +446,7 @@ impl WalletRepository for Db {
     }
 
     async fn history(&self, player_id: AccountId, q: HistoryQuery) -> Result<Vec<WalletEvent>, StoreError> {
-        let r: Result<_, DbError> = async { dispatch!(read self, self::history(DbId(player_id.as_uuid()), q)) }.await;
+        let r: Result<_, DbError> = async { dispatch!(stale self, self::history(DbId(player_id.as_uuid()), q)) }.await;
         Ok(r?)
     }
 
@@ -462,7 +462,7 @@ impl WalletRepository for Db {
     }
 
     async fn recent(&self, limit: i64) -> Result<Vec<WalletEvent>, StoreError> {
-        let r: Result<_, DbError> = async { dispatch!(read self, self::recent(limit)) }.await;
+        let r: Result<_, DbError> = async { dispatch!(stale self, self::recent(limit)) }.await;
         Ok(r?)
     }
 }

@@ -93,5 +93,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/responsible-gaming/alerts").route(web::get().to(rg::alerts)))
         .service(web::resource("/audit-log").route(web::get().to(compliance::audit_log)))
         .service(web::resource("/health").route(web::get().to(platform::health)))
+        .service(web::resource("/health/live").route(web::get().to(platform::live)))
+        .service(web::resource("/health/ready").route(web::get().to(platform::ready)))
         .service(web::resource("/stats").route(web::get().to(platform::stats)));
 }
