@@ -30,11 +30,11 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::flags::BenchFlags;
-use crate::services::{PgOptions, Postgres};
 use crate::util::{self, Result, fmt_duration};
 use capture::{Consts, Known, Players, RoundScript};
 use pg::{Pgbench, Psql, StatementStats, Waits};
 use server::{CpuSnapshot, CpuUse, Memory, Server};
+use testbed::{PgOptions, Postgres};
 
 const STAFF: &str = "benchop";
 const STAFF_PASSWORD: &str = "bench operator password";

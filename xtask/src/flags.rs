@@ -7,25 +7,29 @@ cargo xtask <command>
 
 Commands:
   test [--allow-missing-services] [-- <cargo test args>]
-        rustfmt check, clippy (-D warnings), deploy/ config checks, then
+        installs what the suite needs with apt when root (postgresql, redis-server,
+        nginx, openssl, chromium; otherwise prints the command), then rustfmt
+        check, clippy (-D warnings), the compose file check, and
         `cargo test --workspace` against a private PostgreSQL, Redis and headless
-        Chromium (ACMETOCASINO_TEST_PG_URL / _REDIS_URL / _CHROMIUM_URL); browser
-        tests save screenshots to target/xtask/screenshots/.
-        --allow-missing-services  run without PostgreSQL/Redis/Chromium when they are
-                                  not installed (sets ACMETOCASINO_ALLOW_MISSING_SERVICES=1)
+        Chromium (ACMETOCASINO_TEST_PG_URL / _REDIS_URL / _CHROMIUM_URL); the
+        browser tests save screenshots to target/xtask/screenshots/.
+        --allow-missing-services  run without what is not installed (sets
+                                  ACMETOCASINO_ALLOW_MISSING_SERVICES=1: tests skip)
         e.g. cargo xtask test -- -p wallet-core -- --nocapture
   services
         start a private PostgreSQL, Redis and headless Chromium, print their URLs
         as `export` lines, stop them on Ctrl-C or stdin EOF
   run [-- <args>]
         cargo run --release -p acmetocasino -- <args>
-  rtp [--rounds N] [--rtp P[,P...]] [--seed HEX]
+  rtp [--rounds N] [--rtp P[,P...]] [--stake S] [--seed HEX]
         play N rounds (default 1000000) of the default bet of every catalogue game
         through the real game code at each RTP target in percent (default 96.5),
-        and check the simulated RTP against the 99 % band around the theory;
-        fails when any game is out of band. --seed: the server seed, up to 64 hex
-        digits (default: a fixed one)
-        e.g. cargo xtask rtp --rounds 200000 --rtp 80,88.5,96.5,99
+        paid in minor units at a stake of S minor units (default: each game's
+        minimum bet) with the payout's unbiased rounding draw, and check the
+        simulated RTP against the 99 % band around the exact theory at that
+        stake; fails when any game is out of band. --seed: the server seed, up to
+        64 hex digits (default: a fixed one)
+        e.g. cargo xtask rtp --rounds 200000 --rtp 80,88.5,96.5,99 --stake 7
   rng [--draws N] [--seed HEX]
         statistical tests of the production draw path RandomStream::uniform:
         chi-square uniformity (n = 2, 6, 37, 80, 10000, 1000003), runs, lag-1
@@ -86,6 +90,8 @@ pub struct RtpFlags {
     /// Rounds per game and target.
     pub rounds: u64,
     pub targets: Vec<Rtp>,
+    /// The stake in minor units; `None` for each game's minimum bet.
+    pub stake: Option<i64>,
     /// The server seed; `None` for the built-in one.
     pub seed: Option<[u8; 32]>,
 }
@@ -93,7 +99,7 @@ pub struct RtpFlags {
 impl Default for RtpFlags {
     fn default() -> Self {
         let target = Rtp::from_bp(9_650).unwrap_or_else(|_| unreachable!("96.50 % is a valid target"));
-        Self { rounds: 1_000_000, targets: vec![target], seed: None }
+        Self { rounds: 1_000_000, targets: vec![target], stake: None, seed: None }
     }
 }
 
@@ -225,11 +231,12 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         "rtp" => {
             let mut flags = RtpFlags::default();
             while let Some(arg) = args.next() {
-                let (name, value) = split_flag(&arg, &mut args, &["--rounds", "--rtp", "--seed"])?;
+                let (name, value) = split_flag(&arg, &mut args, &["--rounds", "--rtp", "--stake", "--seed"])?;
                 match (name, value) {
                     ("-h" | "--help", _) => return Ok(Command::Help),
                     ("--rounds", Some(value)) => flags.rounds = parse_count(name, &value, 1)?,
                     ("--rtp", Some(value)) => flags.targets = parse_targets(&value)?,
+                    ("--stake", Some(value)) => flags.stake = Some(parse_stake(&value)?),
                     ("--seed", Some(value)) => flags.seed = Some(parse_seed(&value)?),
                     (other, _) => return Err(format!("unknown argument to `rtp`: `{other}`")),
                 }
@@ -336,6 +343,15 @@ fn parse_count(flag: &str, value: &str, min: u64) -> Result<u64, String> {
     }
 }
 
+/// A stake in minor units: 1 to 10^12, the largest amount.
+fn parse_stake(value: &str) -> Result<i64, String> {
+    let stake = parse_count("--stake", value, 1)?;
+    i64::try_from(stake)
+        .ok()
+        .filter(|s| *s <= kernel::MAX_AMOUNT)
+        .ok_or_else(|| format!("`--stake` must be at most {} minor units, not `{value}`", kernel::MAX_AMOUNT))
+}
+
 /// Comma-separated RTP percentages such as `80,88.5,96.5,99`.
 fn parse_targets(value: &str) -> Result<Vec<Rtp>, String> {
     value
@@ -404,16 +420,22 @@ mod tests {
             ("run -- --bind 0.0.0.0:1", Ok(Command::Run { app_args: vec!["--bind".into(), "0.0.0.0:1".into()] })),
             ("rtp", Ok(Command::Rtp(RtpFlags::default()))),
             (
-                "rtp --rounds 200_000 --rtp 80,88.5,96.5,99 --seed 0x2a",
+                "rtp --rounds 200_000 --rtp 80,88.5,96.5,99 --seed 0x2a --stake 7",
                 Ok(Command::Rtp(RtpFlags {
                     rounds: 200_000,
                     targets: [8_000, 8_850, 9_650, 9_900].map(|bp| Rtp::from_bp(bp).unwrap()).to_vec(),
+                    stake: Some(7),
                     seed: Some(std::array::from_fn(|i| if i == 31 { 42 } else { 0 })),
                 })),
             ),
             (
-                "rtp --rounds=1e3 --rtp=99",
-                Ok(Command::Rtp(RtpFlags { rounds: 1_000, targets: vec![Rtp::from_bp(9_900).unwrap()], seed: None })),
+                "rtp --rounds=1e3 --rtp=99 --stake=1e6",
+                Ok(Command::Rtp(RtpFlags {
+                    rounds: 1_000,
+                    targets: vec![Rtp::from_bp(9_900).unwrap()],
+                    stake: Some(1_000_000),
+                    seed: None,
+                })),
             ),
             ("rng", Ok(Command::Rng(RngFlags { draws: 10_000_000, seed: None }))),
             ("rng --draws 1e7", Ok(Command::Rng(RngFlags { draws: 10_000_000, seed: None }))),
@@ -459,6 +481,9 @@ mod tests {
             "rtp --rtp 96.555",
             "rtp --rtp 96.5,",
             "rtp --seed xyz",
+            "rtp --stake 0",
+            "rtp --stake 1e13",
+            "rtp --stake",
             "rtp --seed",
             "rng --draws 999",
             "rng --rounds 5",

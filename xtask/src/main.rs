@@ -1,16 +1,16 @@
 //! Project automation, run as `cargo xtask <command>` (alias in `.cargo/config.toml`).
 //!
 //! Std-only on purpose, like rust-analyzer's xtask: it builds in seconds on a fresh CI
-//! machine and has nothing to keep up to date. The one exception is the workspace's own
-//! `gal-core`, whose real game code and random stream `rtp` and `rng` put to the test.
+//! machine and has nothing to keep up to date. The exceptions are the workspace's own
+//! `gal-core`, whose real game code and random stream `rtp` and `rng` put to the test,
+//! and `testbed`, the throwaway servers it shares with the integration tests.
 
 mod bench;
-mod browser;
 mod flags;
+mod install;
 mod progress;
 mod rng;
 mod rtp;
-mod services;
 mod simulate;
 mod stats;
 mod test;
@@ -21,7 +21,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::flags::Command;
-use crate::services::{Postgres, Redis};
+use testbed::{Chromium, Postgres, Redis};
+
 use crate::util::{Result, fmt_duration};
 
 fn main() -> ExitCode {
@@ -65,7 +66,7 @@ fn services() -> Result<ExitCode> {
     let redis = Redis::start()?;
     eprintln!("xtask: Redis ready in {}", fmt_duration(started.elapsed()));
     let started = Instant::now();
-    let chromium = browser::Chromium::start()?;
+    let chromium = Chromium::start()?;
     eprintln!("xtask: Chromium ready in {}", fmt_duration(started.elapsed()));
 
     let mut stdout = io::stdout().lock();
@@ -77,7 +78,7 @@ fn services() -> Result<ExitCode> {
     eprintln!("xtask: services running; press Ctrl-C or close stdin (Ctrl-D) to stop them");
 
     // Blocks until EOF. On Ctrl-C the process dies here and the services' watchdogs
-    // (see services.rs) stop them instead of the code below.
+    // (see the testbed crate) stop them instead of the code below.
     io::copy(&mut io::stdin().lock(), &mut io::sink())?;
 
     let started = Instant::now();

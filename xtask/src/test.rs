@@ -4,20 +4,17 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-use crate::browser::Chromium;
+use testbed::{Chromium, Postgres, Redis, Tool};
+
 use crate::flags::TestFlags;
-use crate::services::{Postgres, Redis, Service};
-use crate::util::{self, Result, fmt_duration, which};
+use crate::util::{self, Result, fmt_duration};
 
 pub fn run(flags: &TestFlags) -> Result<ExitCode> {
     let total = Instant::now();
     let root = util::project_root();
 
-    // Tell about missing servers before minutes of clippy, not after.
-    let missing: Vec<Service> = [Service::Postgres, Service::Redis, Service::Chromium]
-        .into_iter()
-        .filter(|service| !service.is_installed())
-        .collect();
+    // Install (or name) what is missing before minutes of clippy, not after.
+    let missing = crate::install::missing_tools();
     if !missing.is_empty() {
         eprintln!("{}", missing_banner(&missing, flags.allow_missing_services));
         if !flags.allow_missing_services {
@@ -33,13 +30,13 @@ pub fn run(flags: &TestFlags) -> Result<ExitCode> {
         clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
         util::run(&mut clippy).map(|()| Outcome::Passed)
     });
+    // deploy/nginx.conf is checked (`nginx -t`) and run by the topology test.
     report.step("compose config", || check_compose(&root.join("deploy/docker-compose.yml")));
-    report.step("nginx -t", || Ok(check_nginx()));
 
     // Guards: both servers stop when these go out of scope, also on panic.
-    let postgres = report.service(Service::Postgres, &missing, Postgres::start);
-    let redis = report.service(Service::Redis, &missing, Redis::start);
-    let chromium = report.service(Service::Chromium, &missing, Chromium::start);
+    let postgres = report.service("start postgres", Tool::Postgres, &missing, Postgres::start);
+    let redis = report.service("start redis", Tool::Redis, &missing, Redis::start);
+    let chromium = report.service("start chromium", Tool::Chromium, &missing, Chromium::start);
 
     let services_ok = postgres.is_ok() && redis.is_ok() && chromium.is_ok();
     let mut cargo_test = util::cargo();
@@ -90,19 +87,18 @@ pub fn run(flags: &TestFlags) -> Result<ExitCode> {
     Ok(if report.any_failed() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
-fn missing_banner(missing: &[Service], allowed: bool) -> String {
+fn missing_banner(missing: &[Tool], allowed: bool) -> String {
     let rule = "#".repeat(78);
     let mut lines = vec![rule.clone()];
-    for service in missing {
-        lines.push(format!("#  {} IS NOT INSTALLED", service.name().to_uppercase()));
-        lines.push(format!("#    looked for: {}", service.looked_for()));
+    for tool in missing {
+        lines.push(format!("#  {} IS NOT INSTALLED", tool.name().to_uppercase()));
+        lines.push(format!("#    looked for: {}", tool.looked_for()));
     }
-    let packages: Vec<&str> = missing.iter().map(|s| s.apt_package()).collect();
     lines.push("#".into());
-    lines.push(format!("#  Install:  apt-get install -y {}", packages.join(" ")));
+    lines.push(format!("#  Install:  {}", crate::install::apt_command(missing)));
     if allowed {
         lines.push("#  --allow-missing-services: carrying on without it; tests that need it".into());
-        lines.push("#  see ACMETOCASINO_ALLOW_MISSING_SERVICES=1.".into());
+        lines.push("#  see ACMETOCASINO_ALLOW_MISSING_SERVICES=1 and skip.".into());
     } else {
         lines.push("#  Or, to run the tests without it:".into());
         lines.push("#            cargo xtask test --allow-missing-services".into());
@@ -111,45 +107,59 @@ fn missing_banner(missing: &[Service], allowed: bool) -> String {
     lines.join("\n")
 }
 
-/// Parses deploy/docker-compose.yml with the best tool at hand; no engine, no network.
+/// Checks deploy/docker-compose.yml with what is at hand, no engine, no network:
+/// `docker compose config` validates it where the docker client has compose; PyYAML
+/// checks what the file promises (the services, a health check and a memory limit on
+/// each, published ports on 127.0.0.1 by default).
 fn check_compose(file: &Path) -> Result<Outcome> {
     if !file.is_file() {
         return Err(format!("{} does not exist", file.display()).into());
     }
+    let mut checked = Vec::new();
     if util::succeeds(Command::new("docker").args(["compose", "version"])) {
         let mut config = Command::new("docker");
-        config.args(["compose", "-f"]).arg(file).args(["config", "-q"]);
+        config.args(["compose", "-f"]).arg(file).args(["--profile", "replica", "--profile", "simulator"]);
+        config.args(["config", "-q"]);
         // The file insists on a JWT secret from deploy/.env; a placeholder will do here.
         if std::env::var_os("ACMETOCASINO_JWT_SECRET").is_none() {
             config.env("ACMETOCASINO_JWT_SECRET", "xtask-compose-check-placeholder-secret-0000");
         }
         util::run(&mut config)?;
-        return Ok(Outcome::PassedWith("docker compose config"));
+        checked.push("docker compose config");
     }
     if util::succeeds(Command::new("python3").args(["-c", "import yaml"])) {
-        const SCRIPT: &str = "import sys, yaml; doc = yaml.safe_load(open(sys.argv[1])); \
-            ok = isinstance(doc, dict) and isinstance(doc.get('services'), dict); \
-            sys.exit(0 if ok else sys.argv[1] + ': no top-level services mapping')";
+        const SCRIPT: &str = r#"
+import sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+services = doc.get("services") or {}
+wanted = {"postgres", "postgres-replica", "redis", "app1", "app2", "nginx", "prometheus", "simulator"}
+problems = ["no service " + name for name in sorted(wanted - services.keys())]
+for name, s in services.items():
+    if name != "simulator" and (not s.get("healthcheck") or s["healthcheck"].get("disable")):
+        problems.append(name + ": no health check")
+    if not (((s.get("deploy") or {}).get("resources") or {}).get("limits") or {}).get("memory"):
+        problems.append(name + ": no memory limit")
+    for port in s.get("ports") or []:
+        if not str(port).startswith("${PUBLISH_ADDRESS:-127.0.0.1}:"):
+            problems.append(name + ": port " + str(port) + " is not on 127.0.0.1 by default")
+for name, profile in [("postgres-replica", "replica"), ("simulator", "simulator")]:
+    if profile not in (services.get(name) or {}).get("profiles", []):
+        problems.append(name + ": not in the optional profile " + profile)
+sys.exit("\n".join(problems) or None)
+"#;
         util::run(Command::new("python3").args(["-c", SCRIPT]).arg(file))?;
-        return Ok(Outcome::PassedWith("PyYAML parse only"));
+        checked.push("PyYAML policy check");
     }
-    Ok(Outcome::Skipped("neither `docker compose` nor python3 with PyYAML is available".into()))
-}
-
-fn check_nginx() -> Outcome {
-    // nginx -t loads the certificates and resolves the upstream host names, so it only
-    // works inside the compose network with deploy/certs present.
-    let reason = if which("nginx").is_some() {
-        "needs the TLS certificates and the app1/app2 hosts of the compose network"
+    Ok(if checked.is_empty() {
+        Outcome::Skipped("neither `docker compose` nor python3 with PyYAML is available".into())
     } else {
-        "nginx is not installed"
-    };
-    Outcome::Skipped(reason.into())
+        Outcome::PassedWith(checked.join(", "))
+    })
 }
 
 enum Outcome {
     Passed,
-    PassedWith(&'static str),
+    PassedWith(String),
     Skipped(String),
 }
 
@@ -183,7 +193,7 @@ impl Report {
         let time = started.elapsed();
         let (value, status) = match result {
             Ok((value, Outcome::Passed)) => (Some(value), Status::Ok(String::new())),
-            Ok((value, Outcome::PassedWith(note))) => (Some(value), Status::Ok(note.into())),
+            Ok((value, Outcome::PassedWith(note))) => (Some(value), Status::Ok(note)),
             Ok((value, Outcome::Skipped(reason))) => (Some(value), Status::Skipped(reason)),
             Err(error) => (None, Status::Failed(error.to_string())),
         };
@@ -206,16 +216,12 @@ impl Report {
     /// `Err(())` when it failed (already reported).
     fn service<S>(
         &mut self,
-        service: Service,
-        missing: &[Service],
-        start: impl FnOnce() -> Result<S, crate::services::Error>,
+        name: &'static str,
+        tool: Tool,
+        missing: &[Tool],
+        start: impl FnOnce() -> Result<S, testbed::Error>,
     ) -> Result<Option<S>, ()> {
-        let name = match service {
-            Service::Postgres => "start postgres",
-            Service::Redis => "start redis",
-            Service::Chromium => "start chromium",
-        };
-        if missing.contains(&service) {
+        if missing.contains(&tool) {
             self.skip(name, "not installed (--allow-missing-services)");
             return Ok(None);
         }

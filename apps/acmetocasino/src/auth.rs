@@ -31,15 +31,20 @@ pub struct Claims {
 /// Seconds a token stays valid past its `exp`.
 const LEEWAY_S: i64 = 5;
 
-/// Signs and checks access tokens.
+/// Signs and checks access tokens. One key signs; a second one may be accepted too,
+/// so that the key can change without signing anyone out (docs/operations.md, "JWT key
+/// rotation"). Each token names its key in the header's `kid`.
 pub struct JwtKeys {
+    kid: String,
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    /// The signing key's id and key first, then the one only accepted.
+    decoding: Vec<(String, DecodingKey)>,
     validation: Validation,
     pub ttl: chrono::Duration,
 }
 
 impl JwtKeys {
+    /// Keys that sign, and accept, with `secret` only.
     pub fn new(secret: &[u8], ttl: chrono::Duration) -> Self {
         // Exactly HS256: `alg: none` and algorithm confusion are refused.
         let mut validation = Validation::new(Algorithm::HS256);
@@ -47,7 +52,20 @@ impl JwtKeys {
         // Expiry is checked against the platform's clock in `verify`, the clock that
         // issued the token, not against the system time the library would read.
         validation.validate_exp = false;
-        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation, ttl }
+        Self {
+            kid: key_id(secret),
+            encoding: EncodingKey::from_secret(secret),
+            decoding: vec![(key_id(secret), DecodingKey::from_secret(secret))],
+            validation,
+            ttl,
+        }
+    }
+
+    /// Also accepts tokens signed with `secret` (the next key before any instance signs
+    /// with it, or the previous one until its tokens have expired); never signs with it.
+    pub fn accepting(mut self, secret: &[u8]) -> Self {
+        self.decoding.push((key_id(secret), DecodingKey::from_secret(secret)));
+        self
     }
 
     pub fn issue(&self, account: &Account, now: DateTime<Utc>, jti: Uuid, sid: Uuid) -> Result<String, ApiError> {
@@ -59,24 +77,42 @@ impl JwtKeys {
             exp: (now + self.ttl).timestamp(),
             jti,
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, &claims, &self.encoding)
             .map_err(|e| ApiError::Internal(format!("signing a token: {e}")))
     }
 
-    /// The token's claims if it is signed by us and not expired at `now` (with a few
-    /// seconds' leeway for clock skew between instances).
+    /// The token's claims if it is signed by one of our keys — the one its `kid` names,
+    /// or the signing key for a token without one — and not expired at `now` (with a
+    /// few seconds' leeway for clock skew between instances).
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, ApiError> {
+        // Which check failed stays in the log: the client learns only that it failed.
+        let refused = |reason: &dyn std::fmt::Display| {
+            tracing::info!(%reason, "access token refused");
+            ApiError::Unauthorized(INVALID_TOKEN.into())
+        };
+        let header = jsonwebtoken::decode_header(token).map_err(|e| refused(&e))?;
+        let key = match header.kid.as_deref() {
+            None => self.decoding.first().map(|(_, key)| key),
+            Some(kid) => self.decoding.iter().find(|(id, _)| id == kid).map(|(_, key)| key),
+        }
+        .ok_or_else(|| refused(&"signed with a key this instance does not accept"))?;
         let claims =
-            jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map(|d| d.claims).map_err(|e| {
-                // Which check failed stays in the log: the client learns only that it failed.
-                tracing::info!(reason = %e, "access token refused");
-                ApiError::Unauthorized(INVALID_TOKEN.into())
-            })?;
+            jsonwebtoken::decode::<Claims>(token, key, &self.validation).map(|d| d.claims).map_err(|e| refused(&e))?;
         if claims.exp.saturating_add(LEEWAY_S) < now.timestamp() {
             return Err(ApiError::Unauthorized("the access token has expired".into()));
         }
         Ok(claims)
     }
+}
+
+/// A key's id in token headers: derived from the key, so every instance configured with
+/// it agrees without another setting. A hash reveals nothing a token's own HMAC does not.
+fn key_id(secret: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::new().chain_update(b"acmetocasino-jwt-kid:").chain_update(secret).finalize();
+    hex::encode(&digest[..8])
 }
 
 /// The detail of every 401 for a token that does not verify.
@@ -220,6 +256,38 @@ impl FromRequest for AuthUser {
     }
 }
 
+/// The caller on a route anyone may use: `Some` with a valid access token, `None`
+/// without an `Authorization` header. A token that is sent must be valid (`401`
+/// otherwise), so an expired one is not silently answered as for a stranger.
+#[derive(Debug, Clone, Copy)]
+pub struct MaybeUser(pub Option<AuthUser>);
+
+impl paperclip::v2::schema::Apiv2Schema for MaybeUser {
+    fn name() -> Option<String> {
+        <AuthUser as paperclip::v2::schema::Apiv2Schema>::name()
+    }
+
+    fn security_scheme() -> Option<paperclip::v2::models::SecurityScheme> {
+        <AuthUser as paperclip::v2::schema::Apiv2Schema>::security_scheme()
+    }
+}
+
+impl paperclip::actix::OperationModifier for MaybeUser {}
+
+impl FromRequest for MaybeUser {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if req.headers().contains_key(actix_web::http::header::AUTHORIZATION) {
+            let user = AuthUser::from_request(req, payload);
+            Box::pin(async move { Ok(MaybeUser(Some(user.await?))) })
+        } else {
+            Box::pin(async { Ok(MaybeUser(None)) })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,5 +306,57 @@ mod tests {
         assert!(keys.verify(&token, exp + chrono::Duration::seconds(LEEWAY_S + 1)).is_err());
         assert!(keys.verify(&token, Utc::now()).is_err(), "expired now");
         assert!(JwtKeys::new(&[8; 32], chrono::Duration::minutes(15)).verify(&token, issued).is_err(), "another key");
+    }
+
+    fn header_kid(token: &str) -> Option<String> {
+        jsonwebtoken::decode_header(token).unwrap().kid
+    }
+
+    #[test]
+    fn a_second_key_is_accepted_but_never_signs() {
+        let ttl = chrono::Duration::minutes(15);
+        let (old, new) = ([1; 32], [2; 32]);
+        let account = pam_core::contract::new_player("rotating", Utc::now()).account;
+        let now = Utc::now();
+        let by_old = JwtKeys::new(&old, ttl).issue(&account, now, Uuid::nil(), Uuid::nil()).unwrap();
+        assert_eq!(header_kid(&by_old), Some(key_id(&old)));
+
+        // Rotation: the new key signs, the old one is still accepted.
+        let rotated = JwtKeys::new(&new, ttl).accepting(&old);
+        assert!(rotated.verify(&by_old, now).is_ok(), "tokens signed before the rotation stay valid");
+        let by_new = rotated.issue(&account, now, Uuid::nil(), Uuid::nil()).unwrap();
+        assert_eq!(header_kid(&by_new), Some(key_id(&new)), "only the signing key signs");
+        // Before the rotation: the old key signs, the new one is already accepted.
+        assert!(JwtKeys::new(&old, ttl).accepting(&new).verify(&by_new, now).is_ok());
+        // After it: the old key is gone.
+        assert!(JwtKeys::new(&new, ttl).verify(&by_old, now).is_err());
+    }
+
+    #[test]
+    fn the_kid_must_name_the_key_that_signed() {
+        let ttl = chrono::Duration::minutes(15);
+        let (a, b) = ([3; 32], [4; 32]);
+        let account = pam_core::contract::new_player("forger", Utc::now()).account;
+        let now = Utc::now();
+        let keys = JwtKeys::new(&a, ttl).accepting(&b);
+        let claims = Claims {
+            sid: Uuid::nil(),
+            sub: account.id.as_uuid(),
+            role: account.role,
+            iat: now.timestamp(),
+            exp: (now + ttl).timestamp(),
+            jti: Uuid::nil(),
+        };
+        let sign = |kid: Option<String>, secret: &[u8]| {
+            let mut header = Header::new(Algorithm::HS256);
+            header.kid = kid;
+            jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(secret)).unwrap()
+        };
+        assert!(keys.verify(&sign(Some(key_id(&b)), &b), now).is_ok());
+        assert!(keys.verify(&sign(Some(key_id(&a)), &b), now).is_err(), "names one key, signed with the other");
+        assert!(keys.verify(&sign(Some("unknown".into()), &a), now).is_err(), "an unknown kid");
+        // Tokens from before key ids: checked against the signing key only.
+        assert!(keys.verify(&sign(None, &a), now).is_ok());
+        assert!(keys.verify(&sign(None, &b), now).is_err());
     }
 }

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// How the server is deployed: `embedded` fills in safe defaults (a generated JWT
 /// key persisted in the data directory); `production` requires every secret.
@@ -64,9 +65,14 @@ impl fmt::Debug for Secret {
 pub struct Config {
     pub bind: String,
     pub database_url: String,
+    /// A PostgreSQL streaming replica for reads that tolerate its lag (`DATABASE_READ_URL`).
+    pub database_read_url: Option<String>,
     pub redis_url: Option<String>,
     pub mode: Mode,
     pub jwt_secret: Secret,
+    /// A second HS256 key whose tokens are accepted, though it never signs
+    /// (`ACMETOCASINO_JWT_ACCEPTED_SECRET`): for a key rotation.
+    pub jwt_accepted_secret: Option<Secret>,
     pub data_dir: PathBuf,
     pub db_pool_size: usize,
     pub workers: usize,
@@ -94,6 +100,13 @@ pub struct Config {
     /// Rounds the back office flags as big wins (`ACMETOCASINO_BIG_WIN_MULTIPLIER`,
     /// `ACMETOCASINO_BIG_WIN_AMOUNT`).
     pub big_win: gamectl_core::BigWin,
+    /// After SIGTERM, how long requests in flight may still take before they are cut
+    /// (`ACMETOCASINO_SHUTDOWN_GRACE_SECONDS`).
+    pub shutdown_grace: Duration,
+    /// After SIGTERM, how long to go on serving while `/health/ready` answers `503`, so
+    /// that load balancers polling it stop routing here before the listener closes
+    /// (`ACMETOCASINO_SHUTDOWN_DELAY_SECONDS`).
+    pub shutdown_delay: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -101,9 +114,11 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("bind", &self.bind)
             .field("database", &self.database_display())
+            .field("database_read", &self.database_read_url.as_deref().map(masked_url))
             .field("redis", &self.redis_url.as_ref().map(|_| "configured"))
             .field("mode", &self.mode)
             .field("jwt_secret", &self.jwt_secret)
+            .field("jwt_accepted_secret", &self.jwt_accepted_secret)
             .field("data_dir", &self.data_dir)
             .field("db_pool_size", &self.db_pool_size)
             .field("workers", &self.workers)
@@ -118,6 +133,8 @@ impl fmt::Debug for Config {
             .field("manual_posting_approval_above", &self.manual_posting_approval_above)
             .field("metrics_token", &self.metrics_token)
             .field("big_win", &self.big_win)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .field("shutdown_delay", &self.shutdown_delay)
             .finish()
     }
 }
@@ -154,23 +171,14 @@ impl Config {
                 return Err(ConfigError(format!("ACMETOCASINO_LOG_FORMAT must be text or json, not {other:?}")));
             }
         };
-        let jwt_secret = match get("ACMETOCASINO_JWT_SECRET") {
-            Some(s) if s.len() < 32 => {
-                return Err(ConfigError("ACMETOCASINO_JWT_SECRET must be at least 32 bytes".into()));
-            }
-            Some(s) if mode == Mode::Production && guessable(s.as_bytes()) => {
-                return Err(ConfigError(
-                    "ACMETOCASINO_JWT_SECRET is guessable (too few distinct bytes or a repeated pattern); \
-                     use 32 random bytes, e.g. `openssl rand -hex 32`"
-                        .into(),
-                ));
-            }
-            Some(s) => Secret::new(s.into_bytes()),
+        let jwt_secret = match jwt_key(&get, "ACMETOCASINO_JWT_SECRET", mode)? {
+            Some(secret) => secret,
             None if mode == Mode::Production => {
                 return Err(ConfigError("ACMETOCASINO_JWT_SECRET is required in production mode".into()));
             }
             None => load_or_create_key(&data_dir)?,
         };
+        let jwt_accepted_secret = jwt_key(&get, "ACMETOCASINO_JWT_ACCEPTED_SECRET", mode)?;
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let hashing_concurrency = number(&get, "ACMETOCASINO_HASHING_CONCURRENCY", 2 * cores, 1..=1024)?;
         let hashing = HashingBound {
@@ -228,12 +236,24 @@ impl Config {
                 ));
             }
         };
+        let database_read_url = get("DATABASE_READ_URL");
+        let postgres = |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
+        if let Some(read) = &database_read_url
+            && !(postgres(read) && postgres(&database_url))
+        {
+            return Err(ConfigError(
+                "DATABASE_READ_URL must be a postgres:// URL of a streaming replica, beside a PostgreSQL DATABASE_URL"
+                    .into(),
+            ));
+        }
         Ok(Self {
             bind: get("ACMETOCASINO_BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
             database_url,
+            database_read_url,
             redis_url: get("REDIS_URL"),
             mode,
             jwt_secret,
+            jwt_accepted_secret,
             data_dir,
             // Four per core, as deadpool itself defaults to: with more, PostgreSQL's
             // backends on a small machine mostly wait for one another (docs/benchmarks.md).
@@ -271,26 +291,46 @@ impl Config {
                 multiplier: number(&get, "ACMETOCASINO_BIG_WIN_MULTIPLIER", 350, 1..=1_000_000)?,
                 payout: number(&get, "ACMETOCASINO_BIG_WIN_AMOUNT", 4_000_000, 1..=kernel::MAX_AMOUNT)?,
             },
+            shutdown_grace: Duration::from_secs(number(&get, "ACMETOCASINO_SHUTDOWN_GRACE_SECONDS", 30, 0..=3_600)?),
+            shutdown_delay: Duration::from_secs(number(&get, "ACMETOCASINO_SHUTDOWN_DELAY_SECONDS", 0, 0..=3_600)?),
         })
     }
 
-    /// The database URL without credentials, for logs: parsed, so that an `@` in a
-    /// password or a `password=` query parameter cannot slip through. User and password
-    /// become `***`, the query (where libpq takes options, passwords included) is dropped.
-    /// A SQLite path is shown as it is.
+    /// The database URL without credentials, for logs (see [`masked_url`]).
     pub fn database_display(&self) -> String {
-        if !self.database_url.contains("://") || self.database_url.starts_with("sqlite://") {
-            return self.database_url.clone();
+        masked_url(&self.database_url)
+    }
+}
+
+/// A database URL without credentials, for logs: parsed, so that an `@` in a password
+/// or a `password=` query parameter cannot slip through. User and password become
+/// `***`, the query (where libpq takes options, passwords included) is dropped. A
+/// SQLite path is shown as it is.
+pub fn masked_url(url: &str) -> String {
+    if !url.contains("://") || url.starts_with("sqlite://") {
+        return url.to_owned();
+    }
+    match url::Url::parse(url) {
+        Ok(u) => {
+            let credentials = if u.username().is_empty() && u.password().is_none() { "" } else { "***@" };
+            let host = u.host_str().unwrap_or("");
+            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+            format!("{}://{credentials}{host}{port}{}", u.scheme(), u.path())
         }
-        match url::Url::parse(&self.database_url) {
-            Ok(u) => {
-                let credentials = if u.username().is_empty() && u.password().is_none() { "" } else { "***@" };
-                let host = u.host_str().unwrap_or("");
-                let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
-                format!("{}://{credentials}{host}{port}{}", u.scheme(), u.path())
-            }
-            Err(_) => "(unparsable database URL)".to_owned(),
-        }
+        Err(_) => "(unparsable database URL)".to_owned(),
+    }
+}
+
+/// An HS256 key from `key`: at least 32 bytes, and in production not guessable.
+fn jwt_key(get: &impl Fn(&str) -> Option<String>, key: &str, mode: Mode) -> Result<Option<Secret>, ConfigError> {
+    match get(key) {
+        None => Ok(None),
+        Some(s) if s.len() < 32 => Err(ConfigError(format!("{key} must be at least 32 bytes"))),
+        Some(s) if mode == Mode::Production && guessable(s.as_bytes()) => Err(ConfigError(format!(
+            "{key} is guessable (too few distinct bytes or a repeated pattern); \
+             use 32 random bytes, e.g. `openssl rand -hex 32`"
+        ))),
+        Some(s) => Ok(Some(Secret::new(s.into_bytes()))),
     }
 }
 
@@ -419,6 +459,16 @@ mod tests {
         let strong = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
         let ok = cfg(&[("ACMETOCASINO_MODE", "production"), ("ACMETOCASINO_JWT_SECRET", strong)]).unwrap();
         assert_eq!(ok.jwt_secret.expose(), strong.as_bytes());
+        // The key accepted during a rotation must be as strong.
+        let weak = "0123456789abcdef0123456789abcdef";
+        for second in ["short", weak] {
+            let pairs = [
+                ("ACMETOCASINO_MODE", "production"),
+                ("ACMETOCASINO_JWT_SECRET", strong),
+                ("ACMETOCASINO_JWT_ACCEPTED_SECRET", second),
+            ];
+            assert!(cfg(&pairs).unwrap_err().0.contains("ACMETOCASINO_JWT_ACCEPTED_SECRET"));
+        }
     }
 
     #[test]
@@ -439,9 +489,27 @@ mod tests {
             ("ACMETOCASINO_REGISTRATION_LIMIT_PER_IP", "-5"),
             ("ACMETOCASINO_BET_RATE_LIMIT", "0"),
             ("ACMETOCASINO_BET_BURST", "1.5"),
+            ("ACMETOCASINO_SHUTDOWN_GRACE_SECONDS", "3601"),
+            ("ACMETOCASINO_SHUTDOWN_DELAY_SECONDS", "soon"),
         ] {
             let err = cfg(&[(k, v), ("ACMETOCASINO_JWT_SECRET", &secret)]).unwrap_err();
             assert!(err.0.contains(k), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_read_replica_needs_postgresql_on_both_sides() {
+        let secret = "k".repeat(32);
+        let primary = "postgres://app:pw@db:5432/casino";
+        let replica = "postgres://app:hunter2@replica:5432/casino";
+        let c = cfg(&[("DATABASE_URL", primary), ("DATABASE_READ_URL", replica), ("ACMETOCASINO_JWT_SECRET", &secret)])
+            .unwrap();
+        assert_eq!(c.database_read_url.as_deref(), Some(replica));
+        assert!(!format!("{c:?}").contains("hunter2"));
+        for (db, read) in [("./data/a.db", replica), (primary, "./replica.db")] {
+            let err = cfg(&[("DATABASE_URL", db), ("DATABASE_READ_URL", read), ("ACMETOCASINO_JWT_SECRET", &secret)])
+                .unwrap_err();
+            assert!(err.0.contains("DATABASE_READ_URL"), "{err}");
         }
     }
 

@@ -11,7 +11,7 @@ use pam_core::memory::InMemoryThrottle;
 use pam_core::port::{AttemptThrottle, HashError, Limit, PasswordHasher, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::{SyncSender, TrySendError};
 use std::time::{Duration, Instant};
 
 /// Argon2id on `concurrency` threads of its own, never on an HTTP worker, with at most
@@ -25,9 +25,10 @@ pub struct Argon2Hasher {
     params: Params,
     /// A hash of a random password, verified against when the account is unknown.
     decoy: String,
-    jobs: Sender<HashJob>,
-    /// Hashes running or waiting, at most `concurrency + queue`: a job holds its slot
-    /// until its hash is done, and gives it back before it answers.
+    jobs: SyncSender<HashJob>,
+    /// One per hash running or waiting (`concurrency + queue`): the bound itself. The
+    /// channel could not be: a thread is ready for its next job only a moment after it
+    /// answered the last one (or started), so a hash sent in that moment was refused.
     slots: Arc<tokio::sync::Semaphore>,
 }
 
@@ -41,10 +42,9 @@ impl Argon2Hasher {
         let mut seed = [0u8; 16];
         getrandom::fill(&mut seed).map_err(|e| HashError::Failed(e.to_string()))?;
         let decoy = hash_with(&params, &hex::encode(seed), &mut Vec::new())?;
-        // Unbounded, but never holding more than the slots allow.
-        let (jobs, queue) = std::sync::mpsc::channel::<HashJob>();
+        let slots = bound.concurrency + bound.queue;
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<HashJob>(slots);
         let queue = Arc::new(std::sync::Mutex::new(queue));
-        let slots = Arc::new(tokio::sync::Semaphore::new(bound.concurrency.saturating_add(bound.queue)));
         for i in 0..bound.concurrency {
             let queue = queue.clone();
             std::thread::Builder::new()
@@ -60,7 +60,7 @@ impl Argon2Hasher {
                 })
                 .map_err(|e| HashError::Failed(format!("starting a hashing thread: {e}")))?;
         }
-        Ok(Self { params, decoy, jobs, slots })
+        Ok(Self { params, decoy, jobs, slots: Arc::new(tokio::sync::Semaphore::new(slots)) })
     }
 
     /// Runs `f` on a hashing thread, or refuses at once when every thread is busy and
@@ -72,13 +72,17 @@ impl Argon2Hasher {
     ) -> Result<T, HashError> {
         let slot = self.slots.clone().try_acquire_owned().map_err(|_| HashError::Busy)?;
         let (answer, answered) = tokio::sync::oneshot::channel();
-        let job: HashJob = Box::new(move |memory| {
-            let out = f(memory);
-            // Free before answering: whoever hears the answer may hash again at once.
+        let job = move |memory: &mut Vec<Block>| {
+            let result = f(memory);
+            // Free before the answer: whoever it wakes may hash again at once.
             drop(slot);
-            drop(answer.send(out));
-        });
-        self.jobs.send(job).map_err(|_| HashError::Failed("the hashing threads have stopped".into()))?;
+            drop(answer.send(result));
+        };
+        // A slot is held for every job in the channel, so it always has room.
+        self.jobs.try_send(Box::new(job)).map_err(|e| match e {
+            TrySendError::Full(_) => HashError::Busy,
+            TrySendError::Disconnected(_) => HashError::Failed("the hashing threads have stopped".into()),
+        })?;
         answered.await.map_err(|_| HashError::Failed("a hashing job failed".into()))
     }
 }
@@ -305,19 +309,6 @@ pub async fn redis_ping(pool: &deadpool_redis::Pool) -> Result<Duration, String>
 mod tests {
     use super::*;
 
-    /// One at a time and none waiting: a hash asked for once the last one has answered
-    /// always finds the thread free. The thread used to answer before it went back to
-    /// wait for work, and a quick next request in that gap was refused as busy.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_hash_asked_for_after_the_last_answer_is_never_refused() {
-        let cost = Argon2Cost { memory_kib: 8, iterations: 1, parallelism: 1 };
-        let hasher = Argon2Hasher::new(cost, HashingBound { concurrency: 1, queue: 0 }).unwrap();
-        for i in 0..2_000 {
-            let r = hasher.verify("correct horse".into(), hasher.decoy.clone()).await;
-            assert!(r.is_ok(), "hash {i} refused: {r:?}");
-        }
-    }
-
     #[test]
     fn hashes_in_reused_memory_are_standard_phc_strings_both_ways() {
         use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
@@ -336,6 +327,16 @@ mod tests {
             assert!(!verify_with("wrong horse", stored, &mut memory), "{stored}");
         }
         assert!(!verify_with("correct horse", "not a hash", &mut memory));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_slot_is_free_again_once_its_hash_is_answered() {
+        // One slot, no queue: each hash waits for the one before it to be answered only.
+        let cost = Argon2Cost { memory_kib: 8, iterations: 1, parallelism: 1 };
+        let hasher = Argon2Hasher::new(cost, crate::config::HashingBound { concurrency: 1, queue: 0 }).unwrap();
+        for i in 0..2_000 {
+            assert!(hasher.hash(format!("password {i}")).await.is_ok(), "hash {i} found its slot still taken");
+        }
     }
 
     #[test]

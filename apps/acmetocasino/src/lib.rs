@@ -14,5 +14,6 @@ pub mod loadgen;
 pub mod pages;
 pub mod server;
 pub mod simulator;
+pub mod stakes;
 pub mod state;
 pub mod telemetry;

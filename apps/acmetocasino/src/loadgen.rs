@@ -647,7 +647,14 @@ async fn rounds(state: &BenchState, args: &LoadArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Builds one wallet of `events` events through the operator API, then times `/verify`.
+/// Deposits timed one at a time at each size the wallet passes on its way to
+/// `--verify-events`: enough for a stable p99, few enough not to move the size.
+const DEPOSIT_PROBES: u64 = 200;
+
+/// Builds one wallet of `events` events with the player's own deposits (the worst case
+/// for every rule that reads deposits over a window: all of them are inside every
+/// window), timing single deposits as it passes 10, 100, 1,000, … events and at the
+/// end, then times `/verify` of the whole stream.
 async fn verify_wallet(api: &Api, args: &LoadArgs, events: u64) -> Result<(), String> {
     use reqwest::Method;
     if !args.staff_password_stdin {
@@ -660,7 +667,7 @@ async fn verify_wallet(api: &Api, args: &LoadArgs, events: u64) -> Result<(), St
     let staff = api.expect(Method::POST, "/api/v2/auth/login", None, Some(&body), 200).await?;
     let staff = staff["access_token"].as_str().ok_or("staff login without access_token")?.to_owned();
 
-    // A player who may play (bonus money needs that): registered and through KYC.
+    // A player who may deposit: registered and through KYC.
     let name = format!("v{}", &Uuid::new_v4().simple().to_string()[..10]);
     let body = json!({"username": name, "email": format!("{name}@example.com"), "password": PASSWORD,
                       "date_of_birth": "1990-01-31", "country": "GB", "currency": "GBP"});
@@ -671,30 +678,59 @@ async fn verify_wallet(api: &Api, args: &LoadArgs, events: u64) -> Result<(), St
                      "expires_on": "2035-01-01", "full_name": format!("{name} Bench"), "address": "2 High Street, London"});
     api.expect(Method::POST, &format!("/api/v2/compliance/kyc/{id}/submit"), Some(&token), Some(&kyc), 201).await?;
 
-    // Postings on one wallet serialise on its lock; a few clients still overlap the
-    // HTTP and JSON work around it.
-    let c = args.concurrency.min(4);
+    let url = format!("{}/api/v2/wallet/deposit", api.base);
     let next = Arc::new(AtomicU64::new(0));
-    let url = format!("{}/api/v2/wallet/{id}/transaction", api.base);
-    eprintln!("bench-load: posting {events} events to one wallet ({c} clients)");
-    let (tally, elapsed) =
-        closed_loop(c, Duration::from_secs(86_400), Some(events), |_, client, started, _, budget| {
-            let url = url.clone();
-            let staff = staff.clone();
-            let next = next.clone();
-            async move {
-                let mut tally = Tally::default();
-                while take(&budget) {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let body = json!({"type": "BONUS_CREDIT", "amount": 1, "idempotency_key": format!("verify-{i}"),
-                                      "reason": "benchmark wallet"});
-                    tally.post(&client, &url, &staff, &body, 201, started).await;
+    let deposit = |i: u64| json!({"amount": 1, "idempotency_key": format!("verify-{i}")});
+    let mut checkpoints: Vec<u64> =
+        std::iter::successors(Some(10u64), |k| k.checked_mul(10)).take_while(|k| *k < events).collect();
+    checkpoints.push(events);
+    let (mut build, mut build_s, mut probes) = (Tally::default(), 0.0, Vec::new());
+    let mut token = token;
+    for &size in &checkpoints {
+        // Postings on one wallet serialise on its lock; a few clients still overlap the
+        // HTTP and JSON work around it.
+        let c = args.concurrency.min(4);
+        let missing = size.saturating_sub(next.load(Ordering::Relaxed));
+        eprintln!("bench-load: depositing {missing} times to one wallet ({c} clients), up to {size} events");
+        let (tally, elapsed) =
+            closed_loop(c, Duration::from_secs(86_400), Some(missing), |_, client, started, _, budget| {
+                let (url, token, next) = (url.clone(), token.clone(), next.clone());
+                async move {
+                    let mut tally = Tally::default();
+                    while take(&budget) {
+                        let body = deposit(next.fetch_add(1, Ordering::Relaxed));
+                        tally.post(&client, &url, &token, &body, 201, started).await;
+                    }
+                    tally
                 }
-                tally
-            }
-        })
-        .await?;
-    let build = tally.summary(elapsed);
+            })
+            .await?;
+        build.merge(tally);
+        build_s += elapsed.as_secs_f64();
+        // One client, one deposit at a time: the latency of a deposit at this size.
+        let (tally, _) =
+            closed_loop(1, Duration::from_secs(86_400), Some(DEPOSIT_PROBES), |_, client, started, _, budget| {
+                let (url, token, next) = (url.clone(), token.clone(), next.clone());
+                async move {
+                    let mut tally = Tally::default();
+                    while take(&budget) {
+                        let body = deposit(next.fetch_add(1, Ordering::Relaxed));
+                        tally.post(&client, &url, &token, &body, 201, started).await;
+                    }
+                    tally
+                }
+            })
+            .await?;
+        let probe = tally.summary(Duration::from_secs(1));
+        eprintln!("bench-load: deposit at {size} events: p50 {} ms, p99 {} ms", probe["p50_ms"], probe["p99_ms"]);
+        probes.push(
+            json!({"events": size, "deposits": probe["ok"], "errors": probe["errors"], "mean_ms": probe["mean_ms"],
+                           "p50_ms": probe["p50_ms"], "p99_ms": probe["p99_ms"]}),
+        );
+        // Tokens live 15 minutes; a long build renews its own.
+        token = login(api, name.clone()).await?;
+    }
+    let build = build.summary(Duration::from_secs_f64(build_s));
     eprintln!(
         "bench-load: {} events posted in {:.1}s ({}/s), errors {}",
         build["ok"], build["elapsed_s"], build["per_sec"], build["errors"]
@@ -713,7 +749,7 @@ async fn verify_wallet(api: &Api, args: &LoadArgs, events: u64) -> Result<(), St
         "verify",
         json!({"events": last["events"], "consistent": consistent, "verify_ms": times,
                "build_s": build["elapsed_s"], "posts_per_sec": build["per_sec"], "post_p99_ms": build["p99_ms"],
-               "errors": build["errors"], "errors_by": build["errors_by"]}),
+               "errors": build["errors"], "errors_by": build["errors_by"], "deposit_latency": probes}),
     );
     Ok(())
 }

@@ -38,6 +38,14 @@ enum Command {
     BenchLoad(acmetocasino::loadgen::LoadArgs),
     /// The raw SQLite round loop `cargo xtask bench` compares the server with.
     BenchSqliteCeiling(acmetocasino::loadgen::CeilingArgs),
+    /// Exit 0 when the server on this machine is ready (or, with --live, up): for
+    /// container health checks. Asks ACMETOCASINO_BIND (or --bind), on 127.0.0.1 when
+    /// it listens on every address.
+    Healthcheck {
+        /// Ask `/api/v2/health/live` instead of `/api/v2/health/ready`.
+        #[arg(long)]
+        live: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -63,6 +71,10 @@ async fn main() -> ExitCode {
     // A client of some platform: it needs no server configuration or data directory.
     let command = match cli.command {
         Some(Command::Simulate(args)) => return acmetocasino::simulator::cli::main(args).await,
+        Some(Command::Healthcheck { live }) => {
+            let bind = cli.bind.or_else(|| std::env::var("ACMETOCASINO_BIND").ok()).unwrap_or(DEFAULT_BIND.into());
+            return healthcheck(&bind, live).await;
+        }
         other => other.unwrap_or(Command::Serve),
     };
     let mut config = match Config::from_env() {
@@ -78,7 +90,7 @@ async fn main() -> ExitCode {
     acmetocasino::telemetry::init_logging(&config.log_filter, config.log_format);
     let result = match command {
         Command::Serve => serve(config, cli.simulate).await,
-        Command::Simulate(_) => Err("simulate does not read the server configuration".into()),
+        Command::Simulate(_) | Command::Healthcheck { .. } => Err("this command reads no server configuration".into()),
         Command::Migrate => server::open_database(&config).await.map(|_| ()).map_err(|e| e.to_string()),
         Command::Admin { command: AdminCommand::Create { username, email, role, password_stdin: _ } } => {
             create_staff(config, username, email, role).await
@@ -101,7 +113,8 @@ async fn serve(config: Config, simulate: Option<usize>) -> Result<(), String> {
     let state = AppState::new(&config, db).map_err(|e| e.to_string())?;
     let listener = std::net::TcpListener::bind(&config.bind).map_err(|e| format!("binding {}: {e}", config.bind))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    let running = server::start(&config, actix_web::web::Data::new(state), listener).map_err(|e| e.to_string())?;
+    let state = actix_web::web::Data::new(state);
+    let running = server::start(&config, state.clone(), listener).map_err(|e| e.to_string())?;
     let shown = if config.bind == DEFAULT_BIND { format!("http://{DEFAULT_BIND}") } else { config.bind.clone() };
     tracing::info!(address = %shown, mode = ?config.mode, redis = config.redis_url.is_some(), "AcmeToCasino is serving");
     // Demo mode: simulated players against this very server until it shuts down.
@@ -109,9 +122,36 @@ async fn serve(config: Config, simulate: Option<usize>) -> Result<(), String> {
         let url = acmetocasino::simulator::local_url(address);
         acmetocasino::simulator::spawn_population(url, n)
     });
-    let served = running.server.await.map_err(|e| e.to_string());
+    let served = server::serve_until_signal(running, state, &config).await.map_err(|e| e.to_string());
     drop(population);
     served
+}
+
+async fn healthcheck(bind: &str, live: bool) -> ExitCode {
+    let port = bind.rsplit_once(':').map_or("8090", |(_, port)| port);
+    let host = match bind.rsplit_once(':').map(|(host, _)| host) {
+        Some("" | "0.0.0.0" | "[::]") | None => "127.0.0.1",
+        Some(host) => host,
+    };
+    let url = format!("http://{host}:{port}/api/v2/health/{}", if live { "live" } else { "ready" });
+    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(3)).build();
+    match client.map(|c| c.get(&url)) {
+        Ok(request) => match request.send().await {
+            Ok(r) if r.status().is_success() => ExitCode::SUCCESS,
+            Ok(r) => {
+                eprintln!("{url}: {}", r.status());
+                ExitCode::FAILURE
+            }
+            Err(e) => {
+                eprintln!("{url}: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 async fn create_staff(config: Config, username: String, email: String, role: String) -> Result<(), String> {

@@ -14,6 +14,7 @@ use actix_web::{App, HttpServer, ResponseError, web};
 use paperclip::actix::OpenApiExt;
 use paperclip::v2::models::{DefaultApiRaw, Info, Tag};
 use std::net::TcpListener;
+use std::time::Duration;
 
 fn spec() -> DefaultApiRaw {
     let tag = |name: &str, description: &str| Tag {
@@ -136,6 +137,9 @@ pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
     let db = Db::connect(&config.database_url, config.db_pool_size).map_err(|e| StartupError(e.to_string()))?;
     let applied = db.migrate().await.map_err(|e| StartupError(e.to_string()))?;
     tracing::info!(database = %config.database_display(), backend = db.kind().as_str(), applied, "database ready");
+    let Some(read_url) = &config.database_read_url else { return Ok(db) };
+    let db = db.with_replica(read_url, config.db_pool_size).map_err(|e| StartupError(e.to_string()))?;
+    tracing::info!(replica = %crate::config::masked_url(read_url), "reads that tolerate lag go to the replica");
     Ok(db)
 }
 
@@ -146,17 +150,73 @@ pub struct Running {
     pub server: actix_web::dev::Server,
 }
 
-/// Starts serving on `listener` with the given state.
+/// How long an idle client connection stays open: longer than a reverse proxy keeps its
+/// idle connections to us (`keepalive_timeout` 60 s in deploy/nginx.conf), so that the
+/// proxy, not we, closes them. A request the proxy writes to a connection we are
+/// closing at that moment fails, and a `POST` is never retried.
+const KEEP_ALIVE: Duration = Duration::from_secs(75);
+
+/// Starts serving on `listener` with the given state. Signals are not handled here:
+/// see [`serve_until_signal`].
 pub fn start(config: &Config, state: web::Data<AppState>, listener: TcpListener) -> Result<Running, StartupError> {
     let port = listener.local_addr().map_err(|e| StartupError(e.to_string()))?.port();
     // Other instances' domain events reach this one's WebSocket clients through Redis.
     state.events.spawn_redis_listener();
     let server = HttpServer::new(move || build_app(state.clone()))
         .workers(config.workers)
+        .keep_alive(KEEP_ALIVE)
+        .shutdown_timeout(config.shutdown_grace.as_secs())
+        .disable_signals()
         .listen(listener)
         .map_err(|e| StartupError(e.to_string()))?
         .run();
     Ok(Running { port, handle: server.handle(), server })
+}
+
+/// Serves until SIGTERM (or SIGINT), then shuts down gracefully: `/health/ready`
+/// answers `503` at once; after `shutdown_delay` the listener closes, and with it every
+/// idle connection; requests in flight — rounds included — may finish within
+/// `shutdown_grace` (each answered with `Connection: close`), after which the rest are
+/// cut (an unfinished round's transaction rolls back); then the pools are closed.
+pub async fn serve_until_signal(running: Running, state: web::Data<AppState>, config: &Config) -> std::io::Result<()> {
+    let (delay, grace) = (config.shutdown_delay, config.shutdown_grace);
+    let handle = running.handle.clone();
+    let draining = state.clone();
+    let on_signal = tokio::spawn(async move {
+        let signal = match termination_signal().await {
+            Ok(name) => name,
+            Err(e) => {
+                tracing::error!(cause = %e, "cannot listen for SIGTERM/SIGINT; stop the server with SIGKILL");
+                return;
+            }
+        };
+        draining.begin_draining();
+        tracing::info!(
+            signal,
+            delay_s = delay.as_secs(),
+            grace_s = grace.as_secs(),
+            "shutting down: not ready any more"
+        );
+        tokio::time::sleep(delay).await;
+        tracing::info!("no longer accepting connections; letting requests in flight finish");
+        handle.stop(true).await;
+    });
+    let served = running.server.await;
+    on_signal.abort();
+    state.close_pools();
+    tracing::info!("stopped; database and Redis pools closed");
+    served
+}
+
+/// The first SIGTERM or SIGINT, by name.
+async fn termination_signal() -> std::io::Result<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    })
 }
 
 /// Prints how to create the first admin when there is none.

@@ -7,6 +7,7 @@ use crate::infra::{Argon2Hasher, OsEntropy, Throttle, redis_pool};
 use crate::telemetry::Metrics;
 use kernel::{SharedClock, SystemClock};
 use pam_core::{PamService, TokenPolicy};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 pub type Pam = PamService<Db, Argon2Hasher, Throttle, SharedClock, OsEntropy>;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub events: crate::events::EventBus,
     /// Which rounds the back office flags as big wins.
     pub big_win: gamectl_core::BigWin,
+    /// Set on SIGTERM: `/health/ready` answers `503` from then on (see `server`).
+    draining: AtomicBool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,7 +104,10 @@ impl AppState {
             bet_rate: crate::infra::RateLimiter::new(config.bet_rate, crate::infra::RATE_LIMITER_KEYS),
             db,
             sessions: crate::auth::SessionCache::new(crate::auth::SESSION_CACHE_KEYS),
-            jwt: JwtKeys::new(config.jwt_secret.expose(), policy.access_ttl),
+            jwt: match &config.jwt_accepted_secret {
+                Some(second) => JwtKeys::new(config.jwt_secret.expose(), policy.access_ttl).accepting(second.expose()),
+                None => JwtKeys::new(config.jwt_secret.expose(), policy.access_ttl),
+            },
             redis,
             metrics: Metrics::new().map_err(|e| StartupError(e.to_string()))?,
             metrics_token: config.metrics_token.clone(),
@@ -118,6 +124,26 @@ impl AppState {
             catalogue: std::sync::Arc::new(gal_core::Catalogue::standard()),
             events: crate::events::EventBus::new(config.redis_url.as_deref()).map_err(StartupError)?,
             big_win: config.big_win,
+            draining: AtomicBool::new(false),
         })
+    }
+
+    /// Whether this instance is shutting down.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
+    }
+
+    /// Marks the instance as shutting down: it is no longer ready for new traffic.
+    pub fn begin_draining(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
+
+    /// Closes the database and Redis pools (once the server has stopped): idle
+    /// connections are closed, and nothing may check one out any more.
+    pub fn close_pools(&self) {
+        self.db.close();
+        if let Some(redis) = &self.redis {
+            redis.close();
+        }
     }
 }

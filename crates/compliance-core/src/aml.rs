@@ -184,7 +184,7 @@ string_enum!(
 /// leave the others at their defaults instead of counting them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ActivityNeeds {
-    /// `deposits_last_hour`, `deposits_last_24h` and `deposits_last_7d`.
+    /// `deposits_last_hour`, the 24 h deposit figures and `deposits_last_7d`.
     pub deposits: bool,
     pub bets_last_minute: bool,
     pub wagered_last_7d: bool,
@@ -224,8 +224,12 @@ pub struct ScreenedEvent {
 pub struct Activity {
     pub deposits_last_hour: u32,
     pub bets_last_minute: u32,
-    /// Each deposit of the last 24 h.
-    pub deposits_last_24h: Vec<i64>,
+    /// How many deposits the last 24 h saw, and their sum.
+    pub deposits_last_24h: u32,
+    pub deposited_last_24h: i64,
+    /// How many of those were just below the large-deposit threshold, in
+    /// `[AmlThresholds::structuring_floor, large_deposit)`: what structuring counts.
+    pub near_threshold_last_24h: u32,
     /// Sum of deposits in the last 7 days.
     pub deposits_last_7d: i64,
     /// Sum of stakes in the last 7 days.
@@ -277,14 +281,14 @@ pub fn screen(event: &ScreenedEvent, activity: &Activity, t: &AmlThresholds) -> 
                 ));
             }
 
-            let volume = activity.deposits_last_24h.iter().fold(0i64, |sum, d| sum.saturating_add(*d));
+            let volume = activity.deposited_last_24h;
             if let Some(level) = banded(volume, t.deposit_volume_24h_medium, t.deposit_volume_24h_high) {
                 alerts.push(AlertCandidate::new(
                     AmlRule::DepositVolume24h,
                     level,
                     json!({
                         "volume_24h": volume,
-                        "deposits_24h": activity.deposits_last_24h.len(),
+                        "deposits_24h": activity.deposits_last_24h,
                         "medium_threshold": t.deposit_volume_24h_medium,
                         "high_threshold": t.deposit_volume_24h_high,
                     }),
@@ -302,9 +306,8 @@ pub fn screen(event: &ScreenedEvent, activity: &Activity, t: &AmlThresholds) -> 
             // Only the deposit that completes the pattern raises it: a small deposit
             // after a dismissed structuring alert is not structuring again.
             let floor = t.structuring_floor();
-            let in_band = |d: i64| (floor..t.large_deposit).contains(&d);
-            let count = activity.deposits_last_24h.iter().filter(|d| in_band(**d)).count();
-            if in_band(amount) && count >= t.structuring_count as usize {
+            let count = activity.near_threshold_last_24h;
+            if (floor..t.large_deposit).contains(&amount) && count >= t.structuring_count {
                 alerts.push(AlertCandidate::new(
                     AmlRule::Structuring,
                     RiskLevel::High,
@@ -456,10 +459,18 @@ mod tests {
     /// A deposit of `amount` with the given earlier deposits in the last 24 h; the
     /// screened deposit is added to the activity, as the app does.
     fn deposit(amount: i64, earlier_24h: &[i64], deposits_last_hour: u32) -> Vec<AlertCandidate> {
-        let mut deposits_last_24h = earlier_24h.to_vec();
-        deposits_last_24h.push(amount);
-        let activity = Activity { deposits_last_hour, deposits_last_24h, ..Activity::default() };
-        screen(&event(EventKind::Deposit, amount), &activity, &AmlThresholds::default())
+        let t = AmlThresholds::default();
+        let mut deposits = earlier_24h.to_vec();
+        deposits.push(amount);
+        let band = t.structuring_floor()..t.large_deposit;
+        let activity = Activity {
+            deposits_last_hour,
+            deposits_last_24h: deposits.len() as u32,
+            deposited_last_24h: deposits.iter().sum(),
+            near_threshold_last_24h: deposits.iter().filter(|d| band.contains(d)).count() as u32,
+            ..Activity::default()
+        };
+        screen(&event(EventKind::Deposit, amount), &activity, &t)
     }
 
     #[test]
@@ -468,7 +479,9 @@ mod tests {
         let busy = Activity {
             deposits_last_hour: 50,
             bets_last_minute: 500,
-            deposits_last_24h: vec![900_000; 6],
+            deposits_last_24h: 6,
+            deposited_last_24h: 5_400_000,
+            near_threshold_last_24h: 6,
             deposits_last_7d: 100_000_000,
             wagered_last_7d: 0,
             manual_credits_recent: 5_000_000,
@@ -479,7 +492,9 @@ mod tests {
             let mut trimmed = Activity::default();
             if needs.deposits {
                 trimmed.deposits_last_hour = busy.deposits_last_hour;
-                trimmed.deposits_last_24h = busy.deposits_last_24h.clone();
+                trimmed.deposits_last_24h = busy.deposits_last_24h;
+                trimmed.deposited_last_24h = busy.deposited_last_24h;
+                trimmed.near_threshold_last_24h = busy.near_threshold_last_24h;
                 trimmed.deposits_last_7d = busy.deposits_last_7d;
             }
             if needs.bets_last_minute {
@@ -700,7 +715,7 @@ mod tests {
     #[test]
     fn configured_thresholds_are_used() {
         let t = AmlThresholds { large_deposit: 50_000, ..AmlThresholds::default() };
-        let activity = Activity { deposits_last_24h: vec![50_000], ..Activity::default() };
+        let activity = Activity { deposits_last_24h: 1, deposited_last_24h: 50_000, ..Activity::default() };
         let alerts = screen(&event(EventKind::Deposit, 50_000), &activity, &t);
         assert_eq!(levels_of(&alerts, AmlRule::LargeDeposit), [RiskLevel::Medium]);
     }

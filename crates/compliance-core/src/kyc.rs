@@ -41,7 +41,10 @@ pub const KYC_DEPOSIT_THRESHOLD: i64 = 200_000;
 /// Whether a deposit of `amount` needs an approved KYC: the player is not approved
 /// and the deposit would take their cumulative deposits beyond the allowance.
 pub fn deposit_requires_kyc(state: KycState, cumulative_deposits_before: i64, amount: Amount) -> bool {
-    !state.is_approved() && cumulative_deposits_before.saturating_add(amount.minor_units()) > KYC_DEPOSIT_THRESHOLD
+    !state.is_approved()
+        && cumulative_deposits_before
+            .checked_add(amount.minor_units())
+            .is_none_or(|total| total > KYC_DEPOSIT_THRESHOLD)
 }
 
 /// Why a KYC transition was refused. Nothing changed in any case.

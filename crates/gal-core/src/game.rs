@@ -10,21 +10,10 @@ use serde_json::Value;
 /// Multipliers are integers of millionths: `2_000_000` pays twice the stake.
 pub const MICRO: u64 = 1_000_000;
 
-/// Rounding a payout down costs the player less than one minor unit per paying round,
-/// so less than `P(payout > 0) / stake` of the stake. Every game's `min_bet` is at least
-/// `P(payout > 0) * 10^4`, which keeps that cost below 0.01 percentage points.
-pub const ROUNDING_BOUND_FACTOR: f64 = 10_000.0;
-
 /// `base_micro` scaled so that a paytable whose RTP is `base_rtp` (a fraction) at
 /// `base_micro` returns `target` instead, rounded to the nearest millionth.
 pub fn scale(base_micro: u64, base_rtp: f64, target: Rtp) -> u64 {
     (base_micro as f64 * target.fraction() / base_rtp).round() as u64
-}
-
-/// The payout of a round: the stake times the multiplier, rounded down.
-pub fn payout(amount: i64, multiplier_micro: u64) -> i64 {
-    let p = u128::try_from(amount).unwrap_or(0) * u128::from(multiplier_micro) / u128::from(MICRO);
-    i64::try_from(p).unwrap_or(i64::MAX)
 }
 
 /// The outcome of one round.
@@ -47,11 +36,52 @@ pub struct Theory {
     pub win_probability: f64,
 }
 
-impl Theory {
-    /// The theory of a distribution given as `(probability, multiplier_micro)` pairs.
-    pub fn of(dist: impl IntoIterator<Item = (f64, u64)>) -> Self {
+/// The exact distribution of the return multiple of one bet: outcome `i` happens with
+/// probability `weight_i / total` and returns `multiplier_micro_i` millionths of the
+/// stake. Integer weights keep it exact: expectations at any stake can be computed with
+/// integers (see [`crate::payout`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Distribution {
+    outcomes: Vec<(u128, u64)>,
+    total: u128,
+}
+
+impl Distribution {
+    /// The distribution of `(weight, multiplier_micro)` pairs; outcomes of weight 0 are
+    /// left out, and equal multipliers merged.
+    pub fn new(outcomes: impl IntoIterator<Item = (u128, u64)>) -> Self {
+        let mut merged: Vec<(u128, u64)> = Vec::new();
+        for (weight, micro) in outcomes.into_iter().filter(|(w, _)| *w > 0) {
+            match merged.iter_mut().find(|(_, m)| *m == micro) {
+                Some((w, _)) => *w += weight,
+                None => merged.push((weight, micro)),
+            }
+        }
+        let total = merged.iter().map(|(w, _)| w).sum();
+        Self { outcomes: merged, total }
+    }
+
+    /// `(weight, multiplier_micro)` pairs with distinct multipliers.
+    pub fn outcomes(&self) -> &[(u128, u64)] {
+        &self.outcomes
+    }
+
+    /// The sum of the weights.
+    pub fn total(&self) -> u128 {
+        self.total
+    }
+
+    /// The largest multiplier the bet can return.
+    pub fn best_multiplier(&self) -> u64 {
+        self.outcomes.iter().map(|(_, m)| *m).max().unwrap_or(0)
+    }
+
+    /// The moments of the return multiple.
+    pub fn theory(&self) -> Theory {
+        let total = self.total as f64;
         let (mut m1, mut m2, mut win) = (0.0, 0.0, 0.0);
-        for (p, micro) in dist {
+        for &(weight, micro) in &self.outcomes {
+            let p = weight as f64 / total;
             let m = micro as f64 / MICRO as f64;
             m1 += p * m;
             m2 += p * m * m;
@@ -97,6 +127,20 @@ pub enum GameKind {
     Crash,
 }
 
+impl GameKind {
+    /// The kind as the API and the jurisdiction profiles name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GameKind::Dice => "dice",
+            GameKind::Table => "table",
+            GameKind::Slot => "slot",
+            GameKind::Lottery => "lottery",
+            GameKind::Arcade => "arcade",
+            GameKind::Crash => "crash",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Volatility {
@@ -132,8 +176,20 @@ pub trait Game: Send + Sync {
     fn default_params(&self) -> Value;
     /// Validates `params` without playing.
     fn validate(&self, params: &Value) -> Result<(), ParamsError>;
+    /// The exact distribution of the return multiple of a bet with `params` at `rtp`.
+    fn distribution(&self, rtp: Rtp, params: &Value) -> Result<Distribution, ParamsError>;
     /// The exact theory of a bet with `params` at `rtp`.
-    fn theory(&self, rtp: Rtp, params: &Value) -> Result<Theory, ParamsError>;
+    fn theory(&self, rtp: Rtp, params: &Value) -> Result<Theory, ParamsError> {
+        Ok(self.distribution(rtp, params)?.theory())
+    }
+    /// The largest multiplier any bet can return at any target (the highest target pays
+    /// the most): with it the platform knows the largest stake whose payout is still an
+    /// amount (see [`crate::stake::max_stake_supported`]).
+    fn top_multiplier(&self) -> u64;
+    /// The bet parameters offered at `rtp`, machine-readable: what `params_help` says in
+    /// words, with any range that narrows with the target (a bet whose best outcome
+    /// would return less than the stake is not offered, see [`crate::stake`]).
+    fn accepted_params(&self, rtp: Rtp) -> Value;
     /// Plays one round.
     fn play(&self, rtp: Rtp, params: &Value, rng: &mut RandomStream) -> Result<Outcome, ParamsError>;
 }
@@ -143,11 +199,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn payouts_round_down() {
-        assert_eq!(payout(100, 1_980_000), 198);
-        assert_eq!(payout(3, 1_500_000), 4);
-        assert_eq!(payout(7, 333_333), 2);
-        assert_eq!(payout(1_000_000_000_000, 1_000_000 * 1_000_000), 1_000_000_000_000_000_000);
-        assert_eq!(payout(i64::MAX, u64::MAX), i64::MAX, "saturates instead of wrapping");
+    fn distributions_merge_equal_multipliers_and_drop_empty_outcomes() {
+        let d = Distribution::new([(3, 0), (0, 7), (1, 2_000_000), (4, 0)]);
+        assert_eq!(d.outcomes(), &[(7, 0), (1, 2_000_000)]);
+        assert_eq!((d.total(), d.best_multiplier()), (8, 2_000_000));
+        let t = d.theory();
+        assert_eq!((t.rtp, t.win_probability), (0.25, 0.125));
+        assert!((t.variance - (0.125 * 4.0 - 0.0625)).abs() < 1e-15);
     }
 }

@@ -1,11 +1,19 @@
 //! The game aggregation layer: provably fair RNG, the game catalogue and exact game
-//! math. Every game is a pure function of (RTP target, bet parameters, random stream).
+//! math. Every game is a pure function of (RTP target, bet parameters, random stream);
+//! a round's payout is its multiplier applied to the stake, rounded without bias
+//! ([`payout`]), and only stakes and bets the rules allow are played ([`stake`]).
 
 pub mod catalogue;
 pub mod game;
 pub mod games;
+pub mod payout;
 pub mod rng;
+pub mod stake;
 
 pub use catalogue::Catalogue;
-pub use game::{Game, GameInfo, GameKind, MICRO, Outcome, ParamsError, Rtp, RtpError, Theory, Volatility, payout};
+pub use game::{
+    Distribution, Game, GameInfo, GameKind, MICRO, Outcome, ParamsError, Rtp, RtpError, Theory, Volatility,
+};
+pub use payout::{ExactPayout, Rounding, StakeTheory};
 pub use rng::{ClientSeed, ClientSeedError, Draw, RandomStream, ServerSeed};
+pub use stake::{StakeCap, StakeRefusal, StakeRules};

@@ -3,7 +3,7 @@
 //! stream) breaks this test. `PRINT_VECTORS=1` prints the rows for the document.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use gal_core::{Catalogue, ClientSeed, RandomStream, Rtp, ServerSeed};
+use gal_core::{Catalogue, ClientSeed, ExactPayout, Outcome, RandomStream, Rounding, Rtp, ServerSeed};
 use serde_json::{Value, json};
 
 const DOC: &str = include_str!("../../../docs/provably-fair.md");
@@ -28,15 +28,35 @@ fn cases() -> Vec<(&'static str, u8, &'static str, u64, f64, Value)> {
     ]
 }
 
+/// The settlements the document publishes: (game, seed index, client seed, nonce, rtp,
+/// params, stake). Stakes of a few minor units, so most payouts need the rounding draw.
+fn settlements() -> Vec<(&'static str, u8, &'static str, u64, f64, Value, i64)> {
+    vec![
+        ("coin-flip", 8, "heads-or-tails", 0, 96.5, json!({"side": "tails"}), 1),
+        ("coin-flip", 8, "heads-or-tails", 0, 96.5, json!({"side": "tails"}), 100),
+        ("dice", 1, "alice-seed", 0, 96.5, json!({"target": 5000, "direction": "under"}), 7),
+        ("dice", 1, "alice-seed", 1, 96.5, json!({"target": 5000, "direction": "under"}), 7),
+        ("dice", 1, "alice-seed", 3, 96.5, json!({"target": 5000, "direction": "under"}), 7),
+        ("crash", 7, "rocket", 3, 96.5, json!({"cashout": 2.5}), 3),
+        ("plinko", 6, "drop", 1, 99.0, json!({"rows": 8, "risk": "low"}), 10),
+        ("video-slot", 4, "reels", 7, 96.5, json!({}), 10),
+    ]
+}
+
 fn draws_text(rng: &RandomStream) -> String {
     rng.draws().iter().map(|d| format!("{}:{}", d.n, d.value)).collect::<Vec<_>>().join(" ")
 }
 
-fn row(game: &str, s: &ServerSeed, client: &str, nonce: u64, rtp: f64, params: &Value) -> String {
+/// Plays one round of `game`: the stream after it, and its outcome.
+fn played(game: &str, s: &ServerSeed, client: &str, nonce: u64, rtp: f64, params: &Value) -> (RandomStream, Outcome) {
     let c = Catalogue::standard();
-    let g = c.get(game).unwrap();
     let mut rng = RandomStream::new(s, &ClientSeed::parse(client).unwrap(), nonce);
-    let o = g.play(Rtp::from_percent(rtp).unwrap(), params, &mut rng).unwrap();
+    let o = c.get(game).unwrap().play(Rtp::from_percent(rtp).unwrap(), params, &mut rng).unwrap();
+    (rng, o)
+}
+
+fn row(game: &str, s: &ServerSeed, client: &str, nonce: u64, rtp: f64, params: &Value) -> String {
+    let (rng, o) = played(game, s, client, nonce, rtp, params);
     format!(
         "| {game} | {} | {client} | {nonce} | {rtp} | `{params}` | {} | {} |",
         s.to_hex(),
@@ -95,5 +115,52 @@ fn game_vectors_match_the_document() {
         let expected = format!("| {} |", r.join(" | "));
         let expected = expected.replace(&format!("| {} |", r[5]), &format!("| `{}` |", r[5]));
         assert_eq!(row(&r[0], &s, &r[2], r[3].parse().unwrap(), r[4].parse().unwrap(), &params), expected);
+    }
+}
+
+fn settlement_row(
+    game: &str,
+    s: &ServerSeed,
+    client: &str,
+    nonce: u64,
+    rtp: f64,
+    params: &Value,
+    stake: i64,
+) -> String {
+    let (mut rng, o) = played(game, s, client, nonce, rtp, params);
+    let payout = ExactPayout::of(stake, o.multiplier_micro).settle(Rounding::Unbiased, &mut rng);
+    format!(
+        "| {game} | {} | {client} | {nonce} | {rtp} | `{params}` | {stake} | {} | {} | {payout} | {} |",
+        s.to_hex(),
+        draws_text(&rng),
+        o.multiplier_micro,
+        payout > stake
+    )
+}
+
+#[test]
+fn settlement_vectors_match_the_document() {
+    if std::env::var("PRINT_VECTORS").is_ok() {
+        for (game, i, client, nonce, rtp, params, stake) in settlements() {
+            println!("{}", settlement_row(game, &seed(i), client, nonce, rtp, &params, stake));
+        }
+    }
+    let rows = table_rows("## Settlement vectors");
+    assert_eq!(rows.len(), settlements().len());
+    for r in rows {
+        let s = ServerSeed::from_hex(&r[1]).unwrap();
+        let params: Value = serde_json::from_str(&r[5]).unwrap();
+        let expected = format!("| {} |", r.join(" | "));
+        let expected = expected.replace(&format!("| {} |", r[5]), &format!("| `{}` |", r[5]));
+        let row = settlement_row(
+            &r[0],
+            &s,
+            &r[2],
+            r[3].parse().unwrap(),
+            r[4].parse().unwrap(),
+            &params,
+            r[6].parse().unwrap(),
+        );
+        assert_eq!(row, expected);
     }
 }

@@ -15,6 +15,8 @@ pub struct RtpError;
 impl Rtp {
     pub const MIN_BP: u32 = 8_000;
     pub const MAX_BP: u32 = 9_900;
+    /// The highest target: every paytable pays the most at it.
+    pub const MAX: Rtp = Rtp(Self::MAX_BP);
 
     pub fn from_bp(bp: u32) -> Result<Self, RtpError> {
         if (Self::MIN_BP..=Self::MAX_BP).contains(&bp) { Ok(Self(bp)) } else { Err(RtpError) }

@@ -115,7 +115,7 @@ impl DateOfBirth {
         if date > today {
             return Err(TypeError("must not be in the future"));
         }
-        if age_on(date, today) < Self::MINIMUM_AGE {
+        if kernel::clock::age_on(date, today) < Self::MINIMUM_AGE {
             return Err(TypeError("the player must be at least 18 years old"));
         }
         Ok(Self(date))
@@ -129,15 +129,6 @@ impl DateOfBirth {
     pub fn date(&self) -> NaiveDate {
         self.0
     }
-}
-
-/// Completed years between `born` and `on` (a 29 February birthday counts on 1 March).
-fn age_on(born: NaiveDate, on: NaiveDate) -> u32 {
-    let mut years = on.year() - born.year();
-    if (on.month(), on.day()) < (born.month(), born.day()) {
-        years -= 1;
-    }
-    u32::try_from(years).unwrap_or(0)
 }
 
 /// ISO 3166-1 alpha-2 codes, officially assigned.

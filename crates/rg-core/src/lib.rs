@@ -1,7 +1,8 @@
 //! Responsible gaming: the rules that protect a player from themselves.
 //!
 //! - [`Profiles`] says, per jurisdiction, how long loosening a limit waits, the shortest
-//!   self-exclusion and any mandatory monthly deposit cap.
+//!   self-exclusion, any mandatory monthly deposit cap and any [`StakeCap`]s (the GB slot
+//!   stake limits by age).
 //! - [`DepositLimits`] and [`SessionLimits`] are [`LimitState`]s: a stricter setting
 //!   binds at once, a looser one (or a removal) waits for the cooling-off.
 //! - [`Exclusion`]s (time-outs and self-exclusions) can only ever be extended.
@@ -29,7 +30,7 @@ pub use exclusion::{
     Exclusion, ExclusionKind, ExclusionRequest, SelfExclusionDuration, TimeoutDuration, check_not_excluded,
     request_exclusion,
 };
-pub use jurisdiction::{JurisdictionProfile, Profiles, ProfilesError};
+pub use jurisdiction::{JurisdictionProfile, Profiles, ProfilesError, StakeCap};
 pub use limit::{LimitState, PendingChange};
 pub use limits::{
     DepositLimits, DepositUsage, LimitPeriod, LimitsView, PendingLimitView, PeriodView, change_limit, check_deposit,

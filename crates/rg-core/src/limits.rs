@@ -168,27 +168,14 @@ impl DepositUsage {
         }
     }
 
-    fn get_mut(&mut self, period: LimitPeriod) -> &mut i64 {
+    /// These usages with `used` in the window of `period`.
+    pub fn with(mut self, period: LimitPeriod, used: i64) -> Self {
         match period {
-            LimitPeriod::Daily => &mut self.daily,
-            LimitPeriod::Weekly => &mut self.weekly,
-            LimitPeriod::Monthly => &mut self.monthly,
+            LimitPeriod::Daily => self.daily = used,
+            LimitPeriod::Weekly => self.weekly = used,
+            LimitPeriod::Monthly => self.monthly = used,
         }
-    }
-
-    /// Sums `(made_at, minor units)` deposits into the windows ending `now`; a deposit
-    /// counts while it is after [`LimitPeriod::window_start`].
-    pub fn from_deposits(deposits: impl IntoIterator<Item = (DateTime<Utc>, i64)>, now: DateTime<Utc>) -> Self {
-        let mut usage = Self::default();
-        for (at, amount) in deposits {
-            for &period in LimitPeriod::ALL {
-                if at > period.window_start(now) {
-                    let sum = usage.get_mut(period);
-                    *sum = sum.saturating_add(amount);
-                }
-            }
-        }
-        usage
+        self
     }
 }
 
@@ -207,7 +194,7 @@ pub fn check_deposit(
     for &period in LimitPeriod::ALL {
         let Some(limit) = limits.binding_limit(period, profile) else { continue };
         let used = usage.get(period);
-        if used.saturating_add(amount.minor_units()) > limit.minor_units() {
+        if used.checked_add(amount.minor_units()).is_none_or(|total| total > limit.minor_units()) {
             return Err(RgError::LimitExceeded {
                 period,
                 limit: limit.minor_units(),
@@ -452,19 +439,13 @@ mod tests {
     }
 
     #[test]
-    fn usage_counts_rolling_windows() {
-        let now = clock().now();
-        let deposits = [
-            (now, 1),
-            (now - Duration::hours(24) + Duration::seconds(1), 10),
-            (now - Duration::hours(24), 100),
-            (now - Duration::days(7) + Duration::seconds(1), 1_000),
-            (now - Duration::days(7), 10_000),
-            (now - Duration::days(30) + Duration::seconds(1), 100_000),
-            (now - Duration::days(30), 1_000_000),
-        ];
-        let usage = DepositUsage::from_deposits(deposits, now);
+    fn usage_is_set_per_window() {
+        let usage = LimitPeriod::ALL
+            .iter()
+            .zip([11, 1_111, 111_111])
+            .fold(DepositUsage::default(), |u, (p, used)| u.with(*p, used));
         assert_eq!(usage, DepositUsage { daily: 11, weekly: 1_111, monthly: 111_111 });
+        assert_eq!(LimitPeriod::ALL.iter().map(|p| usage.get(*p)).collect::<Vec<_>>(), [11, 1_111, 111_111]);
     }
 
     #[test]

@@ -79,6 +79,9 @@ pub struct WalletHead {
     pub lifetime_wagered: i64,
     /// Sum of deposits ever (the pre-KYC allowance counts it).
     pub lifetime_deposited: i64,
+    /// Number of deposits ever: with each event's `deposits_after`, the deposits in
+    /// any window are counted by one subtraction.
+    pub lifetime_deposits: i64,
     /// Won − wagered ever, rollbacks netted: with each event's `net_after`, the net
     /// position over any window is one subtraction.
     pub lifetime_net: i64,
@@ -94,8 +97,33 @@ impl WalletHead {
             balances: Balances::default(),
             lifetime_wagered: 0,
             lifetime_deposited: 0,
+            lifetime_deposits: 0,
             lifetime_net: 0,
         }
+    }
+}
+
+impl WalletHead {
+    /// The deposits the wallet ever had.
+    pub fn deposits(&self) -> DepositTotals {
+        DepositTotals { count: self.lifetime_deposits, sum: self.lifetime_deposited }
+    }
+}
+
+/// How many deposits, and their sum in minor units: ever, or within a window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DepositTotals {
+    pub count: i64,
+    pub sum: i64,
+}
+
+impl DepositTotals {
+    /// The deposits made after the moment the totals were `before` (running totals are
+    /// never lower later); `None` when `before` is not an earlier state of these totals.
+    pub fn since(self, before: DepositTotals) -> Option<DepositTotals> {
+        let count = self.count.checked_sub(before.count).filter(|c| *c >= 0)?;
+        let sum = self.sum.checked_sub(before.sum).filter(|s| *s >= 0)?;
+        Some(DepositTotals { count, sum })
     }
 }
 
@@ -391,15 +419,19 @@ pub struct WalletEvent {
     pub reason: Option<String>,
     /// The second admin who approved it, for postings above the approval threshold.
     pub approved_by: Option<AccountId>,
-    /// The wallet's `lifetime_wagered` and `lifetime_net` after this event: running
-    /// totals, so that play over a window is the difference of two of them.
+    /// The wallet's `lifetime_wagered`, `lifetime_net`, `lifetime_deposited` and
+    /// `lifetime_deposits` after this event: running totals, so that play or deposits
+    /// over a window are the difference of two of them.
     pub wagered_after: i64,
     pub net_after: i64,
+    pub deposited_after: i64,
+    pub deposits_after: i64,
     pub created_at: DateTime<Utc>,
 }
 
 impl WalletEvent {
-    /// The event that `posting` makes on a wallet in state `head`, once decided.
+    /// The event that `posting` makes on a wallet in state `head`, once decided; fails
+    /// only when a running total would overflow.
     pub fn from_decision(
         id: Uuid,
         head: &WalletHead,
@@ -407,11 +439,13 @@ impl WalletEvent {
         effect: Effect,
         after: Balances,
         at: DateTime<Utc>,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, PostingError> {
+        let add = |total: i64, delta: i64| total.checked_add(delta).ok_or(PostingError::Overflow);
+        let deposit = posting.event_type == EventType::Deposit;
+        Ok(Self {
             id,
             player_id: head.player_id,
-            seq: head.seq + 1,
+            seq: head.seq.checked_add(1).ok_or(PostingError::Overflow)?,
             event_type: posting.event_type,
             amount: posting.amount.minor_units(),
             currency: head.currency,
@@ -426,20 +460,22 @@ impl WalletEvent {
             posted_by: posting.attribution.as_ref().map(|a| a.posted_by),
             reason: posting.attribution.as_ref().map(|a| a.reason.as_str().to_owned()),
             approved_by: posting.attribution.as_ref().and_then(|a| a.approved_by),
-            wagered_after: head.lifetime_wagered.saturating_add(effect.wagered_delta),
-            net_after: head.lifetime_net.saturating_add(effect.net_delta(posting.event_type)),
+            wagered_after: add(head.lifetime_wagered, effect.wagered_delta)?,
+            net_after: add(head.lifetime_net, effect.net_delta(posting.event_type))?,
+            deposited_after: add(head.lifetime_deposited, if deposit { posting.amount.minor_units() } else { 0 })?,
+            deposits_after: add(head.lifetime_deposits, i64::from(deposit))?,
             created_at: at,
-        }
+        })
     }
 
     /// The wallet head after this event, given the head before it.
     pub fn advance(&self, head: &WalletHead) -> WalletHead {
-        let deposited = if self.event_type == EventType::Deposit { self.amount } else { 0 };
         WalletHead {
             seq: self.seq,
             balances: Balances { cash: self.cash_balance_after, bonus: self.bonus_balance_after },
             lifetime_wagered: self.wagered_after,
-            lifetime_deposited: head.lifetime_deposited.saturating_add(deposited),
+            lifetime_deposited: self.deposited_after,
+            lifetime_deposits: self.deposits_after,
             lifetime_net: self.net_after,
             ..*head
         }
@@ -504,7 +540,7 @@ mod tests {
         let h = head(500, 50);
         let bet_posting = posting(EventType::Bet, 520);
         let (effect, after) = decide(&h, &bet_posting, None).unwrap();
-        let bet = WalletEvent::from_decision(Uuid::from_u128(7), &h, &bet_posting, effect, after, Utc::now());
+        let bet = WalletEvent::from_decision(Uuid::from_u128(7), &h, &bet_posting, effect, after, Utc::now()).unwrap();
         let h2 = bet.advance(&h);
         assert_eq!(h2.lifetime_wagered, 520);
         let rb = Posting::rollback(bet.id, Amount::new(520).unwrap(), IdempotencyKey::parse("r").unwrap(), None);
@@ -519,7 +555,7 @@ mod tests {
         );
         let deposit = posting(EventType::Deposit, 1);
         let (e, a) = decide(&h, &deposit, None).unwrap();
-        let dep = WalletEvent::from_decision(Uuid::from_u128(8), &h, &deposit, e, a, Utc::now());
+        let dep = WalletEvent::from_decision(Uuid::from_u128(8), &h, &deposit, e, a, Utc::now()).unwrap();
         let rb_dep = Posting::rollback(dep.id, Amount::new(1).unwrap(), IdempotencyKey::parse("r").unwrap(), None);
         assert_eq!(decide(&h, &rb_dep, Some((&dep, false))).unwrap_err(), PostingError::RollbackTargetNotBet);
     }
@@ -541,7 +577,7 @@ mod tests {
         for (i, (t, amount)) in steps.into_iter().enumerate() {
             let p = posting(t, amount);
             let (effect, after) = decide(&h, &p, None).unwrap();
-            let e = WalletEvent::from_decision(Uuid::from_u128(i as u128), &h, &p, effect, after, Utc::now());
+            let e = WalletEvent::from_decision(Uuid::from_u128(i as u128), &h, &p, effect, after, Utc::now()).unwrap();
             h = e.advance(&h);
             events.push(e);
         }
@@ -549,7 +585,7 @@ mod tests {
         let bet = events.last().unwrap().clone();
         let rb = Posting::rollback(bet.id, Amount::new(250).unwrap(), IdempotencyKey::parse("rb").unwrap(), None);
         let (effect, after) = decide(&h, &rb, Some((&bet, false))).unwrap();
-        let e = WalletEvent::from_decision(Uuid::from_u128(99), &h, &rb, effect, after, Utc::now());
+        let e = WalletEvent::from_decision(Uuid::from_u128(99), &h, &rb, effect, after, Utc::now()).unwrap();
         h = e.advance(&h);
         events.push(e);
         assert_eq!((h.lifetime_deposited, h.lifetime_wagered, h.lifetime_net), (12_000, 700, 900 - 700));
@@ -574,7 +610,35 @@ mod tests {
                 (wagered, net),
                 "after {k}"
             );
+            let deposits: Vec<i64> =
+                later.iter().filter(|e| e.event_type == EventType::Deposit).map(|e| e.amount).collect();
+            assert_eq!(
+                (h.lifetime_deposits - events[k].deposits_after, h.lifetime_deposited - events[k].deposited_after),
+                (deposits.len() as i64, deposits.iter().sum()),
+                "deposits after {k}"
+            );
         }
+        assert_eq!(h.lifetime_deposits, 2);
+    }
+
+    #[test]
+    fn deposits_since_an_earlier_state_are_a_difference_and_never_negative() {
+        let now = DepositTotals { count: 5, sum: 700 };
+        assert_eq!(now.since(DepositTotals { count: 2, sum: 100 }), Some(DepositTotals { count: 3, sum: 600 }));
+        assert_eq!(now.since(DepositTotals::default()), Some(now));
+        assert_eq!(now.since(now), Some(DepositTotals::default()));
+        assert_eq!(now.since(DepositTotals { count: 6, sum: 100 }), None);
+        assert_eq!(now.since(DepositTotals { count: 1, sum: 701 }), None);
+        assert_eq!(DepositTotals { count: 0, sum: i64::MIN }.since(DepositTotals { count: 0, sum: 1 }), None);
+    }
+
+    #[test]
+    fn a_running_total_past_i64_refuses_the_posting() {
+        let p = posting(EventType::Deposit, 1);
+        let full = WalletHead { lifetime_deposited: i64::MAX, ..head(0, 0) };
+        let (effect, after) = decide(&full, &p, None).unwrap();
+        let made = WalletEvent::from_decision(Uuid::nil(), &full, &p, effect, after, Utc::now());
+        assert_eq!(made.unwrap_err(), PostingError::Overflow);
     }
 
     #[test]

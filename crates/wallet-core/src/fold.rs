@@ -14,14 +14,66 @@ pub enum FoldError {
     Negative { seq: i64 },
     #[error("event {seq}: amount {amount} does not match its balance changes for {event_type}")]
     AmountMismatch { seq: i64, amount: i64, event_type: EventType },
+    #[error("event {seq}: a sum overflowed")]
+    Overflow { seq: i64 },
+    #[error("event {seq}: its running total {total} is {stored}, the fold gives {folded}")]
+    RunningTotalMismatch { seq: i64, total: &'static str, stored: i64, folded: i64 },
+}
+
+/// The running totals every event carries, as the fold recomputes them.
+#[derive(Debug, Clone, Copy, Default)]
+struct Totals {
+    wagered: i64,
+    net: i64,
+    deposited: i64,
+    deposits: i64,
+}
+
+impl Totals {
+    /// The totals after `e`, checked against what `e` stored.
+    fn after(self, e: &WalletEvent) -> Result<Self, FoldError> {
+        let overflow = FoldError::Overflow { seq: e.seq };
+        let add = |total: i64, delta: i64| total.checked_add(delta).ok_or(overflow.clone());
+        let refund = e.event_type == EventType::Rollback && e.cash_delta >= 0 && e.bonus_delta >= 0;
+        let wagered_delta = match e.event_type {
+            EventType::Bet => e.amount,
+            EventType::Rollback if refund => -e.amount,
+            _ => 0,
+        };
+        let net_delta = match e.event_type {
+            EventType::Bet | EventType::Win | EventType::Rollback => add(e.cash_delta, e.bonus_delta)?,
+            _ => 0,
+        };
+        let deposit = e.event_type == EventType::Deposit;
+        let next = Totals {
+            wagered: add(self.wagered, wagered_delta)?,
+            net: add(self.net, net_delta)?,
+            deposited: add(self.deposited, if deposit { e.amount } else { 0 })?,
+            deposits: add(self.deposits, i64::from(deposit))?,
+        };
+        let pairs = [
+            ("wagered_after", e.wagered_after, next.wagered),
+            ("net_after", e.net_after, next.net),
+            ("deposited_after", e.deposited_after, next.deposited),
+            ("deposits_after", e.deposits_after, next.deposits),
+        ];
+        for (total, stored, folded) in pairs {
+            if stored != folded {
+                return Err(FoldError::RunningTotalMismatch { seq: e.seq, total, stored, folded });
+            }
+        }
+        Ok(next)
+    }
 }
 
 /// Folds a wallet's stream (in `seq` order) into its balances, checking every
 /// invariant of the stream on the way: gapless seq from 1, non-negative balances,
-/// each event's deltas consistent with its type and amount, and each stored
-/// `*_balance_after` equal to the running fold.
+/// each event's deltas consistent with its type and amount, each stored
+/// `*_balance_after` equal to the running fold, and each running total (`*_after`)
+/// equal to the sum it stands for. Every sum is checked.
 pub fn fold<'a>(events: impl IntoIterator<Item = &'a WalletEvent>) -> Result<Balances, FoldError> {
     let mut b = Balances::default();
+    let mut totals = Totals::default();
     for (expected, e) in (1..).zip(events) {
         if e.seq != expected {
             return Err(FoldError::SeqGap { expected, found: e.seq });
@@ -41,8 +93,9 @@ pub fn fold<'a>(events: impl IntoIterator<Item = &'a WalletEvent>) -> Result<Bal
         if !consistent {
             return Err(FoldError::AmountMismatch { seq: e.seq, amount: e.amount, event_type: e.event_type });
         }
-        b.cash += e.cash_delta;
-        b.bonus += e.bonus_delta;
+        b.cash = b.cash.checked_add(e.cash_delta).ok_or(FoldError::Overflow { seq: e.seq })?;
+        b.bonus = b.bonus.checked_add(e.bonus_delta).ok_or(FoldError::Overflow { seq: e.seq })?;
+        totals = totals.after(e)?;
         if b.cash < 0 || b.bonus < 0 {
             return Err(FoldError::Negative { seq: e.seq });
         }
@@ -89,8 +142,8 @@ pub fn verify(events: &[WalletEvent], projection: Balances, projection_seq: i64)
         Err(e) => {
             // Report the plain sums so the operator sees how far off the stream is.
             let sums = events.iter().fold(Balances::default(), |acc, e| Balances {
-                cash: acc.cash + e.cash_delta,
-                bonus: acc.bonus + e.bonus_delta,
+                cash: acc.cash.saturating_add(e.cash_delta),
+                bonus: acc.bonus.saturating_add(e.bonus_delta),
             });
             (sums, Some(e.to_string()))
         }
@@ -122,7 +175,8 @@ mod tests {
             let p =
                 Posting::new(*t, Amount::new(*amount).unwrap(), IdempotencyKey::parse(&format!("k{i}")).unwrap(), None);
             let (effect, after) = decide(&head, &p, None).unwrap();
-            let e = WalletEvent::from_decision(Uuid::from_u128(i as u128), &head, &p, effect, after, Utc::now());
+            let e =
+                WalletEvent::from_decision(Uuid::from_u128(i as u128), &head, &p, effect, after, Utc::now()).unwrap();
             head = e.advance(&head);
             out.push(e);
         }
@@ -162,5 +216,38 @@ mod tests {
         assert!(!verify(&base, Balances { cash: 11, bonus: 0 }, 6).consistent);
         assert!(!verify(&base, Balances { cash: 10, bonus: 0 }, 5).consistent);
         assert!(!verify(&gap, Balances { cash: 10, bonus: 0 }, 6).consistent);
+    }
+
+    #[test]
+    fn a_running_total_that_disagrees_with_the_stream_is_caught() {
+        let base = stream(STEPS);
+        for (i, total) in [(2, "wagered_after"), (3, "net_after"), (4, "deposited_after"), (5, "deposits_after")] {
+            let mut tampered = base.clone();
+            let e = &mut tampered[i];
+            match total {
+                "wagered_after" => e.wagered_after += 1,
+                "net_after" => e.net_after -= 1,
+                "deposited_after" => e.deposited_after += 1,
+                _ => e.deposits_after += 1,
+            }
+            let seq = e.seq;
+            match fold(&tampered) {
+                Err(FoldError::RunningTotalMismatch { seq: s, total: t, .. }) => assert_eq!((s, t), (seq, total)),
+                other => panic!("{total}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_sum_past_i64_is_an_error_not_a_wrap() {
+        let mut events = stream(&[(EventType::Deposit, 1000)]);
+        let mut second = events[0].clone();
+        second.seq = 2;
+        second.amount = i64::MAX;
+        second.cash_delta = i64::MAX;
+        events.push(second);
+        assert_eq!(fold(&events), Err(FoldError::Overflow { seq: 2 }));
+        // The report of an invalid stream saturates rather than panicking.
+        assert!(!verify(&events, Balances::default(), 2).consistent);
     }
 }

@@ -14,8 +14,8 @@ mod port;
 
 pub use approval::{ApprovalError, ApprovalStatus, ManualPosting, needs_approval};
 pub use event::{
-    Attribution, Balances, EventType, HistoryQuery, IdempotencyKey, IdempotencyKeyError, Posting, PostingError, Reason,
-    ReasonError, Reference, ReferenceError, WalletEvent, WalletHead, decide,
+    Attribution, Balances, DepositTotals, EventType, HistoryQuery, IdempotencyKey, IdempotencyKeyError, Posting,
+    PostingError, Reason, ReasonError, Reference, ReferenceError, WalletEvent, WalletHead, decide,
 };
 pub use fold::{FoldError, Verification, fold, verify};
 pub use port::{PostError, PostOutcome, StoreError, WalletRepository};

@@ -54,7 +54,7 @@ impl WalletRepository for InMemoryWallets {
             Some((bet, events.iter().any(|e| e.compensates == Some(id))))
         });
         let (effect, after) = decide(head, &posting, target)?;
-        let event = WalletEvent::from_decision(event_id, head, &posting, effect, after, at);
+        let event = WalletEvent::from_decision(event_id, head, &posting, effect, after, at)?;
         *head = event.advance(head);
         events.push(event.clone());
         let index = events.len() - 1;

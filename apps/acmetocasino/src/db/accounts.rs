@@ -323,7 +323,7 @@ impl Db {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<Account>, i64), DbError> {
-        dispatch!(read self, self::staff(role, limit, offset))
+        dispatch!(stale self, self::staff(role, limit, offset))
     }
 }
 
@@ -352,7 +352,7 @@ impl AccountRepository for Db {
     }
 
     async fn players(&self, filter: &PlayerFilter) -> Result<PlayerPage, StoreError> {
-        let r: Result<_, DbError> = async { dispatch!(read self, self::players(filter)) }.await;
+        let r: Result<_, DbError> = async { dispatch!(stale self, self::players(filter)) }.await;
         Ok(r?)
     }
 }

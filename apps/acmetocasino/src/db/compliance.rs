@@ -10,7 +10,7 @@ use super::statement::prepared;
 use super::types::sql::{DbTimestamp, DbUuid};
 use super::types::{DbId, DbTime};
 use super::wallet::PostFailure;
-use super::{Db, DbError, backend_queries, dispatch};
+use super::{Db, DbError, backend_queries, count_of, dispatch};
 use crate::error::Refusal;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use compliance_core::{
@@ -22,10 +22,10 @@ use diesel::sql_types::{BigInt, Date, Nullable, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use kernel::{AccountId, Amount};
 use pam_core::AccountStatus;
-use rg_core::{DepositUsage, Profiles, RgSettings};
+use rg_core::{DepositUsage, LimitPeriod, Profiles, RgSettings};
 use serde_json::{Value, json};
 use uuid::Uuid;
-use wallet_core::{EventType, PostError, PostOutcome, Posting, WalletHead};
+use wallet_core::{DepositTotals, EventType, PostError, PostOutcome, Posting, WalletHead};
 
 /// An open session with no activity for longer than this stops counting as play time.
 pub const SESSION_IDLE_GAP: Duration = Duration::minutes(30);
@@ -385,15 +385,74 @@ backend_queries! {
         Ok(())
     }
 
-    /// `(time, amount)` of the player's events of `kind` since `since`.
-    pub(crate) async fn events_since(c: &mut Conn, player: DbId, kind: EventType, since: DbTime) -> QueryResult<Vec<(DbTime, i64)>> {
-        wallet_events::table
-            .filter(wallet_events::player_id.eq(player))
-            .filter(wallet_events::event_type.eq(kind.as_str()))
-            .filter(wallet_events::created_at.gt(since))
-            .select((wallet_events::created_at, wallet_events::amount))
-            .load(c)
+    /// The deposits the wallet ever had, as its projection keeps them (for reads outside
+    /// a posting; a posting has them in its locked head).
+    pub(crate) async fn deposit_totals(c: &mut Conn, player: DbId) -> QueryResult<DepositTotals> {
+        let totals: Option<(i64, i64)> = wallets::table
+            .find(player)
+            .select((wallets::lifetime_deposits, wallets::lifetime_deposited))
+            .first(c)
             .await
+            .optional()?;
+        Ok(totals.map_or(DepositTotals::default(), |(count, sum)| DepositTotals { count, sum }))
+    }
+
+    /// The deposits made after `since`, given the wallet's totals `now`: those less the
+    /// running totals of the last deposit at or before `since`. Two index lookups,
+    /// however many deposits the wallet holds (deposits made in the same instant are
+    /// told apart by `seq`).
+    pub(crate) async fn deposits_since(c: &mut Conn, player: DbId, now: DepositTotals, since: DbTime) -> Result<DepositTotals, DbError> {
+        let earlier = diesel::alias!(wallet_events as earlier);
+        let last_at = earlier
+            .filter(earlier.field(wallet_events::player_id).eq(player))
+            .filter(earlier.field(wallet_events::event_type).eq(EventType::Deposit.as_str()))
+            .filter(earlier.field(wallet_events::created_at).le(since))
+            .order(earlier.field(wallet_events::created_at).desc())
+            .select(earlier.field(wallet_events::created_at))
+            .limit(1)
+            .single_value();
+        // Both totals only grow, so the largest at that instant are the last deposit's.
+        // (An `ORDER BY seq` here made SQLite walk the player's whole stream by seq.)
+        let (count, sum): (Option<i64>, Option<i64>) = wallet_events::table
+            .filter(wallet_events::player_id.eq(player))
+            .filter(wallet_events::event_type.eq(EventType::Deposit.as_str()))
+            .filter(wallet_events::created_at.nullable().eq(last_at))
+            .select((diesel::dsl::max(wallet_events::deposits_after), diesel::dsl::max(wallet_events::deposited_after)))
+            .first(c)
+            .await?;
+        let before = DepositTotals { count: count.unwrap_or(0), sum: sum.unwrap_or(0) };
+        now.since(before).ok_or_else(|| DbError::Row(format!("deposit totals {now:?} are below an earlier {before:?}")))
+    }
+
+    /// What the player deposited in each deposit-limit window ending `at`.
+    pub(crate) async fn deposit_usage(c: &mut Conn, player: DbId, now: DepositTotals, at: DateTime<Utc>) -> Result<DepositUsage, DbError> {
+        let mut usage = DepositUsage::default();
+        for &period in LimitPeriod::ALL {
+            let used = deposits_since(c, player, now, DbTime(period.window_start(at))).await?;
+            usage = usage.with(period, used.sum);
+        }
+        Ok(usage)
+    }
+
+    /// [`deposit_usage`] outside a posting, from the wallet's projection.
+    pub(crate) async fn current_deposit_usage(c: &mut Conn, player: DbId, at: DateTime<Utc>) -> Result<DepositUsage, DbError> {
+        let now = deposit_totals(c, player).await?;
+        deposit_usage(c, player, now, at).await
+    }
+
+    /// How many deposits after `since` had an amount in `[from, to)`. The partial index
+    /// on deposit amounts reaches only those (its predicate must appear literally).
+    pub(crate) async fn deposits_in_band_since(c: &mut Conn, player: DbId, from: i64, to: i64, since: DbTime) -> Result<u32, DbError> {
+        let n: i64 = wallet_events::table
+            .filter(wallet_events::player_id.eq(player))
+            .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("event_type = 'DEPOSIT'"))
+            .filter(wallet_events::amount.ge(from))
+            .filter(wallet_events::amount.lt(to))
+            .filter(wallet_events::created_at.gt(since))
+            .count()
+            .get_result(c)
+            .await?;
+        count_of(n)
     }
 
     /// Play since `since`: (wagered, net) where wagered is stakes less refunded stakes,
@@ -431,15 +490,17 @@ backend_queries! {
     /// The sum of the credits staff made by hand since `since` (see
     /// [`Posting::is_manual_credit`]).
     pub(crate) async fn manual_credits_since(c: &mut Conn, player: DbId, since: DbTime) -> Result<i64, DbError> {
-        let amounts: Vec<i64> = wallet_events::table
+        // Through the partial index of staff postings only (a filter on the type here
+        // would send the planners to the index of all of the player's credits).
+        let postings: Vec<(String, i64)> = wallet_events::table
             .filter(wallet_events::player_id.eq(player))
-            .filter(wallet_events::event_type.eq_any([EventType::Deposit.as_str(), EventType::Win.as_str(), EventType::BonusCredit.as_str()]))
             .filter(wallet_events::created_at.gt(since))
             .filter(wallet_events::posted_by.is_not_null())
-            .select(wallet_events::amount)
+            .select((wallet_events::event_type, wallet_events::amount))
             .load(c)
             .await?;
-        crate::db::money_total(amounts)
+        let credit = [EventType::Deposit.as_str(), EventType::Win.as_str(), EventType::BonusCredit.as_str()];
+        crate::db::money_total(postings.into_iter().filter(|(t, _)| credit.contains(&t.as_str())).map(|(_, a)| a))
     }
 
     /// Whether the national self-exclusion register lists this person.
@@ -618,7 +679,7 @@ backend_queries! {
             let kind = posting.event_type;
             if seen == 0 {
                 let ctx = player_context(c, player).await?.ok_or(MoneyFailure::Post(PostError::WalletNotFound))?;
-                check_money(c, player, posting, head.lifetime_deposited, &ctx, at, policy).await?;
+                check_money(c, player, posting, head.deposits(), &ctx, at, policy).await?;
             }
             let outcome = wallet::post_in_tx(c, head, posting, event_id, at, false).await?;
             if outcome.replayed {
@@ -641,10 +702,10 @@ backend_queries! {
             }
             let amount = posting.amount;
             let (mut aml_alerts, harm_alerts) = match kind {
-                EventType::Deposit => screen_deposit(c, player, amount, at, policy).await?,
-                EventType::Withdrawal => screen_withdrawal(c, player, amount, at, policy).await?,
+                EventType::Deposit => screen_deposit(c, player, amount, head.deposits(), at, policy).await?,
+                EventType::Withdrawal => screen_withdrawal(c, player, amount, head.deposits(), at, policy).await?,
                 EventType::Bet => {
-                    let act = activity(c, player, EventKind::Bet, at, &policy.aml).await?;
+                    let act = activity(c, player, EventKind::Bet, head.deposits(), at, &policy.aml).await?;
                     let open = open_alerts(c, player).await?;
                     screen_bet(c, player, amount, act, &open, at, at, policy).await?
                 }
@@ -658,13 +719,13 @@ backend_queries! {
         }
     }
 
-    /// `deposited_before`: what the player deposited ever, before this posting.
+    /// `deposited_before`: the wallet's deposits ever, before this posting.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn check_money(
         c: &mut Conn,
         player: DbId,
         posting: &Posting,
-        deposited_before: i64,
+        deposited_before: DepositTotals,
         ctx: &PlayerContext,
         at: DateTime<Utc>,
         policy: &Policy,
@@ -679,7 +740,7 @@ backend_queries! {
                     other => return Err(Refused::new(Refusal::AccountBlocked, format!("the account is {other}")).into()),
                 }
                 let rg = check_not_barred(c, player, ctx, at).await?;
-                if compliance_core::deposit_requires_kyc(ctx.kyc, deposited_before, posting.amount) {
+                if compliance_core::deposit_requires_kyc(ctx.kyc, deposited_before.sum, posting.amount) {
                     return Err(Refused::new(
                         Refusal::KycRequired,
                         format!(
@@ -689,8 +750,7 @@ backend_queries! {
                     )
                     .into());
                 }
-                let deposits = events_since(c, player, EventType::Deposit, DbTime(at - Duration::days(30))).await?;
-                let usage = DepositUsage::from_deposits(deposits.into_iter().map(|(t, a)| (t.0, a)), at);
+                let usage = deposit_usage(c, player, deposited_before, at).await?;
                 let profile = policy.profiles.for_country(&ctx.country);
                 rg.check_deposit(profile, usage, posting.amount, at).map_err(rg_refusal)?;
             }
@@ -725,15 +785,27 @@ backend_queries! {
     }
 
     /// The player's recent activity, as far as the rules for `kind` read it
-    /// ([`EventKind::activity_needs`]); the rest is left at its defaults.
-    pub(crate) async fn activity(c: &mut Conn, player: DbId, kind: EventKind, at: DateTime<Utc>, t: &AmlThresholds) -> Result<Activity, DbError> {
+    /// ([`EventKind::activity_needs`]); the rest is left at its defaults. `deposits`: the
+    /// wallet's deposit totals now (its head's).
+    pub(crate) async fn activity(
+        c: &mut Conn,
+        player: DbId,
+        kind: EventKind,
+        deposits: DepositTotals,
+        at: DateTime<Utc>,
+        t: &AmlThresholds,
+    ) -> Result<Activity, DbError> {
         let needs = kind.activity_needs();
         let mut act = Activity::default();
         if needs.deposits {
-            let deposits_7d = events_since(c, player, EventType::Deposit, DbTime(at - Duration::days(7))).await?;
-            act.deposits_last_hour = deposits_7d.iter().filter(|(t, _)| t.0 > at - Duration::hours(1)).count() as u32;
-            act.deposits_last_24h = deposits_7d.iter().filter(|(t, _)| t.0 > at - Duration::days(1)).map(|(_, a)| *a).collect();
-            act.deposits_last_7d = crate::db::money_total(deposits_7d.iter().map(|(_, a)| *a))?;
+            let last_hour = deposits_since(c, player, deposits, DbTime(at - Duration::hours(1))).await?;
+            let last_24h = deposits_since(c, player, deposits, DbTime(at - Duration::days(1))).await?;
+            act.deposits_last_hour = count_of(last_hour.count)?;
+            act.deposits_last_24h = count_of(last_24h.count)?;
+            act.deposited_last_24h = last_24h.sum;
+            act.near_threshold_last_24h =
+                deposits_in_band_since(c, player, t.structuring_floor(), t.large_deposit, DbTime(at - Duration::days(1))).await?;
+            act.deposits_last_7d = deposits_since(c, player, deposits, DbTime(at - Duration::days(7))).await?.sum;
         }
         if needs.bets_last_minute {
             let (bets,) = BetsLastMinute::at(player, at).get_result::<(i64,)>(c).await?;
@@ -749,33 +821,38 @@ backend_queries! {
         Ok(act)
     }
 
+    /// Screens a deposit just posted; `deposits`: the wallet's deposit totals after it.
     pub(crate) async fn screen_deposit(
         c: &mut Conn,
         player: DbId,
         amount: Amount,
+        deposits: DepositTotals,
         at: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<(Vec<AmlAlert>, Vec<HarmAlert>), DbError> {
-        let act = activity(c, player, EventKind::Deposit, at, &policy.aml).await?;
+        let act = activity(c, player, EventKind::Deposit, deposits, at, &policy.aml).await?;
         let candidates = compliance_core::screen(&ScreenedEvent { kind: EventKind::Deposit, amount }, &act, &policy.aml);
         let aml = raise_aml(c, player, candidates, at).await?;
         // Markers of harm: rising deposit frequency, and deposits that chase losses.
-        let previous = events_since(c, player, EventType::Deposit, DbTime(at - Duration::days(14))).await?;
-        let last_7d = previous.iter().filter(|(t, _)| t.0 > at - Duration::days(7)).count() as u32;
-        let prev_7d = previous.len() as u32 - last_7d;
+        let last_7d = deposits_since(c, player, deposits, DbTime(at - Duration::days(7))).await?.count;
+        let last_14d = deposits_since(c, player, deposits, DbTime(at - Duration::days(14))).await?.count;
+        let (last_7d, prev_7d) = (count_of(last_7d)?, count_of(last_14d - last_7d)?);
         let mut markers = Vec::new();
         if compliance_core::harm::rising_deposit_frequency(last_7d, prev_7d) {
             markers.push((HarmMarker::RisingDepositFrequency, json!({"deposits_last_7d": last_7d, "deposits_previous_7d": prev_7d})));
         }
         let (_, net) = play_since(c, player, DbTime(at - Duration::days(1))).await?;
-        let last_round: Option<DbTime> = rounds::table
-            .filter(rounds::player_id.eq(player))
-            .order(rounds::created_at.desc())
-            .select(rounds::created_at)
+        // The last stake (a round's, or an operator's BET, which is play too): one index
+        // lookup, where the player's rounds have no index by time.
+        let last_bet: Option<DbTime> = wallet_events::table
+            .filter(wallet_events::player_id.eq(player))
+            .filter(wallet_events::event_type.eq(EventType::Bet.as_str()))
+            .order(wallet_events::created_at.desc())
+            .select(wallet_events::created_at)
             .first(c)
             .await
             .optional()?;
-        if compliance_core::harm::chasing_losses(at, net, last_round.map(|t| t.0)) {
+        if compliance_core::harm::chasing_losses(at, net, last_bet.map(|t| t.0)) {
             markers.push((HarmMarker::ChasingLosses, json!({"net_position_24h": net})));
         }
         let harm = raise_harm(c, player, markers, at).await?;
@@ -809,14 +886,16 @@ backend_queries! {
         Ok((aml, raise_harm(c, player, markers, at).await?))
     }
 
+    /// Screens a withdrawal just posted; `deposits`: the wallet's deposit totals.
     pub(crate) async fn screen_withdrawal(
         c: &mut Conn,
         player: DbId,
         amount: Amount,
+        deposits: DepositTotals,
         at: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<(Vec<AmlAlert>, Vec<HarmAlert>), DbError> {
-        let act = activity(c, player, EventKind::Withdrawal, at, &policy.aml).await?;
+        let act = activity(c, player, EventKind::Withdrawal, deposits, at, &policy.aml).await?;
         let candidates = compliance_core::screen(&ScreenedEvent { kind: EventKind::Withdrawal, amount }, &act, &policy.aml);
         Ok((raise_aml(c, player, candidates, at).await?, Vec::new()))
     }
@@ -1543,7 +1622,7 @@ impl Db {
             Some(rg_core::Measure::Exclusion) => Some("\"exclusion\":{"),
             _ => None,
         };
-        let records: Vec<RgRecord> = dispatch!(read self, self::rg_records(contains))?;
+        let records: Vec<RgRecord> = dispatch!(stale self, self::rg_records(contains))?;
         Ok(records.into_iter().filter(|r| r.settings.holds(measure, now)).collect())
     }
 
@@ -1551,14 +1630,9 @@ impl Db {
         dispatch!(read self, self::load_rg(id(player)))
     }
 
-    pub async fn deposits_since(
-        &self,
-        player: AccountId,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<(DateTime<Utc>, i64)>, DbError> {
-        let rows: Vec<(DbTime, i64)> =
-            dispatch!(read self, self::events_since(id(player), EventType::Deposit, DbTime(since)))?;
-        Ok(rows.into_iter().map(|(t, a)| (t.0, a)).collect())
+    /// What the player deposited in each deposit-limit window ending `at`.
+    pub async fn deposit_usage(&self, player: AccountId, at: DateTime<Utc>) -> Result<DepositUsage, DbError> {
+        dispatch!(read self, self::current_deposit_usage(id(player), at))
     }
 
     /// Won − wagered since `since`; rolled-back rounds net out through their ROLLBACKs.
@@ -1588,11 +1662,11 @@ impl Db {
     }
 
     pub async fn audit_log(&self, filter: AuditFilter) -> Result<Vec<AuditEntry>, DbError> {
-        dispatch!(read self, self::audit_entries(filter))
+        dispatch!(stale self, self::audit_entries(filter))
     }
 
     pub async fn aml_alerts(&self, filter: AlertFilter) -> Result<Vec<AmlAlert>, DbError> {
-        dispatch!(read self, self::alerts(filter))
+        dispatch!(stale self, self::alerts(filter))
     }
 
     pub async fn review_alert(
@@ -1612,7 +1686,7 @@ impl Db {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<HarmAlert>, DbError> {
-        dispatch!(read self, self::harm_alerts_list(player.map(id), limit, offset))
+        dispatch!(stale self, self::harm_alerts_list(player.map(id), limit, offset))
     }
 
     pub async fn kyc_history(&self, player: AccountId) -> Result<Vec<KycRecord>, DbError> {
@@ -1627,7 +1701,7 @@ impl Db {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<KycRecord>, DbError> {
-        dispatch!(read self, self::kyc_queue(status, newest_first, limit, offset))
+        dispatch!(stale self, self::kyc_queue(status, newest_first, limit, offset))
     }
 
     pub async fn submit_kyc(
@@ -1686,7 +1760,7 @@ impl Db {
     }
 
     pub async fn report(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ReportRow>, DbError> {
-        dispatch!(read self, self::report(DbTime(from), DbTime(to)))
+        dispatch!(stale self, self::report(DbTime(from), DbTime(to)))
     }
 }
 

@@ -13,7 +13,7 @@ use super::compliance::{AmlAlert, HarmAlert, MoneyFailure, Policy, Refused};
 use super::compliance::{
     BetsLastMinute, ContextQuery, ContextRow, OpenAlertRow, OpenAlerts, RegisterCandidates, RegisterEntry,
 };
-use super::schema::{game_sessions, rounds, rtp_changes, rtp_targets, seed_pairs, wallet_events};
+use super::schema::{game_limits, game_sessions, rounds, rtp_changes, rtp_targets, seed_pairs, wallet_events};
 use super::statement::{Pipelined, PipelinedTransaction, depth, pipelined_transaction, prepared};
 use super::types::sql::{DbTimestamp, DbUuid};
 use super::types::{DbId, DbTime};
@@ -25,8 +25,10 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Double, Integer, Nullable, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use futures_util::FutureExt;
-use gal_core::{Catalogue, ClientSeed, Draw, ParamsError, RandomStream, Rtp, ServerSeed, payout};
-use gamectl_core::{GameControlRepository, RoundTotals, RtpChange, RtpSetting};
+use gal_core::{
+    Catalogue, ClientSeed, Draw, ExactPayout, ParamsError, RandomStream, Rounding, Rtp, ServerSeed, StakeRefusal,
+};
+use gamectl_core::{BetLimits, GameControlRepository, LimitsChange, LimitsSetting, RoundTotals, RtpChange, RtpSetting};
 use kernel::{AccountId, Amount};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -217,6 +219,7 @@ pub(crate) struct RoundRow {
     rolled_back_at: Option<DbTime>,
     rolled_back_by: Option<DbId>,
     created_at: DbTime,
+    payout_rounding: String,
 }
 
 /// A round with its RNG audit record.
@@ -237,6 +240,8 @@ pub struct Round {
     pub client_seed: String,
     pub nonce: i64,
     pub draws: Vec<Draw>,
+    /// How the payout was rounded to a minor unit (the last draw, if any, decided it).
+    pub rounding: Rounding,
     /// Present once the seed pair has been rotated.
     pub server_seed: Option<String>,
     pub bet_event_id: Uuid,
@@ -244,6 +249,19 @@ pub struct Round {
     pub rolled_back: bool,
     pub rolled_back_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+}
+
+impl Round {
+    /// payout − amount.
+    pub fn net(&self) -> i64 {
+        self.payout - self.amount
+    }
+
+    /// A round is won only when it pays more than its stake (UKGC RTS 14: a return of
+    /// the stake or less is not celebrated as a win).
+    pub fn won(&self) -> bool {
+        self.payout > self.amount
+    }
 }
 
 fn to_round(r: RoundRow, revealed: Option<String>) -> Result<Round, DbError> {
@@ -267,6 +285,8 @@ fn to_round(r: RoundRow, revealed: Option<String>) -> Result<Round, DbError> {
         client_seed: r.client_seed,
         nonce: r.nonce,
         draws: serde_json::from_str(&r.draws).map_err(|e| DbError::Row(e.to_string()))?,
+        rounding: Rounding::parse(&r.payout_rounding)
+            .ok_or_else(|| DbError::Row(format!("payout rounding {:?}", r.payout_rounding)))?,
         server_seed: revealed,
         bet_event_id: r.bet_event_id.0,
         win_event_id: r.win_event_id.map(|w| w.0),
@@ -290,8 +310,9 @@ prepared! {
     pub(crate) struct InsertRound<'a>(&RoundRow) = "INSERT INTO rounds (id, session_id, player_id, game_slug, \
          amount, payout, multiplier_micro, rtp_bp, expected_rtp, variance, weighted_expected, weighted_variance, \
          params, outcome, seed_pair_id, server_seed_hash, client_seed, nonce, draws, idempotency_key, \
-         request_fingerprint, bet_event_id, win_event_id, status, rolled_back_at, rolled_back_by, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" {
+         request_fingerprint, bet_event_id, win_event_id, status, rolled_back_at, rolled_back_by, created_at, \
+         payout_rounding) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" {
         id => DbUuid,
         session_id => DbUuid,
         player_id => DbUuid,
@@ -319,6 +340,7 @@ prepared! {
         rolled_back_at => Nullable<DbTimestamp>,
         rolled_back_by => Nullable<DbUuid>,
         created_at => DbTimestamp,
+        payout_rounding => Text,
     }
 }
 
@@ -331,16 +353,19 @@ prepared! {
 }
 
 prepared! {
-    /// The session a bet plays in: the one it names (`id`), or else (`id` NULL) the
-    /// player's newest open session of the game `slug` (NULL when the bet names one).
+    /// The session a bet plays in: the one it names (`id`) if it is the player's, or
+    /// else (`id` NULL) the player's newest open session of the game `slug` (NULL when
+    /// the bet names one). Both through `player_id`, as everything a round reads
+    /// (docs/operations.md, "Beyond one database").
     pub(crate) struct SessionForBet
         -> (DbUuid, DbUuid, Text, Text, BigInt, BigInt, BigInt, DbTimestamp, Nullable<DbTimestamp>, Nullable<DbTimestamp>) =
         "SELECT id, player_id, game_slug, status, rounds, wagered, won, started_at, ended_at, last_activity_at \
-         FROM game_sessions WHERE id = ? \
+         FROM game_sessions WHERE id = ? AND player_id = ? \
          UNION ALL SELECT * FROM (SELECT id, player_id, game_slug, status, rounds, wagered, won, started_at, ended_at, \
          last_activity_at FROM game_sessions WHERE player_id = ? AND game_slug = ? AND status = 'open' \
          ORDER BY started_at DESC LIMIT 1) AS newest" {
         id: Option<DbId> => Nullable<DbUuid>,
+        owner: DbId => DbUuid,
         player: DbId => DbUuid,
         slug: Option<String> => Nullable<Text>,
     }
@@ -353,11 +378,22 @@ prepared! {
         -> ((DbUuid, DbUuid, Text, Text, Text, BigInt, Bool, DbTimestamp, Nullable<DbTimestamp>, Nullable<Text>, Nullable<Text>), Nullable<Integer>) =
         "SELECT sp.id, sp.player_id, sp.server_seed, sp.server_seed_hash, sp.client_seed, sp.next_nonce, sp.active, \
          sp.created_at, sp.revealed_at, sp.next_server_seed, sp.next_server_seed_hash, (SELECT t.rtp_bp FROM rtp_targets t WHERE t.slug = \
-         COALESCE((SELECT s.game_slug FROM game_sessions s WHERE s.id = ?), ?)) \
+         COALESCE((SELECT s.game_slug FROM game_sessions s WHERE s.id = ? AND s.player_id = sp.player_id), ?)) \
          FROM seed_pairs sp WHERE sp.player_id = ? AND sp.active = TRUE" {
         session: Option<DbId> => Nullable<DbUuid>,
         slug: Option<String> => Nullable<Text>,
         player: DbId => DbUuid,
+    }
+}
+
+prepared! {
+    /// The operator's bet limits of the bet's game (its session's game, or `slug`), when set.
+    pub(crate) struct LimitsForBet -> (BigInt, BigInt) =
+        "SELECT l.min_bet, l.max_bet FROM game_limits l WHERE l.slug = \
+         COALESCE((SELECT s.game_slug FROM game_sessions s WHERE s.id = ? AND s.player_id = ?), ?)" {
+        session: Option<DbId> => Nullable<DbUuid>,
+        player: DbId => DbUuid,
+        slug: Option<String> => Nullable<Text>,
     }
 }
 
@@ -372,19 +408,22 @@ fn bet_target(target: &SessionTarget) -> (Option<DbId>, Option<String>) {
 
 prepared! {
     /// Moves a seed pair's nonce past the round that drew from it.
-    pub(crate) struct AdvanceNonce = "UPDATE seed_pairs SET next_nonce = next_nonce + 1 WHERE id = ?" {
+    pub(crate) struct AdvanceNonce =
+        "UPDATE seed_pairs SET next_nonce = next_nonce + 1 WHERE id = ? AND player_id = ?" {
         seed_pair: DbId => DbUuid,
+        player: DbId => DbUuid,
     }
 }
 
 prepared! {
     /// Adds a round to its session's totals.
     pub(crate) struct RecordSessionRound = "UPDATE game_sessions SET rounds = rounds + 1, wagered = wagered + ?, \
-         won = won + ?, last_activity_at = ? WHERE id = ?" {
+         won = won + ?, last_activity_at = ? WHERE id = ? AND player_id = ?" {
         wagered: i64 => BigInt,
         won: i64 => BigInt,
         at: DbTime => DbTimestamp,
         session: DbId => DbUuid,
+        player: DbId => DbUuid,
     }
 }
 
@@ -430,7 +469,8 @@ pub enum RoundFailure {
     SessionClosed,
     IdempotencyConflict,
     Params(ParamsError),
-    BetOutOfRange { min: i64, max: i64 },
+    /// The stake or the bet is outside what the rules allow (`bet_out_of_range`).
+    Stake(StakeRefusal),
     RoundNotFound,
     AlreadyRolledBack,
     Refused(Refused),
@@ -798,13 +838,14 @@ backend_queries! {
             // Everything the round reads goes out here, behind the `BEGIN` (one round
             // trip on PostgreSQL).
             let (named, slug) = bet_target(&req.session);
-            let (heads, previous, contexts, bets, register, sessions, pairs, open) = together!(c; begin;
+            let (heads, previous, contexts, bets, register, sessions, limits, pairs, open) = together!(c; begin;
                 LockWallet { player } => WalletRow,
                 RoundByKey { player, key: req.idempotency_key.as_str().to_owned() } => (DbId,),
                 ContextQuery::of(player) => ContextRow,
                 BetsLastMinute::at(player, req.at) => (i64,),
                 RegisterCandidates { player } => RegisterEntry,
-                SessionForBet { id: named, player, slug: slug.clone() } => SessionRow,
+                SessionForBet { id: named, owner: player, player, slug: slug.clone() } => SessionRow,
+                LimitsForBet { session: named, player, slug: slug.clone() } => (i64, i64),
                 SeedPairForBet { session: named, slug, player } => (SeedPairRow, Option<i32>),
                 OpenAlerts { player } => OpenAlertRow,
             )?;
@@ -841,11 +882,13 @@ backend_queries! {
             let (ctx, mut rg) = compliance::check_play_of(c, player, ctx, req.at, true).await?;
             let found = sessions.into_iter().next().map(Session::from);
             let session = match &req.session {
-                SessionTarget::Existing(_) => {
-                    let s = found.ok_or(RoundFailure::SessionNotFound)?;
-                    if s.player_id != req.player {
-                        return Err(RoundFailure::SessionNotYours);
-                    }
+                SessionTarget::Existing(id) => {
+                    let Some(s) = found else {
+                        // Not the player's: someone else's, or none. Only this refusal
+                        // looks a session up by its id alone.
+                        let exists = game_sessions::table.find(DbId(*id)).count().get_result::<i64>(c).await? > 0;
+                        return Err(if exists { RoundFailure::SessionNotYours } else { RoundFailure::SessionNotFound });
+                    };
                     if !s.open {
                         return Err(RoundFailure::SessionClosed);
                     }
@@ -869,17 +912,20 @@ backend_queries! {
                 }
             };
             let game = catalogue.get(&session.game_slug).ok_or(RoundFailure::UnknownGame)?;
-            let info = game.info();
             let amount = req.amount.minor_units();
-            if amount < info.min_bet || amount > info.max_bet {
-                return Err(RoundFailure::BetOutOfRange { min: info.min_bet, max: info.max_bet });
-            }
+            let limits = limits.into_iter().next().map(|(min, max)| BetLimits::new(min, max))
+                .transpose().map_err(|e| DbError::Row(e.to_string()))?;
+            let bettor = crate::stakes::Bettor { country: &ctx.country, date_of_birth: ctx.date_of_birth };
+            let rules = crate::stakes::rules(&game.info(), limits, &policy.profiles, Some(bettor), req.at.date_naive());
+            gal_core::stake::check_stake(amount, &rules).map_err(RoundFailure::Stake)?;
             let (pair, target) = match pairs.into_iter().next() {
                 Some(found) => found,
                 None => (insert_seed_pair(c, player, &req.first_seed_pair, at).await?, target_of(c, &session.game_slug).await?),
             };
             let rtp = target.and_then(|bp| u32::try_from(bp).ok()).and_then(|b| Rtp::from_bp(b).ok()).unwrap_or(default_rtp);
-            let theory = game.theory(rtp, &req.params).map_err(RoundFailure::Params)?;
+            let distribution = game.distribution(rtp, &req.params).map_err(RoundFailure::Params)?;
+            gal_core::stake::check_offered(&distribution, rtp).map_err(RoundFailure::Stake)?;
+            let (theory, at_stake) = (distribution.theory(), distribution.at_stake(amount));
             let reference = Reference::parse(&format!("{}{}", crate::db::wallet::ROUND_REFERENCE_PREFIX, req.round_id)).map_err(|e| DbError::Row(e.to_string()))?;
             let bet = Posting::new(EventType::Bet, req.amount, IdempotencyKey::system("round", req.round_id, "bet"), Some(reference.clone()));
             let bet = crate::db::wallet::decide_event(&head, &bet, None, req.bet_event_id, req.at)?;
@@ -890,7 +936,7 @@ backend_queries! {
             let nonce = u64::try_from(pair.next_nonce).unwrap_or(0);
             let mut rng = RandomStream::new(&server_seed, &client_seed, nonce);
             let outcome = game.play(rtp, &req.params, &mut rng).map_err(RoundFailure::Params)?;
-            let won = payout(amount, outcome.multiplier_micro);
+            let won = ExactPayout::of(amount, outcome.multiplier_micro).settle(Rounding::Unbiased, &mut rng);
             let mut win = None;
             if won > 0 {
                 let win_amount = Amount::new(won).map_err(|e| DbError::Row(e.to_string()))?;
@@ -899,7 +945,6 @@ backend_queries! {
                 after = event.advance(&after);
                 win = Some(event);
             }
-            let a = amount as f64;
             let row = RoundRow {
                 id: DbId(req.round_id),
                 session_id: DbId(session.id),
@@ -911,8 +956,10 @@ backend_queries! {
                 rtp_bp: i32::try_from(rtp.bp()).unwrap_or(0),
                 expected_rtp: theory.rtp,
                 variance: theory.variance,
-                weighted_expected: a * theory.rtp,
-                weighted_variance: a * a * theory.variance,
+                // The payout's own figures at this stake, rounding included, so the
+                // statistics stay exact at any mix of stakes.
+                weighted_expected: at_stake.expected_payout,
+                weighted_variance: at_stake.variance,
                 params: req.params.to_string(),
                 outcome: outcome.detail.to_string(),
                 seed_pair_id: pair.id,
@@ -928,6 +975,7 @@ backend_queries! {
                 rolled_back_at: None,
                 rolled_back_by: None,
                 created_at: at,
+                payout_rounding: Rounding::Unbiased.as_str().to_owned(),
             };
             let (aml_alerts, harm_alerts) =
                 compliance::screen_bet(c, player, req.amount, bet_activity(&bets), &open, session.started_at, req.at, policy).await?;
@@ -948,8 +996,8 @@ backend_queries! {
             let (head_update, round_insert, nonce, session_update) = (
                 SetWalletHead::of(&after, req.at),
                 InsertRound(&row),
-                AdvanceNonce { seed_pair: pair.id },
-                RecordSessionRound { wagered: amount, won, at, session: DbId(session.id) },
+                AdvanceNonce { seed_pair: pair.id, player },
+                RecordSessionRound { wagered: amount, won, at, session: DbId(session.id), player },
             );
             let mut writes: Vec<&dyn Pipelined> = vec![&bet_insert];
             if let Some(w) = &win_insert {
@@ -1193,6 +1241,58 @@ backend_queries! {
         .load(c)
         .await?)
     }
+
+    pub(crate) async fn stored_limits(c: &mut Conn) -> Result<Vec<(String, i64, i64, DbTime, DbId)>, DbError> {
+        Ok(game_limits::table
+            .select((game_limits::slug, game_limits::min_bet, game_limits::max_bet, game_limits::updated_at, game_limits::updated_by))
+            .load(c)
+            .await?)
+    }
+
+    /// Sets a game's limits and audits the change (`game.limits_changed`) in one
+    /// transaction; the old limits are the stored ones, else `default`.
+    pub(crate) async fn set_limits(
+        c: &mut Conn,
+        slug: String,
+        default: BetLimits,
+        new: BetLimits,
+        actor: DbId,
+        at: DbTime,
+    ) -> Result<BetLimits, DbError> {
+        c.transaction(async |c| {
+            let stored: Option<(i64, i64)> = game_limits::table
+                .find(&slug)
+                .select((game_limits::min_bet, game_limits::max_bet))
+                .first(c)
+                .await
+                .optional()?;
+            let old = match stored {
+                Some((min, max)) => BetLimits::new(min, max).map_err(|e| DbError::Row(e.to_string()))?,
+                None => default,
+            };
+            let values = (game_limits::min_bet.eq(new.min_bet()), game_limits::max_bet.eq(new.max_bet()),
+                          game_limits::updated_at.eq(at), game_limits::updated_by.eq(actor));
+            diesel::insert_into(game_limits::table)
+                .values((game_limits::slug.eq(&slug), values))
+                .on_conflict(game_limits::slug)
+                .do_update()
+                .set(values)
+                .execute(c)
+                .await?;
+            compliance::record_audit(
+                c,
+                actor,
+                "game.limits_changed",
+                &format!("game:{slug}"),
+                Some(serde_json::json!({"min_bet": old.min_bet(), "max_bet": old.max_bet()})),
+                Some(serde_json::json!({"min_bet": new.min_bet(), "max_bet": new.max_bet()})),
+                at,
+            )
+            .await?;
+            Ok(old)
+        })
+        .await
+    }
 }
 
 /// The most rounds one SQLite transaction holds.
@@ -1431,11 +1531,11 @@ impl Db {
     }
 
     pub async fn recent_rounds(&self, limit: i64) -> Result<Vec<Round>, DbError> {
-        dispatch!(read self, self::recent_rounds(limit))
+        dispatch!(stale self, self::recent_rounds(limit))
     }
 
     pub async fn round_totals(&self) -> Result<Vec<(String, RoundTotals)>, DbError> {
-        dispatch!(read self, self::totals())
+        dispatch!(stale self, self::totals())
     }
 
     pub fn faults(&self) -> &FaultPoints {
@@ -1481,7 +1581,7 @@ impl GameControlRepository for Db {
 
     async fn changes(&self, limit: i64) -> Result<Vec<RtpChange>, gamectl_core::StoreError> {
         let r: Result<Vec<RtpChange>, DbError> = async {
-            let rows: Vec<(String, i32, i32, DbId, DbTime)> = dispatch!(read self, self::changes(limit))?;
+            let rows: Vec<(String, i32, i32, DbId, DbTime)> = dispatch!(stale self, self::changes(limit))?;
             rows.into_iter()
                 .map(|(slug, old, new, by, at)| {
                     Ok(RtpChange {
@@ -1497,26 +1597,60 @@ impl GameControlRepository for Db {
         .await;
         r.map_err(gamectl_core::StoreError::from)
     }
+
+    async fn stored_limits(&self) -> Result<Vec<LimitsSetting>, gamectl_core::StoreError> {
+        let r: Result<Vec<LimitsSetting>, DbError> = async {
+            let rows: Vec<(String, i64, i64, DbTime, DbId)> = dispatch!(read self, self::stored_limits())?;
+            rows.into_iter()
+                .map(|(slug, min, max, at, by)| {
+                    Ok(LimitsSetting {
+                        slug,
+                        limits: BetLimits::new(min, max).map_err(|e| DbError::Row(e.to_string()))?,
+                        updated_at: at.0,
+                        updated_by: AccountId::from_uuid(by.0),
+                    })
+                })
+                .collect()
+        }
+        .await;
+        r.map_err(gamectl_core::StoreError::from)
+    }
+
+    async fn set_limits(
+        &self,
+        slug: &str,
+        limits: BetLimits,
+        default: BetLimits,
+        actor: AccountId,
+        at: DateTime<Utc>,
+    ) -> Result<LimitsChange, gamectl_core::StoreError> {
+        let r: Result<BetLimits, DbError> = async {
+            dispatch!(write self, self::set_limits(slug.to_owned(), default, limits, DbId(actor.as_uuid()), DbTime(at)))
+        }
+        .await;
+        let old = r.map_err(gamectl_core::StoreError::from)?;
+        Ok(LimitsChange { slug: slug.to_owned(), old, new: limits, changed_by: actor, changed_at: at })
+    }
 }
 
 impl Db {
     /// Rounds platform-wide matching `filter`, and how many match.
     pub async fn search_rounds(&self, filter: &RoundFilter) -> Result<(Vec<Round>, i64), DbError> {
-        dispatch!(read self, self::search_rounds(filter))
+        dispatch!(stale self, self::search_rounds(filter))
     }
 
     /// Sessions matching `filter`, and the totals of all of them.
     pub async fn search_sessions(&self, filter: &SessionFilter) -> Result<(Vec<Session>, SessionTotals), DbError> {
-        dispatch!(read self, self::search_sessions(filter))
+        dispatch!(stale self, self::search_sessions(filter))
     }
 
     /// Settled rounds, stakes and payouts per UTC day and wallet currency, from `since` on.
     pub async fn play_by_day(&self, since: DateTime<Utc>) -> Result<Vec<PlayDay>, DbError> {
-        dispatch!(read self, self::play_by_day(DbTime(since)))
+        dispatch!(stale self, self::play_by_day(DbTime(since)))
     }
 
     /// Settled rounds per UTC hour (`YYYY-MM-DDTHH`), from `since` on.
     pub async fn rounds_by_hour(&self, since: DateTime<Utc>) -> Result<Vec<(String, i64)>, DbError> {
-        dispatch!(read self, self::rounds_by_hour(DbTime(since)))
+        dispatch!(stale self, self::rounds_by_hour(DbTime(since)))
     }
 }

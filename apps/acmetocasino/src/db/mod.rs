@@ -14,7 +14,7 @@ pub mod schema;
 mod sqlite_runtime;
 mod statement;
 pub mod types;
-pub use platform::PlatformCounts;
+pub use platform::{PlatformCounts, ReplicaLag};
 pub(crate) mod wallet;
 
 use diesel::sqlite::SqliteConnection;
@@ -139,6 +139,16 @@ macro_rules! dispatch {
             }
         }
     };
+    // A read that tolerates a replica's lag — lists, histories, reports, statistics —
+    // goes to the streaming replica when one is configured (`DATABASE_READ_URL`), or to
+    // the primary when there is none or it gives no connection. Never for anything that
+    // decides money or play: those read the primary inside their own transaction.
+    (stale $db:expr, $module:ident :: $f:ident ( $($arg:expr),* $(,)? )) => {
+        match $db.replica_connection().await {
+            Some(mut c) => $module::pg::$f(&mut c, $($arg),*).await,
+            None => $crate::db::dispatch!(read $db, $module::$f($($arg),*)),
+        }
+    };
     // A long read that needs the writer (a whole stream replayed under the wallet's
     // lock): on SQLite its statements stay on the blocking pool, off the HTTP worker.
     (write_long $db:expr, $module:ident :: $f:ident ( $($arg:expr),* $(,)? )) => {
@@ -227,6 +237,15 @@ impl From<DbError> for kernel::StoreError {
 
 /// [`kernel::checked_sum`] for a total read from the database: one that overflows means
 /// corrupt rows, a bug to log rather than a number to answer with.
+/// A stored count as the `u32` the rules take: a negative one is corrupt, and one
+/// past `u32::MAX` is as good as `u32::MAX` to any threshold.
+pub(crate) fn count_of(n: i64) -> Result<u32, DbError> {
+    if n < 0 {
+        return Err(DbError::Row(format!("a negative count: {n}")));
+    }
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
 pub(crate) fn money_total(amounts: impl IntoIterator<Item = i64>) -> Result<i64, DbError> {
     kernel::checked_sum(amounts).ok_or_else(|| DbError::Row("a money total overflows i64".into()))
 }
@@ -348,10 +367,12 @@ async fn open_sqlite(path: &str, extra: &[&str]) -> Result<SqliteConn, diesel::C
     Ok(c)
 }
 
-/// The database: a pool of one backend. Cheap to clone.
+/// The database: a pool of one backend, and optionally one of a PostgreSQL streaming
+/// replica for the reads that tolerate its lag (`dispatch!(stale …)`). Cheap to clone.
 #[derive(Clone)]
 pub struct Db {
     pub(crate) backend: Arc<Backend>,
+    replica: Option<Pool<AsyncPgConnection>>,
     pub(crate) faults: Arc<games::FaultPoints>,
 }
 
@@ -388,20 +409,8 @@ impl Db {
     pub fn connect(url: &str, pool_size: usize) -> Result<Self, DbError> {
         let wait = Some(Duration::from_secs(10));
         let faults = Arc::<games::FaultPoints>::default();
-        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            // A pooled connection is checked by its state (closed socket, broken
-            // transaction), not by a `SELECT 1` round trip on every check-out.
-            let mut cfg = ManagerConfig::<AsyncPgConnection>::default();
-            cfg.recycling_method = RecyclingMethod::Fast;
-            let mgr = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, cfg);
-            let pool = Pool::builder(mgr)
-                .max_size(pool_size)
-                .runtime(deadpool::Runtime::Tokio1)
-                .wait_timeout(wait)
-                .create_timeout(Some(Duration::from_secs(5)))
-                .build()
-                .map_err(|e| DbError::Url(e.to_string()))?;
-            Backend::Pg(pool)
+        let backend = if is_postgres(url) {
+            Backend::Pg(pg_pool(url, pool_size, Duration::from_secs(10), Duration::from_secs(5))?)
         } else {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
             if path.contains(":memory:") {
@@ -433,7 +442,37 @@ impl Db {
                 writer,
             }
         };
-        Ok(Self { backend: Arc::new(backend), faults })
+        Ok(Self { backend: Arc::new(backend), replica: None, faults })
+    }
+
+    /// Adds a PostgreSQL streaming replica (`postgres://…`) for the reads that tolerate
+    /// its lag; the primary must be PostgreSQL too. Nothing is migrated there: the
+    /// replica replays the primary's schema.
+    pub fn with_replica(mut self, url: &str, pool_size: usize) -> Result<Self, DbError> {
+        if self.kind() != BackendKind::Postgres || !is_postgres(url) {
+            return Err(DbError::Url(
+                "a read replica needs PostgreSQL for both DATABASE_URL and DATABASE_READ_URL".into(),
+            ));
+        }
+        // Quick to give up: a read then goes to the primary instead.
+        self.replica = Some(pg_pool(url, pool_size, Duration::from_secs(2), Duration::from_secs(2))?);
+        Ok(self)
+    }
+
+    /// Whether reads that tolerate lag go to a replica.
+    pub fn has_replica(&self) -> bool {
+        self.replica.is_some()
+    }
+
+    /// A connection to the replica, if one is configured and gives a connection.
+    pub(crate) async fn replica_connection(&self) -> Option<PgConnection> {
+        match pg_connection(self.replica.as_ref()?).await {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!(cause = %e, "the read replica gives no connection; reading from the primary");
+                None
+            }
+        }
     }
 
     pub fn kind(&self) -> BackendKind {
@@ -468,16 +507,50 @@ impl Db {
 
     /// Reverts every migration (for the up → down → up test).
     pub async fn revert_all(&self) -> Result<usize, DbError> {
+        self.revert(None).await
+    }
+
+    /// Reverts the newest migrations down to and including `version` (the name's date
+    /// and number, e.g. `2026-12-07-000010`), for the tests of a migration's backfill.
+    pub async fn revert_through(&self, version: &str) -> Result<usize, DbError> {
+        self.revert(Some(version)).await
+    }
+
+    async fn revert(&self, through: Option<&str>) -> Result<usize, DbError> {
         let m = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+        macro_rules! revert {
+            ($h:expr, $migrations:expr) => {{
+                let mut h = $h;
+                match through {
+                    None => h.revert_all_migrations($migrations).map_err(m).map(|v| v.len()),
+                    Some(version) => {
+                        let mut reverted = 0;
+                        loop {
+                            let done = h.revert_last_migration($migrations).map_err(m)?;
+                            reverted += 1;
+                            // Diesel drops the dashes of the folder name's date.
+                            if done.to_string() == version.replace('-', "") {
+                                break Ok(reverted);
+                            }
+                        }
+                    }
+                }
+            }};
+        }
         match &*self.backend {
-            Backend::Pg(pool) => {
-                let mut h = AsyncMigrationHarness::new(pool.get().await?);
-                Ok(h.revert_all_migrations(PG_MIGRATIONS).map_err(m)?.len())
-            }
-            Backend::Sqlite { pool, .. } => {
-                let mut h = AsyncMigrationHarness::new(pool.get().await?);
-                Ok(h.revert_all_migrations(SQLITE_MIGRATIONS).map_err(m)?.len())
-            }
+            Backend::Pg(pool) => revert!(AsyncMigrationHarness::new(pool.get().await?), PG_MIGRATIONS),
+            Backend::Sqlite { pool, .. } => revert!(AsyncMigrationHarness::new(pool.get().await?), SQLITE_MIGRATIONS),
+        }
+    }
+
+    /// Closes the pools: their idle connections now, the others as they come back.
+    pub fn close(&self) {
+        match &*self.backend {
+            Backend::Pg(pool) => pool.close(),
+            Backend::Sqlite { pool, .. } => pool.close(),
+        }
+        if let Some(replica) = &self.replica {
+            replica.close();
         }
     }
 
@@ -490,6 +563,25 @@ impl Db {
         }
         Ok(start.elapsed())
     }
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// A PostgreSQL pool. A pooled connection is checked by its state (closed socket,
+/// broken transaction), not by a `SELECT 1` round trip on every check-out.
+fn pg_pool(url: &str, size: usize, wait: Duration, create: Duration) -> Result<Pool<AsyncPgConnection>, DbError> {
+    let mut cfg = ManagerConfig::<AsyncPgConnection>::default();
+    cfg.recycling_method = RecyclingMethod::Fast;
+    let mgr = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, cfg);
+    Pool::builder(mgr)
+        .max_size(size)
+        .runtime(deadpool::Runtime::Tokio1)
+        .wait_timeout(Some(wait))
+        .create_timeout(Some(create))
+        .build()
+        .map_err(|e| DbError::Url(e.to_string()))
 }
 
 /// Maps a unique-constraint violation to the name of the violated column set, as far

@@ -300,7 +300,7 @@ impl Db {
     }
 
     pub async fn manual_postings(&self, filter: PostingFilter) -> Result<Vec<ManualPosting>, DbError> {
-        dispatch!(read self, self::list(filter))
+        dispatch!(stale self, self::list(filter))
     }
 
     pub async fn manual_posting(&self, id: Uuid) -> Result<Option<ManualPosting>, DbError> {

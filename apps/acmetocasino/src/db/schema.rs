@@ -41,6 +41,7 @@ diesel::table! {
         lifetime_wagered -> BigInt,
         lifetime_deposited -> BigInt,
         lifetime_net -> BigInt,
+        lifetime_deposits -> BigInt,
         updated_at -> DbTimestamp,
     }
 }
@@ -71,6 +72,8 @@ diesel::table! {
         approved_by -> Nullable<DbUuid>,
         wagered_after -> BigInt,
         net_after -> BigInt,
+        deposited_after -> BigInt,
+        deposits_after -> BigInt,
     }
 }
 
@@ -185,6 +188,20 @@ diesel::table! {
         rolled_back_at -> Nullable<DbTimestamp>,
         rolled_back_by -> Nullable<DbUuid>,
         created_at -> DbTimestamp,
+        payout_rounding -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    game_limits (slug) {
+        slug -> Text,
+        min_bet -> BigInt,
+        max_bet -> BigInt,
+        updated_at -> DbTimestamp,
+        updated_by -> DbUuid,
     }
 }
 
@@ -340,6 +357,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     rounds,
     rtp_targets,
     rtp_changes,
+    game_limits,
     kyc_submissions,
     rg_settings,
     exclusions,

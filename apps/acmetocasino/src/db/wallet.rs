@@ -32,6 +32,7 @@ pub(crate) struct WalletRow {
     lifetime_wagered: i64,
     lifetime_deposited: i64,
     lifetime_net: i64,
+    lifetime_deposits: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -57,6 +58,8 @@ pub(crate) struct EventRow {
     approved_by: Option<DbId>,
     wagered_after: i64,
     net_after: i64,
+    deposited_after: i64,
+    deposits_after: i64,
 }
 
 impl TryFrom<WalletRow> for WalletHead {
@@ -69,6 +72,7 @@ impl TryFrom<WalletRow> for WalletHead {
             balances: Balances { cash: r.cash, bonus: r.bonus },
             lifetime_wagered: r.lifetime_wagered,
             lifetime_deposited: r.lifetime_deposited,
+            lifetime_deposits: r.lifetime_deposits,
             lifetime_net: r.lifetime_net,
         })
     }
@@ -98,6 +102,8 @@ impl TryFrom<EventRow> for WalletEvent {
             approved_by: r.approved_by.map(|s| AccountId::from_uuid(s.0)),
             wagered_after: r.wagered_after,
             net_after: r.net_after,
+            deposited_after: r.deposited_after,
+            deposits_after: r.deposits_after,
             created_at: r.created_at.0,
         })
     }
@@ -203,22 +209,24 @@ macro_rules! filter_events {
 
 prepared! {
     /// Takes the wallet's row lock (on SQLite, the write lock) and reads its head.
-    pub(crate) struct LockWallet -> (DbUuid, Text, BigInt, BigInt, BigInt, BigInt, BigInt, BigInt) =
+    pub(crate) struct LockWallet -> (DbUuid, Text, BigInt, BigInt, BigInt, BigInt, BigInt, BigInt, BigInt) =
         "UPDATE wallets SET seq = seq WHERE player_id = ? \
-         RETURNING player_id, currency, seq, cash, bonus, lifetime_wagered, lifetime_deposited, lifetime_net" {
+         RETURNING player_id, currency, seq, cash, bonus, lifetime_wagered, lifetime_deposited, lifetime_net, \
+         lifetime_deposits" {
         player: DbId => DbUuid,
     }
 }
 
 prepared! {
     pub(crate) struct SetWalletHead = "UPDATE wallets SET seq = ?, cash = ?, bonus = ?, lifetime_wagered = ?, \
-         lifetime_deposited = ?, lifetime_net = ?, updated_at = ? WHERE player_id = ?" {
+         lifetime_deposited = ?, lifetime_net = ?, lifetime_deposits = ?, updated_at = ? WHERE player_id = ?" {
         seq: i64 => BigInt,
         cash: i64 => BigInt,
         bonus: i64 => BigInt,
         lifetime_wagered: i64 => BigInt,
         lifetime_deposited: i64 => BigInt,
         lifetime_net: i64 => BigInt,
+        lifetime_deposits: i64 => BigInt,
         updated_at: DbTime => DbTimestamp,
         player: DbId => DbUuid,
     }
@@ -227,8 +235,9 @@ prepared! {
 prepared! {
     pub(crate) struct InsertEvent = "INSERT INTO wallet_events (id, player_id, seq, event_type, amount, currency, \
          cash_delta, bonus_delta, cash_balance_after, bonus_balance_after, idempotency_key, request_fingerprint, \
-         reference, compensates, created_at, posted_by, reason, approved_by, wagered_after, net_after) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" {
+         reference, compensates, created_at, posted_by, reason, approved_by, wagered_after, net_after, \
+         deposited_after, deposits_after) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" {
         id: DbId => DbUuid,
         player_id: DbId => DbUuid,
         seq: i64 => BigInt,
@@ -249,6 +258,8 @@ prepared! {
         approved_by: Option<DbId> => Nullable<DbUuid>,
         wagered_after: i64 => BigInt,
         net_after: i64 => BigInt,
+        deposited_after: i64 => BigInt,
+        deposits_after: i64 => BigInt,
     }
 }
 
@@ -275,6 +286,8 @@ impl From<&WalletEvent> for InsertEvent {
             approved_by: e.approved_by.map(|s| DbId(s.as_uuid())),
             wagered_after: e.wagered_after,
             net_after: e.net_after,
+            deposited_after: e.deposited_after,
+            deposits_after: e.deposits_after,
         }
     }
 }
@@ -291,8 +304,9 @@ pub(crate) fn decide_event(
     event_id: Uuid,
     at: DateTime<Utc>,
 ) -> Result<WalletEvent, PostFailure> {
-    let (effect, after) = decide(head, posting, target).map_err(|e| PostFailure::Post(e.into()))?;
-    Ok(WalletEvent::from_decision(event_id, head, posting, effect, after, at))
+    let refused = |e: wallet_core::PostingError| PostFailure::Post(e.into());
+    let (effect, after) = decide(head, posting, target).map_err(refused)?;
+    WalletEvent::from_decision(event_id, head, posting, effect, after, at).map_err(refused)
 }
 
 impl SetWalletHead {
@@ -304,6 +318,7 @@ impl SetWalletHead {
             lifetime_wagered: head.lifetime_wagered,
             lifetime_deposited: head.lifetime_deposited,
             lifetime_net: head.lifetime_net,
+            lifetime_deposits: head.lifetime_deposits,
             updated_at: DbTime(at),
             player: DbId(head.player_id.as_uuid()),
         }
@@ -326,6 +341,7 @@ backend_queries! {
                 wallets::lifetime_wagered.eq(0),
                 wallets::lifetime_deposited.eq(0),
                 wallets::lifetime_net.eq(0),
+                wallets::lifetime_deposits.eq(0),
                 wallets::updated_at.eq(at),
             ))
             .on_conflict_do_nothing()
@@ -527,7 +543,7 @@ impl WalletRepository for Db {
     }
 
     async fn history(&self, player_id: AccountId, q: HistoryQuery) -> Result<Vec<WalletEvent>, StoreError> {
-        let r: Result<_, DbError> = async { dispatch!(read self, self::history(DbId(player_id.as_uuid()), q)) }.await;
+        let r: Result<_, DbError> = async { dispatch!(stale self, self::history(DbId(player_id.as_uuid()), q)) }.await;
         Ok(r?)
     }
 
@@ -543,7 +559,7 @@ impl WalletRepository for Db {
     }
 
     async fn recent(&self, limit: i64) -> Result<Vec<WalletEvent>, StoreError> {
-        let r: Result<_, DbError> = async { dispatch!(read self, self::recent(limit)) }.await;
+        let r: Result<_, DbError> = async { dispatch!(stale self, self::recent(limit)) }.await;
         Ok(r?)
     }
 }
@@ -551,16 +567,16 @@ impl WalletRepository for Db {
 impl Db {
     /// Wallet events platform-wide matching `filter`, and how many match.
     pub async fn search_events(&self, filter: &EventFilter) -> Result<(Vec<WalletEvent>, i64), DbError> {
-        dispatch!(read self, self::search(filter))
+        dispatch!(stale self, self::search(filter))
     }
 
     /// Deposits and withdrawals per UTC day and currency, from `since` on.
     pub async fn money_by_day(&self, since: DateTime<Utc>) -> Result<Vec<MoneyDay>, DbError> {
-        dispatch!(read self, self::money_by_day(DbTime(since)))
+        dispatch!(stale self, self::money_by_day(DbTime(since)))
     }
 
     /// Players whose wallet moved (money or play) from `since` on.
     pub async fn active_players_since(&self, since: DateTime<Utc>) -> Result<i64, DbError> {
-        dispatch!(read self, self::active_players_since(DbTime(since)))
+        dispatch!(stale self, self::active_players_since(DbTime(since)))
     }
 }

@@ -559,8 +559,8 @@ pub async fn report(
 pub struct AuditResponse {
     pub id: Uuid,
     pub actor: Uuid,
-    /// e.g. `kyc.decided`, `aml.alert_reviewed`, `rtp.changed`, `round.rolled_back`,
-    /// `staff.created`, `register.person_added`.
+    /// e.g. `kyc.decided`, `aml.alert_reviewed`, `rtp.changed`, `game.limits_changed`,
+    /// `round.rolled_back`, `staff.created`, `register.person_added`.
     pub action: String,
     pub target: String,
     pub before: Option<Value>,

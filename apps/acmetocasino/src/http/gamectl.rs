@@ -1,18 +1,19 @@
-//! Game control: RTP targets (audited) and statistics against each game's theory.
+//! Game control: RTP targets and bet limits (audited) and statistics against each
+//! game's theory.
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
-use gamectl_core::{Deviation, GameControlRepository, RoundTotals, RtpSetting};
+use gamectl_core::{BetLimits, Deviation, GameControlRepository, LimitsSetting, RoundTotals, RtpSetting};
 use kernel::{Clock, Rtp};
 use pam_core::Role;
 use paperclip::actix::{Apiv2Schema, api_v2_operation, web};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// A game's RTP setting.
+/// A game's RTP setting and bet limits.
 #[derive(Debug, Serialize, Apiv2Schema)]
 pub struct RtpResponse {
     pub slug: String,
@@ -23,26 +24,57 @@ pub struct RtpResponse {
     pub updated_at: DateTime<Utc>,
     /// Who set it; absent for the catalogue default.
     pub updated_by: Option<Uuid>,
+    /// The game's bet limits, minor units: the operator's, else the catalogue's
+    /// (jurisdiction caps come on top, per player).
+    pub min_bet: i64,
+    pub max_bet: i64,
+    /// The largest `max_bet` the game's math supports: its best outcome at any target
+    /// must still pay an amount of at most 10^12 minor units.
+    pub max_bet_supported: i64,
+    /// When and by whom the limits were set; absent for the catalogue's.
+    pub limits_updated_at: Option<DateTime<Utc>>,
+    pub limits_updated_by: Option<Uuid>,
 }
 
-fn rtp_response(state: &AppState, s: RtpSetting) -> Result<RtpResponse, ApiError> {
+fn rtp_response(state: &AppState, s: RtpSetting, limits: Option<&LimitsSetting>) -> Result<RtpResponse, ApiError> {
     let game = state.catalogue.get(&s.slug).ok_or_else(|| ApiError::NotFound(format!("no game {:?}", s.slug)))?;
     let theory = game.theory(s.target, &game.default_params()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let info = game.info();
+    let (min_bet, max_bet) = limits.map_or((info.min_bet, info.max_bet), |l| (l.limits.min_bet(), l.limits.max_bet()));
     Ok(RtpResponse {
         slug: s.slug,
         rtp_target: s.target.percent(),
         rtp_theoretical: theory.rtp * 100.0,
         updated_at: s.updated_at,
         updated_by: s.updated_by.map(|a| a.as_uuid()),
+        min_bet,
+        max_bet,
+        max_bet_supported: gal_core::stake::max_stake_supported(game),
+        limits_updated_at: limits.map(|l| l.updated_at),
+        limits_updated_by: limits.map(|l| l.updated_by.as_uuid()),
     })
 }
 
-/// Every game's RTP target (staff)
+/// Every game's RTP target and bet limits (staff)
 #[api_v2_operation(tags(GameControl))]
 pub async fn rtp(state: web::Data<AppState>, user: AuthUser) -> Result<web::Json<Vec<RtpResponse>>, ApiError> {
     user.require_staff()?;
     let settings = state.rtp_settings().await?;
-    Ok(web::Json(settings.into_iter().map(|s| rtp_response(&state, s)).collect::<Result<_, _>>()?))
+    let limits = state.db.stored_limits().await?;
+    let out = settings.into_iter().map(|s| {
+        let stored = limits.iter().find(|l| l.slug == s.slug);
+        rtp_response(&state, s, stored)
+    });
+    Ok(web::Json(out.collect::<Result<_, _>>()?))
+}
+
+/// The setting of one game, as `GET /game-control/rtp` lists it.
+async fn game_setting(state: &AppState, slug: &str) -> Result<RtpResponse, ApiError> {
+    let settings = state.rtp_settings().await?;
+    let setting =
+        settings.into_iter().find(|s| s.slug == slug).ok_or_else(|| ApiError::NotFound(format!("no game {slug:?}")))?;
+    let limits = state.db.stored_limits().await?;
+    rtp_response(state, setting, limits.iter().find(|l| l.slug == slug))
 }
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
@@ -72,8 +104,44 @@ pub async fn set_rtp(
     let now = state.clock.now();
     let change = state.db.set_target(&slug, target, gamectl_core::default_target(), user.id, now).await?;
     tracing::info!(actor = %user.id, %slug, old = %change.old, new = %change.new, "RTP target changed");
-    let setting = RtpSetting { slug, target, updated_at: now, updated_by: Some(user.id) };
-    Ok(web::Json(rtp_response(&state, setting)?))
+    Ok(web::Json(game_setting(&state, &slug).await?))
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct SetLimitsRequest {
+    /// The smallest stake, minor units, at least 1 (every stake from 1 up returns the
+    /// target exactly).
+    #[openapi(example = "10")]
+    pub min_bet: i64,
+    /// The largest stake, minor units, at least `min_bet` and at most the game's
+    /// `max_bet_supported` (see `GET /game-control/rtp`).
+    #[openapi(example = "10000000")]
+    pub max_bet: i64,
+}
+
+/// Set a game's bet limits (operator or admin)
+///
+/// Applies to rounds started from now on; jurisdiction caps still apply on top. Every
+/// change is recorded in the audit log (`game.limits_changed`, with the old and new
+/// limits).
+#[api_v2_operation(tags(GameControl))]
+pub async fn set_limits(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    slug: web::Path<String>,
+    body: ApiJson<SetLimitsRequest>,
+) -> Result<web::Json<RtpResponse>, ApiError> {
+    user.require(&[Role::Operator, Role::Admin])?;
+    let slug = slug.into_inner();
+    let game = state.catalogue.get(&slug).ok_or_else(|| ApiError::NotFound(format!("no game {slug:?}")))?;
+    let invalid = |e: gamectl_core::LimitsError| ApiError::validation(e.field(), e.to_string());
+    let limits = BetLimits::new(body.0.min_bet, body.0.max_bet)
+        .and_then(|l| l.within(gal_core::stake::max_stake_supported(game)))
+        .map_err(invalid)?;
+    let default = crate::stakes::catalogue_limits(&game.info()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let change = state.db.set_limits(&slug, limits, default, user.id, state.clock.now()).await?;
+    tracing::info!(actor = %user.id, %slug, old = ?change.old, new = ?change.new, "bet limits changed");
+    Ok(web::Json(game_setting(&state, &slug).await?))
 }
 
 /// One audited change of an RTP target.
@@ -161,7 +229,9 @@ pub async fn stats(state: web::Data<AppState>, user: AuthUser) -> Result<web::Js
     for g in state.catalogue.iter() {
         let slug = g.info().slug;
         let t = totals.iter().find(|(s, _)| s == slug).map(|(_, t)| *t).unwrap_or_default();
-        platform.add(&t);
+        platform = platform
+            .checked_add(&t)
+            .ok_or_else(|| ApiError::Internal("the platform's round totals overflow i64".into()))?;
         games.push(stats_of(slug.to_owned(), &t));
     }
     Ok(web::Json(StatsResponse { games, platform: stats_of("platform".into(), &platform) }))

@@ -1,7 +1,7 @@
 //! Game aggregation layer routes: catalogue, sessions, rounds, provable fairness.
 
 use super::wallet::idempotency_key;
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, MaybeUser};
 use crate::db::games::{
     BetRequest, BetResult, NewSeedPair, Rotation, Round, RoundFailure, RoundFilter, RoundOrder, SeedPairView, Session,
     SessionFilter, SessionOrder, SessionTarget,
@@ -12,7 +12,7 @@ use crate::extract::{ApiJson, OptionalJson, free_text};
 use crate::state::AppState;
 use actix_web::HttpRequest;
 use chrono::{DateTime, Utc};
-use gal_core::{ClientSeed, MICRO, RandomStream, ServerSeed};
+use gal_core::{ClientSeed, ExactPayout, MICRO, RandomStream, ServerSeed};
 use gamectl_core::BigWin;
 use kernel::{AccountId, Amount, Clock, Entropy};
 use pam_core::Role;
@@ -30,10 +30,14 @@ pub struct GameResponse {
     pub provider: String,
     /// `dice`, `table`, `slot`, `lottery`, `arcade` or `crash`.
     pub kind: String,
-    /// Minor units.
+    /// The smallest stake, minor units: the operator's limit, else the catalogue's.
     pub min_bet: i64,
-    /// Minor units.
+    /// The largest stake for the caller, minor units: the game's limit, or less where
+    /// the caller's jurisdiction caps the game for their age today (an authenticated
+    /// player sees their own; `max_bet_rule` then names the rule).
     pub max_bet: i64,
+    /// The jurisdiction's rule that sets `max_bet` for this player, when one does.
+    pub max_bet_rule: Option<String>,
     /// The configured RTP target, percent.
     pub rtp: f64,
     /// The exact theoretical RTP of `default_params` at that target, percent.
@@ -44,6 +48,10 @@ pub struct GameResponse {
     pub params_help: String,
     /// Typical bet parameters.
     pub default_params: Value,
+    /// The bet parameters offered at the current target, machine-readable. Ranges can
+    /// narrow with the target: a bet whose best outcome would return less than the
+    /// stake is not offered (dice: no win chance above the target).
+    pub accepted_params: Value,
 }
 
 fn name<T: Serialize>(v: T) -> String {
@@ -51,26 +59,48 @@ fn name<T: Serialize>(v: T) -> String {
 }
 
 /// The game catalogue
+///
+/// Anyone may read it. With a player's access token, `max_bet` is that player's own:
+/// the game's limit, or the cap their jurisdiction puts on the game for their age
+/// today (GB slots: 2.00 per game cycle at 18–24, 5.00 from 25).
 #[api_v2_operation(tags(Games))]
-pub async fn games(state: web::Data<AppState>) -> Result<web::Json<Vec<GameResponse>>, ApiError> {
+pub async fn games(state: web::Data<AppState>, caller: MaybeUser) -> Result<web::Json<Vec<GameResponse>>, ApiError> {
+    use gamectl_core::GameControlRepository;
     let settings = state.rtp_settings().await?;
+    let limits = state.db.stored_limits().await?;
+    let player = match caller.0 {
+        Some(user) if user.role == Role::Player => {
+            pam_core::port::AccountRepository::player(&state.db, user.id).await?
+        }
+        _ => None,
+    };
+    let bettor = player.as_ref().map(|p| crate::stakes::Bettor {
+        country: p.profile.country.as_str(),
+        date_of_birth: p.profile.date_of_birth.date(),
+    });
+    let today = state.clock.now().date_naive();
     let mut out = Vec::new();
     for g in state.catalogue.iter() {
         let info = g.info();
         let Some(setting) = settings.iter().find(|s| s.slug == info.slug) else { continue };
         let theory = g.theory(setting.target, &g.default_params()).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let stored = limits.iter().find(|l| l.slug == info.slug).map(|l| l.limits);
+        let rules = crate::stakes::rules(&info, stored, &state.policy.profiles, bettor, today);
+        let (max_bet, max_bet_rule) = rules.max_stake();
         out.push(GameResponse {
             slug: info.slug.into(),
             name: info.name.into(),
             provider: info.provider.into(),
-            kind: name(info.kind),
-            min_bet: info.min_bet,
-            max_bet: info.max_bet,
+            kind: info.kind.as_str().into(),
+            min_bet: rules.min_bet,
+            max_bet,
+            max_bet_rule: max_bet_rule.map(str::to_owned),
             rtp: setting.target.percent(),
             rtp_theoretical: theory.rtp * 100.0,
             volatility: name(info.volatility),
             params_help: info.params_help.into(),
             default_params: g.default_params(),
+            accepted_params: g.accepted_params(setting.target),
         });
     }
     Ok(web::Json(out))
@@ -183,7 +213,14 @@ pub struct BetResponse {
     pub outcome: Value,
     /// Minor units credited (0 for a loss).
     pub payout: i64,
-    /// The return multiple (payout ≈ amount × multiplier, rounded down).
+    /// payout − amount: what the round made or cost the player.
+    pub net: i64,
+    /// True only when the payout exceeds the stake: a return of the stake or less is
+    /// not a win.
+    pub won: bool,
+    /// The return multiple: payout = amount × multiplier, rounded to a minor unit
+    /// without bias (one more unit with the probability of the fraction; see
+    /// `rng.payout_rounding` in the round record).
     pub multiplier: f64,
     pub balance: BalanceAfter,
     pub rng: RngCommitment,
@@ -205,6 +242,7 @@ pub struct RealityCheckResponse {
 
 fn bet_response(r: BetResult) -> BetResponse {
     let round = r.round;
+    let (net, won) = (round.net(), round.won());
     BetResponse {
         round_id: round.id,
         session_id: round.session_id,
@@ -212,6 +250,8 @@ fn bet_response(r: BetResult) -> BetResponse {
         amount: round.amount,
         outcome: round.outcome,
         payout: round.payout,
+        net,
+        won,
         multiplier: round.multiplier_micro as f64 / MICRO as f64,
         balance: BalanceAfter { cash: r.balances.cash, bonus: r.balances.bonus, total: r.balances.total() },
         rng: RngCommitment {
@@ -248,9 +288,7 @@ pub(crate) fn round_error(e: RoundFailure) -> ApiError {
         RoundFailure::Params(p) => {
             ApiError::validation(&format!("params.{}", p.field.trim_start_matches("params.")), p.message)
         }
-        RoundFailure::BetOutOfRange { min, max } => {
-            ApiError::refused(Refusal::BetOutOfRange, format!("amount must be between {min} and {max}"))
-        }
+        RoundFailure::Stake(refusal) => ApiError::refused(Refusal::BetOutOfRange, refusal.to_string()),
         RoundFailure::RoundNotFound => ApiError::NotFound("no such round".into()),
         RoundFailure::AlreadyRolledBack => ApiError::Conflict("the round has already been rolled back".into()),
         RoundFailure::Refused(r) => ApiError::refused(r.refusal, r.detail),
@@ -416,8 +454,13 @@ pub struct RngRecord {
     pub server_seed_hash: String,
     pub client_seed: String,
     pub nonce: i64,
-    /// Every uniform draw the game made, in order.
+    /// Every uniform draw the round made, in order: the game's, then (unbiased rounding
+    /// of a payout that is not a whole number of minor units) one `uniform(1000000)`.
     pub draws: Vec<DrawResponse>,
+    /// How the payout was rounded to a minor unit: `unbiased` (floor, plus one unit when
+    /// the last draw is below the fraction in millionths) or `floor` (rounds played
+    /// before unbiased rounding).
+    pub payout_rounding: String,
     /// The server seed, once its pair has been rotated (revealed).
     pub server_seed: Option<String>,
 }
@@ -430,6 +473,10 @@ pub struct RoundResponse {
     pub game_slug: String,
     pub amount: i64,
     pub payout: i64,
+    /// payout − amount.
+    pub net: i64,
+    /// True only when the payout exceeds the stake.
+    pub won: bool,
     pub multiplier: f64,
     /// The RTP target in force when the round was played, percent.
     pub rtp: f64,
@@ -446,6 +493,7 @@ pub struct RoundResponse {
 }
 
 pub(crate) fn round_response(r: Round, big_win: BigWin) -> RoundResponse {
+    let (net, won) = (r.net(), r.won());
     RoundResponse {
         big_win: big_win.flags(r.multiplier_micro, r.payout),
         id: r.id,
@@ -454,6 +502,8 @@ pub(crate) fn round_response(r: Round, big_win: BigWin) -> RoundResponse {
         game_slug: r.game_slug,
         amount: r.amount,
         payout: r.payout,
+        net,
+        won,
         multiplier: r.multiplier_micro as f64 / MICRO as f64,
         rtp: r.rtp.percent(),
         params: r.params,
@@ -466,6 +516,7 @@ pub(crate) fn round_response(r: Round, big_win: BigWin) -> RoundResponse {
             client_seed: r.client_seed,
             nonce: r.nonce,
             draws: r.draws.into_iter().map(|d| DrawResponse { n: d.n, value: d.value }).collect(),
+            payout_rounding: r.rounding.as_str().into(),
             server_seed: r.server_seed,
         },
     }
@@ -682,10 +733,12 @@ pub struct VerifyRoundResponse {
     pub seed_matches_hash: bool,
     /// The recomputed draws equal the recorded ones.
     pub draws_match: bool,
-    /// The recomputed outcome and multiplier equal the recorded ones.
+    /// The recomputed outcome, multiplier and payout equal the recorded ones.
     pub outcome_matches: bool,
     pub verified: bool,
     pub recomputed_outcome: Value,
+    /// The payout recomputed from the draws by the round's rounding rule.
+    pub recomputed_payout: i64,
     pub server_seed: Option<String>,
 }
 
@@ -718,9 +771,11 @@ pub async fn verify_round(
     let game = state.catalogue.get(&r.game_slug).ok_or_else(|| ApiError::Internal("game left the catalogue".into()))?;
     let mut rng = RandomStream::new(&seed, &client, u64::try_from(r.nonce).unwrap_or(0));
     let outcome = game.play(r.rtp, &r.params, &mut rng).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let payout = ExactPayout::of(r.amount, outcome.multiplier_micro).settle(r.rounding, &mut rng);
     let seed_matches_hash = seed.hash() == r.server_seed_hash;
     let draws_match = rng.draws() == r.draws.as_slice();
-    let outcome_matches = outcome.detail == r.outcome && outcome.multiplier_micro == r.multiplier_micro;
+    let outcome_matches =
+        outcome.detail == r.outcome && outcome.multiplier_micro == r.multiplier_micro && payout == r.payout;
     Ok(web::Json(VerifyRoundResponse {
         round_id: r.id,
         revealed,
@@ -729,6 +784,7 @@ pub async fn verify_round(
         outcome_matches,
         verified: seed_matches_hash && draws_match && outcome_matches,
         recomputed_outcome: outcome.detail,
+        recomputed_payout: payout,
         server_seed: r.server_seed,
     }))
 }

@@ -95,6 +95,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/game-control/rtp").route(web::get().to(gamectl::rtp)))
         .service(web::resource("/game-control/rtp/history").route(web::get().to(gamectl::rtp_history)))
         .service(web::resource("/game-control/rtp/{slug}").route(web::put().to(gamectl::set_rtp)))
+        .service(web::resource("/game-control/limits/{slug}").route(web::put().to(gamectl::set_limits)))
         .service(web::resource("/game-control/stats").route(web::get().to(gamectl::stats)))
         .service(web::resource("/compliance/kyc").route(web::get().to(compliance::kyc_queue)))
         .service(web::resource("/compliance/kyc/verify").route(web::post().to(compliance::verify_kyc_body)))
@@ -120,6 +121,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/responsible-gaming/measures").route(web::get().to(rg::measures)))
         .service(web::resource("/audit-log").route(web::get().to(compliance::audit_log)))
         .service(web::resource("/health").route(web::get().to(platform::health)))
+        .service(web::resource("/health/live").route(web::get().to(platform::live)))
+        .service(web::resource("/health/ready").route(web::get().to(platform::ready)))
         .service(web::resource("/stats").route(web::get().to(platform::stats)))
         .service(web::resource("/back-office/overview").route(web::get().to(platform::overview)))
         .service(web::resource("/back-office/request-metrics").route(web::get().to(platform::request_metrics)));

@@ -34,11 +34,35 @@ pub struct RedisHealth {
 }
 
 #[derive(Debug, Serialize, Apiv2Schema)]
+pub struct ReplicaHealth {
+    /// `up`, `down`, `unknown` (the primary is down, so the lag is too), or
+    /// `disabled` (no `DATABASE_READ_URL`: every read goes to the primary).
+    pub status: String,
+    pub latency_ms: Option<f64>,
+    /// WAL the primary has written that the replica has not replayed yet.
+    pub lag_bytes: Option<i64>,
+    /// How long the replica has been behind (0 when it has replayed everything).
+    pub lag_seconds: Option<f64>,
+    /// `false` when the configured replica is not a standby (a misconfiguration).
+    pub standby: Option<bool>,
+    pub error: Option<String>,
+}
+
+impl ReplicaHealth {
+    fn without_figures(status: &str, error: Option<String>) -> Self {
+        Self { status: status.into(), latency_ms: None, lag_bytes: None, lag_seconds: None, standby: None, error }
+    }
+}
+
+#[derive(Debug, Serialize, Apiv2Schema)]
 pub struct HealthResponse {
-    /// `healthy`, or `degraded` when the database or a configured Redis is down.
+    /// `healthy`, or `degraded` when the database, a configured Redis or a configured
+    /// read replica is down.
     pub status: String,
     pub database: DatabaseHealth,
     pub redis: RedisHealth,
+    /// The read replica that lists, histories, reports and statistics come from.
+    pub replica: ReplicaHealth,
     /// Each module's state: `up` when its store answers.
     pub services: BTreeMap<String, String>,
     pub uptime_seconds: u64,
@@ -74,20 +98,86 @@ pub async fn health(state: web::Data<AppState>) -> Result<StatusJson<HealthRespo
             }
         },
     };
+    // The lag is measured against the primary's position, so it needs the primary.
+    let lag = if db.is_ok() { state.db.replica_lag().await } else { None };
+    let replica = match lag {
+        None => ReplicaHealth::without_figures(if state.db.has_replica() { "unknown" } else { "disabled" }, None),
+        Some(Ok(lag)) => ReplicaHealth {
+            status: "up".into(),
+            latency_ms: Some(ms(lag.latency)),
+            lag_bytes: Some(lag.bytes),
+            lag_seconds: Some(lag.seconds),
+            standby: Some(lag.standby),
+            error: None,
+        },
+        Some(Err(e)) => {
+            tracing::warn!(cause = %e, "health: read replica down");
+            ReplicaHealth::without_figures("down", Some("the read replica does not answer".into()))
+        }
+    };
     let module = if db.is_ok() { "up" } else { "down" };
     let services =
         ["pam", "wallet", "gal", "game-control"].into_iter().map(|s| (s.to_owned(), module.to_owned())).collect();
-    let healthy = db.is_ok() && redis.status != "error";
+    let healthy = db.is_ok() && redis.status != "error" && replica.status != "down";
     Ok(StatusJson {
         status: if db.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE },
         body: HealthResponse {
             status: if healthy { "healthy" } else { "degraded" }.into(),
             database,
             redis,
+            replica,
             services,
             uptime_seconds: state.started_at.elapsed().as_secs(),
             version: env!("CARGO_PKG_VERSION").into(),
         },
+    })
+}
+
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct LivenessResponse {
+    /// Always `live`: the process answers.
+    pub status: String,
+    pub uptime_seconds: u64,
+}
+
+/// Liveness: the process is up
+///
+/// Always `200` while the process answers; for a supervisor deciding whether to
+/// restart it. Touches no dependency.
+#[api_v2_operation(tags(Platform))]
+pub async fn live(state: web::Data<AppState>) -> Result<web::Json<LivenessResponse>, ApiError> {
+    Ok(web::Json(LivenessResponse { status: "live".into(), uptime_seconds: state.started_at.elapsed().as_secs() }))
+}
+
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct ReadinessResponse {
+    /// `ready`; `draining` once the instance is shutting down (SIGTERM); `unavailable`
+    /// while the database does not answer.
+    pub status: String,
+    pub draining: bool,
+    /// `up` or `down` (not asked while draining: `unknown`).
+    pub database: String,
+}
+
+/// Readiness: the instance should get traffic
+///
+/// `200` when the database answers and the instance is not shutting down, else `503`:
+/// load balancers and orchestrators stop routing here before the instance stops.
+#[api_v2_operation(tags(Platform))]
+pub async fn ready(state: web::Data<AppState>) -> Result<StatusJson<ReadinessResponse>, ApiError> {
+    let reply = |status: StatusCode, word: &str, database: &str| StatusJson {
+        status,
+        body: ReadinessResponse { status: word.into(), draining: state.is_draining(), database: database.into() },
+    };
+    if state.is_draining() {
+        return Ok(reply(StatusCode::SERVICE_UNAVAILABLE, "draining", "unknown"));
+    }
+    Ok(match state.db.ping().await {
+        Ok(_) => reply(StatusCode::OK, "ready", "up"),
+        Err(e) => {
+            tracing::warn!(cause = %e, "readiness: database down");
+            reply(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "down")
+        }
     })
 }
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use kernel::{AccountId, Amount, Clock};
 use pam_core::Role;
 use paperclip::actix::{Apiv2Schema, api_v2_operation, web};
-use rg_core::{DepositUsage, ExclusionRequest, LimitPeriod, PeriodView, RgError, RgSettings, SessionLimitsRequest};
+use rg_core::{ExclusionRequest, LimitPeriod, PeriodView, RgError, RgSettings, SessionLimitsRequest};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -84,8 +84,7 @@ fn period_response(period: LimitPeriod, v: PeriodView) -> PeriodResponse {
 async fn limits_of(state: &AppState, player: AccountId, rg: &RgSettings) -> Result<LimitsResponse, ApiError> {
     let ctx = state.db.player_context(player).await?.ok_or_else(|| ApiError::NotFound("no such player".into()))?;
     let now = state.clock.now();
-    let deposits = state.db.deposits_since(player, now - Duration::days(30)).await?;
-    let usage = DepositUsage::from_deposits(deposits, now);
+    let usage = state.db.deposit_usage(player, now).await?;
     let profile = state.policy.profiles.for_country(&ctx.country);
     let view = rg.limits.settled(now).view(profile, usage);
     Ok(LimitsResponse {

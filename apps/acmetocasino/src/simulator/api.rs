@@ -105,15 +105,20 @@ pub(crate) struct Game {
     pub params: Value,
 }
 
-/// Reads `GET /gal/games`.
+/// Reads `GET /gal/games` (as a stranger sees it).
 pub(crate) async fn games(api: &Api) -> Result<Vec<Game>, String> {
     let list = match api.get("/gal/games", None).await {
         Reply::Ok(v) => v,
         Reply::Refused { status, code, detail } => return Err(format!("GET /gal/games: {status} {code}: {detail}")),
         Reply::Failed { kind, detail } => return Err(format!("GET /gal/games: {kind}: {detail}")),
     };
-    let games: Vec<Game> = list
-        .as_array()
+    let games = parse_games(&list);
+    if games.is_empty() { Err("GET /gal/games: the catalogue is empty".into()) } else { Ok(games) }
+}
+
+/// The playable games of a `GET /gal/games` answer.
+pub(crate) fn parse_games(list: &Value) -> Vec<Game> {
+    list.as_array()
         .map(|a| {
             a.iter()
                 .filter_map(|g| {
@@ -127,6 +132,5 @@ pub(crate) async fn games(api: &Api) -> Result<Vec<Game>, String> {
                 .filter(|g| g.min_bet > 0 && g.max_bet >= g.min_bet)
                 .collect()
         })
-        .unwrap_or_default();
-    if games.is_empty() { Err("GET /gal/games: the catalogue is empty".into()) } else { Ok(games) }
+        .unwrap_or_default()
 }

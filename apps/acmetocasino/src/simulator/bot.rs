@@ -27,6 +27,13 @@ const CHASER_DEPOSIT: i64 = 20_000;
 /// Just below the 2,000.00 KYC/AML threshold: the structuring rule looks for these.
 const STRUCTURED_DEPOSIT: i64 = 195_000;
 
+/// The stakes players pick from, in minor units: ordinary players 0.10 to 20.00 (the
+/// night owl's quick rounds the low end), high rollers 20.00 to 500.00. Each is kept
+/// within the game's limits for that player (a jurisdiction's cap included).
+const ORDINARY_STAKES: [i64; 8] = [10, 20, 50, 100, 200, 500, 1_000, 2_000];
+const QUICK_STAKES: [i64; 4] = [10, 20, 50, 100];
+const HIGH_ROLLER_STAKES: [i64; 5] = [2_000, 5_000, 10_000, 25_000, 50_000];
+
 /// What every bot of a run shares.
 pub(crate) struct Ctx {
     pub api: Api,
@@ -77,6 +84,8 @@ pub(crate) struct Bot {
     deposited: i64,
     wagered: i64,
     session_id: Option<String>,
+    /// The catalogue as this player sees it: their own limits, caps included.
+    games: Vec<Game>,
     limit_set: bool,
     excluded: bool,
     keys: u64,
@@ -108,6 +117,11 @@ fn currency_of(country: &str) -> &'static str {
         "SE" => "SEK",
         _ => "EUR",
     }
+}
+
+/// `stake` moved inside the game's limits.
+fn within_limits(stake: i64, game: &Game) -> i64 {
+    stake.min(game.max_bet).max(game.min_bet)
 }
 
 /// Rounds down to a multiple of `step`, but not below `floor`.
@@ -158,6 +172,7 @@ impl Bot {
             deposited: 0,
             wagered: 0,
             session_id: None,
+            games: Vec::new(),
             limit_set: false,
             excluded: false,
             keys: 0,
@@ -389,6 +404,15 @@ impl Bot {
             )?;
             return Err(Halt::Gone);
         }
+        // The catalogue as this player sees it: a jurisdiction's stake caps lower their
+        // own max_bet (GB slots), and a player reads them before betting.
+        self.games = match self.act("games", Method::GET, "/gal/games", None, true).await? {
+            Ok(list) => super::api::parse_games(&list),
+            Err(_) => Vec::new(),
+        };
+        if self.games.is_empty() {
+            self.games = self.ctx.games.to_vec();
+        }
         Ok(())
     }
 
@@ -397,13 +421,19 @@ impl Bot {
     }
 
     fn smallest_min_bet(&self) -> i64 {
-        self.ctx.games.iter().map(|g| g.min_bet).min().unwrap_or(i64::MAX)
+        self.games.iter().map(|g| g.min_bet).min().unwrap_or(i64::MAX)
     }
 
     /// A random game whose minimum bet is at most `budget`.
     fn game_within(&mut self, budget: i64) -> Option<Game> {
-        let fitting: Vec<&Game> = self.ctx.games.iter().filter(|g| g.min_bet <= budget).collect();
+        let fitting: Vec<&Game> = self.games.iter().filter(|g| g.min_bet <= budget).collect();
         self.rng.pick(&fitting).map(|g| (*g).clone())
+    }
+
+    /// A stake picked from `ladder`, within the game's limits for this player.
+    fn stake_from(&mut self, game: &Game, ladder: &[i64]) -> i64 {
+        let wanted = self.rng.pick(ladder).copied().unwrap_or(game.min_bet);
+        within_limits(wanted, game)
     }
 
     fn balances_from(&mut self, cash: Option<i64>, bonus: Option<i64>) {
@@ -523,20 +553,22 @@ impl Bot {
         let _ = self.end_session().await;
     }
 
-    /// Sessions of a handful of minimum bets, with pauses and the odd withdrawal.
+    /// Sessions of a handful of bets at one stake (0.10 to 20.00), with pauses and
+    /// the odd withdrawal.
     async fn casual(&mut self) -> Result<(), Halt> {
         loop {
             let Some(game) = self.game_within(i64::MAX) else { return Err(Halt::Gone) };
+            let stake = self.stake_from(&game, &ORDINARY_STAKES);
             for _ in 0..self.rng.range(5, 20) {
                 self.think(1.0).await?;
-                if self.available() < game.min_bet {
-                    let wanted = round_down(self.rng.amount(20_000, 100_000), 1_000, 2 * game.min_bet);
-                    if !self.top_up(wanted, game.min_bet - self.available()).await? {
+                if self.available() < stake {
+                    let wanted = round_down(self.rng.amount(20_000, 100_000), 1_000, 2 * stake);
+                    if !self.top_up(wanted, stake - self.available()).await? {
                         return Err(Halt::Retired);
                     }
                     continue;
                 }
-                self.play(&game, game.min_bet).await?;
+                self.play(&game, stake).await?;
             }
             if self.rng.chance(0.5) {
                 self.end_session().await?;
@@ -550,7 +582,8 @@ impl Bot {
         }
     }
 
-    /// Big deposits, bets of 10–50 minimum bets, cashing out when ahead.
+    /// Big deposits, stakes of 20.00 to 500.00 (as far as the game allows them),
+    /// cashing out when ahead.
     async fn high_roller(&mut self) -> Result<(), Halt> {
         loop {
             let Some(game) = self.game_within(i64::MAX) else { return Err(Halt::Gone) };
@@ -563,10 +596,7 @@ impl Bot {
                     }
                     continue;
                 }
-                let multiple = i64::try_from(self.rng.range(10, 50)).unwrap_or(10);
-                let stake = round_down(game.min_bet.saturating_mul(multiple), 100, game.min_bet)
-                    .min(game.max_bet)
-                    .min(self.available());
+                let stake = self.stake_from(&game, &HIGH_ROLLER_STAKES).min(self.available());
                 self.play(&game, stake).await?;
             }
             if self.cash > self.deposited && self.wagered * 2 >= self.deposited && self.rng.chance(0.5) {
@@ -584,8 +614,7 @@ impl Bot {
             let Some(game) = self.game_within(i64::MAX) else { return Err(Halt::Gone) };
             for _ in 0..self.rng.range(50, 200) {
                 self.think(0.5).await?;
-                let multiple = i64::try_from(self.rng.range(1, 3)).unwrap_or(1);
-                let stake = game.min_bet.saturating_mul(multiple).min(game.max_bet);
+                let stake = self.stake_from(&game, &QUICK_STAKES);
                 if self.available() < stake {
                     let wanted = round_down(self.rng.amount(50_000, 200_000), 1_000, 2 * stake);
                     if !self.top_up(wanted, stake - self.available()).await? {
@@ -625,8 +654,7 @@ impl Bot {
                 chase = true;
                 continue;
             };
-            let stake = (self.available() / 2).max(game.min_bet).min(game.max_bet);
-            let stake = round_down(stake, 100, game.min_bet);
+            let stake = within_limits(round_down(self.available() / 2, 100, game.min_bet), &game);
             chase = match self.play(&game, stake).await? {
                 Some(payout) => payout < stake,
                 None => true,
@@ -637,7 +665,8 @@ impl Bot {
         self.think(1.0).await?;
         // Excluded now: a bet and a deposit are refused (`self_excluded`).
         if let Some(game) = self.game_within(i64::MAX) {
-            self.play(&game, game.min_bet).await?;
+            let stake = self.stake_from(&game, &ORDINARY_STAKES);
+            self.play(&game, stake).await?;
         }
         self.think(1.0).await?;
         let _refused = self.deposit(CHASER_DEPOSIT).await?;
@@ -663,10 +692,11 @@ impl Bot {
         if let Some(game) = self.game_within(self.available()) {
             for _ in 0..self.rng.range(2, 5) {
                 self.think(1.0).await?;
-                if self.available() < game.min_bet {
+                let stake = self.stake_from(&game, &ORDINARY_STAKES);
+                if self.available() < stake {
                     break;
                 }
-                self.play(&game, game.min_bet).await?;
+                self.play(&game, stake).await?;
             }
         }
         self.think(1.0).await?;
@@ -686,10 +716,11 @@ impl Bot {
         if let Some(game) = self.game_within(self.available()) {
             for _ in 0..self.rng.range(3, 8) {
                 self.think(1.0).await?;
-                if self.available() < game.min_bet {
+                let stake = self.stake_from(&game, &ORDINARY_STAKES);
+                if self.available() < stake {
                     break;
                 }
-                self.play(&game, game.min_bet).await?;
+                self.play(&game, stake).await?;
             }
         }
         self.end_session().await?;
@@ -720,6 +751,18 @@ mod tests {
             assert_ne!(country_of(Profile::HighRoller, i), "DE");
             assert_ne!(country_of(Profile::Structurer, i), "DE");
         }
+    }
+
+    #[test]
+    fn stakes_are_real_and_kept_within_each_players_limits() {
+        assert!(ORDINARY_STAKES.iter().all(|s| (10..=2_000).contains(s)), "0.10 to 20.00");
+        assert!(QUICK_STAKES.iter().all(|s| ORDINARY_STAKES.contains(s)));
+        assert!(HIGH_ROLLER_STAKES.iter().all(|s| *s >= 2_000), "high rollers bet more");
+        let game = |min_bet, max_bet| Game { slug: "video-slot".into(), min_bet, max_bet, params: Value::Null };
+        // A GB player of 24 sees max_bet 200 on slots: a 20.00 stake becomes 2.00.
+        assert_eq!(within_limits(2_000, &game(10, 200)), 200);
+        assert_eq!(within_limits(10, &game(50, 1_000)), 50);
+        assert_eq!(within_limits(500, &game(10, 10_000_000)), 500);
     }
 
     #[test]

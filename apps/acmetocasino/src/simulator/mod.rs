@@ -189,6 +189,11 @@ pub struct Totals {
 }
 
 impl Totals {
+    /// Wagered ÷ rounds, minor units.
+    pub fn average_stake(&self) -> Option<u64> {
+        self.wagered.checked_div(self.rounds)
+    }
+
     /// Paid ÷ wagered, percent.
     pub fn rtp(&self) -> Option<f64> {
         (self.wagered > 0).then(|| self.paid as f64 * 100.0 / self.wagered as f64)

@@ -111,15 +111,16 @@ impl fmt::Display for Report {
         for sample in &self.error_samples {
             writeln!(f, "    e.g. {sample}")?;
         }
-        writeln!(f, "  by profile      bots   rounds          wagered     RTP  refusals  errors")?;
+        writeln!(f, "  by profile      bots   rounds          wagered  avg stake     RTP  refusals  errors")?;
         for (profile, p) in &self.profiles {
             writeln!(
                 f,
-                "    {:<13} {:>4} {:>8} {:>16} {:>7} {:>9} {:>7}",
+                "    {:<13} {:>4} {:>8} {:>16} {:>10} {:>7} {:>9} {:>7}",
                 profile.name(),
                 p.players,
                 grouped(p.rounds),
                 money(p.wagered),
+                p.average_stake().map_or_else(|| "–".to_owned(), money),
                 rtp(p),
                 grouped(p.refusals),
                 grouped(p.errors)

@@ -555,6 +555,11 @@ async fn staff_open_every_back_office_tab_change_an_rtp_and_approve_a_kyc() {
                         .unwrap()
                         .clone();
                     assert_eq!((keno["min_bet"].as_i64(), keno["max_bet"].as_i64()), (Some(100), Some(50_000)));
+                    page.wait_for(
+                        "document.querySelectorAll('#tab-game-control [data-role=limits-history] tbody tr:not(.empty-row)').length === 1",
+                        "the stake-limit history",
+                    )
+                    .await;
                 } else {
                     // Not on this branch yet: the refusal is shown in plain words.
                     page.wait_for("[...document.querySelectorAll('#toasts .notice.error')].some(n => n.textContent.startsWith('That could not be found.'))", "the refusal").await;

@@ -73,6 +73,46 @@ crate::both_backends! {
         assert_eq!((limits["limits"][0]["used"].as_i64(), limits["limits"][0]["remaining"].as_i64()), (Some(5_000), Some(0)));
     }
 
+    async fn deposit_limits_count_each_rolling_window_to_the_second(backend) {
+        let clock = clock();
+        let Some(app) = TestApp::spawn(backend, Options { clock: Some(clock.clone()), ..Options::default() }).await else { return };
+        let (id, t) = player_in(&app, "rolling", "MT").await;
+        for (period, amount) in [("daily", 1_000), ("weekly", 3_000), ("monthly", 5_000)] {
+            app.post("/api/v2/responsible-gaming/limits", Some(&t), json!({"period": period, "amount": amount})).await.ok(200);
+        }
+        let used = || async {
+            let l = app.get(&format!("/api/v2/responsible-gaming/limits/{id}"), Some(&t)).await.ok(200).clone();
+            (0..3).map(|i| l["limits"][i]["used"].as_i64().unwrap()).collect::<Vec<_>>()
+        };
+        // Two deposits in the same instant, then the day is full.
+        app.deposit(&t, 600, "t0-a").await.ok(201);
+        app.deposit(&t, 400, "t0-b").await.ok(201);
+        app.deposit(&t, 1, "t0-over").await.problem(422, "limit_exceeded");
+        assert_eq!(used().await, [1_000, 1_000, 1_000]);
+        // A deposit leaves the daily window exactly 24 h after it was made.
+        clock.advance(Duration::hours(24) - Duration::seconds(1));
+        app.deposit(&t, 1, "t1-early").await.problem(422, "limit_exceeded");
+        clock.advance(Duration::seconds(1));
+        assert_eq!(used().await, [0, 1_000, 1_000]);
+        app.deposit(&t, 1_000, "t1").await.ok(201);
+        // Six days on, the first two leave the week; the month still holds all three.
+        clock.advance(Duration::days(6));
+        assert_eq!(used().await, [0, 1_000, 2_000]);
+        app.deposit(&t, 1_000, "t7").await.ok(201);
+        clock.advance(Duration::days(1));
+        app.deposit(&t, 1_000, "t8").await.ok(201);
+        app.deposit(&t, 1, "t8-over").await.problem(422, "limit_exceeded");
+        assert_eq!(used().await, [1_000, 2_000, 4_000]);
+        // Thirty days after the first two, the month lets them go.
+        clock.advance(Duration::days(22));
+        assert_eq!(used().await, [0, 0, 3_000]);
+        app.deposit(&t, 1_000, "t30").await.ok(201);
+        assert_eq!(used().await, [1_000, 1_000, 4_000]);
+        let staff = app.staff("rolling_ops", Role::Operator).await;
+        let v = app.get(&format!("/api/v2/wallet/{id}/verify"), Some(&staff)).await.ok(200).clone();
+        assert_eq!(v["consistent"], true, "{v:#}");
+    }
+
     async fn limit_changes_follow_the_jurisdictions_cooling_off(backend) {
         for (country, hours) in [("GB", 24), ("SE", 72), ("DE", 7 * 24)] {
             let clock = clock();

@@ -43,6 +43,38 @@ crate::both_backends! {
         gamectl_core::contract::run_all(&db, staff, "db").await;
     }
 
+    async fn the_deposit_totals_migration_backfills_every_existing_stream(backend) {
+        use wallet_core::{EventType, IdempotencyKey, Posting, WalletRepository};
+        let Some(fresh) = FreshDb::new(backend).await else { return };
+        let db = fresh.migrated().await;
+        let players = DbPlayers(db.clone());
+        let mut wallets = Vec::new();
+        for steps in [&[][..], &[(EventType::Deposit, 500)][..], &[
+            (EventType::Deposit, 1_000), (EventType::Bet, 300), (EventType::Win, 900), (EventType::Deposit, 250),
+            (EventType::Withdrawal, 100), (EventType::BonusCredit, 40), (EventType::Deposit, 7),
+        ][..]] {
+            let p = wallet_core::contract::Fixture::new_player(&players, Currency::EUR).await;
+            db.open(p, Currency::EUR, Utc::now()).await.unwrap();
+            for (i, (t, amount)) in steps.iter().enumerate() {
+                let key = IdempotencyKey::parse(&format!("k{i}")).unwrap();
+                let posting = Posting::new(*t, kernel::Amount::new(*amount).unwrap(), key, None);
+                db.post(p, posting, uuid::Uuid::new_v4(), Utc::now()).await.unwrap();
+            }
+            wallets.push((p, db.stream(p).await.unwrap()));
+        }
+        // Down drops the columns; up must fill them in again exactly as postings did.
+        let reverted = db.revert_through("2026-12-07-000010").await.unwrap();
+        assert_eq!(db.migrate().await.unwrap(), reverted);
+        for (p, before) in wallets {
+            let after = db.stream(p).await.unwrap();
+            assert_eq!(after, before, "{p:?}");
+            wallet_core::fold(&after).unwrap();
+            let head = db.head(p).await.unwrap().unwrap();
+            let last = after.last().map_or((0, 0), |e| (e.deposits_after, e.deposited_after));
+            assert_eq!((head.lifetime_deposits, head.lifetime_deposited), last);
+        }
+    }
+
     async fn migrations_go_up_down_up(backend) {
         let Some(fresh) = FreshDb::new(backend).await else { return };
         let db = fresh.migrated().await;

@@ -127,7 +127,8 @@ crate::both_backends! {
             (json!({"session_id": s, "amount": 9_900, "params": {"target": 5000, "direction": "sideways"}, "idempotency_key": "k1"}), 400, "validation_error"),
             (json!({"session_id": s, "amount": 9_900, "params": {"target": 9999, "direction": "under"}, "idempotency_key": "k2"}), 400, "validation_error"),
             (json!({"session_id": s, "amount": 9_900, "params": {"target": 5000, "direction": "under", "x": 1}, "idempotency_key": "k3"}), 400, "validation_error"),
-            (json!({"session_id": s, "amount": 100, "params": {"target": 5000, "direction": "under"}, "idempotency_key": "k4"}), 422, "bet_out_of_range"),
+            // A 98 % chance would pay 0.985x at 96.5 %: a "win" below the stake is not offered.
+            (json!({"session_id": s, "amount": 9_900, "params": {"target": 9800, "direction": "under"}, "idempotency_key": "k4"}), 422, "bet_out_of_range"),
             (json!({"session_id": s, "amount": 20_000_000, "params": {"target": 5000, "direction": "under"}, "idempotency_key": "k5"}), 422, "bet_out_of_range"),
             (json!({"session_id": s, "amount": 0, "params": {}, "idempotency_key": "k6"}), 400, "validation_error"),
             (json!({"session_id": s, "amount": 12.5, "params": {}, "idempotency_key": "k7"}), 400, "validation_error"),
@@ -232,7 +233,7 @@ crate::both_backends! {
                 }
             }
             for i in 0..6 {
-                let body = json!({"game_slug": "coin-flip", "amount": 1, "params": {"side": "heads"}, "idempotency_key": format!("x{wave}-{i}")});
+                let body = json!({"game_slug": "coin-flip", "amount": 20_000_000, "params": {"side": "heads"}, "idempotency_key": format!("x{wave}-{i}")});
                 tasks.push((None, play_later(&app, &odd, body)));
             }
             for (p, task) in tasks {

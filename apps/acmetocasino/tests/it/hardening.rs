@@ -214,9 +214,15 @@ crate::both_backends! {
         let r = app.get(&q, Some(&officer)).await;
         r.problem(500, "internal_error");
         discloses_nothing(&r.body);
+        // A deposit reads the projection's running totals, not those amounts: one that
+        // would carry the total deposited past i64::MAX is refused and writes nothing.
+        let sql = format!("UPDATE wallets SET lifetime_deposited = {} WHERE player_id = '{id}';", i64::MAX - 50);
+        on_database(&app, &sql, &sql).await;
         let r = app.deposit(&t, 100, "third").await;
-        r.problem(500, "internal_error");
+        r.problem(422, "rule_violation");
         discloses_nothing(&r.body);
+        let history = app.get(&format!("/api/v2/wallet/{id}/history"), Some(&t)).await;
+        assert_eq!(history.ok(200)["events"].as_array().map(Vec::len), Some(2));
     }
 
     async fn metrics_need_the_configured_token(backend) {

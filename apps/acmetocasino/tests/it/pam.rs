@@ -10,6 +10,38 @@ fn form(name: &str) -> serde_json::Value {
 }
 
 crate::both_backends! {
+    async fn rotating_the_jwt_key_signs_nobody_out(backend) {
+        // docs/operations.md, "JWT key rotation": instances of each phase share one database.
+        const NEXT: &str = "a-second-test-key-9f86d081884c7d659a2feaa0c55ad0";
+        let Some(before) = TestApp::spawn(backend, Options::default()).await else { return };
+        let url = before.db_url.clone();
+        let phase = |signs: &str, accepts: Option<&str>| {
+            let mut env = vec![("ACMETOCASINO_JWT_SECRET", signs.to_owned())];
+            env.extend(accepts.map(|k| ("ACMETOCASINO_JWT_ACCEPTED_SECRET", k.to_owned())));
+            let url = url.clone();
+            async move { TestApp::spawn_on(&url, Options { env, ..Options::default() }, None).await.unwrap() }
+        };
+        let (next_accepted, next_signs, old_gone) =
+            (phase(TEST_JWT_SECRET, Some(NEXT)).await, phase(NEXT, Some(TEST_JWT_SECRET)).await, phase(NEXT, None).await);
+        before.post("/api/v2/players", None, form("rotor")).await.ok(201);
+        let r = before.post("/api/v2/auth/login", None, json!({"username": "rotor", "password": "correct horse"})).await;
+        let (old_access, refresh) = (r.ok(200)["access_token"].as_str().unwrap().to_owned(), r.body["refresh_token"].clone());
+
+        // 1. The next key is accepted everywhere first; 2. then it signs, the old one is still accepted.
+        next_accepted.get("/api/v2/players/me", Some(&old_access)).await.ok(200);
+        next_signs.get("/api/v2/players/me", Some(&old_access)).await.ok(200);
+        let new_access = next_signs.login("rotor", "correct horse").await;
+        next_accepted.get("/api/v2/players/me", Some(&new_access)).await.ok(200);
+        // Why step 1 comes first: an instance that does not know the new key refuses its tokens.
+        before.get("/api/v2/players/me", Some(&new_access)).await.problem(401, "unauthorized");
+        // 3. Once the old tokens have expired, the old key goes: a token signed with it
+        // is refused, but its session goes on with a refresh.
+        old_gone.get("/api/v2/players/me", Some(&old_access)).await.problem(401, "unauthorized");
+        let renewed = old_gone.post("/api/v2/auth/refresh", None, json!({"refresh_token": refresh})).await;
+        let access = renewed.ok(200)["access_token"].as_str().unwrap().to_owned();
+        old_gone.get("/api/v2/players/me", Some(&access)).await.ok(200);
+    }
+
     async fn registration_validates_and_creates_a_player_with_a_wallet(backend) {
         let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
         let r = app.post("/api/v2/players", None, form("Alice")).await;

@@ -44,8 +44,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v2/gal/rounds/{id}/rollback"),
     ("get", "/api/v2/game-control/rtp"),
     ("put", "/api/v2/game-control/rtp/{slug}"),
+    ("put", "/api/v2/game-control/limits/{slug}"),
     ("get", "/api/v2/game-control/stats"),
     ("get", "/api/v2/health"),
+    ("get", "/api/v2/health/live"),
+    ("get", "/api/v2/health/ready"),
     ("get", "/api/v2/stats"),
     // The back office's searches and figures.
     ("get", "/api/v2/staff"),
@@ -58,6 +61,22 @@ const ROUTES: &[(&str, &str)] = &[
 ];
 
 crate::both_backends! {
+    async fn readiness_ends_when_the_instance_drains_and_liveness_does_not(backend) {
+        let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
+        let live = app.get("/api/v2/health/live", None).await;
+        assert_eq!(live.ok(200)["status"], "live");
+        let ready = app.get("/api/v2/health/ready", None).await;
+        assert_eq!(ready.ok(200)["status"], "ready");
+        assert_eq!((ready.body["draining"].as_bool(), ready.body["database"].as_str()), (Some(false), Some("up")));
+        // What SIGTERM does first (see processes::sigterm_*): not ready, still serving.
+        app.state.begin_draining();
+        let ready = app.get("/api/v2/health/ready", None).await;
+        assert_eq!(ready.status.as_u16(), 503, "{:#}", ready.body);
+        assert_eq!((ready.body["status"].as_str(), ready.body["draining"].as_bool()), (Some("draining"), Some(true)));
+        app.get("/api/v2/health/live", None).await.ok(200);
+        app.get("/api/v2/stats", None).await.ok(200);
+    }
+
     async fn health_stats_metrics_and_correlation_ids(backend) {
         let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
         let r = app.client.get(format!("{}/api/v2/health", app.base)).header("X-Correlation-ID", "trace-abc.123").send().await.unwrap();
@@ -224,6 +243,10 @@ async fn health_is_503_when_the_database_is_gone() {
     let r = app.get("/api/v2/health", None).await;
     assert_eq!(r.status.as_u16(), 503, "{:#}", r.body);
     assert_eq!((r.body["status"].as_str(), r.body["database"]["status"].as_str()), (Some("degraded"), Some("down")));
+    let ready = app.get("/api/v2/health/ready", None).await;
+    assert_eq!(ready.status.as_u16(), 503, "{:#}", ready.body);
+    assert_eq!((ready.body["status"].as_str(), ready.body["database"].as_str()), (Some("unavailable"), Some("down")));
+    app.get("/api/v2/health/live", None).await.ok(200);
     // Requests that need the database answer 503 unavailable, not 500.
     app.post("/api/v2/auth/login", None, json!({"username": "anyone", "password": "whatever1"}))
         .await

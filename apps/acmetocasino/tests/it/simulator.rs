@@ -32,6 +32,13 @@ crate::both_backends! {
             assert_eq!(t.players, 2, "{profile}\n{report}");
             assert!(t.rounds > 0 && t.deposits > 0, "{profile} did not play\n{report}");
         }
+        // Real stakes: ordinary players 0.10 to 20.00 a round, high rollers more.
+        for profile in [Profile::Casual, Profile::NightOwl] {
+            let stake = report.profile(profile).average_stake().unwrap();
+            assert!((10..=2_000).contains(&stake), "{profile}: average stake {stake}\n{report}");
+        }
+        assert!(report.profile(Profile::HighRoller).average_stake() > report.profile(Profile::Casual).average_stake(), "{report}");
+        assert!(report.to_string().contains("avg stake"));
         let provoked = |b: &simulator::BotReport, code: &str| b.refusals.get(code).copied().unwrap_or(0) > 0;
         for bot in &report.bots {
             let id = bot.player_id.as_deref().unwrap_or_else(|| panic!("{} never registered\n{report}", bot.username));

@@ -333,3 +333,45 @@ pub async fn try_on_database(app: &TestApp, sqlite: &str, postgres: &str) -> Res
         c.batch_execute(postgres).await
     }
 }
+
+/// One `bigint` (or anything cast to it) that `sql` selects as `n`.
+pub async fn pg_number(c: &mut AsyncPgConnection, sql: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let rows: Vec<Row> = diesel_async::RunQueryDsl::load(diesel::sql_query(sql), c).await.unwrap();
+    assert_eq!(rows.len(), 1, "{sql}");
+    rows[0].n
+}
+
+/// Polls `condition` until it holds (at most a minute): for states another process
+/// reaches on its own time, such as a replica catching up or a server closing its port.
+pub async fn eventually(what: &str, mut condition: impl AsyncFnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !condition().await {
+        assert!(std::time::Instant::now() < deadline, "still not true after a minute: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// A transaction holding the wallet row locks of `players` until it commits: their
+/// postings and rounds wait, in flight, for as long as a test needs.
+pub async fn lock_wallets(db_url: &str, players: &[String]) -> AsyncPgConnection {
+    let mut c = AsyncPgConnection::establish(db_url).await.unwrap();
+    let ids: Vec<String> = players.iter().map(|p| format!("'{p}'")).collect();
+    c.batch_execute(&format!("BEGIN; SELECT 1 FROM wallets WHERE player_id IN ({}) FOR UPDATE", ids.join(", ")))
+        .await
+        .unwrap();
+    c
+}
+
+/// How many sessions of `c`'s database wait for a lock.
+pub async fn lock_waiters(c: &mut AsyncPgConnection) -> i64 {
+    pg_number(
+        c,
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .await
+}

@@ -1,7 +1,7 @@
 //! Classic slot: three reels, one payline, a fruit-machine paytable.
 
 use crate::game::{
-    Game, GameInfo, GameKind, MICRO, Outcome, ParamsError, Rtp, Theory, Volatility, parse_params, scale,
+    Distribution, Game, GameInfo, GameKind, MICRO, Outcome, ParamsError, Rtp, Volatility, parse_params, scale,
 };
 use crate::rng::RandomStream;
 use serde::Deserialize;
@@ -213,7 +213,7 @@ impl Game for ClassicSlot {
             provider: "AcmeToCasino Originals",
             kind: GameKind::Slot,
             volatility: Volatility::Medium,
-            min_bet: 1_600,
+            min_bet: 10,
             max_bet: 10_000_000,
             params_help: "no parameters ({}): three reels, one payline, the stake is the line bet",
         }
@@ -227,15 +227,22 @@ impl Game for ClassicSlot {
         parse(params)
     }
 
-    fn theory(&self, rtp: Rtp, params: &Value) -> Result<Theory, ParamsError> {
+    fn distribution(&self, rtp: Rtp, params: &Value) -> Result<Distribution, ParamsError> {
         parse(params)?;
         let e = enumeration();
-        let total = e.total as f64;
         let misses = e.total - e.hits.iter().sum::<u64>();
         let table = paytable(rtp);
-        Ok(Theory::of(
-            e.hits.iter().zip(table).map(|(&h, m)| (h as f64 / total, m)).chain([(misses as f64 / total, 0)]),
+        Ok(Distribution::new(
+            e.hits.iter().zip(table).map(|(&h, m)| (u128::from(h), m)).chain([(u128::from(misses), 0)]),
         ))
+    }
+
+    fn top_multiplier(&self) -> u64 {
+        paytable(Rtp::MAX).into_iter().max().unwrap_or(0)
+    }
+
+    fn accepted_params(&self, _rtp: Rtp) -> Value {
+        json!({})
     }
 
     fn play(&self, rtp: Rtp, params: &Value, rng: &mut RandomStream) -> Result<Outcome, ParamsError> {
@@ -252,7 +259,6 @@ impl Game for ClassicSlot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::game::ROUNDING_BOUND_FACTOR;
     use crate::rng::{ClientSeed, Draw, ServerSeed};
 
     fn rtp(bp: u32) -> Rtp {
@@ -322,12 +328,12 @@ mod tests {
     }
 
     #[test]
-    fn min_bet_covers_the_rounding_bound() {
-        let p = ClassicSlot.theory(rtp(9_650), &json!({})).unwrap().win_probability;
-        assert_eq!(p, 5_072.0 / 32_768.0);
-        let need = p * ROUNDING_BOUND_FACTOR;
-        let min_bet = ClassicSlot.info().min_bet;
-        assert!(min_bet as f64 >= need && min_bet % 100 == 0 && ((min_bet - 100) as f64) < need, "{min_bet} {need}");
+    fn the_top_multiplier_is_three_sevens_at_99() {
+        assert_eq!(ClassicSlot.top_multiplier(), paytable(Rtp::MAX)[0]);
+        assert_eq!(
+            ClassicSlot.distribution(Rtp::MAX, &json!({})).unwrap().best_multiplier(),
+            ClassicSlot.top_multiplier()
+        );
     }
 
     #[test]

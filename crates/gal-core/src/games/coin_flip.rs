@@ -1,6 +1,6 @@
 //! Coin flip: heads or tails.
 
-use crate::game::{Game, GameInfo, GameKind, Outcome, ParamsError, Rtp, Theory, Volatility, parse_params};
+use crate::game::{Distribution, Game, GameInfo, GameKind, Outcome, ParamsError, Rtp, Volatility, parse_params};
 use crate::rng::RandomStream;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -34,7 +34,7 @@ impl Game for CoinFlip {
             provider: "AcmeToCasino Originals",
             kind: GameKind::Arcade,
             volatility: Volatility::Low,
-            min_bet: 5_000,
+            min_bet: 1,
             max_bet: 10_000_000,
             params_help: "side: heads|tails",
         }
@@ -48,9 +48,17 @@ impl Game for CoinFlip {
         parse_params::<Params>(params).map(|_| ())
     }
 
-    fn theory(&self, rtp: Rtp, params: &Value) -> Result<Theory, ParamsError> {
+    fn distribution(&self, rtp: Rtp, params: &Value) -> Result<Distribution, ParamsError> {
         parse_params::<Params>(params)?;
-        Ok(Theory::of([(0.5, multiplier(rtp)), (0.5, 0)]))
+        Ok(Distribution::new([(1, multiplier(rtp)), (1, 0)]))
+    }
+
+    fn top_multiplier(&self) -> u64 {
+        multiplier(Rtp::MAX)
+    }
+
+    fn accepted_params(&self, _rtp: Rtp) -> Value {
+        json!({"side": ["heads", "tails"]})
     }
 
     fn play(&self, rtp: Rtp, params: &Value, rng: &mut RandomStream) -> Result<Outcome, ParamsError> {

@@ -1,7 +1,7 @@
 //! Crash: a multiplier climbs until it crashes; the bet cashes out automatically at
 //! the multiplier chosen with it.
 
-use crate::game::{Game, GameInfo, GameKind, Outcome, ParamsError, Rtp, Theory, Volatility, parse_params};
+use crate::game::{Distribution, Game, GameInfo, GameKind, Outcome, ParamsError, Rtp, Volatility, parse_params};
 use crate::rng::RandomStream;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -15,6 +15,9 @@ use serde_json::{Value, json};
 pub struct Crash;
 
 const N: u64 = 1 << 32;
+/// Cash-outs in hundredths: 1.01x to 1000.00x.
+const MIN_CASHOUT: u64 = 101;
+const MAX_CASHOUT: u64 = 100_000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,7 +29,10 @@ struct Params {
 fn cashout(params: &Value) -> Result<u64, ParamsError> {
     let p: Params = parse_params(params)?;
     let centi = (p.cashout * 100.0).round();
-    if !p.cashout.is_finite() || (p.cashout * 100.0 - centi).abs() > 1e-6 || !(101.0..=100_000.0).contains(&centi) {
+    if !p.cashout.is_finite()
+        || (p.cashout * 100.0 - centi).abs() > 1e-6
+        || !(MIN_CASHOUT as f64..=MAX_CASHOUT as f64).contains(&centi)
+    {
         return Err(ParamsError::new("cashout", "must be 1.01 to 1000.00 with at most two decimals"));
     }
     Ok(centi as u64)
@@ -44,7 +50,7 @@ impl Game for Crash {
             provider: "AcmeToCasino Originals",
             kind: GameKind::Crash,
             volatility: Volatility::High,
-            min_bet: 9_900,
+            min_bet: 1,
             max_bet: 10_000_000,
             params_help: "cashout: the automatic cash-out multiplier, 1.01–1000.00",
         }
@@ -58,10 +64,18 @@ impl Game for Crash {
         cashout(params).map(|_| ())
     }
 
-    fn theory(&self, rtp: Rtp, params: &Value) -> Result<Theory, ParamsError> {
+    fn distribution(&self, rtp: Rtp, params: &Value) -> Result<Distribution, ParamsError> {
         let c = cashout(params)?;
-        let p = winning_draws(rtp, c) as f64 / N as f64;
-        Ok(Theory::of([(p, c * 10_000), (1.0 - p, 0)]))
+        let wins = winning_draws(rtp, c);
+        Ok(Distribution::new([(u128::from(wins), c * 10_000), (u128::from(N - wins), 0)]))
+    }
+
+    fn top_multiplier(&self) -> u64 {
+        MAX_CASHOUT * 10_000
+    }
+
+    fn accepted_params(&self, _rtp: Rtp) -> Value {
+        json!({"cashout": {"min": MIN_CASHOUT as f64 / 100.0, "max": MAX_CASHOUT as f64 / 100.0}})
     }
 
     fn play(&self, rtp: Rtp, params: &Value, rng: &mut RandomStream) -> Result<Outcome, ParamsError> {

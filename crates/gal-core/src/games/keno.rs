@@ -1,6 +1,6 @@
 //! Keno: pick 1–10 of 80 numbers, 20 are drawn, pay by hits.
 
-use crate::game::{Game, GameInfo, GameKind, Outcome, ParamsError, Rtp, Theory, Volatility, parse_params, scale};
+use crate::game::{Distribution, Game, GameInfo, GameKind, Outcome, ParamsError, Rtp, Volatility, parse_params, scale};
 use crate::rng::RandomStream;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -39,20 +39,10 @@ fn binomial(n: u128, k: u128) -> u128 {
     (0..k).fold(1, |c, i| c * (n - i) / (i + 1))
 }
 
-fn gcd(a: u128, b: u128) -> u128 {
-    if b == 0 { a } else { gcd(b, a % b) }
-}
-
 /// The number of the `C(80, 20)` equally likely draws that hit `h` of `k` picks.
 fn hit_counts(k: usize) -> Vec<u128> {
     let (k, n, d) = (k as u128, NUMBERS as u128, DRAWN as u128);
     (0..=k).map(|h| if d >= h { binomial(k, h) * binomial(n - k, d - h) } else { 0 }).collect()
-}
-
-/// `count / total` as an f64, reduced first so simple ratios (like 1/4) are exact.
-fn probability(count: u128, total: u128) -> f64 {
-    let g = gcd(count, total).max(1);
-    (count / g) as f64 / (total / g) as f64
 }
 
 /// The returns paid for `k` picks at `rtp`, indexed by hits.
@@ -102,8 +92,7 @@ impl Game for Keno {
             provider: "AcmeToCasino Originals",
             kind: GameKind::Lottery,
             volatility: Volatility::High,
-            // P(win) is largest for one pick: exactly 1/4, so 2500 >= 0.25 * 10^4.
-            min_bet: 2_500,
+            min_bet: 10,
             // 10 of 10 pays about 104,000x at 99 % RTP: keep the largest win within 10^12.
             max_bet: 5_000_000,
             params_help: "picks: 1 to 10 distinct numbers from 1 to 80; 20 of the 80 are drawn and the return grows with the hits",
@@ -118,11 +107,17 @@ impl Game for Keno {
         Picks::parse(params).map(|_| ())
     }
 
-    fn theory(&self, rtp: Rtp, params: &Value) -> Result<Theory, ParamsError> {
+    fn distribution(&self, rtp: Rtp, params: &Value) -> Result<Distribution, ParamsError> {
         let k = Picks::parse(params)?.0.len();
-        let total = binomial(NUMBERS as u128, DRAWN as u128);
-        let pays = paytable(k, rtp);
-        Ok(Theory::of(hit_counts(k).into_iter().zip(pays).map(|(c, m)| (probability(c, total), m))))
+        Ok(Distribution::new(hit_counts(k).into_iter().zip(paytable(k, rtp))))
+    }
+
+    fn top_multiplier(&self) -> u64 {
+        (1..=MAX_PICKS).flat_map(|k| paytable(k, Rtp::MAX)).max().unwrap_or(0)
+    }
+
+    fn accepted_params(&self, _rtp: Rtp) -> Value {
+        json!({"picks": {"count": {"min": 1, "max": MAX_PICKS}, "numbers": {"min": 1, "max": NUMBERS}}})
     }
 
     fn play(&self, rtp: Rtp, params: &Value, rng: &mut RandomStream) -> Result<Outcome, ParamsError> {
@@ -145,8 +140,18 @@ impl Game for Keno {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::game::{MICRO, ROUNDING_BOUND_FACTOR};
+    use crate::game::MICRO;
     use crate::rng::{ClientSeed, ServerSeed};
+
+    fn gcd(a: u128, b: u128) -> u128 {
+        if b == 0 { a } else { gcd(b, a % b) }
+    }
+
+    /// `count / total` as an f64, reduced first so simple ratios (like 1/4) are exact.
+    fn probability(count: u128, total: u128) -> f64 {
+        let g = gcd(count, total).max(1);
+        (count / g) as f64 / (total / g) as f64
+    }
 
     fn stream(nonce: u64) -> RandomStream {
         RandomStream::new(&ServerSeed::from_bytes([7; 32]), &ClientSeed::parse("sim").unwrap(), nonce)
@@ -203,19 +208,19 @@ mod tests {
             assert!(p_win <= 0.25, "k = {k}: P(win) {p_win}");
             assert!(base.windows(2).all(|w| w[0] <= w[1]), "k = {k}: more hits never pay less");
             assert!(base[k] >= 3 * MICRO, "k = {k}: all hits pays well");
-            let base_rtp = Theory::of(counts.iter().zip(base).map(|(c, m)| (probability(*c, total), *m))).rtp;
+            let base_rtp = Distribution::new(counts.iter().copied().zip(base.iter().copied())).theory().rtp;
             assert!((0.8..=1.0).contains(&base_rtp), "k = {k}: base RTP {base_rtp}");
         }
     }
 
     #[test]
-    fn min_bet_covers_rounding_for_every_pick_count() {
-        let min_bet = Keno.info().min_bet as f64;
-        let rtp = Rtp::from_bp(9_650).unwrap();
-        let worst = bets().iter().map(|b| Keno.theory(rtp, b).unwrap().win_probability).fold(0.0, f64::max);
-        assert!(min_bet >= worst * ROUNDING_BOUND_FACTOR, "{worst}");
-        assert!(min_bet - 100.0 < worst * ROUNDING_BOUND_FACTOR, "min_bet is the smallest multiple of 100");
-        assert_eq!(Keno.info().min_bet % 100, 0);
+    fn the_top_multiplier_is_ten_of_ten_at_99_and_the_maximum_bet_can_pay_it() {
+        let ten = json!({"picks": (1..=10).collect::<Vec<u64>>()});
+        assert_eq!(Keno.distribution(Rtp::MAX, &ten).unwrap().best_multiplier(), Keno.top_multiplier());
+        assert!(
+            bets().iter().all(|b| Keno.distribution(Rtp::MAX, b).unwrap().best_multiplier() <= Keno.top_multiplier())
+        );
+        assert!(Keno.info().max_bet <= crate::stake::max_stake_supported(&Keno));
     }
 
     #[test]

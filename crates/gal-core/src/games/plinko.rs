@@ -1,7 +1,7 @@
 //! Plinko: a ball falls through rows of pegs into a slot with a multiplier.
 
 use crate::game::{
-    Game, GameInfo, GameKind, MICRO, Outcome, ParamsError, Rtp, Theory, Volatility, parse_params, scale,
+    Distribution, Game, GameInfo, GameKind, MICRO, Outcome, ParamsError, Rtp, Volatility, parse_params, scale,
 };
 use crate::rng::RandomStream;
 use serde::{Deserialize, Serialize};
@@ -58,6 +58,9 @@ struct RawParams {
     risk: Risk,
 }
 
+const ROWS: [u32; 3] = [8, 12, 16];
+const RISKS: [Risk; 3] = [Risk::Low, Risk::Medium, Risk::High];
+
 /// A valid board.
 struct Board {
     rows: u32,
@@ -102,8 +105,7 @@ impl Game for Plinko {
             provider: "AcmeToCasino Originals",
             kind: GameKind::Arcade,
             volatility: Volatility::Medium,
-            // Low and medium risk pay something in every slot: P(win) = 1.
-            min_bet: 10_000,
+            min_bet: 10,
             max_bet: 10_000_000,
             params_help: "rows: 8, 12 or 16 and risk: low, medium or high (higher risk pays more at the edges and less in the middle)",
         }
@@ -117,11 +119,19 @@ impl Game for Plinko {
         Board::parse(params).map(|_| ())
     }
 
-    fn theory(&self, rtp: Rtp, params: &Value) -> Result<Theory, ParamsError> {
+    fn distribution(&self, rtp: Rtp, params: &Value) -> Result<Distribution, ParamsError> {
         let board = Board::parse(params)?;
-        let all = (1u64 << board.rows) as f64;
         let table = board.table(rtp);
-        Ok(Theory::of((0..=board.rows).zip(table).map(|(s, m)| (board.paths(s) as f64 / all, m))))
+        Ok(Distribution::new((0..=board.rows).zip(table).map(|(s, m)| (u128::from(board.paths(s)), m))))
+    }
+
+    fn top_multiplier(&self) -> u64 {
+        let boards = ROWS.iter().flat_map(|&rows| RISKS.map(|risk| Board { rows, risk }));
+        boards.flat_map(|b| b.table(Rtp::MAX)).max().unwrap_or(0)
+    }
+
+    fn accepted_params(&self, _rtp: Rtp) -> Value {
+        json!({"rows": ROWS, "risk": RISKS})
     }
 
     fn play(&self, rtp: Rtp, params: &Value, rng: &mut RandomStream) -> Result<Outcome, ParamsError> {
@@ -139,7 +149,6 @@ impl Game for Plinko {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::game::ROUNDING_BOUND_FACTOR;
     use crate::rng::{ClientSeed, ServerSeed};
 
     fn stream(nonce: u64) -> RandomStream {
@@ -194,9 +203,8 @@ mod tests {
         for params in boards() {
             let board = Board::parse(&params).unwrap();
             let table = board.table(rtp);
-            let all = (1u64 << board.rows) as f64;
             let by_path =
-                Theory::of((0..1u64 << board.rows).map(|bits| (1.0 / all, table[bits.count_ones() as usize])));
+                Distribution::new((0..1u64 << board.rows).map(|bits| (1, table[bits.count_ones() as usize]))).theory();
             let t = Plinko.theory(rtp, &params).unwrap();
             assert!((t.rtp - by_path.rtp).abs() < 1e-12, "{params}");
             assert!((t.variance - by_path.variance).abs() < 1e-9 * t.variance.max(1.0), "{params}");
@@ -205,13 +213,10 @@ mod tests {
     }
 
     #[test]
-    fn min_bet_covers_rounding_for_every_board() {
-        let min_bet = Plinko.info().min_bet as f64;
-        let rtp = Rtp::from_bp(9_650).unwrap();
-        let worst = boards().iter().map(|b| Plinko.theory(rtp, b).unwrap().win_probability).fold(0.0, f64::max);
-        assert!(min_bet >= worst * ROUNDING_BOUND_FACTOR, "{worst}");
-        assert!(min_bet - 100.0 < worst * ROUNDING_BOUND_FACTOR, "min_bet is the smallest multiple of 100");
-        assert_eq!(Plinko.info().min_bet % 100, 0);
+    fn the_top_multiplier_is_the_edge_of_the_high_risk_16_row_board() {
+        let best = |params: &Value| Plinko.distribution(Rtp::MAX, params).unwrap().best_multiplier();
+        assert_eq!(best(&json!({"rows": 16, "risk": "high"})), Plinko.top_multiplier());
+        assert!(boards().iter().all(|b| best(b) <= Plinko.top_multiplier()));
     }
 
     #[test]

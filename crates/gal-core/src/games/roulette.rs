@@ -1,7 +1,7 @@
 //! European single-zero roulette with every standard inside and outside bet.
 
 use crate::game::{
-    Game, GameInfo, GameKind, MICRO, Outcome, ParamsError, Rtp, Theory, Volatility, parse_params, scale,
+    Distribution, Game, GameInfo, GameKind, MICRO, Outcome, ParamsError, Rtp, Volatility, parse_params, scale,
 };
 use crate::rng::RandomStream;
 use serde::{Deserialize, Serialize};
@@ -242,8 +242,7 @@ impl Game for Roulette {
             provider: "AcmeToCasino Originals",
             kind: GameKind::Table,
             volatility: Volatility::Medium,
-            // P(win) is at most 18/37 (even-money bets): 18/37 * 10^4 = 4864.9.
-            min_bet: 4_900,
+            min_bet: 10,
             max_bet: 10_000_000,
             params_help: "bet: straight, split, street, corner or six_line with numbers (the 1, 2, 3, 4 or 6 covered pockets), column with column 1–3, dozen with dozen 1–3, or red, black, odd, even, low, high",
         }
@@ -257,12 +256,24 @@ impl Game for Roulette {
         Bet::parse(params).map(|_| ())
     }
 
-    fn theory(&self, rtp: Rtp, params: &Value) -> Result<Theory, ParamsError> {
+    fn distribution(&self, rtp: Rtp, params: &Value) -> Result<Distribution, ParamsError> {
         let bet = Bet::parse(params)?;
-        let k = bet.covered.len() as u64;
-        let p_win = k as f64 / POCKETS as f64;
-        let p_lose = (POCKETS - k) as f64 / POCKETS as f64;
-        Ok(Theory::of([(p_win, bet.multiplier(rtp)), (p_lose, 0)]))
+        let k = bet.covered.len() as u128;
+        Ok(Distribution::new([(k, bet.multiplier(rtp)), (u128::from(POCKETS) - k, 0)]))
+    }
+
+    fn top_multiplier(&self) -> u64 {
+        Bet { kind: BetKind::Straight, covered: vec![0] }.multiplier(Rtp::MAX)
+    }
+
+    fn accepted_params(&self, _rtp: Rtp) -> Value {
+        let inside = [BetKind::Straight, BetKind::Split, BetKind::Street, BetKind::Corner, BetKind::SixLine];
+        json!({
+            "inside": inside.map(|k| json!({"bet": k.name(), "numbers": k.inside_size()})),
+            "column": [1, 2, 3],
+            "dozen": [1, 2, 3],
+            "outside": ["red", "black", "odd", "even", "low", "high"],
+        })
     }
 
     fn play(&self, rtp: Rtp, params: &Value, rng: &mut RandomStream) -> Result<Outcome, ParamsError> {
@@ -275,7 +286,6 @@ impl Game for Roulette {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::game::ROUNDING_BOUND_FACTOR;
     use crate::rng::{ClientSeed, Draw, ServerSeed};
 
     fn stream(nonce: u64) -> RandomStream {
@@ -348,7 +358,7 @@ mod tests {
         let rtp = Rtp::from_bp(9_650).unwrap();
         for bet in all_bets() {
             let parsed = Bet::parse(&bet).unwrap();
-            let by_pocket = Theory::of((0..=36).map(|p| (1.0 / 37.0, parsed.settle(rtp, p).multiplier_micro)));
+            let by_pocket = Distribution::new((0..=36).map(|p| (1, parsed.settle(rtp, p).multiplier_micro))).theory();
             let t = Roulette.theory(rtp, &bet).unwrap();
             assert!((t.rtp - by_pocket.rtp).abs() < 1e-12 && (t.variance - by_pocket.variance).abs() < 1e-9, "{bet}");
             assert!((t.win_probability - by_pocket.win_probability).abs() < 1e-12);
@@ -370,13 +380,12 @@ mod tests {
     }
 
     #[test]
-    fn min_bet_covers_rounding_for_every_bet() {
-        let min_bet = Roulette.info().min_bet as f64;
-        let rtp = Rtp::from_bp(9_650).unwrap();
-        let worst = all_bets().iter().map(|b| Roulette.theory(rtp, b).unwrap().win_probability).fold(0.0, f64::max);
-        assert!(min_bet >= worst * ROUNDING_BOUND_FACTOR);
-        assert!(min_bet - 100.0 < worst * ROUNDING_BOUND_FACTOR, "min_bet is the smallest multiple of 100");
-        assert_eq!(Roulette.info().min_bet % 100, 0);
+    fn the_top_multiplier_is_a_straight_up_at_99() {
+        let straight = json!({"bet": "straight", "numbers": [17]});
+        assert_eq!(Roulette.distribution(Rtp::MAX, &straight).unwrap().best_multiplier(), Roulette.top_multiplier());
+        for bet in all_bets() {
+            assert!(Roulette.distribution(Rtp::MAX, &bet).unwrap().best_multiplier() <= Roulette.top_multiplier());
+        }
     }
 
     #[test]

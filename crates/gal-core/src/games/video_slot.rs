@@ -1,7 +1,7 @@
 //! Video slot: five reels, three rows, ten fixed paylines, a substituting wild.
 
 use crate::game::{
-    Game, GameInfo, GameKind, MICRO, Outcome, ParamsError, Rtp, Theory, Volatility, parse_params, scale,
+    Distribution, Game, GameInfo, GameKind, MICRO, Outcome, ParamsError, Rtp, Volatility, parse_params, scale,
 };
 use crate::rng::RandomStream;
 use serde::Deserialize;
@@ -174,8 +174,6 @@ struct Enumeration {
     /// Distinct vectors of paytable-entry hit counts (4 bits per entry, entry `e` at bits
     /// `4e..4e+4`; a count is at most 10) with the number of stop combinations giving each.
     hit_vectors: Vec<(u128, u64)>,
-    /// All stop combinations: `20⁵`.
-    total: u64,
 }
 
 /// Whether the first three symbols of a line can still start a win.
@@ -228,7 +226,7 @@ fn enumeration() -> &'static Enumeration {
         *counts.entry(0).or_insert(0) += dead;
         let mut hit_vectors: Vec<(u128, u64)> = counts.into_iter().collect();
         hit_vectors.sort_unstable();
-        Enumeration { hit_vectors, total: (REEL_LEN as u64).pow(REEL_COUNT as u32) }
+        Enumeration { hit_vectors }
     })
 }
 
@@ -316,7 +314,7 @@ impl Game for VideoSlot {
             provider: "AcmeToCasino Originals",
             kind: GameKind::Slot,
             volatility: Volatility::High,
-            min_bet: 3_400,
+            min_bet: 10,
             max_bet: 10_000_000,
             params_help: "no parameters ({}): five reels, three rows, 10 fixed paylines; the stake covers all 10 lines (line bet = stake / 10)",
         }
@@ -330,15 +328,21 @@ impl Game for VideoSlot {
         parse(params)
     }
 
-    fn theory(&self, rtp: Rtp, params: &Value) -> Result<Theory, ParamsError> {
+    fn distribution(&self, rtp: Rtp, params: &Value) -> Result<Distribution, ParamsError> {
         parse(params)?;
-        let e = enumeration();
         let table = paytable(rtp);
-        let total = e.total as f64;
-        Ok(Theory::of(e.hit_vectors.iter().map(|&(key, n)| {
+        Ok(Distribution::new(enumeration().hit_vectors.iter().map(|&(key, n)| {
             let line_micro: u64 = (0..ENTRIES).map(|i| ((key >> (4 * i)) & 0xf) as u64 * table[i]).sum();
-            (n as f64 / total, round_multiplier(line_micro))
+            (u128::from(n), round_multiplier(line_micro))
         })))
+    }
+
+    fn top_multiplier(&self) -> u64 {
+        self.distribution(Rtp::MAX, &Value::Null).map_or(0, |d| d.best_multiplier())
+    }
+
+    fn accepted_params(&self, _rtp: Rtp) -> Value {
+        json!({})
     }
 
     fn play(&self, rtp: Rtp, params: &Value, rng: &mut RandomStream) -> Result<Outcome, ParamsError> {
@@ -355,7 +359,6 @@ impl Game for VideoSlot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::game::ROUNDING_BOUND_FACTOR;
     use crate::rng::{ClientSeed, Draw, ServerSeed};
     use std::time::Instant;
 
@@ -408,8 +411,7 @@ mod tests {
         assert_eq!(base_rtp(), 30_463.0 / 32_000.0);
         // The hit vectors of the full enumeration give the same total: Σ lines = 10 × mean line.
         let e = enumeration();
-        assert_eq!(e.total, 3_200_000);
-        assert_eq!(e.hit_vectors.iter().map(|v| v.1).sum::<u64>(), e.total);
+        assert_eq!(e.hit_vectors.iter().map(|v| v.1).sum::<u64>(), 3_200_000, "every stop combination, once");
         let flat: [u64; ENTRIES] = std::array::from_fn(|i| PAYTABLE[i / 3][i % 3]);
         let paid: u128 = e
             .hit_vectors
@@ -471,14 +473,6 @@ mod tests {
         assert!((t.rtp - mean).abs() < 1e-12, "{} vs {mean}", t.rtp);
         assert!((t.variance - var).abs() < 1e-9 * var, "{} vs {var}", t.variance);
         assert!((t.win_probability - wins as f64 / n).abs() < 1e-12);
-    }
-
-    #[test]
-    fn min_bet_covers_the_rounding_bound() {
-        let p = VideoSlot.theory(rtp(9_650), &json!({})).unwrap().win_probability;
-        let need = p * ROUNDING_BOUND_FACTOR;
-        let min_bet = VideoSlot.info().min_bet;
-        assert!(min_bet as f64 >= need && min_bet % 100 == 0 && ((min_bet - 100) as f64) < need, "{min_bet} {need}");
     }
 
     #[test]

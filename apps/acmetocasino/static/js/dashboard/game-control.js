@@ -4,7 +4,7 @@
 import { $, h, amount, pct, time, toMinor } from '../lib/dom.js';
 import { DataTable } from '../lib/table.js';
 import { confirmDialog } from '../lib/dialog.js';
-import { OPERATIONS } from './common.js';
+import { OPERATIONS, COMPLIANCE } from './common.js';
 
 async function changeRtp(ctx, g) {
   const res = await confirmDialog({
@@ -46,7 +46,7 @@ export default {
   init(ctx, root) {
     const act = (fn, g) => async () => {
       try {
-        if (await fn(ctx, g)) await Promise.all([this.table.reload(), this.history.reload()]);
+        if (await fn(ctx, g)) await Promise.all([this.table.reload(), this.history.reload(), this.limits && this.limits.reload()]);
       } catch (e) {
         ctx.toast(e.plain || String(e), 'error');
       }
@@ -89,8 +89,22 @@ export default {
         return { items: all.slice(offset, offset + limit), total: all.length };
       },
     });
+    // Stake-limit changes are in the audit log, which admins (not operators) may read.
+    root.querySelector('[data-role=limits-card]').hidden = !ctx.can(COMPLIANCE);
+    this.limits = ctx.can(COMPLIANCE) ? new DataTable($('[data-role=limits-history]', root), {
+      pageSize: 20,
+      empty: 'No stake limit has been changed yet.',
+      columns: [
+        { label: 'When', cell: (a) => time(a.at) },
+        { label: 'Game', cell: (a) => a.target.replace(/^game:/, '') },
+        { label: 'From', num: true, cell: (a) => (a.before ? `${amount(a.before.min_bet)} – ${amount(a.before.max_bet)}` : '—') },
+        { label: 'To', num: true, cell: (a) => (a.after ? `${amount(a.after.min_bet)} – ${amount(a.after.max_bet)}` : '—') },
+        { label: 'By', cell: (a) => h('span', { class: 'id', title: a.actor }, a.actor.slice(0, 8)) },
+      ],
+      load: async ({ limit, offset }) => ({ items: await ctx.api.get('/audit-log', { action: 'game.limits_changed', limit, offset }) }),
+    }) : null;
   },
-  show() {
-    return Promise.all([this.table.reload(), this.history.reload({ reset: true })]);
+  show(ctx) {
+    return Promise.all([this.table.reload(), this.history.reload({ reset: true }), this.limits ? this.limits.reload({ reset: true }) : null]);
   },
 };

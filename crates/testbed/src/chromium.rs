@@ -1,7 +1,7 @@
-//! A private headless Chromium for the browser tests: one process for the whole test
+//! A throwaway headless Chromium for the browser tests: one process for a whole test
 //! run (each test opens its own browser context through the DevTools endpoint), its
-//! profile in a fresh directory under `target/xtask/`, stopped and removed on drop,
-//! with the same watchdog as the servers in `services`.
+//! profile in a fresh directory, stopped and removed on drop, with the same watchdog as
+//! the servers.
 
 use std::fs;
 use std::os::unix::process::CommandExt;
@@ -11,15 +11,10 @@ use std::sync::atomic::AtomicU32;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::services::{Error, Service, Watchdog, failed, fresh_dir, terminate};
-use crate::util::{self, which};
+use crate::process::{Error, Tool, Watchdog, failed, fresh_dir, succeeds, tail, target_dir, terminate};
 
 /// The process name Chromium runs under (`/proc/PID/comm`).
 const PROCESS: &str = "chromium";
-
-pub fn find_chromium() -> Option<PathBuf> {
-    ["chromium", "chromium-browser", "google-chrome"].into_iter().find_map(which)
-}
 
 /// A running headless Chromium; stopped and deleted on drop.
 #[derive(Debug)]
@@ -32,9 +27,9 @@ pub struct Chromium {
 
 impl Chromium {
     pub fn start() -> Result<Chromium, Error> {
-        let binary = find_chromium().ok_or(Error::Missing(Service::Chromium))?;
+        let binary = Tool::Chromium.find().ok_or(Error::Missing(Tool::Chromium))?;
         static STARTED: AtomicU32 = AtomicU32::new(1);
-        let base = fresh_dir(&util::target_dir().join("xtask"), "chromium", &STARTED)?;
+        let base = fresh_dir(&target_dir().join("xtask"), "chromium", &STARTED)?;
         let pid_file = base.join("chromium.pid");
         let watchdog = Watchdog::spawn(&pid_file, PROCESS, "TERM", &base)?;
         let profile = base.join("profile");
@@ -85,14 +80,14 @@ impl Chromium {
             {
                 return Err(failed(format!(
                     "Chromium exited ({status}) before listening:\n{}",
-                    util::tail(&self.base.join("chromium.log"), 20)
+                    tail(&self.base.join("chromium.log"), 20)
                 )));
             }
             if Instant::now() >= deadline {
                 return Err(failed(format!(
                     "Chromium did not open its DevTools endpoint within {}s:\n{}",
                     limit.as_secs(),
-                    util::tail(&self.base.join("chromium.log"), 20)
+                    tail(&self.base.join("chromium.log"), 20)
                 )));
             }
             thread::sleep(Duration::from_millis(50));
@@ -133,7 +128,7 @@ fn wait_for_group(group: u32, grace: Duration) -> Result<(), String> {
     let deadline = Instant::now() + grace;
     while alive() {
         if Instant::now() >= deadline {
-            util::succeeds(Command::new("kill").args(["-s", "KILL", "--", &format!("-{group}")]));
+            succeeds(Command::new("kill").args(["-s", "KILL", "--", &format!("-{group}")]));
             return Err(format!("Chromium's helper processes (group {group}) outlived it; killed them"));
         }
         thread::sleep(Duration::from_millis(20));
@@ -144,7 +139,7 @@ fn wait_for_group(group: u32, grace: Duration) -> Result<(), String> {
 impl Drop for Chromium {
     fn drop(&mut self) {
         if let Err(error) = self.shutdown() {
-            eprintln!("xtask: {error}");
+            eprintln!("testbed: {error}");
         }
     }
 }

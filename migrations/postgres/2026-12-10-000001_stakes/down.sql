@@ -1,0 +1,2 @@
+ALTER TABLE rounds DROP COLUMN payout_rounding;
+DROP TABLE game_limits;
