@@ -3,12 +3,12 @@
 //!
 //! Per backend (a private, durable PostgreSQL with `pg_stat_statements`, then a fresh
 //! SQLite file) it starts the release server with Redis off, has the load generator
-//! (`acmetocasino bench-load`) register, log in, pass KYC, fund and launch P players
+//! (`loadgen bench-load`) register, log in, pass KYC, fund and launch P players
 //! (timing logins and deposits), and then, for each concurrency C:
 //! - ours: C clients placing `POST /api/v2/gal/bet` rounds for D seconds;
 //! - the ceiling: on PostgreSQL, pgbench (`-M prepared`, same C) running the
 //!   statements the server sent for its rounds, captured from the statement log (see
-//!   `bench/capture.rs`); on SQLite, `acmetocasino bench-sqlite-ceiling` running the
+//!   `bench/capture.rs`); on SQLite, `loadgen bench-sqlite-ceiling` running the
 //!   same statements in a raw `BEGIN IMMEDIATE … COMMIT` loop.
 //!
 //! Then a soak run (memory sampled every second), and the replay of one wallet of 10^5
@@ -173,7 +173,7 @@ fn execute(flags: &BenchFlags) -> Result<Vec<String>> {
     fs::create_dir_all(&dir)?;
 
     let started = Instant::now();
-    let bin = build(plan.release)?;
+    let bins = build(plan.release)?;
     let build_time = started.elapsed();
     let machine = report::Machine::detect();
 
@@ -186,7 +186,7 @@ fn execute(flags: &BenchFlags) -> Result<Vec<String>> {
         psql.exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements;")?;
         let url = format!("postgres://postgres@127.0.0.1:{}/{BENCH_DB}", pg.port());
         let target = Target::Postgres { pg: &pg, psql };
-        let result = run_backend(&plan, &bin, &dir, &url, &target);
+        let result = run_backend(&plan, &bins, &dir, &url, &target);
         drop(target);
         let stopped = pg.stop();
         let result = result?;
@@ -198,7 +198,7 @@ fn execute(flags: &BenchFlags) -> Result<Vec<String>> {
     }
     let sqlite_file = dir.join("sqlite").join("data").join("bench.db");
     let target = Target::Sqlite { file: sqlite_file.clone(), script: script_json };
-    results.push(run_backend(&plan, &bin, &dir, &sqlite_file.to_string_lossy(), &target)?);
+    results.push(run_backend(&plan, &bins, &dir, &sqlite_file.to_string_lossy(), &target)?);
 
     let text = report::render(&plan, &machine, &results, build_time, total.elapsed());
     println!("\n{text}");
@@ -225,19 +225,28 @@ pub fn smoke() -> Result<()> {
     if unexpected.is_empty() { Ok(()) } else { Err(unexpected.join("; ").into()) }
 }
 
-/// Builds the server (release for the real thing, debug for the smoke).
-fn build(release: bool) -> Result<PathBuf> {
+/// The two programs a benchmark runs: the server, and the load generator that drives it
+/// (a tool of its own, `apps/loadgen`, kept out of the server binary).
+pub struct Binaries {
+    pub server: PathBuf,
+    pub loadgen: PathBuf,
+}
+
+/// Builds the server and the load generator (release for the real thing, debug for the
+/// smoke).
+pub fn build(release: bool) -> Result<Binaries> {
     let mut cargo = util::cargo();
-    cargo.args(["build", "-p", "acmetocasino"]);
+    cargo.args(["build", "-p", "acmetocasino", "-p", "loadgen"]);
     if release {
         cargo.arg("--release");
     }
     util::run(&mut cargo)?;
-    let bin = util::target_dir().join(if release { "release" } else { "debug" }).join("acmetocasino");
-    if !util::is_executable(&bin) {
-        return Err(format!("{} was not built", bin.display()).into());
-    }
-    Ok(bin)
+    let dir = util::target_dir().join(if release { "release" } else { "debug" });
+    let built = |name: &str| {
+        let bin = dir.join(name);
+        if util::is_executable(&bin) { Ok(bin) } else { Err(format!("{} was not built", bin.display())) }
+    };
+    Ok(Binaries { server: built("acmetocasino")?, loadgen: built("loadgen")? })
 }
 
 enum Target<'a> {
@@ -271,7 +280,7 @@ impl Clock {
     }
 }
 
-fn run_backend(plan: &Plan, bin: &Path, dir: &Path, url: &str, target: &Target<'_>) -> Result<BackendResult> {
+fn run_backend(plan: &Plan, bins: &Binaries, dir: &Path, url: &str, target: &Target<'_>) -> Result<BackendResult> {
     let pool_size = server_pool_size();
     let name = target.name();
     eprintln!("\n==> {name}");
@@ -293,8 +302,8 @@ fn run_backend(plan: &Plan, bin: &Path, dir: &Path, url: &str, target: &Target<'
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
-    server::create_staff(bin, &env, STAFF, STAFF_PASSWORD)?;
-    let server = Server::start(bin, &env, &bdir.join("server.log"))?;
+    server::create_staff(&bins.server, &env, STAFF, STAFF_PASSWORD)?;
+    let server = Server::start(&bins.server, &env, &bdir.join("server.log"))?;
     clock.lap("start");
     let state = bdir.join("state.json");
     let c0 = plan.concurrency.first().copied().unwrap_or(8);
@@ -307,7 +316,7 @@ fn run_backend(plan: &Plan, bin: &Path, dir: &Path, url: &str, target: &Target<'
             state.display().to_string(),
         ];
         args.extend_from_slice(extra);
-        server::bench(bin, &args, None)
+        server::bench(&bins.loadgen, &args, None)
     };
     let s = |v: &dyn ToString| v.to_string();
 
@@ -435,11 +444,13 @@ fn run_backend(plan: &Plan, bin: &Path, dir: &Path, url: &str, target: &Target<'
             }
             Target::Sqlite { file, script: Some(script) } if !plan.smoke => {
                 server.set_phase(&format!("sqlite ceiling C={c}"));
-                run.ceiling = Some(sqlite_ceiling(bin, file, script, &state, c, plan.duration, server.pid())?);
+                run.ceiling =
+                    Some(sqlite_ceiling(&bins.loadgen, file, script, &state, c, plan.duration, server.pid())?);
                 clock.lap(format!("SQLite ceiling C={c}"));
                 if c > pool_size {
                     server.set_phase(&format!("sqlite ceiling C={pool_size}"));
-                    let ceiling = sqlite_ceiling(bin, file, script, &state, pool_size, plan.duration, server.pid())?;
+                    let ceiling =
+                        sqlite_ceiling(&bins.loadgen, file, script, &state, pool_size, plan.duration, server.pid())?;
                     run.ceiling_at_pool = Some(ceiling);
                     clock.lap(format!("SQLite ceiling C={pool_size} (the server's pool size), for C={c}"));
                 }
@@ -477,7 +488,7 @@ fn run_backend(plan: &Plan, bin: &Path, dir: &Path, url: &str, target: &Target<'
         STAFF.into(),
         "--staff-password-stdin".into(),
     ];
-    let verify = server::phase(&server::bench(bin, &args, Some(STAFF_PASSWORD))?, "verify")?;
+    let verify = server::phase(&server::bench(&bins.loadgen, &args, Some(STAFF_PASSWORD))?, "verify")?;
     if let Target::Postgres { psql, .. } = target {
         psql.exec("ALTER SYSTEM RESET synchronous_commit; SELECT pg_reload_conf();")?;
     }
@@ -542,9 +553,9 @@ fn pgbench_ceiling(
     })
 }
 
-/// `acmetocasino bench-sqlite-ceiling` with `clients` connections.
+/// `loadgen bench-sqlite-ceiling` with `clients` connections.
 fn sqlite_ceiling(
-    bin: &Path,
+    loadgen: &Path,
     file: &Path,
     script: &Path,
     state: &Path,
@@ -566,7 +577,7 @@ fn sqlite_ceiling(
         seconds.to_string(),
     ];
     let before = CpuSnapshot::take(server_pid);
-    let lines = server::bench(bin, &args, None)?;
+    let lines = server::bench(loadgen, &args, None)?;
     let mut cpu = CpuSnapshot::take(server_pid).since(&before);
     let v = server::phase(&lines, "sqlite-ceiling")?;
     // The raw loop runs in its own process: count its CPU, not the idle server's.

@@ -36,35 +36,8 @@ pub struct Problem {
     pub retry_after: Option<u64>,
 }
 
-/// Business-rule refusals (HTTP 422): nothing was written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    InsufficientFunds,
-    LimitExceeded,
-    SelfExcluded,
-    KycRequired,
-    AccountBlocked,
-    BetOutOfRange,
-    SessionClosed,
-    SessionTimeExceeded,
-    RuleViolation,
-}
-
-impl Refusal {
-    pub fn code(self) -> &'static str {
-        match self {
-            Refusal::InsufficientFunds => "insufficient_funds",
-            Refusal::LimitExceeded => "limit_exceeded",
-            Refusal::SelfExcluded => "self_excluded",
-            Refusal::KycRequired => "kyc_required",
-            Refusal::AccountBlocked => "account_blocked",
-            Refusal::BetOutOfRange => "bet_out_of_range",
-            Refusal::SessionClosed => "session_closed",
-            Refusal::SessionTimeExceeded => "session_time_exceeded",
-            Refusal::RuleViolation => "rule_violation",
-        }
-    }
-}
+/// The refusals of the business rules, shared by every core: mapped to 422 here, once.
+pub use kernel::Refusal;
 
 #[api_v2_errors(
     code = 400,

@@ -10,7 +10,6 @@ pub mod events;
 pub mod extract;
 pub mod http;
 pub mod infra;
-pub mod loadgen;
 pub mod pages;
 pub mod server;
 pub mod simulator;

@@ -34,10 +34,6 @@ enum Command {
     },
     /// Drive a running platform with simulated players through its HTTP API.
     Simulate(acmetocasino::simulator::cli::SimulateArgs),
-    /// Load generator for `cargo xtask bench` (see docs/benchmarks.md).
-    BenchLoad(acmetocasino::loadgen::LoadArgs),
-    /// The raw SQLite round loop `cargo xtask bench` compares the server with.
-    BenchSqliteCeiling(acmetocasino::loadgen::CeilingArgs),
     /// Exit 0 when the server on this machine is ready (or, with --live, up): for
     /// container health checks. Asks ACMETOCASINO_BIND (or --bind), on 127.0.0.1 when
     /// it listens on every address.
@@ -95,8 +91,6 @@ async fn main() -> ExitCode {
         Command::Admin { command: AdminCommand::Create { username, email, role, password_stdin: _ } } => {
             create_staff(config, username, email, role).await
         }
-        Command::BenchLoad(args) => acmetocasino::loadgen::run_load(args).await,
-        Command::BenchSqliteCeiling(args) => acmetocasino::loadgen::run_sqlite_ceiling(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,12 +7,14 @@ mod string_enum;
 pub mod clock;
 pub mod entropy;
 pub mod money;
+pub mod refusal;
 pub mod rtp;
 pub mod store;
 
 pub use clock::{Clock, SharedClock, SystemClock};
 pub use entropy::Entropy;
 pub use money::{Amount, AmountError, Currency, CurrencyError, MAX_AMOUNT, checked_sum};
+pub use refusal::Refusal;
 pub use rtp::{Rtp, RtpError};
 pub use store::StoreError;
 

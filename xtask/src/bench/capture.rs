@@ -263,7 +263,7 @@ fn bind(
 // Output
 
 impl RoundScript {
-    /// The JSON `acmetocasino bench-sqlite-ceiling --script` reads.
+    /// The JSON `loadgen bench-sqlite-ceiling --script` reads.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::json;
         let part = |p: &Part| match p {

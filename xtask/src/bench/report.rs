@@ -257,7 +257,7 @@ pub fn render(plan: &Plan, m: &Machine, results: &[BackendResult], build: Durati
         let _ = writeln!(
             o,
             "\nCeiling: PostgreSQL — pgbench `-M prepared`, same C, `-j 2`, running the statements the server sent for \
-         its rounds (captured, below); SQLite — `acmetocasino bench-sqlite-ceiling`, the same statements in a \
+         its rounds (captured, below); SQLite — `loadgen bench-sqlite-ceiling`, the same statements in a \
          `BEGIN IMMEDIATE … COMMIT` loop over cached prepared statements. Above the server's pool of {pool} \
              connections the database never sees more than {pool} of ours at once, so the ceiling also runs with \
              {pool} connections there, and the ratio is taken against the better of the two. ratio = rounds/s ÷ \

@@ -61,7 +61,7 @@ fn run_with_stdin(command: &mut Command, input: &str) -> Result<String> {
     }
 }
 
-/// Runs `acmetocasino <args>` (a bench mode) and returns its `BENCH_JSON` lines.
+/// Runs `loadgen <args>` (a bench mode) and returns its `BENCH_JSON` lines.
 pub fn bench(bin: &Path, args: &[String], stdin: Option<&str>) -> Result<Vec<Value>> {
     let mut command = app_command(bin, &[("ACMETOCASINO_LOG".into(), "warn".into())]);
     command.args(args);

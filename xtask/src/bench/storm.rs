@@ -26,7 +26,7 @@ const KNOWN_PLAYERS: usize = 10;
 const PASSWORD: &str = "storm password 1";
 
 pub fn run(logins: usize) -> Result<ExitCode> {
-    let bin = super::build(true)?;
+    let bin = super::build(true)?.server;
     let dir = util::target_dir().join("xtask").join("login-storm");
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(dir.join("data"))?;

@@ -11,7 +11,6 @@ use super::types::sql::{DbTimestamp, DbUuid};
 use super::types::{DbId, DbTime};
 use super::wallet::PostFailure;
 use super::{Db, DbError, backend_queries, count_of, dispatch};
-use crate::error::Refusal;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use compliance_core::{
     Activity, AlertCandidate, AlertStatus, AmlRule, AmlThresholds, EventKind, HarmMarker, Intervention, KycState,
@@ -20,7 +19,7 @@ use compliance_core::{
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Nullable, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use kernel::{AccountId, Amount};
+use kernel::{AccountId, Amount, Refusal};
 use pam_core::AccountStatus;
 use rg_core::{DepositUsage, LimitPeriod, Profiles, RgSettings};
 use serde_json::{Value, json};

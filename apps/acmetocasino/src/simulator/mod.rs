@@ -16,7 +16,7 @@ mod api;
 mod bot;
 pub mod cli;
 mod report;
-mod rng;
+pub mod rng;
 mod stats;
 
 use api::{Api, Reply};

@@ -1,17 +1,18 @@
-//! A small, seedable pseudo-random generator for the bots' choices (SplitMix64).
-//! Not for secrets: it only decides bet sizes, pauses and games.
+//! The tools' one small, seedable pseudo-random generator (SplitMix64): the bots'
+//! choices and the load generator's picks. Not for secrets: it only decides bet sizes,
+//! pauses, games and which player bets next.
 
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
-pub(crate) struct Rng(u64);
+pub struct Rng(u64);
 
 impl Rng {
-    pub(crate) fn new(seed: u64) -> Self {
+    pub fn new(seed: u64) -> Self {
         Self(seed)
     }
 
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -20,17 +21,17 @@ impl Rng {
     }
 
     /// Uniform in `0..n` (0 when `n` is 0).
-    pub(crate) fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
     }
 
     /// Uniform in `lo..=hi` (`lo` when the range is empty).
-    pub(crate) fn range(&mut self, lo: u64, hi: u64) -> u64 {
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
         if hi <= lo { lo } else { lo + self.below(hi - lo + 1) }
     }
 
     /// Uniform in `lo..=hi` for signed amounts.
-    pub(crate) fn amount(&mut self, lo: i64, hi: i64) -> i64 {
+    pub fn amount(&mut self, lo: i64, hi: i64) -> i64 {
         if hi <= lo {
             return lo;
         }
@@ -39,24 +40,24 @@ impl Rng {
     }
 
     /// True with probability `p`.
-    pub(crate) fn chance(&mut self, p: f64) -> bool {
+    pub fn chance(&mut self, p: f64) -> bool {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
     }
 
-    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
         let i = self.below(items.len() as u64);
         items.get(usize::try_from(i).unwrap_or(0))
     }
 
     /// Uniform between `lo` and `hi`.
-    pub(crate) fn duration(&mut self, lo: Duration, hi: Duration) -> Duration {
+    pub fn duration(&mut self, lo: Duration, hi: Duration) -> Duration {
         let (lo, hi) = (lo.as_micros() as u64, hi.as_micros() as u64);
         Duration::from_micros(self.range(lo, hi))
     }
 }
 
 /// A seed from the OS random source (the clock if that fails).
-pub(crate) fn os_seed() -> u64 {
+pub fn os_seed() -> u64 {
     let mut b = [0u8; 8];
     match getrandom::fill(&mut b) {
         Ok(()) => u64::from_le_bytes(b),

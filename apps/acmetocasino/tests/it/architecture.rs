@@ -79,6 +79,18 @@ fn handlers_hold_no_queries() {
     }
 }
 
+/// Architecture invariant: the database adapter knows nothing of the HTTP edge: no
+/// handler, no extractor, no problem document (refusals are `kernel::Refusal`).
+#[test]
+fn the_adapter_imports_nothing_from_the_edge() {
+    for f in rust_files(&root().join("apps/acmetocasino/src/db")) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for word in ["crate::http", "crate::error", "crate::extract", "crate::auth", "actix_web", "ApiError"] {
+            assert!(!text.contains(word), "{} mentions {word}", f.display());
+        }
+    }
+}
+
 /// Architecture invariant: no floating point anywhere near money.
 #[test]
 fn money_code_has_no_floats() {
