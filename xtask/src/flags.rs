@@ -8,16 +8,17 @@ cargo xtask <command>
 Commands:
   test [--allow-missing-services] [-- <cargo test args>]
         installs what the suite needs with apt when root (postgresql, redis-server,
-        nginx, openssl, chromium, chromium-driver; otherwise prints the command),
-        then rustfmt check, clippy (-D warnings), the compose file check, and
-        `cargo test --workspace` against a private PostgreSQL and Redis
-        (ACMETOCASINO_TEST_PG_URL / ACMETOCASINO_TEST_REDIS_URL).
+        nginx, openssl, chromium; otherwise prints the command), then rustfmt
+        check, clippy (-D warnings), the compose file check, and
+        `cargo test --workspace` against a private PostgreSQL, Redis and headless
+        Chromium (ACMETOCASINO_TEST_PG_URL / _REDIS_URL / _CHROMIUM_URL); the
+        browser tests save screenshots to target/xtask/screenshots/.
         --allow-missing-services  run without what is not installed (sets
                                   ACMETOCASINO_ALLOW_MISSING_SERVICES=1: tests skip)
         e.g. cargo xtask test -- -p wallet-core -- --nocapture
   services
-        start a private PostgreSQL and Redis, print their URLs as `export` lines,
-        stop them on Ctrl-C or stdin EOF
+        start a private PostgreSQL, Redis and headless Chromium, print their URLs
+        as `export` lines, stop them on Ctrl-C or stdin EOF
   run [-- <args>]
         cargo run --release -p acmetocasino -- <args>
   rtp [--rounds N] [--rtp P[,P...]] [--stake S] [--seed HEX]

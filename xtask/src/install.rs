@@ -1,5 +1,5 @@
-//! What the test suite needs from the system (PostgreSQL, Redis, nginx, OpenSSL,
-//! Chromium and its driver): installed with apt when we are root and they are
+//! What the test suite needs from the system (PostgreSQL, Redis, nginx, OpenSSL and
+//! Chromium): installed with apt when we are root and they are
 //! missing, one line per package; otherwise named in one `apt-get install` command.
 
 use std::process::Command;
@@ -62,8 +62,8 @@ mod tests {
 
     #[test]
     fn one_command_installs_everything_missing() {
-        let command = apt_command(&[Tool::Nginx, Tool::ChromiumDriver]);
-        assert!(command.ends_with("apt-get install -y --no-install-recommends nginx chromium-driver"), "{command}");
+        let command = apt_command(&[Tool::Nginx, Tool::Chromium]);
+        assert!(command.ends_with("apt-get install -y --no-install-recommends nginx chromium"), "{command}");
         assert_eq!(command.starts_with("sudo "), !is_root());
     }
 }

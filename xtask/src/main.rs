@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::flags::Command;
-use testbed::{Postgres, Redis};
+use testbed::{Chromium, Postgres, Redis};
 
 use crate::util::{Result, fmt_duration};
 
@@ -56,7 +56,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// `cargo xtask services`: private PostgreSQL and Redis until Ctrl-C or stdin EOF.
+/// `cargo xtask services`: private PostgreSQL, Redis and headless Chromium until Ctrl-C
+/// or stdin EOF.
 fn services() -> Result<ExitCode> {
     let started = Instant::now();
     let postgres = Postgres::start()?;
@@ -64,10 +65,14 @@ fn services() -> Result<ExitCode> {
     let started = Instant::now();
     let redis = Redis::start()?;
     eprintln!("xtask: Redis ready in {}", fmt_duration(started.elapsed()));
+    let started = Instant::now();
+    let chromium = Chromium::start()?;
+    eprintln!("xtask: Chromium ready in {}", fmt_duration(started.elapsed()));
 
     let mut stdout = io::stdout().lock();
     writeln!(stdout, "export ACMETOCASINO_TEST_PG_URL={}", postgres.url())?;
     writeln!(stdout, "export ACMETOCASINO_TEST_REDIS_URL={}", redis.url())?;
+    writeln!(stdout, "export ACMETOCASINO_TEST_CHROMIUM_URL={}", chromium.url())?;
     stdout.flush()?;
     drop(stdout);
     eprintln!("xtask: services running; press Ctrl-C or close stdin (Ctrl-D) to stop them");
@@ -77,7 +82,7 @@ fn services() -> Result<ExitCode> {
     io::copy(&mut io::stdin().lock(), &mut io::sink())?;
 
     let started = Instant::now();
-    let stopped = redis.stop().and(postgres.stop());
+    let stopped = chromium.stop().and(redis.stop()).and(postgres.stop());
     eprintln!("xtask: services stopped in {}", fmt_duration(started.elapsed()));
     stopped?;
     Ok(ExitCode::SUCCESS)

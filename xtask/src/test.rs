@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-use testbed::{Postgres, Redis, Tool};
+use testbed::{Chromium, Postgres, Redis, Tool};
 
 use crate::flags::TestFlags;
 use crate::util::{self, Result, fmt_duration};
@@ -36,8 +36,9 @@ pub fn run(flags: &TestFlags) -> Result<ExitCode> {
     // Guards: both servers stop when these go out of scope, also on panic.
     let postgres = report.service("start postgres", Tool::Postgres, &missing, Postgres::start);
     let redis = report.service("start redis", Tool::Redis, &missing, Redis::start);
+    let chromium = report.service("start chromium", Tool::Chromium, &missing, Chromium::start);
 
-    let services_ok = postgres.is_ok() && redis.is_ok();
+    let services_ok = postgres.is_ok() && redis.is_ok() && chromium.is_ok();
     let mut cargo_test = util::cargo();
     cargo_test.arg("test");
     // `--workspace` would override a `-p` among the extra arguments.
@@ -58,6 +59,10 @@ pub fn run(flags: &TestFlags) -> Result<ExitCode> {
         Ok(Some(redis)) => cargo_test.env("ACMETOCASINO_TEST_REDIS_URL", redis.url()),
         _ => cargo_test.env_remove("ACMETOCASINO_TEST_REDIS_URL"),
     };
+    match &chromium {
+        Ok(Some(chromium)) => cargo_test.env("ACMETOCASINO_TEST_CHROMIUM_URL", chromium.url()),
+        _ => cargo_test.env_remove("ACMETOCASINO_TEST_CHROMIUM_URL"),
+    };
     if missing.is_empty() {
         cargo_test.env_remove("ACMETOCASINO_ALLOW_MISSING_SERVICES");
     } else {
@@ -72,9 +77,10 @@ pub fn run(flags: &TestFlags) -> Result<ExitCode> {
     report.step("bench smoke", || crate::bench::smoke().map(|()| Outcome::Passed));
 
     report.step("stop services", || {
+        let chromium = chromium.ok().flatten().map(Chromium::stop).transpose();
         let redis = redis.ok().flatten().map(Redis::stop).transpose();
         let postgres = postgres.ok().flatten().map(Postgres::stop).transpose();
-        redis.and(postgres).map(|_| Outcome::Passed).map_err(Into::into)
+        chromium.and(redis).and(postgres).map(|_| Outcome::Passed).map_err(Into::into)
     });
 
     report.print_summary(total.elapsed());

@@ -97,6 +97,9 @@ pub struct Config {
     /// The Bearer token `GET /metrics` requires (`ACMETOCASINO_METRICS_TOKEN`); unset:
     /// metrics are open, as for a scraper on a private network.
     pub metrics_token: Option<Secret>,
+    /// Rounds the back office flags as big wins (`ACMETOCASINO_BIG_WIN_MULTIPLIER`,
+    /// `ACMETOCASINO_BIG_WIN_AMOUNT`).
+    pub big_win: gamectl_core::BigWin,
     /// After SIGTERM, how long requests in flight may still take before they are cut
     /// (`ACMETOCASINO_SHUTDOWN_GRACE_SECONDS`).
     pub shutdown_grace: Duration,
@@ -129,6 +132,7 @@ impl fmt::Debug for Config {
             .field("kyc_auto_decide", &self.kyc_auto_decide)
             .field("manual_posting_approval_above", &self.manual_posting_approval_above)
             .field("metrics_token", &self.metrics_token)
+            .field("big_win", &self.big_win)
             .field("shutdown_grace", &self.shutdown_grace)
             .field("shutdown_delay", &self.shutdown_delay)
             .finish()
@@ -283,6 +287,10 @@ impl Config {
                 0..=kernel::MAX_AMOUNT,
             )?,
             metrics_token,
+            big_win: gamectl_core::BigWin {
+                multiplier: number(&get, "ACMETOCASINO_BIG_WIN_MULTIPLIER", 350, 1..=1_000_000)?,
+                payout: number(&get, "ACMETOCASINO_BIG_WIN_AMOUNT", 4_000_000, 1..=kernel::MAX_AMOUNT)?,
+            },
             shutdown_grace: Duration::from_secs(number(&get, "ACMETOCASINO_SHUTDOWN_GRACE_SECONDS", 30, 0..=3_600)?),
             shutdown_delay: Duration::from_secs(number(&get, "ACMETOCASINO_SHUTDOWN_DELAY_SECONDS", 0, 0..=3_600)?),
         })

@@ -18,33 +18,59 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// are `400 validation_error` naming the offending field.
 pub struct ApiJson<T>(pub T);
 
+/// An optional JSON body: none (or only white space) is `None`; anything else is
+/// parsed as strictly as [`ApiJson`].
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = json_body(req, payload);
+        Box::pin(async move {
+            let bytes = body.await?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJson(None));
+            }
+            parse_json(&bytes).map(|v| OptionalJson(Some(v)))
+        })
+    }
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type_ok =
-            req.headers().get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_none_or(|ct| {
-                let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-                essence == "application/json" || essence.ends_with("+json")
-            });
-        let body = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
-            if !content_type_ok {
-                return Err(ApiError::validation("Content-Type", "request bodies must be application/json"));
-            }
-            let bytes = body.await.map_err(|e| match e.as_error::<PayloadError>() {
-                Some(PayloadError::Overflow) => {
-                    ApiError::validation("body", format!("must be at most {MAX_BODY_BYTES} bytes"))
-                }
-                _ => {
-                    tracing::info!(cause = %e, "request body could not be read");
-                    ApiError::validation("body", "could not be read")
-                }
-            })?;
-            parse_json(&bytes).map(ApiJson)
-        })
+        let body = json_body(req, payload);
+        Box::pin(async move { parse_json(&body.await?).map(ApiJson) })
     }
+}
+
+/// The raw bytes of a JSON request body (the content type checked, the size bounded).
+fn json_body(req: &HttpRequest, payload: &mut Payload) -> LocalBoxFuture<'static, Result<web::Bytes, ApiError>> {
+    let content_type_ok =
+        req.headers().get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_none_or(|ct| {
+            let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            essence == "application/json" || essence.ends_with("+json")
+        });
+    let body = web::Bytes::from_request(req, payload);
+    Box::pin(async move {
+        if !content_type_ok {
+            return Err(ApiError::validation("Content-Type", "request bodies must be application/json"));
+        }
+        let bytes = body.await.map_err(|e| match e.as_error::<PayloadError>() {
+            Some(PayloadError::Overflow) => {
+                ApiError::validation("body", format!("must be at most {MAX_BODY_BYTES} bytes"))
+            }
+            _ => {
+                tracing::info!(cause = %e, "request body could not be read");
+                ApiError::validation("body", "could not be read")
+            }
+        })?;
+        Ok(bytes)
+    })
 }
 
 /// A free-text field (a name, a reason, a note), trimmed: `chars` characters long, and
@@ -81,6 +107,32 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         };
         ApiError::fields(vec![FieldProblem { field, message }])
     })
+}
+
+impl<T: Apiv2Schema> Apiv2Schema for OptionalJson<T> {
+    fn name() -> Option<String> {
+        T::name()
+    }
+    fn raw_schema() -> DefaultSchemaRaw {
+        T::raw_schema()
+    }
+}
+
+impl<T: Apiv2Schema> OperationModifier for OptionalJson<T> {
+    fn update_parameter(op: &mut DefaultOperationRaw) {
+        web::Json::<T>::update_parameter(op);
+        // Documented, but not required.
+        for p in &mut op.parameters {
+            if let paperclip::v2::models::Either::Right(p) = p
+                && p.in_ == paperclip::v2::models::ParameterIn::Body
+            {
+                p.required = false;
+            }
+        }
+    }
+    fn update_definitions(map: &mut BTreeMap<String, DefaultSchemaRaw>) {
+        web::Json::<T>::update_definitions(map)
+    }
 }
 
 impl<T: Apiv2Schema> Apiv2Schema for ApiJson<T> {

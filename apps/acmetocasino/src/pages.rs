@@ -8,6 +8,8 @@ use rust_embed::RustEmbed;
 
 #[derive(RustEmbed)]
 #[folder = "static/"]
+// axe-core is vendored for the browser tests, which inject it themselves: never served.
+#[exclude = "vendor/axe-core/*"]
 struct Assets;
 
 /// The policy for our own pages: every script and style from this origin.
@@ -71,8 +73,35 @@ mod tests {
             "vendor/swagger-ui/swagger-ui-bundle.js",
             "vendor/swagger-ui/swagger-ui.css",
             "vendor/redoc/redoc.standalone.js",
+            "vendor/chartjs/chart.umd.min.js",
+            "dashboard.html",
+            "play.html",
         ] {
             assert!(super::Assets::get(f).is_some(), "{f} missing");
+        }
+        assert!(super::Assets::get("vendor/axe-core/axe.min.js").is_none(), "axe-core is for the tests only");
+    }
+
+    /// The policy allows only scripts from this origin: a page with inline code would
+    /// break (and weaken the policy the day someone allowed it).
+    #[test]
+    fn no_page_carries_inline_script() {
+        for name in super::Assets::iter().filter(|n| n.ends_with(".html")) {
+            let file = super::Assets::get(&name).unwrap();
+            let html = String::from_utf8_lossy(&file.data).to_lowercase();
+            for tag in html.split("<script").skip(1) {
+                let open = tag.split('>').next().unwrap_or_default();
+                assert!(open.contains(" src="), "{name}: an inline <script>");
+                assert!(
+                    tag.split("</script>").next().unwrap_or_default().trim_start_matches(open).trim() == ">",
+                    "{name}: code inside <script src>"
+                );
+            }
+            for attribute in
+                [" onclick=", " onload=", " onerror=", " onsubmit=", " onchange=", " oninput=", "javascript:"]
+            {
+                assert!(!html.contains(attribute), "{name}: {attribute}");
+            }
         }
     }
 }

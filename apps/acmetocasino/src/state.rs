@@ -37,6 +37,8 @@ pub struct AppState {
     pub catalogue: std::sync::Arc<gal_core::Catalogue>,
     /// Live domain events (WebSocket feed), fanned out through Redis when configured.
     pub events: crate::events::EventBus,
+    /// Which rounds the back office flags as big wins.
+    pub big_win: gamectl_core::BigWin,
     /// Set on SIGTERM: `/health/ready` answers `503` from then on (see `server`).
     draining: AtomicBool,
 }
@@ -121,6 +123,7 @@ impl AppState {
             started_at: Instant::now(),
             catalogue: std::sync::Arc::new(gal_core::Catalogue::standard()),
             events: crate::events::EventBus::new(config.redis_url.as_deref()).map_err(StartupError)?,
+            big_win: config.big_win,
             draining: AtomicBool::new(false),
         })
     }

@@ -74,11 +74,79 @@ impl Metrics {
         Ok(Self { registry, http_requests, http_duration, wallet_events, logins, rounds, rounds_per_commit })
     }
 
+    /// Requests, errors and latency per route since start, busiest first.
+    pub fn request_summary(&self) -> Vec<RouteSummary> {
+        use prometheus::core::Collector;
+        let labels = |m: &prometheus::proto::Metric| {
+            let get = |name: &str| m.get_label().iter().find(|l| l.name() == name).map(|l| l.value().to_owned());
+            (get("method").unwrap_or_default(), get("route").unwrap_or_default(), get("status"))
+        };
+        let mut routes: std::collections::BTreeMap<(String, String), RouteSummary> = Default::default();
+        for family in self.http_requests.collect() {
+            for m in family.get_metric() {
+                let (method, route, status) = labels(m);
+                let count = m.get_counter().get_value() as u64;
+                let entry =
+                    routes.entry((method.clone(), route.clone())).or_insert_with(|| RouteSummary::new(method, route));
+                entry.requests += count;
+                match status.as_deref().and_then(|s| s.parse::<u16>().ok()) {
+                    Some(400..=499) => entry.client_errors += count,
+                    Some(500..=599) => entry.server_errors += count,
+                    _ => {}
+                }
+            }
+        }
+        for family in self.http_duration.collect() {
+            for m in family.get_metric() {
+                let (method, route, _) = labels(m);
+                let Some(entry) = routes.get_mut(&(method, route)) else { continue };
+                let h = m.get_histogram();
+                let n = h.get_sample_count();
+                if n == 0 {
+                    continue;
+                }
+                entry.mean_ms = Some(h.get_sample_sum() / n as f64 * 1000.0);
+                // The upper bound of the bucket holding the 95th percentile (an estimate
+                // from above); past the last bucket there is no bound.
+                entry.p95_ms = h
+                    .get_bucket()
+                    .iter()
+                    .find(|b| b.cumulative_count() as f64 >= 0.95 * n as f64)
+                    .map(|b| b.upper_bound() * 1000.0);
+            }
+        }
+        let mut out: Vec<RouteSummary> = routes.into_values().collect();
+        out.sort_by(|a, b| b.requests.cmp(&a.requests).then_with(|| a.route.cmp(&b.route)));
+        out
+    }
+
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
         let mut buf = Vec::new();
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
         String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+/// One route's requests since the instance started (as the back office reads them).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, paperclip::actix::Apiv2Schema)]
+pub struct RouteSummary {
+    pub method: String,
+    /// The route pattern (`/api/v2/wallet/{player_id}/balance`), or `unmatched`.
+    pub route: String,
+    pub requests: u64,
+    /// Answers 400–499.
+    pub client_errors: u64,
+    /// Answers 500–599 (503 included).
+    pub server_errors: u64,
+    pub mean_ms: Option<f64>,
+    /// An upper bound of the 95th percentile: the latency bucket holding it.
+    pub p95_ms: Option<f64>,
+}
+
+impl RouteSummary {
+    fn new(method: String, route: String) -> Self {
+        Self { method, route, requests: 0, client_errors: 0, server_errors: 0, mean_ms: None, p95_ms: None }
     }
 }
 
@@ -117,4 +185,30 @@ pub async fn observe(
         res.headers_mut().insert(HeaderName::from_static(CORRELATION_HEADER), v);
     }
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_summary_counts_errors_and_estimates_latency_per_route() {
+        let m = Metrics::new().unwrap();
+        let route = "/api/v2/players/{id}";
+        for (status, seconds) in [("200", 0.002), ("200", 0.003), ("404", 0.004), ("503", 0.2)] {
+            m.http_requests.with_label_values(&["GET", route, status]).inc();
+            m.http_duration.with_label_values(&["GET", route]).observe(seconds);
+        }
+        m.http_requests.with_label_values(&["POST", "/api/v2/auth/login", "200"]).inc();
+        let summary = m.request_summary();
+        assert_eq!(summary.len(), 2);
+        let busiest = &summary[0];
+        assert_eq!((busiest.method.as_str(), busiest.route.as_str()), ("GET", route));
+        assert_eq!((busiest.requests, busiest.client_errors, busiest.server_errors), (4, 1, 1));
+        let mean = busiest.mean_ms.unwrap();
+        assert!((mean - 52.25).abs() < 1e-6, "{mean}");
+        // Three of four requests took at most 5 ms; the fourth needs the 250 ms bucket.
+        assert_eq!(busiest.p95_ms, Some(250.0));
+        assert_eq!((summary[1].requests, summary[1].mean_ms), (1, None));
+    }
 }

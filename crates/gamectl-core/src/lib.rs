@@ -2,6 +2,10 @@
 //! only, every change audited) and the statistics that show whether each game pays
 //! what its mathematics says, within a 99 % band computed from its own variance.
 
+mod big_win;
+
+pub use big_win::BigWin;
+
 use chrono::{DateTime, Utc};
 use kernel::{AccountId, Rtp};
 use serde::Serialize;

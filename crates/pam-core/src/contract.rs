@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::model::{
-    Account, AccountStatus, KycStatus, NewAccount, PlayerFilter, PlayerProfile, RefreshTokenRecord, Role,
+    Account, AccountStatus, KycStatus, NewAccount, PlayerFilter, PlayerOrder, PlayerProfile, RefreshTokenRecord, Role,
 };
 use crate::port::{AccountRepository, CreateAccountError, RefreshTokenRepository, UniqueField};
 use crate::types::{Country, DateOfBirth, Email, Username};
@@ -96,8 +96,15 @@ pub async fn player_listing<R: AccountRepository>(repo: &R) {
     let prefix = format!("l{}", tag());
     let t0 = now();
     let mut ids = Vec::new();
+    let mut names = Vec::new();
     for i in 0..5 {
-        let p = new_player(&format!("{prefix}-{i}"), t0 + Duration::seconds(i));
+        // Name order differs from creation order.
+        let name = format!("{prefix}-{}", i * 3 % 5);
+        let mut p = new_player(&name, t0 + Duration::seconds(i));
+        if i == 1 {
+            p.profile.as_mut().unwrap().country = Country::parse("GB").unwrap();
+        }
+        names.push(name);
         ids.push(p.account.id);
         repo.create(p).await.unwrap();
     }
@@ -115,6 +122,22 @@ pub async fn player_listing<R: AccountRepository>(repo: &R) {
     assert_eq!(repo.players(&f).await.unwrap().total, 5);
     let f = PlayerFilter { vip_tier: Some(crate::VipTier::Gold), ..page(10, 0) };
     assert_eq!(repo.players(&f).await.unwrap().total, 0);
+    let f = PlayerFilter { country: Some(Country::parse("gb").unwrap()), ..page(10, 0) };
+    let gb = repo.players(&f).await.unwrap();
+    assert_eq!((gb.total, gb.items[0].account.id), (1, ids[1]));
+    let f = PlayerFilter { country: Some(Country::parse("SE").unwrap()), ..page(10, 0) };
+    assert_eq!(repo.players(&f).await.unwrap().total, 4);
+
+    let ordered = |order| async move {
+        let f = PlayerFilter { order, ..page(10, 0) };
+        repo.players(&f).await.unwrap().items.iter().map(|p| p.account.username.as_str().to_owned()).collect::<Vec<_>>()
+    };
+    let mut by_name = names.clone();
+    by_name.sort();
+    assert_eq!(ordered(PlayerOrder::UsernameAsc).await, by_name);
+    by_name.reverse();
+    assert_eq!(ordered(PlayerOrder::UsernameDesc).await, by_name);
+    assert_eq!(ordered(PlayerOrder::OldestFirst).await, names);
 }
 
 fn token(account_id: AccountId, family_id: Uuid, expires_at: DateTime<Utc>) -> RefreshTokenRecord {

@@ -13,8 +13,8 @@ pub mod memory;
 pub mod port;
 
 pub use model::{
-    Account, AccountStatus, KycStatus, NewAccount, Player, PlayerFilter, PlayerPage, PlayerProfile, RefreshTokenRecord,
-    Role, VipTier,
+    Account, AccountStatus, KycStatus, NewAccount, Player, PlayerFilter, PlayerOrder, PlayerPage, PlayerProfile,
+    RefreshTokenRecord, Role, VipTier,
 };
 pub use service::{
     AttemptLimits, FieldError, IssuedSession, LoginError, PamService, RefreshError, RegisterError, Registration,

@@ -2,7 +2,7 @@
 //! and the attempt throttle that also serves as the application's stand-in when no
 //! Redis is configured.
 
-use crate::model::{Account, NewAccount, Player, PlayerFilter, PlayerPage, RefreshTokenRecord, Role};
+use crate::model::{Account, NewAccount, Player, PlayerFilter, PlayerOrder, PlayerPage, RefreshTokenRecord, Role};
 use crate::port::{
     AccountRepository, AttemptThrottle, CreateAccountError, Credentials, Limit, RefreshTokenRepository, StoreError,
     UniqueField,
@@ -81,12 +81,24 @@ impl AccountRepository for InMemoryAccounts {
             .filter(|p| f.status.is_none_or(|st| p.account.status == st))
             .filter(|p| f.kyc_status.is_none_or(|k| p.profile.kyc_status == k))
             .filter(|p| f.vip_tier.is_none_or(|t| p.vip_tier() == t))
+            .filter(|p| f.country.is_none_or(|c| p.profile.country == c))
             .filter(|p| {
                 q.as_ref()
                     .is_none_or(|q| p.account.username.as_str().contains(q) || p.account.email.as_str().contains(q))
             })
             .collect();
-        matches.sort_by_key(|p| std::cmp::Reverse((p.account.created_at, p.account.id)));
+        match f.order {
+            PlayerOrder::NewestFirst => {
+                matches.sort_by_key(|p| std::cmp::Reverse((p.account.created_at, p.account.id)))
+            }
+            PlayerOrder::OldestFirst => matches.sort_by_key(|p| (p.account.created_at, p.account.id)),
+            PlayerOrder::UsernameAsc => {
+                matches.sort_by(|a, b| a.account.username.as_str().cmp(b.account.username.as_str()))
+            }
+            PlayerOrder::UsernameDesc => {
+                matches.sort_by(|a, b| b.account.username.as_str().cmp(a.account.username.as_str()));
+            }
+        }
         let total = matches.len() as i64;
         let items = matches
             .into_iter()

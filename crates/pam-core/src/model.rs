@@ -110,9 +110,24 @@ pub struct PlayerFilter {
     pub vip_tier: Option<VipTier>,
     /// Case-insensitive substring of username or e-mail.
     pub q: Option<String>,
+    pub country: Option<Country>,
+    pub order: PlayerOrder,
     pub limit: i64,
     pub offset: i64,
 }
+
+string_enum!(
+    /// The order of a player list, by its `sort` parameter (`-` first: descending); ties
+    /// are broken by id in the same direction.
+    #[derive(Default)]
+    PlayerOrder {
+        #[default]
+        NewestFirst = "-created_at",
+        OldestFirst = "created_at",
+        UsernameAsc = "username",
+        UsernameDesc = "-username",
+    }
+);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlayerPage {

@@ -20,6 +20,7 @@ mod exclusion;
 mod jurisdiction;
 mod limit;
 mod limits;
+mod measure;
 pub mod memory;
 mod port;
 mod session;
@@ -34,6 +35,7 @@ pub use limit::{LimitState, PendingChange};
 pub use limits::{
     DepositLimits, DepositUsage, LimitPeriod, LimitsView, PendingLimitView, PeriodView, change_limit, check_deposit,
 };
+pub use measure::Measure;
 pub use port::{RgRepository, RgSettings, StoreError};
 pub use session::{
     DailyMinutes, RealityCheck, RealityCheckMinutes, SessionLimits, SessionLimitsRequest, change_session_limits,

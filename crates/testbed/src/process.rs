@@ -26,12 +26,10 @@ pub enum Tool {
     Nginx,
     Openssl,
     Chromium,
-    ChromiumDriver,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 6] =
-        [Tool::Postgres, Tool::Redis, Tool::Nginx, Tool::Openssl, Tool::Chromium, Tool::ChromiumDriver];
+    pub const ALL: [Tool; 5] = [Tool::Postgres, Tool::Redis, Tool::Nginx, Tool::Openssl, Tool::Chromium];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -40,7 +38,6 @@ impl Tool {
             Tool::Nginx => "nginx",
             Tool::Openssl => "OpenSSL",
             Tool::Chromium => "Chromium",
-            Tool::ChromiumDriver => "ChromeDriver",
         }
     }
 
@@ -51,7 +48,6 @@ impl Tool {
             Tool::Nginx => "nginx on PATH or in /usr/sbin",
             Tool::Openssl => "openssl on PATH",
             Tool::Chromium => "chromium on PATH or in /usr/bin",
-            Tool::ChromiumDriver => "chromedriver on PATH or in /usr/bin",
         }
     }
 
@@ -62,7 +58,6 @@ impl Tool {
             Tool::Nginx => "nginx",
             Tool::Openssl => "openssl",
             Tool::Chromium => "chromium",
-            Tool::ChromiumDriver => "chromium-driver",
         }
     }
 
@@ -74,7 +69,6 @@ impl Tool {
             Tool::Nginx => find_program("nginx", &["/usr/sbin", "/usr/local/sbin"]),
             Tool::Openssl => find_program("openssl", &["/usr/bin"]),
             Tool::Chromium => find_program("chromium", &["/usr/bin"]),
-            Tool::ChromiumDriver => find_program("chromedriver", &["/usr/bin"]),
         }
     }
 

@@ -11,8 +11,8 @@ use pam_core::port::{
     AccountRepository, CreateAccountError, Credentials, RefreshTokenRepository, StoreError, UniqueField,
 };
 use pam_core::{
-    Account, AccountStatus, Country, DateOfBirth, Email, KycStatus, NewAccount, Player, PlayerFilter, PlayerPage,
-    PlayerProfile, RefreshTokenRecord, Role, Username,
+    Account, AccountStatus, Country, DateOfBirth, Email, KycStatus, NewAccount, Player, PlayerFilter, PlayerOrder,
+    PlayerPage, PlayerProfile, RefreshTokenRecord, Role, Username,
 };
 use uuid::Uuid;
 
@@ -122,6 +122,9 @@ macro_rules! filter_players {
                 q = q.filter(wallets::lifetime_wagered.lt(hi));
             }
         }
+        if let Some(country) = f.country {
+            q = q.filter(players::country.eq(country.as_str().to_owned()));
+        }
         if let Some(text) = f.q.as_deref().filter(|t| !t.is_empty()) {
             let p = like_pattern(text);
             q = q.filter(accounts::username.like(p.clone()).escape('\\').or(accounts::email.like(p).escape('\\')));
@@ -217,14 +220,39 @@ backend_queries! {
     pub(crate) async fn players(c: &mut Conn, f: &PlayerFilter) -> Result<PlayerPage, DbError> {
         let base = || accounts::table.inner_join(players::table.inner_join(wallets::table)).into_boxed();
         let total: i64 = filter_players!(base(), f).count().get_result(c).await?;
-        let rows = filter_players!(base(), f)
-            .order((accounts::created_at.desc(), accounts::id.desc()))
+        let q = filter_players!(base(), f);
+        let q = match f.order {
+            PlayerOrder::NewestFirst => q.order((accounts::created_at.desc(), accounts::id.desc())),
+            PlayerOrder::OldestFirst => q.order((accounts::created_at.asc(), accounts::id.asc())),
+            PlayerOrder::UsernameAsc => q.order(accounts::username.asc()),
+            PlayerOrder::UsernameDesc => q.order(accounts::username.desc()),
+        };
+        let rows = q
             .limit(f.limit)
             .offset(f.offset)
             .select((AccountRow::as_select(), ProfileRow::as_select(), wallets::lifetime_wagered))
             .load::<(AccountRow, ProfileRow, i64)>(c)
             .await?;
         Ok(PlayerPage { items: rows.into_iter().map(to_player).collect::<Result<_, _>>()?, total })
+    }
+
+    pub(crate) async fn staff(c: &mut Conn, role: Option<Role>, limit: i64, offset: i64) -> Result<(Vec<Account>, i64), DbError> {
+        let base = || {
+            let q = accounts::table.filter(accounts::role.ne(Role::Player.as_str())).into_boxed();
+            match role {
+                Some(r) => q.filter(accounts::role.eq(r.as_str())),
+                None => q,
+            }
+        };
+        let total: i64 = base().count().get_result(c).await?;
+        let rows = base()
+            .order((accounts::created_at.desc(), accounts::id.desc()))
+            .limit(limit)
+            .offset(offset)
+            .select(AccountRow::as_select())
+            .load(c)
+            .await?;
+        Ok((rows.into_iter().map(Account::try_from).collect::<Result<_, _>>()?, total))
     }
 
     pub(crate) async fn insert_refresh_token(c: &mut Conn, row: RefreshTokenRow) -> Result<(), DbError> {
@@ -286,6 +314,16 @@ impl Db {
         let status: Option<String> =
             dispatch!(read self, self::session_standing(DbId(account.as_uuid()), DbId(family)))?;
         status.map(|s| AccountStatus::parse(&s).ok_or_else(|| bad("status", &s))).transpose()
+    }
+
+    /// Staff accounts (of `role`, or every staff role), newest first, and how many match.
+    pub async fn staff_accounts(
+        &self,
+        role: Option<Role>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<Account>, i64), DbError> {
+        dispatch!(stale self, self::staff(role, limit, offset))
     }
 }
 

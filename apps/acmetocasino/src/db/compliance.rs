@@ -140,6 +140,17 @@ pub struct AmlAlert {
     pub note: Option<String>,
 }
 
+/// A player's stored responsible-gaming settings, and who the player is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RgRecord {
+    pub player: AccountId,
+    pub username: String,
+    pub country: String,
+    pub currency: String,
+    pub settings: RgSettings,
+    pub updated_at: DateTime<Utc>,
+}
+
 /// A markers-of-harm alert with its intervention.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HarmAlert {
@@ -183,7 +194,28 @@ pub struct AlertFilter {
     pub status: Option<String>,
     pub risk_level: Option<String>,
     pub player_id: Option<AccountId>,
+    pub order: AlertOrder,
     pub limit: i64,
+    pub offset: i64,
+}
+
+kernel::string_enum!(
+    /// The order of an alert list, by its `sort` parameter (`-` first: descending).
+    #[derive(Default)]
+    AlertOrder { #[default] Newest = "-created_at", Oldest = "created_at", RiskDesc = "-risk_score", RiskAsc = "risk_score" }
+);
+
+/// Which audit entries a search returns, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub actor: Option<AccountId>,
+    /// Exactly this target (`player:{id}`, `game:{slug}`, `round:{id}`, …).
+    pub target: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub limit: i64,
+    pub offset: i64,
 }
 
 /// One KYC submission as stored.
@@ -316,6 +348,28 @@ backend_queries! {
         let raw: Option<String> =
             rg_settings::table.find(player).select(rg_settings::settings).first(c).await.optional()?;
         parse_rg(raw.as_deref())
+    }
+
+    /// Every player's stored settings whose JSON contains `contains` (a cheap prefilter;
+    /// the caller decides on the parsed settings), most recently changed first.
+    pub(crate) async fn rg_records(c: &mut Conn, contains: Option<&'static str>) -> Result<Vec<RgRecord>, DbError> {
+        let mut q = rg_settings::table
+            .inner_join(accounts::table.on(accounts::id.eq(rg_settings::player_id)))
+            .inner_join(players::table.on(players::account_id.eq(rg_settings::player_id)))
+            .into_boxed();
+        if let Some(text) = contains {
+            q = q.filter(rg_settings::settings.like(format!("%{text}%")));
+        }
+        let rows: Vec<(DbId, String, String, String, String, DbTime)> = q
+            .order((rg_settings::updated_at.desc(), rg_settings::player_id.desc()))
+            .select((rg_settings::player_id, accounts::username, players::country, players::currency, rg_settings::settings, rg_settings::updated_at))
+            .load(c)
+            .await?;
+        rows.into_iter()
+            .map(|(player, username, country, currency, raw, at)| {
+                Ok(RgRecord { player: AccountId::from_uuid(player.0), username, country, currency, settings: parse_rg(Some(&raw))?, updated_at: at.0 })
+            })
+            .collect()
     }
 
     pub(crate) async fn save_rg(c: &mut Conn, player: DbId, settings: &RgSettings, at: DbTime) -> Result<(), DbError> {
@@ -964,14 +1018,27 @@ backend_queries! {
         Ok(())
     }
 
-    pub(crate) async fn audit_entries(c: &mut Conn, limit: i64, action: Option<String>) -> Result<Vec<AuditEntry>, DbError> {
+    pub(crate) async fn audit_entries(c: &mut Conn, f: AuditFilter) -> Result<Vec<AuditEntry>, DbError> {
         let mut q = audit_log::table.into_boxed();
-        if let Some(a) = action {
+        if let Some(a) = f.action {
             q = q.filter(audit_log::action.eq(a));
+        }
+        if let Some(a) = f.actor {
+            q = q.filter(audit_log::actor.eq(DbId(a.as_uuid())));
+        }
+        if let Some(t) = f.target {
+            q = q.filter(audit_log::target.eq(t));
+        }
+        if let Some(t) = f.from {
+            q = q.filter(audit_log::at.ge(DbTime(t)));
+        }
+        if let Some(t) = f.to {
+            q = q.filter(audit_log::at.lt(DbTime(t)));
         }
         let rows: Vec<AuditRow> = q
             .order(audit_log::position.desc())
-            .limit(limit)
+            .limit(f.limit)
+            .offset(f.offset)
             .select((audit_log::id, audit_log::actor, audit_log::action, audit_log::target, audit_log::before, audit_log::after, audit_log::at))
             .load(c)
             .await?;
@@ -993,7 +1060,13 @@ backend_queries! {
         if let Some(p) = f.player_id {
             q = q.filter(aml_alerts::player_id.eq(DbId(p.as_uuid())));
         }
-        let rows: Vec<AlertRow> = q.order(aml_alerts::created_at.desc()).limit(f.limit).select(alert_columns!()).load(c).await?;
+        let q = match f.order {
+            AlertOrder::Newest => q.order((aml_alerts::created_at.desc(), aml_alerts::id.desc())),
+            AlertOrder::Oldest => q.order((aml_alerts::created_at.asc(), aml_alerts::id.asc())),
+            AlertOrder::RiskDesc => q.order((aml_alerts::risk_score.desc(), aml_alerts::created_at.desc())),
+            AlertOrder::RiskAsc => q.order((aml_alerts::risk_score.asc(), aml_alerts::created_at.desc())),
+        };
+        let rows: Vec<AlertRow> = q.limit(f.limit).offset(f.offset).select(alert_columns!()).load(c).await?;
         Ok(rows.into_iter().map(to_alert).collect())
     }
 
@@ -1044,14 +1117,15 @@ backend_queries! {
         .await
     }
 
-    pub(crate) async fn harm_alerts_list(c: &mut Conn, player: Option<DbId>, limit: i64) -> Result<Vec<HarmAlert>, DbError> {
+    pub(crate) async fn harm_alerts_list(c: &mut Conn, player: Option<DbId>, limit: i64, offset: i64) -> Result<Vec<HarmAlert>, DbError> {
         let mut q = harm_alerts::table.into_boxed();
         if let Some(p) = player {
             q = q.filter(harm_alerts::player_id.eq(p));
         }
         let rows: Vec<(DbId, DbId, String, String, String, DbTime)> = q
-            .order(harm_alerts::created_at.desc())
+            .order((harm_alerts::created_at.desc(), harm_alerts::id.desc()))
             .limit(limit)
+            .offset(offset)
             .select((harm_alerts::id, harm_alerts::player_id, harm_alerts::marker, harm_alerts::intervention, harm_alerts::details, harm_alerts::created_at))
             .load(c)
             .await?;
@@ -1078,12 +1152,17 @@ backend_queries! {
         Ok(rows.into_iter().map(to_kyc).collect())
     }
 
-    pub(crate) async fn kyc_queue(c: &mut Conn, status: Option<String>, limit: i64) -> Result<Vec<KycRecord>, DbError> {
+    pub(crate) async fn kyc_queue(c: &mut Conn, status: Option<String>, newest_first: bool, limit: i64, offset: i64) -> Result<Vec<KycRecord>, DbError> {
         let mut q = kyc_submissions::table.into_boxed();
         if let Some(s) = status {
             q = q.filter(kyc_submissions::status.eq(s));
         }
-        let rows: Vec<KycRow> = q.order(kyc_submissions::submitted_at.asc()).limit(limit).select(kyc_columns!()).load(c).await?;
+        let q = if newest_first {
+            q.order((kyc_submissions::submitted_at.desc(), kyc_submissions::id.desc()))
+        } else {
+            q.order((kyc_submissions::submitted_at.asc(), kyc_submissions::id.asc()))
+        };
+        let rows: Vec<KycRow> = q.limit(limit).offset(offset).select(kyc_columns!()).load(c).await?;
         Ok(rows.into_iter().map(to_kyc).collect())
     }
 
@@ -1530,6 +1609,22 @@ impl Db {
         dispatch!(read self, self::player_context(id(player)))
     }
 
+    /// The stored settings of every player whose settings hold `measure` now (any
+    /// measure for `None`), most recently changed first.
+    pub async fn rg_measures(
+        &self,
+        measure: Option<rg_core::Measure>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<RgRecord>, DbError> {
+        let contains = match measure {
+            Some(rg_core::Measure::Pending) => Some("\"pending\":{"),
+            Some(rg_core::Measure::Exclusion) => Some("\"exclusion\":{"),
+            _ => None,
+        };
+        let records: Vec<RgRecord> = dispatch!(stale self, self::rg_records(contains))?;
+        Ok(records.into_iter().filter(|r| r.settings.holds(measure, now)).collect())
+    }
+
     pub async fn rg_settings(&self, player: AccountId) -> Result<RgSettings, DbError> {
         dispatch!(read self, self::load_rg(id(player)))
     }
@@ -1565,8 +1660,8 @@ impl Db {
         Ok(dispatch!(write self, self::record_audit(id(actor), action, target, before, after, DbTime(at)))?)
     }
 
-    pub async fn audit_log(&self, limit: i64, action: Option<String>) -> Result<Vec<AuditEntry>, DbError> {
-        dispatch!(stale self, self::audit_entries(limit, action))
+    pub async fn audit_log(&self, filter: AuditFilter) -> Result<Vec<AuditEntry>, DbError> {
+        dispatch!(stale self, self::audit_entries(filter))
     }
 
     pub async fn aml_alerts(&self, filter: AlertFilter) -> Result<Vec<AmlAlert>, DbError> {
@@ -1584,16 +1679,28 @@ impl Db {
         dispatch!(write self, self::review_alert(DbId(alert), outcome, note, id(actor), DbTime(at)))
     }
 
-    pub async fn harm_alerts(&self, player: Option<AccountId>, limit: i64) -> Result<Vec<HarmAlert>, DbError> {
-        dispatch!(stale self, self::harm_alerts_list(player.map(id), limit))
+    pub async fn harm_alerts(
+        &self,
+        player: Option<AccountId>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<HarmAlert>, DbError> {
+        dispatch!(stale self, self::harm_alerts_list(player.map(id), limit, offset))
     }
 
     pub async fn kyc_history(&self, player: AccountId) -> Result<Vec<KycRecord>, DbError> {
         dispatch!(read self, self::kyc_history(id(player)))
     }
 
-    pub async fn kyc_queue(&self, status: Option<String>, limit: i64) -> Result<Vec<KycRecord>, DbError> {
-        dispatch!(stale self, self::kyc_queue(status, limit))
+    /// Submissions (of `status`), oldest first unless `newest_first`.
+    pub async fn kyc_queue(
+        &self,
+        status: Option<String>,
+        newest_first: bool,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<KycRecord>, DbError> {
+        dispatch!(stale self, self::kyc_queue(status, newest_first, limit, offset))
     }
 
     pub async fn submit_kyc(

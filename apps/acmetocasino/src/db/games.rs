@@ -19,7 +19,7 @@ use super::types::sql::{DbTimestamp, DbUuid};
 use super::types::{DbId, DbTime};
 use super::wallet::PostFailure;
 use super::wallet::{InsertEvent, LockWallet, SetWalletHead, WalletRow};
-use super::{Backend, Db, DbError, SqliteConn, SqliteWriter, backend_queries, dispatch, run_inline};
+use super::{Backend, Db, DbError, Dialect, SqliteConn, SqliteWriter, backend_queries, dispatch, run_inline};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Double, Integer, Nullable, Text};
@@ -550,6 +550,132 @@ const TOTALS_SQL: &str = "SELECT game_slug, CAST(COUNT(*) AS BIGINT) AS rounds, 
      CAST(COALESCE(SUM(weighted_variance), 0) AS DOUBLE PRECISION) AS weighted_variance \
      FROM rounds WHERE status = 'settled' GROUP BY game_slug ORDER BY game_slug";
 
+kernel::string_enum!(
+    /// The order of a round search, by its `sort` parameter (`-` first: descending).
+    #[derive(Default)]
+    RoundOrder {
+        #[default]
+        Newest = "-created_at",
+        Oldest = "created_at",
+        AmountDesc = "-amount",
+        AmountAsc = "amount",
+        PayoutDesc = "-payout",
+        PayoutAsc = "payout",
+        MultiplierDesc = "-multiplier",
+        MultiplierAsc = "multiplier",
+    }
+);
+
+/// Which rounds a search returns (`GET /gal/rounds`).
+#[derive(Debug, Clone, Default)]
+pub struct RoundFilter {
+    pub player: Option<AccountId>,
+    pub game_slug: Option<String>,
+    /// `Some(true)`: rolled-back rounds only; `Some(false)`: settled ones only.
+    pub rolled_back: Option<bool>,
+    /// Only the rounds this rule flags.
+    pub big_wins: Option<gamectl_core::BigWin>,
+    /// From this instant on (inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// Before this instant.
+    pub to: Option<DateTime<Utc>>,
+    pub order: RoundOrder,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+kernel::string_enum!(
+    /// The order of a session search, by its `sort` parameter (`-` first: descending).
+    #[derive(Default)]
+    SessionOrder {
+        #[default]
+        Newest = "-started_at",
+        Oldest = "started_at",
+        WageredDesc = "-wagered",
+        RoundsDesc = "-rounds",
+        NetDesc = "-net",
+        NetAsc = "net",
+    }
+);
+
+/// Which sessions a search returns (`GET /gal/sessions`).
+#[derive(Debug, Clone, Default)]
+pub struct SessionFilter {
+    pub player: Option<AccountId>,
+    pub game_slug: Option<String>,
+    /// `Some(true)`: open sessions only; `Some(false)`: closed ones only.
+    pub open: Option<bool>,
+    pub order: SessionOrder,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// The totals of every session a search matches (all pages).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionTotals {
+    pub sessions: i64,
+    pub rounds: i64,
+    pub wagered: i64,
+    pub won: i64,
+}
+
+/// One day's settled play in one currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlayDay {
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+    pub currency: String,
+    pub rounds: i64,
+    pub wagered: i64,
+    pub paid: i64,
+}
+
+/// The round-search filters, applied to a boxed query over `rounds`.
+macro_rules! filter_rounds {
+    ($query:expr, $f:expr) => {{
+        let f: &RoundFilter = $f;
+        let mut q = $query;
+        if let Some(p) = f.player {
+            q = q.filter(rounds::player_id.eq(DbId(p.as_uuid())));
+        }
+        if let Some(g) = &f.game_slug {
+            q = q.filter(rounds::game_slug.eq(g.clone()));
+        }
+        if let Some(rolled_back) = f.rolled_back {
+            q = q.filter(rounds::status.eq(if rolled_back { "rolled_back" } else { "settled" }));
+        }
+        if let Some(rule) = f.big_wins {
+            let m = i64::try_from(rule.multiplier_micro()).unwrap_or(i64::MAX);
+            q = q.filter(rounds::multiplier_micro.ge(m).or(rounds::payout.ge(rule.payout)));
+        }
+        if let Some(t) = f.from {
+            q = q.filter(rounds::created_at.ge(DbTime(t)));
+        }
+        if let Some(t) = f.to {
+            q = q.filter(rounds::created_at.lt(DbTime(t)));
+        }
+        q
+    }};
+}
+
+/// The session-search filters, applied to a boxed query over `game_sessions`.
+macro_rules! filter_sessions {
+    ($query:expr, $f:expr) => {{
+        let f: &SessionFilter = $f;
+        let mut q = $query;
+        if let Some(p) = f.player {
+            q = q.filter(game_sessions::player_id.eq(DbId(p.as_uuid())));
+        }
+        if let Some(g) = &f.game_slug {
+            q = q.filter(game_sessions::game_slug.eq(g.clone()));
+        }
+        if let Some(open) = f.open {
+            q = q.filter(game_sessions::status.eq(if open { "open" } else { "closed" }));
+        }
+        q
+    }};
+}
+
 backend_queries! {
     siblings(wallet, compliance);
 
@@ -894,6 +1020,7 @@ backend_queries! {
         c: &mut Conn,
         id: DbId,
         actor: DbId,
+        reason: Option<String>,
         event_ids: (Uuid, Uuid),
         at: DateTime<Utc>,
     ) -> Result<Round, RoundFailure> {
@@ -919,7 +1046,7 @@ backend_queries! {
                 "round.rolled_back",
                 &format!("round:{}", round.id),
                 Some(serde_json::json!({"status": "settled", "amount": round.amount, "payout": round.payout})),
-                Some(serde_json::json!({"status": "rolled_back"})),
+                Some(serde_json::json!({"status": "rolled_back", "reason": reason})),
                 DbTime(at),
             )
             .await?;
@@ -1042,6 +1169,77 @@ backend_queries! {
             .select((rtp_changes::slug, rtp_changes::old_bp, rtp_changes::new_bp, rtp_changes::changed_by, rtp_changes::changed_at))
             .load(c)
             .await?)
+    }
+
+    pub(crate) async fn search_rounds(c: &mut Conn, f: &RoundFilter) -> Result<(Vec<Round>, i64), DbError> {
+        let total: i64 = filter_rounds!(rounds::table.into_boxed(), f).count().get_result(c).await?;
+        let q = filter_rounds!(rounds::table.inner_join(seed_pairs::table).into_boxed(), f);
+        let q = match f.order {
+            RoundOrder::Newest => q.order(rounds::position.desc()),
+            RoundOrder::Oldest => q.order(rounds::position.asc()),
+            RoundOrder::AmountDesc => q.order((rounds::amount.desc(), rounds::position.desc())),
+            RoundOrder::AmountAsc => q.order((rounds::amount.asc(), rounds::position.asc())),
+            RoundOrder::PayoutDesc => q.order((rounds::payout.desc(), rounds::position.desc())),
+            RoundOrder::PayoutAsc => q.order((rounds::payout.asc(), rounds::position.asc())),
+            RoundOrder::MultiplierDesc => q.order((rounds::multiplier_micro.desc(), rounds::position.desc())),
+            RoundOrder::MultiplierAsc => q.order((rounds::multiplier_micro.asc(), rounds::position.asc())),
+        };
+        let rows = q
+            .limit(f.limit)
+            .offset(f.offset)
+            .select((RoundRow::as_select(), seed_pairs::server_seed, seed_pairs::revealed_at))
+            .load::<(RoundRow, String, Option<DbTime>)>(c)
+            .await?;
+        let rounds = rows.into_iter().map(|(r, seed, revealed)| to_round(r, revealed.map(|_| seed))).collect::<Result<_, _>>()?;
+        Ok((rounds, total))
+    }
+
+    pub(crate) async fn search_sessions(c: &mut Conn, f: &SessionFilter) -> Result<(Vec<Session>, SessionTotals), DbError> {
+        let (sessions, rounds, wagered, won): (i64, i64, i64, i64) = filter_sessions!(game_sessions::table.into_boxed(), f)
+            .select((
+                diesel::dsl::count_star(),
+                diesel::dsl::sql::<BigInt>("CAST(COALESCE(SUM(game_sessions.rounds), 0) AS BIGINT)"),
+                diesel::dsl::sql::<BigInt>("CAST(COALESCE(SUM(game_sessions.wagered), 0) AS BIGINT)"),
+                diesel::dsl::sql::<BigInt>("CAST(COALESCE(SUM(game_sessions.won), 0) AS BIGINT)"),
+            ))
+            .get_result(c)
+            .await?;
+        let q = filter_sessions!(game_sessions::table.into_boxed(), f);
+        let q = match f.order {
+            SessionOrder::Newest => q.order((game_sessions::started_at.desc(), game_sessions::id.desc())),
+            SessionOrder::Oldest => q.order((game_sessions::started_at.asc(), game_sessions::id.asc())),
+            SessionOrder::WageredDesc => q.order((game_sessions::wagered.desc(), game_sessions::started_at.desc())),
+            SessionOrder::RoundsDesc => q.order((game_sessions::rounds.desc(), game_sessions::started_at.desc())),
+            SessionOrder::NetDesc => q.order(((game_sessions::won - game_sessions::wagered).desc(), game_sessions::started_at.desc())),
+            SessionOrder::NetAsc => q.order(((game_sessions::won - game_sessions::wagered).asc(), game_sessions::started_at.desc())),
+        };
+        let rows: Vec<SessionRow> = q.limit(f.limit).offset(f.offset).select(SessionRow::as_select()).load(c).await?;
+        Ok((rows.into_iter().map(Into::into).collect(), SessionTotals { sessions, rounds, wagered, won }))
+    }
+
+    pub(crate) async fn play_by_day(c: &mut Conn, since: DbTime) -> Result<Vec<PlayDay>, DbError> {
+        let day = <Conn as Dialect>::utc_day("r.created_at");
+        let rows: Vec<(String, String, i64, i64, i64)> = diesel::dsl::sql::<(Text, Text, BigInt, BigInt, BigInt)>(&format!(
+            "SELECT {day}, w.currency, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(r.amount), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(r.payout), 0) AS BIGINT) FROM rounds r JOIN wallets w ON w.player_id = r.player_id \
+             WHERE r.status = 'settled' AND r.created_at >= "
+        ))
+        .bind::<DbTimestamp, _>(since)
+        .sql(" GROUP BY 1, 2 ORDER BY 1, 2")
+        .load(c)
+        .await?;
+        Ok(rows.into_iter().map(|(day, currency, rounds, wagered, paid)| PlayDay { day, currency, rounds, wagered, paid }).collect())
+    }
+
+    pub(crate) async fn rounds_by_hour(c: &mut Conn, since: DbTime) -> Result<Vec<(String, i64)>, DbError> {
+        let hour = <Conn as Dialect>::utc_hour("created_at");
+        Ok(diesel::dsl::sql::<(Text, BigInt)>(&format!(
+            "SELECT {hour}, CAST(COUNT(*) AS BIGINT) FROM rounds WHERE status = 'settled' AND created_at >= "
+        ))
+        .bind::<DbTimestamp, _>(since)
+        .sql(" GROUP BY 1 ORDER BY 1")
+        .load(c)
+        .await?)
     }
 
     pub(crate) async fn stored_limits(c: &mut Conn) -> Result<Vec<(String, i64, i64, DbTime, DbId)>, DbError> {
@@ -1315,14 +1513,16 @@ impl Db {
         dispatch!(read self, self::round_by_id(DbId(id)))
     }
 
+    /// Rolls a round back for `actor`, with their `reason` in the audit entry.
     pub async fn rollback_round(
         &self,
         id: Uuid,
         actor: AccountId,
+        reason: Option<String>,
         event_ids: (Uuid, Uuid),
         at: DateTime<Utc>,
     ) -> Result<Round, RoundFailure> {
-        dispatch!(write self, self::rollback_round(DbId(id), DbId(actor.as_uuid()), event_ids, at))
+        dispatch!(write self, self::rollback_round(DbId(id), DbId(actor.as_uuid()), reason, event_ids, at))
     }
 
     /// The (possibly still secret) server seed a round used; for staff verification.
@@ -1430,5 +1630,27 @@ impl GameControlRepository for Db {
         .await;
         let old = r.map_err(gamectl_core::StoreError::from)?;
         Ok(LimitsChange { slug: slug.to_owned(), old, new: limits, changed_by: actor, changed_at: at })
+    }
+}
+
+impl Db {
+    /// Rounds platform-wide matching `filter`, and how many match.
+    pub async fn search_rounds(&self, filter: &RoundFilter) -> Result<(Vec<Round>, i64), DbError> {
+        dispatch!(stale self, self::search_rounds(filter))
+    }
+
+    /// Sessions matching `filter`, and the totals of all of them.
+    pub async fn search_sessions(&self, filter: &SessionFilter) -> Result<(Vec<Session>, SessionTotals), DbError> {
+        dispatch!(stale self, self::search_sessions(filter))
+    }
+
+    /// Settled rounds, stakes and payouts per UTC day and wallet currency, from `since` on.
+    pub async fn play_by_day(&self, since: DateTime<Utc>) -> Result<Vec<PlayDay>, DbError> {
+        dispatch!(stale self, self::play_by_day(DbTime(since)))
+    }
+
+    /// Settled rounds per UTC hour (`YYYY-MM-DDTHH`), from `since` on.
+    pub async fn rounds_by_hour(&self, since: DateTime<Utc>) -> Result<Vec<(String, i64)>, DbError> {
+        dispatch!(stale self, self::rounds_by_hour(DbTime(since)))
     }
 }

@@ -164,6 +164,33 @@ macro_rules! dispatch {
 pub(crate) use dispatch;
 pub(crate) use sqlite_runtime::run_inline;
 
+/// SQL spellings that differ between the backends, for statements written as text.
+pub(crate) trait Dialect {
+    /// The UTC day of a timestamp column, as `YYYY-MM-DD` text.
+    fn utc_day(column: &str) -> String;
+    /// The UTC hour of a timestamp column, as `YYYY-MM-DDTHH` text.
+    fn utc_hour(column: &str) -> String;
+}
+
+impl Dialect for AsyncPgConnection {
+    fn utc_day(column: &str) -> String {
+        format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')")
+    }
+    fn utc_hour(column: &str) -> String {
+        format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')")
+    }
+}
+
+/// Instants are fixed-width RFC 3339 UTC text on SQLite (see `types`).
+impl Dialect for SqliteConn {
+    fn utc_day(column: &str) -> String {
+        format!("substr({column}, 1, 10)")
+    }
+    fn utc_hour(column: &str) -> String {
+        format!("substr({column}, 1, 13)")
+    }
+}
+
 /// Any failure talking to the database that is not a business outcome.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

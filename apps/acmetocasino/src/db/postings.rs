@@ -107,6 +107,7 @@ pub struct PostingFilter {
     pub status: Option<ApprovalStatus>,
     pub player: Option<AccountId>,
     pub limit: i64,
+    pub offset: i64,
 }
 
 fn audit_details(p: &ManualPosting) -> serde_json::Value {
@@ -257,7 +258,7 @@ backend_queries! {
         if let Some(p) = f.player {
             q = q.filter(manual_postings::player_id.eq(DbId(p.as_uuid())));
         }
-        let rows = q.order(manual_postings::position.desc()).limit(f.limit).select(ManualPostingRow::as_select()).load(c).await?;
+        let rows = q.order(manual_postings::position.desc()).limit(f.limit).offset(f.offset).select(ManualPostingRow::as_select()).load(c).await?;
         rows.into_iter().map(ManualPosting::try_from).collect()
     }
 

@@ -41,7 +41,7 @@ impl SpawnBlocking for SqliteRuntime {
         if INLINE.try_with(|_| ()).is_ok() {
             return Box::pin(std::future::ready(Ok(task())));
         }
-        Box::pin(FinishOnDrop { handle: self.0.clone(), task: Some(self.0.spawn_blocking(task)) })
+        Box::pin(FinishOnDrop { task: Some(self.0.spawn_blocking(task)) })
     }
 
     fn get_runtime() -> Self {
@@ -55,7 +55,6 @@ impl SpawnBlocking for SqliteRuntime {
 /// the task holds the connection, and handing the connection back to the pool while a
 /// statement still runs on it would let the next user see a transaction in flight.
 struct FinishOnDrop<R> {
-    handle: tokio::runtime::Handle,
     task: Option<JoinHandle<R>>,
 }
 
@@ -79,10 +78,34 @@ impl<R> Future for FinishOnDrop<R> {
 impl<R> Drop for FinishOnDrop<R> {
     fn drop(&mut self) {
         if let Some(task) = self.task.take().filter(|t| !t.is_finished()) {
-            let handle = self.handle.clone();
-            tokio::task::block_in_place(move || {
-                let _ = handle.block_on(task);
-            });
+            let multi_thread = tokio::runtime::Handle::try_current()
+                .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+            // On a multi-thread runtime the worker hands its other tasks over first. An
+            // actix worker is a current-thread runtime, where that is impossible (and a
+            // request cancelled mid-statement, e.g. by a failing extractor beside the
+            // one reading, dropped it here): it just waits, the statement runs elsewhere.
+            if multi_thread {
+                tokio::task::block_in_place(|| wait_for(task));
+            } else {
+                wait_for(task);
+            }
         }
+    }
+}
+
+/// Blocks this thread until `task`, running on the blocking pool, is done.
+fn wait_for<R>(task: JoinHandle<R>) {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    // Outside tokio's cooperative budget: a spent budget would answer `Pending` forever.
+    let mut task = std::pin::pin!(tokio::task::unconstrained(task));
+    while task.as_mut().poll(&mut cx).is_pending() {
+        std::thread::park();
     }
 }

@@ -9,7 +9,7 @@ use super::schema::{wallet_events, wallets};
 use super::statement::{Pipeline, prepared};
 use super::types::sql::{DbTimestamp, DbUuid};
 use super::types::{DbId, DbTime};
-use super::{Db, DbError, backend_queries, dispatch};
+use super::{Db, DbError, Dialect, backend_queries, dispatch};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -145,6 +145,67 @@ pub(crate) fn is_round_event(e: &WalletEvent) -> bool {
 
 /// Round postings reference `round:{id}`; clients may not use that prefix.
 pub const ROUND_REFERENCE_PREFIX: &str = "round:";
+
+kernel::string_enum!(
+    /// The order of a wallet-event search, by its `sort` parameter (`-` first: descending).
+    #[derive(Default)]
+    EventOrder { #[default] Newest = "-created_at", Oldest = "created_at", AmountDesc = "-amount", AmountAsc = "amount" }
+);
+
+/// Which wallet events a platform-wide search returns (`GET /wallet/events`).
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub player: Option<AccountId>,
+    /// Events of any of these types; empty for every type.
+    pub types: Vec<EventType>,
+    /// Exactly this reference (a round's events reference `round:{id}`).
+    pub reference: Option<String>,
+    pub idempotency_key: Option<String>,
+    /// From this instant on (inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// Before this instant.
+    pub to: Option<DateTime<Utc>>,
+    pub order: EventOrder,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// One day's deposits and withdrawals in one currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoneyDay {
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+    pub currency: String,
+    pub deposits: i64,
+    pub withdrawals: i64,
+}
+
+/// The event-search filters, applied to a boxed `wallet_events` query.
+macro_rules! filter_events {
+    ($query:expr, $f:expr) => {{
+        let f: &EventFilter = $f;
+        let mut q = $query;
+        if let Some(p) = f.player {
+            q = q.filter(wallet_events::player_id.eq(DbId(p.as_uuid())));
+        }
+        if !f.types.is_empty() {
+            q = q.filter(wallet_events::event_type.eq_any(f.types.iter().map(|t| t.as_str()).collect::<Vec<_>>()));
+        }
+        if let Some(r) = &f.reference {
+            q = q.filter(wallet_events::reference.eq(r.clone()));
+        }
+        if let Some(k) = &f.idempotency_key {
+            q = q.filter(wallet_events::idempotency_key.eq(k.clone()));
+        }
+        if let Some(t) = f.from {
+            q = q.filter(wallet_events::created_at.ge(DbTime(t)));
+        }
+        if let Some(t) = f.to {
+            q = q.filter(wallet_events::created_at.lt(DbTime(t)));
+        }
+        q
+    }};
+}
 
 prepared! {
     /// Takes the wallet's row lock (on SQLite, the write lock) and reads its head.
@@ -409,6 +470,42 @@ backend_queries! {
         rows_to_events(rows)
     }
 
+    pub(crate) async fn search(c: &mut Conn, f: &EventFilter) -> Result<(Vec<WalletEvent>, i64), DbError> {
+        let total: i64 = filter_events!(wallet_events::table.into_boxed(), f).count().get_result(c).await?;
+        let q = filter_events!(wallet_events::table.into_boxed(), f);
+        let q = match f.order {
+            EventOrder::Newest => q.order(wallet_events::position.desc()),
+            EventOrder::Oldest => q.order(wallet_events::position.asc()),
+            EventOrder::AmountDesc => q.order((wallet_events::amount.desc(), wallet_events::position.desc())),
+            EventOrder::AmountAsc => q.order((wallet_events::amount.asc(), wallet_events::position.asc())),
+        };
+        let rows = q.limit(f.limit).offset(f.offset).select(EventRow::as_select()).load(c).await?;
+        Ok((rows_to_events(rows)?, total))
+    }
+
+    pub(crate) async fn money_by_day(c: &mut Conn, since: DbTime) -> Result<Vec<MoneyDay>, DbError> {
+        let day = <Conn as Dialect>::utc_day("created_at");
+        let rows: Vec<(String, String, i64, i64)> = diesel::dsl::sql::<(Text, Text, BigInt, BigInt)>(&format!(
+            "SELECT {day}, currency, \
+             CAST(COALESCE(SUM(CASE WHEN event_type = 'DEPOSIT' THEN amount ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN event_type = 'WITHDRAWAL' THEN amount ELSE 0 END), 0) AS BIGINT) \
+             FROM wallet_events WHERE event_type IN ('DEPOSIT', 'WITHDRAWAL') AND created_at >= "
+        ))
+        .bind::<DbTimestamp, _>(since)
+        .sql(" GROUP BY 1, 2 ORDER BY 1, 2")
+        .load(c)
+        .await?;
+        Ok(rows.into_iter().map(|(day, currency, deposits, withdrawals)| MoneyDay { day, currency, deposits, withdrawals }).collect())
+    }
+
+    pub(crate) async fn active_players_since(c: &mut Conn, since: DbTime) -> Result<i64, DbError> {
+        Ok(wallet_events::table
+            .filter(wallet_events::created_at.ge(since))
+            .select(diesel::dsl::count(wallet_events::player_id).aggregate_distinct())
+            .get_result(c)
+            .await?)
+    }
+
     pub(crate) async fn recent(c: &mut Conn, limit: i64) -> Result<Vec<WalletEvent>, DbError> {
         let rows = wallet_events::table
             .order(wallet_events::position.desc())
@@ -464,5 +561,22 @@ impl WalletRepository for Db {
     async fn recent(&self, limit: i64) -> Result<Vec<WalletEvent>, StoreError> {
         let r: Result<_, DbError> = async { dispatch!(stale self, self::recent(limit)) }.await;
         Ok(r?)
+    }
+}
+
+impl Db {
+    /// Wallet events platform-wide matching `filter`, and how many match.
+    pub async fn search_events(&self, filter: &EventFilter) -> Result<(Vec<WalletEvent>, i64), DbError> {
+        dispatch!(stale self, self::search(filter))
+    }
+
+    /// Deposits and withdrawals per UTC day and currency, from `since` on.
+    pub async fn money_by_day(&self, since: DateTime<Utc>) -> Result<Vec<MoneyDay>, DbError> {
+        dispatch!(stale self, self::money_by_day(DbTime(since)))
+    }
+
+    /// Players whose wallet moved (money or play) from `since` on.
+    pub async fn active_players_since(&self, since: DateTime<Utc>) -> Result<i64, DbError> {
+        dispatch!(stale self, self::active_players_since(DbTime(since)))
     }
 }

@@ -2,7 +2,7 @@
 //! self-exclusion register and the staff audit log.
 
 use crate::auth::AuthUser;
-use crate::db::compliance::{AlertFilter, AmlAlert, AuditEntry, KycRecord};
+use crate::db::compliance::{AlertFilter, AlertOrder, AmlAlert, AuditEntry, AuditFilter, KycRecord};
 use crate::error::{ApiError, FieldProblem, Refusal};
 use crate::extract::{ApiJson, free_text};
 use crate::state::AppState;
@@ -214,7 +214,12 @@ pub async fn kyc_status(
 pub struct KycQueueParams {
     /// `pending` (the default), `approved` or `rejected`.
     pub status: Option<String>,
+    /// `submitted_at` (oldest first, the default: a queue) or `-submitted_at`.
+    pub sort: Option<String>,
+    /// 1–500 (default 100).
     pub limit: Option<i64>,
+    /// Submissions to skip (default 0).
+    pub offset: Option<i64>,
 }
 
 /// The KYC queue (staff)
@@ -230,8 +235,15 @@ pub async fn kyc_queue(
     if !["pending", "approved", "rejected"].contains(&status.as_str()) {
         return Err(ApiError::validation("status", "must be pending, approved or rejected"));
     }
+    let newest_first = match q.sort.as_deref() {
+        None | Some("submitted_at") => false,
+        Some("-submitted_at") => true,
+        Some(_) => return Err(ApiError::validation("sort", "must be submitted_at or -submitted_at")),
+    };
     let limit = super::bounded("limit", q.limit, 100, 1, 500)?;
-    Ok(web::Json(state.db.kyc_queue(Some(status), limit).await?.into_iter().map(Into::into).collect()))
+    let offset = super::bounded("offset", q.offset, 0, 0, i64::MAX)?;
+    let queue = state.db.kyc_queue(Some(status), newest_first, limit, offset).await?;
+    Ok(web::Json(queue.into_iter().map(Into::into).collect()))
 }
 
 /// An AML alert.
@@ -274,13 +286,20 @@ impl From<AmlAlert> for AlertResponse {
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
 pub struct AlertParams {
+    /// `open`, `dismissed`, `escalated` or `sar_filed`.
     pub status: Option<String>,
+    /// `low`, `medium`, `high` or `critical`.
     pub risk_level: Option<String>,
     pub player_id: Option<Uuid>,
+    /// `-created_at` (the default), `created_at`, `-risk_score` or `risk_score`.
+    pub sort: Option<String>,
+    /// 1–500 (default 100).
     pub limit: Option<i64>,
+    /// Alerts to skip (default 0).
+    pub offset: Option<i64>,
 }
 
-/// AML alerts, newest first (staff)
+/// AML alerts (staff)
 #[api_v2_operation(tags(Compliance))]
 pub async fn alerts(
     state: web::Data<AppState>,
@@ -299,7 +318,9 @@ pub async fn alerts(
         status: q.status,
         risk_level: q.risk_level,
         player_id: q.player_id.map(AccountId::from_uuid),
+        order: super::one_of("sort", q.sort, AlertOrder::ALL, AlertOrder::as_str)?.unwrap_or_default(),
         limit: super::bounded("limit", q.limit, 100, 1, 500)?,
+        offset: super::bounded("offset", q.offset, 0, 0, i64::MAX)?,
     };
     Ok(web::Json(state.db.aml_alerts(filter).await?.into_iter().map(Into::into).collect()))
 }
@@ -563,11 +584,24 @@ impl From<AuditEntry> for AuditResponse {
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
 pub struct AuditParams {
+    /// e.g. `kyc.decided`.
     pub action: Option<String>,
+    /// The staff member (or player) who acted.
+    pub actor: Option<Uuid>,
+    /// Exactly this target: `player:{id}`, `game:{slug}`, `round:{id}`, `account:{id}`,
+    /// `aml_alert:{id}` or `register:{id}`.
+    pub target: Option<String>,
+    /// From this instant (RFC 3339, inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// Before this instant (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// 1–1000 (default 100).
     pub limit: Option<i64>,
+    /// Entries to skip (default 0).
+    pub offset: Option<i64>,
 }
 
-/// The staff audit log, newest first (admin or compliance)
+/// The staff audit log, newest first, filtered (admin or compliance)
 #[api_v2_operation(tags(Compliance))]
 pub async fn audit_log(
     state: web::Data<AppState>,
@@ -576,6 +610,15 @@ pub async fn audit_log(
 ) -> Result<web::Json<Vec<AuditResponse>>, ApiError> {
     user.require(COMPLIANCE_STAFF)?;
     let q = query.into_inner();
-    let limit = super::bounded("limit", q.limit, 100, 1, 1_000)?;
-    Ok(web::Json(state.db.audit_log(limit, q.action).await?.into_iter().map(Into::into).collect()))
+    let (from, to) = super::time_range(q.from, q.to)?;
+    let filter = AuditFilter {
+        action: q.action.map(|a| free_text("action", &a, 1..=100)).transpose()?,
+        actor: q.actor.map(AccountId::from_uuid),
+        target: q.target.map(|t| free_text("target", &t, 1..=200)).transpose()?,
+        from,
+        to,
+        limit: super::bounded("limit", q.limit, 100, 1, 1_000)?,
+        offset: super::bounded("offset", q.offset, 0, 0, i64::MAX)?,
+    };
+    Ok(web::Json(state.db.audit_log(filter).await?.into_iter().map(Into::into).collect()))
 }

@@ -3,16 +3,18 @@
 use super::wallet::idempotency_key;
 use crate::auth::{AuthUser, MaybeUser};
 use crate::db::games::{
-    BetRequest, BetResult, NewSeedPair, Rotation, Round, RoundFailure, SeedPairView, Session, SessionTarget,
+    BetRequest, BetResult, NewSeedPair, Rotation, Round, RoundFailure, RoundFilter, RoundOrder, SeedPairView, Session,
+    SessionFilter, SessionOrder, SessionTarget,
 };
 use crate::error::{ApiError, Refusal};
 use crate::events::Channel;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, OptionalJson, free_text};
 use crate::state::AppState;
 use actix_web::HttpRequest;
 use chrono::{DateTime, Utc};
 use gal_core::{ClientSeed, ExactPayout, MICRO, RandomStream, ServerSeed};
-use kernel::{Amount, Clock, Entropy};
+use gamectl_core::BigWin;
+use kernel::{AccountId, Amount, Clock, Entropy};
 use pam_core::Role;
 use paperclip::actix::{Apiv2Schema, CreatedJson, api_v2_operation, web};
 use serde::{Deserialize, Serialize};
@@ -482,14 +484,18 @@ pub struct RoundResponse {
     pub outcome: Value,
     /// `settled` or `rolled_back`.
     pub status: String,
+    /// The multiplier or the payout reached the big-win threshold
+    /// (`ACMETOCASINO_BIG_WIN_MULTIPLIER`, `ACMETOCASINO_BIG_WIN_AMOUNT`).
+    pub big_win: bool,
     pub created_at: DateTime<Utc>,
     pub rolled_back_at: Option<DateTime<Utc>>,
     pub rng: RngRecord,
 }
 
-pub(crate) fn round_response(r: Round) -> RoundResponse {
+pub(crate) fn round_response(r: Round, big_win: BigWin) -> RoundResponse {
     let (net, won) = (r.net(), r.won());
     RoundResponse {
+        big_win: big_win.flags(r.multiplier_micro, r.payout),
         id: r.id,
         session_id: r.session_id,
         player_id: r.player_id.as_uuid(),
@@ -529,7 +535,7 @@ pub async fn round(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<RoundResponse>, ApiError> {
-    Ok(web::Json(round_response(visible_round(&state, &user, id.into_inner()).await?)))
+    Ok(web::Json(round_response(visible_round(&state, &user, id.into_inner()).await?, state.big_win)))
 }
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
@@ -547,7 +553,174 @@ pub async fn recent_rounds(
 ) -> Result<web::Json<Vec<RoundResponse>>, ApiError> {
     user.require_staff()?;
     let limit = super::bounded("limit", query.limit, 50, 1, 500)?;
-    Ok(web::Json(state.db.recent_rounds(limit).await?.into_iter().map(round_response).collect()))
+    Ok(web::Json(state.db.recent_rounds(limit).await?.into_iter().map(|r| round_response(r, state.big_win)).collect()))
+}
+
+/// Whose rounds or sessions a search covers: staff name anyone (or no one: everyone);
+/// a player only themself.
+fn searched_player(user: &AuthUser, named: Option<Uuid>) -> Result<Option<AccountId>, ApiError> {
+    let named = named.map(AccountId::from_uuid);
+    match named {
+        _ if user.is_staff() => Ok(named),
+        None => Ok(Some(user.id)),
+        Some(p) if p == user.id => Ok(Some(p)),
+        Some(_) => Err(ApiError::Forbidden("players may only search their own rounds and sessions".into())),
+    }
+}
+
+/// A known game's slug, when one is named.
+fn known_game(state: &AppState, slug: Option<String>) -> Result<Option<String>, ApiError> {
+    match slug {
+        Some(s) if state.catalogue.get(&s).is_none() => {
+            Err(ApiError::validation("game_slug", format!("no game {s:?}")))
+        }
+        other => Ok(other),
+    }
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct RoundSearchParams {
+    /// Staff: any player (absent: every player). Players: only their own id (the default).
+    pub player_id: Option<Uuid>,
+    pub game_slug: Option<String>,
+    /// `settled` or `rolled_back`.
+    pub status: Option<String>,
+    /// `true`: only big wins (see `big_win`).
+    pub big_win: Option<bool>,
+    /// From this instant (RFC 3339, inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// Before this instant (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// `-created_at` (the default), `created_at`, `-amount`, `amount`, `-payout`, `payout`,
+    /// `-multiplier` or `multiplier`.
+    pub sort: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<i64>,
+    /// Rounds to skip (default 0).
+    pub offset: Option<i64>,
+}
+
+/// A page of rounds.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct RoundPage {
+    pub items: Vec<RoundResponse>,
+    /// Rounds matching the filters, over all pages.
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+    /// The big-win thresholds in force: this many times the stake…
+    pub big_win_multiplier: u64,
+    /// …or a payout of this many minor units.
+    pub big_win_amount: i64,
+}
+
+/// Search rounds (staff: every player; a player: their own)
+///
+/// Filters combine; big wins are rounds whose multiplier or payout reaches the
+/// configured thresholds.
+#[api_v2_operation(tags(Games))]
+pub async fn search_rounds(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<RoundSearchParams>,
+) -> Result<web::Json<RoundPage>, ApiError> {
+    let q = query.into_inner();
+    let (from, to) = super::time_range(q.from, q.to)?;
+    let filter = RoundFilter {
+        player: searched_player(&user, q.player_id)?,
+        game_slug: known_game(&state, q.game_slug)?,
+        rolled_back: match q.status.as_deref() {
+            None => None,
+            Some("settled") => Some(false),
+            Some("rolled_back") => Some(true),
+            Some(_) => return Err(ApiError::validation("status", "must be settled or rolled_back")),
+        },
+        big_wins: q.big_win.unwrap_or(false).then_some(state.big_win),
+        from,
+        to,
+        order: super::one_of("sort", q.sort, RoundOrder::ALL, RoundOrder::as_str)?.unwrap_or_default(),
+        limit: super::bounded("limit", q.limit, 50, 1, 200)?,
+        offset: super::bounded("offset", q.offset, 0, 0, i64::MAX)?,
+    };
+    let (rounds, total) = state.db.search_rounds(&filter).await?;
+    Ok(web::Json(RoundPage {
+        items: rounds.into_iter().map(|r| round_response(r, state.big_win)).collect(),
+        total,
+        limit: filter.limit,
+        offset: filter.offset,
+        big_win_multiplier: state.big_win.multiplier,
+        big_win_amount: state.big_win.payout,
+    }))
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct SessionSearchParams {
+    /// Staff: any player (absent: every player). Players: only their own id (the default).
+    pub player_id: Option<Uuid>,
+    pub game_slug: Option<String>,
+    /// `open` or `closed`.
+    pub status: Option<String>,
+    /// `-started_at` (the default), `started_at`, `-wagered`, `-rounds`, `-net` or `net`.
+    pub sort: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<i64>,
+    /// Sessions to skip (default 0).
+    pub offset: Option<i64>,
+}
+
+/// The totals of every session matching a search.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct SessionTotalsResponse {
+    pub sessions: i64,
+    pub rounds: i64,
+    /// Minor units, summed over the sessions' wallets (mixed currencies add up as numbers).
+    pub wagered: i64,
+    pub won: i64,
+    /// won − wagered, from the players' side.
+    pub net: i64,
+}
+
+/// A page of sessions with the totals of all matching ones.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct SessionPage {
+    pub items: Vec<SessionResponse>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+    pub totals: SessionTotalsResponse,
+}
+
+/// Search game sessions (staff: every player; a player: their own)
+#[api_v2_operation(tags(Games))]
+pub async fn search_sessions(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<SessionSearchParams>,
+) -> Result<web::Json<SessionPage>, ApiError> {
+    let q = query.into_inner();
+    let filter = SessionFilter {
+        player: searched_player(&user, q.player_id)?,
+        game_slug: known_game(&state, q.game_slug)?,
+        open: match q.status.as_deref() {
+            None => None,
+            Some("open") => Some(true),
+            Some("closed") => Some(false),
+            Some(_) => return Err(ApiError::validation("status", "must be open or closed")),
+        },
+        order: super::one_of("sort", q.sort, SessionOrder::ALL, SessionOrder::as_str)?.unwrap_or_default(),
+        limit: super::bounded("limit", q.limit, 50, 1, 200)?,
+        offset: super::bounded("offset", q.offset, 0, 0, i64::MAX)?,
+    };
+    let (sessions, t) = state.db.search_sessions(&filter).await?;
+    let net =
+        kernel::checked_sum([t.won, -t.wagered]).ok_or_else(|| ApiError::Internal("session totals overflow".into()))?;
+    Ok(web::Json(SessionPage {
+        items: sessions.into_iter().map(Into::into).collect(),
+        total: t.sessions,
+        limit: filter.limit,
+        offset: filter.offset,
+        totals: SessionTotalsResponse { sessions: t.sessions, rounds: t.rounds, wagered: t.wagered, won: t.won, net },
+    }))
 }
 
 /// The result of recomputing a round from its seeds.
@@ -616,26 +789,37 @@ pub async fn verify_round(
     }))
 }
 
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct RollbackRequest {
+    /// Why the round is cancelled (1–500 characters), kept in the audit entry.
+    #[openapi(example = "game client crashed mid-round, ticket 5521")]
+    pub reason: Option<String>,
+}
+
 /// Cancel a round (operator)
 ///
 /// One `ROLLBACK` refunds the bet and, if the round paid, another reverses the win;
-/// a second rollback is `409`.
+/// a second rollback is `409`. The body (`{reason}`) may be left out; the back office
+/// always sends a reason, which the audit entry `round.rolled_back` records.
 #[api_v2_operation(tags(Games))]
 pub async fn rollback_round(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
+    body: OptionalJson<RollbackRequest>,
 ) -> Result<web::Json<RoundResponse>, ApiError> {
     user.require(&[Role::Operator, Role::Admin])?;
+    let reason = body.0.and_then(|b| b.reason).map(|r| free_text("reason", &r, 1..=500)).transpose()?;
     let ids = (state.entropy.new_id(), state.entropy.new_id());
-    let round = state.db.rollback_round(id.into_inner(), user.id, ids, state.clock.now()).await.map_err(round_error)?;
+    let round =
+        state.db.rollback_round(id.into_inner(), user.id, reason, ids, state.clock.now()).await.map_err(round_error)?;
     tracing::info!(actor = %user.id, round_id = %round.id, "round rolled back");
     state.publish(
         Channel::GameRounds,
         "round.rolled_back",
         serde_json::json!({"round_id": round.id, "player_id": round.player_id, "by": user.id}),
     );
-    Ok(web::Json(round_response(round)))
+    Ok(web::Json(round_response(round, state.big_win)))
 }
 
 /// A player's seed pair as they may see it.

@@ -24,6 +24,30 @@ pub(crate) fn bounded(field: &str, value: Option<i64>, default: i64, min: i64, m
     }
 }
 
+/// Parses an optional parameter that must be one of `all` (by its `as_str` name).
+pub(crate) fn one_of<T: Copy>(
+    field: &str,
+    raw: Option<String>,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Result<Option<T>, ApiError> {
+    raw.map(|r| {
+        all.iter().copied().find(|v| name(*v) == r).ok_or_else(|| {
+            let names: Vec<_> = all.iter().map(|v| name(*v)).collect();
+            ApiError::validation(field, format!("must be one of {}", names.join(", ")))
+        })
+    })
+    .transpose()
+}
+
+/// An optional `from`/`to` range of instants, which must not be reversed.
+pub(crate) fn time_range<T: PartialOrd>(from: Option<T>, to: Option<T>) -> Result<(Option<T>, Option<T>), ApiError> {
+    match (from, to) {
+        (Some(f), Some(t)) if t < f => Err(ApiError::validation("to", "must not be before from")),
+        range => Ok(range),
+    }
+}
+
 /// Every `/api/v2` route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/players").route(web::post().to(pam::register)))
@@ -36,10 +60,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/players/{id}").route(web::get().to(pam::player)))
         .service(web::resource("/pam/players").route(web::get().to(pam::list_players)))
         .service(web::resource("/pam/players/{id}").route(web::get().to(pam::player)))
-        .service(web::resource("/staff").route(web::post().to(pam::create_staff)))
+        .service(web::resource("/staff").route(web::post().to(pam::create_staff)).route(web::get().to(pam::list_staff)))
         .service(web::resource("/wallet/deposit").route(web::post().to(wallet::deposit)))
         .service(web::resource("/wallet/withdraw").route(web::post().to(wallet::withdraw)))
         .service(web::resource("/wallet/recent-events").route(web::get().to(wallet::recent)))
+        .service(web::resource("/wallet/events").route(web::get().to(wallet::search_events)))
         .service(web::resource("/wallet/manual-postings").route(web::get().to(wallet::manual_postings)))
         .service(web::resource("/wallet/manual-postings/{id}").route(web::get().to(wallet::manual_posting)))
         .service(
@@ -56,9 +81,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/gal/launch").route(web::post().to(games::launch)))
         .service(web::resource("/gal/bet").route(web::post().to(games::bet)))
         .service(web::resource("/gal/play").route(web::post().to(games::play)))
+        .service(web::resource("/gal/sessions").route(web::get().to(games::search_sessions)))
         .service(web::resource("/gal/sessions/{id}").route(web::get().to(games::session)))
         .service(web::resource("/gal/sessions/{id}/end").route(web::post().to(games::end_session)))
         .service(web::resource("/gal/recent-rounds").route(web::get().to(games::recent_rounds)))
+        .service(web::resource("/gal/rounds").route(web::get().to(games::search_rounds)))
         .service(web::resource("/gal/rounds/{id}").route(web::get().to(games::round)))
         .service(web::resource("/gal/rounds/{id}/verify").route(web::get().to(games::verify_round)))
         .service(web::resource("/gal/rounds/{id}/rollback").route(web::post().to(games::rollback_round)))
@@ -91,9 +118,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/responsible-gaming/status/{player_id}").route(web::get().to(rg::status)))
         .service(web::resource("/responsible-gaming/alerts").route(web::get().to(rg::alerts)))
+        .service(web::resource("/responsible-gaming/measures").route(web::get().to(rg::measures)))
         .service(web::resource("/audit-log").route(web::get().to(compliance::audit_log)))
         .service(web::resource("/health").route(web::get().to(platform::health)))
         .service(web::resource("/health/live").route(web::get().to(platform::live)))
         .service(web::resource("/health/ready").route(web::get().to(platform::ready)))
-        .service(web::resource("/stats").route(web::get().to(platform::stats)));
+        .service(web::resource("/stats").route(web::get().to(platform::stats)))
+        .service(web::resource("/back-office/overview").route(web::get().to(platform::overview)))
+        .service(web::resource("/back-office/request-metrics").route(web::get().to(platform::request_metrics)));
 }

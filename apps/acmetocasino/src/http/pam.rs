@@ -9,8 +9,8 @@ use actix_web::HttpRequest;
 use chrono::{DateTime, NaiveDate, Utc};
 use kernel::{AccountId, Entropy};
 use pam_core::{
-    Account, AccountStatus, IssuedSession, KycStatus, LoginError, Player, PlayerFilter, RefreshError, RegisterError,
-    Registration, Role, StaffRegistration, ThrottleScope, VipTier,
+    Account, AccountStatus, IssuedSession, KycStatus, LoginError, Player, PlayerFilter, PlayerOrder, RefreshError,
+    RegisterError, Registration, Role, StaffRegistration, ThrottleScope, VipTier,
     port::{HashError, UniqueField},
 };
 use paperclip::actix::{Apiv2Schema, CreatedJson, NoContent, api_v2_operation, web};
@@ -325,13 +325,17 @@ pub struct PlayerListQuery {
     pub vip_tier: Option<String>,
     /// Case-insensitive substring of the username or e-mail.
     pub q: Option<String>,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: Option<String>,
+    /// `-created_at` (newest first, the default), `created_at`, `username` or `-username`.
+    pub sort: Option<String>,
     /// Page size, 1–200 (default 50).
     pub limit: Option<i64>,
     /// Players to skip (default 0).
     pub offset: Option<i64>,
 }
 
-/// A page of players, newest first.
+/// A page of players in the requested order.
 #[derive(Debug, Serialize, Apiv2Schema)]
 pub struct PlayerListResponse {
     pub items: Vec<PlayerResponse>,
@@ -339,22 +343,6 @@ pub struct PlayerListResponse {
     pub total: i64,
     pub limit: i64,
     pub offset: i64,
-}
-
-/// Parses an optional filter value that must be one of `all` (by its `as_str` name).
-fn parse_filter<T: Copy>(
-    field: &str,
-    raw: Option<String>,
-    all: &[T],
-    name: fn(T) -> &'static str,
-) -> Result<Option<T>, ApiError> {
-    raw.map(|r| {
-        all.iter().copied().find(|v| name(*v) == r).ok_or_else(|| {
-            let names: Vec<_> = all.iter().map(|v| name(*v)).collect();
-            ApiError::validation(field, format!("must be one of {}", names.join(", ")))
-        })
-    })
-    .transpose()
 }
 
 /// List players (staff)
@@ -367,15 +355,20 @@ pub async fn list_players(
     user.require_staff()?;
     let q = query.into_inner();
     let filter = PlayerFilter {
-        status: parse_filter("status", q.status, AccountStatus::ALL, AccountStatus::as_str)?,
-        kyc_status: parse_filter("kyc_status", q.kyc_status, KycStatus::ALL, KycStatus::as_str)?,
-        vip_tier: parse_filter("vip_tier", q.vip_tier, VipTier::ALL, VipTier::as_str)?,
+        status: super::one_of("status", q.status, AccountStatus::ALL, AccountStatus::as_str)?,
+        kyc_status: super::one_of("kyc_status", q.kyc_status, KycStatus::ALL, KycStatus::as_str)?,
+        vip_tier: super::one_of("vip_tier", q.vip_tier, VipTier::ALL, VipTier::as_str)?,
         q: match q.q {
             Some(text) if text.len() > 100 || text.chars().any(char::is_control) => {
                 return Err(ApiError::validation("q", "must be printable text of at most 100 characters"));
             }
             other => other,
         },
+        country: q
+            .country
+            .map(|c| pam_core::Country::parse(&c).map_err(|e| ApiError::validation("country", e.0)))
+            .transpose()?,
+        order: super::one_of("sort", q.sort, PlayerOrder::ALL, PlayerOrder::as_str)?.unwrap_or_default(),
         limit: super::bounded("limit", q.limit, 50, 1, 200)?,
         offset: super::bounded("offset", q.offset, 0, 0, i64::MAX)?,
     };
@@ -473,4 +466,39 @@ pub async fn create_staff(
         )
         .await?;
     Ok(CreatedJson(account.into()))
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct StaffListQuery {
+    /// `operator`, `compliance` or `admin`; absent for every staff role.
+    pub role: Option<StaffRole>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<i64>,
+    /// Accounts to skip (default 0).
+    pub offset: Option<i64>,
+}
+
+/// A page of staff accounts, newest first.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct StaffListResponse {
+    pub items: Vec<StaffResponse>,
+    /// Accounts matching the filter, over all pages.
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// List staff accounts (admin)
+#[api_v2_operation(tags(Staff))]
+pub async fn list_staff(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<StaffListQuery>,
+) -> Result<web::Json<StaffListResponse>, ApiError> {
+    user.require(&[Role::Admin])?;
+    let q = query.into_inner();
+    let limit = super::bounded("limit", q.limit, 50, 1, 200)?;
+    let offset = super::bounded("offset", q.offset, 0, 0, i64::MAX)?;
+    let (items, total) = state.db.staff_accounts(q.role.map(Role::from), limit, offset).await?;
+    Ok(web::Json(StaffListResponse { items: items.into_iter().map(Into::into).collect(), total, limit, offset }))
 }

@@ -1,13 +1,18 @@
 //! Health, statistics and metrics.
 
 use super::reply::StatusJson;
+use crate::auth::AuthUser;
+use crate::db::games::PlayDay;
+use crate::db::wallet::MoneyDay;
 use crate::error::ApiError;
 use crate::infra::redis_ping;
 use crate::state::AppState;
+use crate::telemetry::RouteSummary;
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
+use chrono::{DateTime, DurationRound, NaiveDate, Utc};
 use paperclip::actix::{Apiv2Schema, api_v2_operation, web};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Serialize, Apiv2Schema)]
@@ -200,9 +205,225 @@ pub async fn stats(state: web::Data<AppState>) -> Result<web::Json<StatsResponse
     Ok(web::Json(StatsResponse {
         players_registered: c.players,
         rounds_played: rounds,
-        platform_rtp: (wagered > 0).then(|| (paid as f64 / wagered as f64 * 10_000.0).round() / 100.0),
+        platform_rtp: percent(paid, wagered),
         games_available: state.catalogue.iter().count() as i64,
         wallet_events: c.wallet_events,
+    }))
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct OverviewParams {
+    /// UTC days of daily figures, today included: 1–366 (default 30).
+    pub days: Option<i64>,
+    /// Hours of hourly figures, this one included: 1–336 (default 48).
+    pub hours: Option<i64>,
+}
+
+/// One currency's figures over the window.
+#[derive(Debug, Clone, PartialEq, Serialize, Apiv2Schema)]
+pub struct CurrencyFigures {
+    pub currency: String,
+    /// Minor units of `currency`.
+    pub deposits: i64,
+    pub withdrawals: i64,
+    /// Settled rounds (rolled-back rounds excluded) of players with this currency.
+    pub rounds: i64,
+    pub wagered: i64,
+    pub paid: i64,
+    /// Gross gaming revenue: wagered − paid.
+    pub ggr: i64,
+    /// Paid ÷ wagered, percent; null without rounds.
+    pub rtp: Option<f64>,
+}
+
+/// One UTC day's figures in one currency (days without activity are zero).
+#[derive(Debug, Clone, PartialEq, Serialize, Apiv2Schema)]
+pub struct DayFigures {
+    pub day: NaiveDate,
+    pub currency: String,
+    pub deposits: i64,
+    pub withdrawals: i64,
+    pub rounds: i64,
+    pub wagered: i64,
+    pub paid: i64,
+    pub ggr: i64,
+}
+
+/// One UTC hour's settled rounds, every currency together.
+#[derive(Debug, Clone, PartialEq, Serialize, Apiv2Schema)]
+pub struct HourFigures {
+    /// The start of the hour.
+    pub hour: DateTime<Utc>,
+    pub rounds: i64,
+}
+
+/// The back office's key figures and their course over time.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct OverviewResponse {
+    pub generated_at: DateTime<Utc>,
+    pub days: i64,
+    pub hours: i64,
+    /// Players registered, ever.
+    pub players: i64,
+    /// Players whose wallet moved (money or play) since 00:00 UTC today.
+    pub active_today: i64,
+    /// Settled rounds in the window.
+    pub rounds: i64,
+    /// Paid ÷ wagered over the window's rounds, every currency together, percent.
+    pub platform_rtp: Option<f64>,
+    /// The window's figures per wallet currency, busiest first (money is never summed
+    /// across currencies).
+    pub currencies: Vec<CurrencyFigures>,
+    /// Per UTC day and currency, oldest first.
+    pub daily: Vec<DayFigures>,
+    /// Per UTC hour, oldest first.
+    pub hourly: Vec<HourFigures>,
+}
+
+fn percent(paid: i64, wagered: i64) -> Option<f64> {
+    (wagered > 0).then(|| (paid as f64 / wagered as f64 * 10_000.0).round() / 100.0)
+}
+
+fn overflow() -> ApiError {
+    ApiError::Internal("back-office totals overflow".into())
+}
+
+/// Every day from `first` for `days` days, in each currency that appears, zero-filled.
+fn daily_figures(
+    money: &[MoneyDay],
+    play: &[PlayDay],
+    first: NaiveDate,
+    days: i64,
+) -> Result<Vec<DayFigures>, ApiError> {
+    let currencies: std::collections::BTreeSet<&str> =
+        money.iter().map(|m| m.currency.as_str()).chain(play.iter().map(|p| p.currency.as_str())).collect();
+    let mut out = Vec::new();
+    for day in first.iter_days().take(usize::try_from(days).unwrap_or(0)) {
+        let key = day.format("%Y-%m-%d").to_string();
+        for currency in &currencies {
+            let m = money.iter().find(|m| m.day == key && m.currency == *currency);
+            let p = play.iter().find(|p| p.day == key && p.currency == *currency);
+            let (wagered, paid) = p.map_or((0, 0), |p| (p.wagered, p.paid));
+            out.push(DayFigures {
+                day,
+                currency: (*currency).to_owned(),
+                deposits: m.map_or(0, |m| m.deposits),
+                withdrawals: m.map_or(0, |m| m.withdrawals),
+                rounds: p.map_or(0, |p| p.rounds),
+                wagered,
+                paid,
+                ggr: kernel::checked_sum([wagered, -paid]).ok_or_else(overflow)?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The window's totals per currency, busiest (by stakes and deposits) first.
+fn currency_figures(daily: &[DayFigures]) -> Result<Vec<CurrencyFigures>, ApiError> {
+    let mut by: std::collections::BTreeMap<&str, CurrencyFigures> = Default::default();
+    for d in daily {
+        let c = by.entry(&d.currency).or_insert_with(|| CurrencyFigures {
+            currency: d.currency.clone(),
+            deposits: 0,
+            withdrawals: 0,
+            rounds: 0,
+            wagered: 0,
+            paid: 0,
+            ggr: 0,
+            rtp: None,
+        });
+        let add = |a: i64, b: i64| kernel::checked_sum([a, b]).ok_or_else(overflow);
+        c.deposits = add(c.deposits, d.deposits)?;
+        c.withdrawals = add(c.withdrawals, d.withdrawals)?;
+        c.rounds = add(c.rounds, d.rounds)?;
+        c.wagered = add(c.wagered, d.wagered)?;
+        c.paid = add(c.paid, d.paid)?;
+        c.ggr = add(c.ggr, d.ggr)?;
+    }
+    let mut out: Vec<CurrencyFigures> =
+        by.into_values().map(|c| CurrencyFigures { rtp: percent(c.paid, c.wagered), ..c }).collect();
+    out.sort_by_key(|c| std::cmp::Reverse(c.wagered.saturating_add(c.deposits)));
+    Ok(out)
+}
+
+/// Every hour from `first` for `hours` hours, zero-filled.
+fn hourly_figures(counts: &[(String, i64)], first: DateTime<Utc>, hours: i64) -> Vec<HourFigures> {
+    (0..hours)
+        .map(|i| {
+            let hour = first + chrono::Duration::hours(i);
+            let key = hour.format("%Y-%m-%dT%H").to_string();
+            HourFigures { hour, rounds: counts.iter().find(|(h, _)| *h == key).map_or(0, |(_, n)| *n) }
+        })
+        .collect()
+}
+
+/// Key figures with daily and hourly series (staff)
+///
+/// Players, players active today, and for the last `days` UTC days: deposits,
+/// withdrawals, stakes, payouts and GGR per day and wallet currency; settled rounds
+/// per hour for the last `hours` hours.
+#[api_v2_operation(tags(Platform))]
+pub async fn overview(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<OverviewParams>,
+) -> Result<web::Json<OverviewResponse>, ApiError> {
+    user.require_staff()?;
+    let days = super::bounded("days", query.days, 30, 1, 366)?;
+    let hours = super::bounded("hours", query.hours, 48, 1, 336)?;
+    let now = kernel::Clock::now(&state.clock);
+    let today = now.date_naive();
+    let first_day = today - chrono::Duration::days(days - 1);
+    let day_start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc()).ok_or_else(overflow);
+    let this_hour = now.duration_trunc(chrono::Duration::hours(1)).map_err(|_| overflow())?;
+    let first_hour = this_hour - chrono::Duration::hours(hours - 1);
+    let money = state.db.money_by_day(day_start(first_day)?).await?;
+    let play = state.db.play_by_day(day_start(first_day)?).await?;
+    let daily = daily_figures(&money, &play, first_day, days)?;
+    let currencies = currency_figures(&daily)?;
+    let rounds = kernel::checked_sum(currencies.iter().map(|c| c.rounds)).ok_or_else(overflow)?;
+    let wagered = kernel::checked_sum(currencies.iter().map(|c| c.wagered)).ok_or_else(overflow)?;
+    let paid = kernel::checked_sum(currencies.iter().map(|c| c.paid)).ok_or_else(overflow)?;
+    Ok(web::Json(OverviewResponse {
+        generated_at: now,
+        days,
+        hours,
+        players: state.db.counts().await?.players,
+        active_today: state.db.active_players_since(day_start(today)?).await?,
+        rounds,
+        platform_rtp: percent(paid, wagered),
+        currencies,
+        daily,
+        hourly: hourly_figures(&state.db.rounds_by_hour(first_hour).await?, first_hour, hours),
+    }))
+}
+
+/// This instance's request metrics, as `/metrics` has them, summed per route.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct RequestMetricsResponse {
+    pub uptime_seconds: u64,
+    pub requests: u64,
+    pub client_errors: u64,
+    pub server_errors: u64,
+    /// Busiest first.
+    pub routes: Vec<RouteSummary>,
+}
+
+/// Request metrics of the answering instance (staff)
+#[api_v2_operation(tags(Platform))]
+pub async fn request_metrics(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> Result<web::Json<RequestMetricsResponse>, ApiError> {
+    user.require_staff()?;
+    let routes = state.metrics.request_summary();
+    Ok(web::Json(RequestMetricsResponse {
+        uptime_seconds: state.started_at.elapsed().as_secs(),
+        requests: routes.iter().map(|r| r.requests).sum(),
+        client_errors: routes.iter().map(|r| r.client_errors).sum(),
+        server_errors: routes.iter().map(|r| r.server_errors).sum(),
+        routes,
     }))
 }
 
@@ -229,4 +450,39 @@ pub async fn metrics(
 /// Equality that takes as long wherever the first difference is (the length may show).
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0_u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn daily_figures_fill_every_day_and_currency_and_total_per_currency() {
+        let first = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let money = [
+            MoneyDay { day: "2026-12-01".into(), currency: "EUR".into(), deposits: 500, withdrawals: 0 },
+            MoneyDay { day: "2026-12-03".into(), currency: "SEK".into(), deposits: 9_000, withdrawals: 1_000 },
+        ];
+        let play = [PlayDay { day: "2026-12-03".into(), currency: "EUR".into(), rounds: 3, wagered: 300, paid: 450 }];
+        let daily = daily_figures(&money, &play, first, 3).unwrap();
+        assert_eq!(daily.len(), 6, "3 days × 2 currencies");
+        let eur: Vec<_> = daily.iter().filter(|d| d.currency == "EUR").collect();
+        assert_eq!(
+            eur.iter().map(|d| d.day.to_string()).collect::<Vec<_>>(),
+            ["2026-12-01", "2026-12-02", "2026-12-03"]
+        );
+        assert_eq!((eur[0].deposits, eur[1].deposits, eur[2].ggr), (500, 0, -150));
+        let totals = currency_figures(&daily).unwrap();
+        assert_eq!(totals.iter().map(|c| c.currency.as_str()).collect::<Vec<_>>(), ["SEK", "EUR"], "busiest first");
+        assert_eq!((totals[0].deposits, totals[0].withdrawals, totals[0].rtp), (9_000, 1_000, None));
+        assert_eq!((totals[1].rounds, totals[1].ggr, totals[1].rtp), (3, -150, Some(150.0)));
+    }
+
+    #[test]
+    fn hourly_figures_are_zero_filled_from_the_first_hour() {
+        let first = DateTime::parse_from_rfc3339("2026-12-07T22:00:00Z").unwrap().with_timezone(&Utc);
+        let hours = hourly_figures(&[("2026-12-07T23".into(), 4), ("2026-12-08T01".into(), 1)], first, 4);
+        assert_eq!(hours.iter().map(|h| h.rounds).collect::<Vec<_>>(), [0, 4, 0, 1]);
+        assert_eq!(hours[3].hour.to_rfc3339(), "2026-12-08T01:00:00+00:00");
+    }
 }

@@ -295,7 +295,7 @@ pub async fn status(
     let limits = limits_of(&state, player, &rg).await?;
     let minutes = state.db.minutes_played_today(player, now).await?;
     let net = state.db.net_position_since(player, now - Duration::days(1)).await?;
-    let harm = state.db.harm_alerts(Some(player), 50).await?;
+    let harm = state.db.harm_alerts(Some(player), 50, 0).await?;
     Ok(web::Json(StatusResponse {
         player_id: player.as_uuid(),
         jurisdiction: limits.jurisdiction,
@@ -340,7 +340,10 @@ impl From<HarmAlert> for HarmAlertResponse {
 #[derive(Debug, Deserialize, Apiv2Schema)]
 pub struct HarmParams {
     pub player_id: Option<Uuid>,
+    /// 1–500 (default 100).
     pub limit: Option<i64>,
+    /// Alerts to skip (default 0).
+    pub offset: Option<i64>,
 }
 
 /// Markers-of-harm alerts with their interventions (staff)
@@ -353,6 +356,101 @@ pub async fn alerts(
     user.require_staff()?;
     let q = query.into_inner();
     let limit = super::bounded("limit", q.limit, 100, 1, 500)?;
-    let list = state.db.harm_alerts(q.player_id.map(AccountId::from_uuid), limit).await?;
+    let offset = super::bounded("offset", q.offset, 0, 0, i64::MAX)?;
+    let list = state.db.harm_alerts(q.player_id.map(AccountId::from_uuid), limit, offset).await?;
     Ok(web::Json(list.into_iter().map(Into::into).collect()))
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct MeasuresParams {
+    /// `pending` (a raised or removed limit waiting for its cooling-off), `exclusion`
+    /// (in force), `deposit_limit` or `session_limit`; absent: any of them.
+    pub kind: Option<String>,
+    /// 1–200 (default 50).
+    pub limit: Option<i64>,
+    /// Players to skip (default 0).
+    pub offset: Option<i64>,
+}
+
+/// One player's deposit limit for one period (without usage).
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct MeasureLimit {
+    /// `daily`, `weekly` or `monthly`.
+    pub period: String,
+    pub active: Option<i64>,
+    pub pending: Option<PendingResponse>,
+}
+
+/// A player's responsible-gaming measures as they stand now.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct PlayerMeasures {
+    pub player_id: Uuid,
+    pub username: String,
+    pub country: String,
+    /// The wallet's currency (deposit limits are in its minor units).
+    pub currency: String,
+    pub jurisdiction: String,
+    pub limits: Vec<MeasureLimit>,
+    pub exclusion: Option<ExclusionResponse>,
+    pub session_limits: SessionLimitsResponse,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct MeasuresPage {
+    pub items: Vec<PlayerMeasures>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Players' limits, pending increases, exclusions and session limits (staff)
+///
+/// Players holding a measure of `kind` now, most recently changed first.
+#[api_v2_operation(tags(ResponsibleGaming))]
+pub async fn measures(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<MeasuresParams>,
+) -> Result<web::Json<MeasuresPage>, ApiError> {
+    user.require_staff()?;
+    let q = query.into_inner();
+    let kind = q.kind.as_deref().map(rg_core::Measure::parse).transpose().map_err(rg_error)?;
+    let limit = super::bounded("limit", q.limit, 50, 1, 200)?;
+    let offset = super::bounded("offset", q.offset, 0, 0, i64::MAX)?;
+    let now = state.clock.now();
+    let records = state.db.rg_measures(kind, now).await?;
+    let total = records.len() as i64;
+    let items = records
+        .into_iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(limit).unwrap_or(0))
+        .map(|r| {
+            let mut rg = r.settings;
+            rg.settle(now);
+            let limit_of = |period: LimitPeriod| {
+                let l = rg.limits.get(period);
+                MeasureLimit {
+                    period: period.as_str().into(),
+                    active: l.active.map(Amount::minor_units),
+                    pending: l.pending.map(|p| PendingResponse {
+                        amount: p.value.map(Amount::minor_units),
+                        effective_at: p.effective_at,
+                    }),
+                }
+            };
+            PlayerMeasures {
+                player_id: r.player.as_uuid(),
+                jurisdiction: state.policy.profiles.for_country(&r.country).code.clone(),
+                username: r.username,
+                country: r.country,
+                currency: r.currency,
+                limits: LimitPeriod::ALL.iter().map(|p| limit_of(*p)).collect(),
+                exclusion: rg.exclusion.as_ref().map(|e| exclusion_response(e, now)),
+                session_limits: session_limits_response(&rg.session_limits),
+                updated_at: r.updated_at,
+            }
+        })
+        .collect();
+    Ok(web::Json(MeasuresPage { items, total, limit, offset }))
 }

@@ -4,10 +4,10 @@ use super::reply::Created;
 use crate::auth::AuthUser;
 use crate::db::compliance::{MoneyFailure, MoneyResult};
 use crate::db::postings::{ApprovalFailure, PostingFilter};
-use crate::db::wallet::ROUND_REFERENCE_PREFIX;
+use crate::db::wallet::{EventFilter, EventOrder, ROUND_REFERENCE_PREFIX};
 use crate::error::{ApiError, Refusal};
 use crate::events::Channel;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, free_text};
 use crate::state::AppState;
 use actix_web::body::BoxBody;
 use actix_web::{HttpRequest, HttpResponse, Responder};
@@ -476,6 +476,89 @@ pub async fn recent(
     Ok(web::Json(state.db.recent(limit).await?.into_iter().map(Into::into).collect()))
 }
 
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct EventSearchParams {
+    pub player_id: Option<Uuid>,
+    /// One type or several, comma-separated (`DEPOSIT,WITHDRAWAL`).
+    #[serde(rename = "type")]
+    pub event_type: Option<String>,
+    /// Exactly this reference (a payment reference, or `round:{id}`).
+    pub reference: Option<String>,
+    /// The events of this game round (its `BET`, any `WIN`, and `ROLLBACK`s).
+    pub round_id: Option<Uuid>,
+    pub idempotency_key: Option<String>,
+    /// From this instant (RFC 3339, inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// Before this instant (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// `-created_at` (the default), `created_at`, `-amount` or `amount`.
+    pub sort: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<i64>,
+    /// Events to skip (default 0).
+    pub offset: Option<i64>,
+}
+
+/// A page of wallet events.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct EventPage {
+    pub items: Vec<EventResponse>,
+    /// Events matching the filters, over all pages.
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Search wallet events platform-wide (staff)
+///
+/// By player, type, reference, round and idempotency key, in a time range.
+#[api_v2_operation(tags(Wallet))]
+pub async fn search_events(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<EventSearchParams>,
+) -> Result<web::Json<EventPage>, ApiError> {
+    user.require_staff()?;
+    let q = query.into_inner();
+    let types = q
+        .event_type
+        .iter()
+        .flat_map(|t| t.split(','))
+        .map(|t| {
+            EventType::parse(t.trim()).ok_or_else(|| {
+                ApiError::validation(
+                    "type",
+                    "must be DEPOSIT, WITHDRAWAL, BET, WIN, BONUS_CREDIT, BONUS_DEBIT or ROLLBACK (comma-separated)",
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let reference = match (q.reference.map(|r| free_text("reference", &r, 1..=200)).transpose()?, q.round_id) {
+        (Some(_), Some(_)) => return Err(ApiError::validation("round_id", "give either reference or round_id")),
+        (None, Some(round)) => Some(format!("{ROUND_REFERENCE_PREFIX}{round}")),
+        (reference, None) => reference,
+    };
+    let (from, to) = super::time_range(q.from, q.to)?;
+    let filter = EventFilter {
+        player: q.player_id.map(AccountId::from_uuid),
+        types,
+        reference,
+        idempotency_key: q.idempotency_key.map(|k| free_text("idempotency_key", &k, 1..=200)).transpose()?,
+        from,
+        to,
+        order: super::one_of("sort", q.sort, EventOrder::ALL, EventOrder::as_str)?.unwrap_or_default(),
+        limit: super::bounded("limit", q.limit, 50, 1, 200)?,
+        offset: super::bounded("offset", q.offset, 0, 0, i64::MAX)?,
+    };
+    let (events, total) = state.db.search_events(&filter).await?;
+    Ok(web::Json(EventPage {
+        items: events.into_iter().map(Into::into).collect(),
+        total,
+        limit: filter.limit,
+        offset: filter.offset,
+    }))
+}
+
 /// The result of replaying a wallet's stream against its projection.
 #[derive(Debug, Serialize, Apiv2Schema)]
 pub struct VerifyResponse {
@@ -579,6 +662,8 @@ pub struct ManualPostingParams {
     pub player_id: Option<Uuid>,
     /// 1–500 (default 50).
     pub limit: Option<i64>,
+    /// Postings to skip (default 0).
+    pub offset: Option<i64>,
 }
 
 /// Staff postings queued for approval, newest first (staff)
@@ -601,6 +686,7 @@ pub async fn manual_postings(
         status,
         player: q.player_id.map(AccountId::from_uuid),
         limit: super::bounded("limit", q.limit, 50, 1, 500)?,
+        offset: super::bounded("offset", q.offset, 0, 0, i64::MAX)?,
     };
     Ok(web::Json(state.db.manual_postings(filter).await?.into_iter().map(Into::into).collect()))
 }

@@ -264,6 +264,34 @@ async fn redis_fans_events_out_to_other_instances_exactly_once() {
     assert_eq!(count_until(&mut ws, &m, "wallet.event_appended", "test.sentinel").await, 1);
 }
 
+/// A round played through instance A's API reaches a staff WebSocket client of instance B.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_played_on_one_instance_reaches_a_feed_client_of_another() {
+    let Some((a, b)) = two_instances().await else { return };
+    let token = b.staff("operator1", Role::Operator).await;
+    let mut ws = connect(&b, &format!("?token={token}&channels=game.rounds")).await;
+    wait_live(&a, &mut ws, Channel::GameRounds).await;
+
+    let (player, t) = a.player("roamer").await;
+    a.deposit(&t, 100_000, "roam").await.ok(201);
+    let body =
+        json!({"game_slug": "coin-flip", "amount": 10_000, "params": {"side": "heads"}, "idempotency_key": "r1"});
+    let round = a.post("/api/v2/gal/play", Some(&t), body).await.ok(200).clone();
+    let deadline = Instant::now() + PROMPT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let v = next_json(&mut ws, left).await.expect("the round never reached instance B's client");
+        if v["kind"] == "round.settled" && v["payload"]["round_id"] == round["round_id"] {
+            assert_eq!(
+                (v["channel"].as_str(), v["payload"]["player_id"].as_str()),
+                (Some("game.rounds"), Some(player.as_str()))
+            );
+            assert_eq!(v["payload"]["payout"], round["payout"]);
+            break;
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_instance_does_not_echo_its_own_events_back_from_redis() {
     let Some((a, b)) = two_instances().await else { return };

@@ -35,6 +35,19 @@ fn staff_id(app: &TestApp, token: &str) -> String {
 }
 
 crate::both_backends! {
+    async fn a_malformed_path_beside_a_token_is_400_not_a_dropped_connection(backend) {
+        // The token's session is read while the path fails to parse: that read is
+        // cancelled mid-statement. On SQLite its wait crashed the actix worker (a
+        // current-thread runtime), and the client got no answer at all.
+        let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
+        app.staff("pathfinder", Role::Operator).await;
+        for _ in 0..8 {
+            // A fresh sign-in: its session is not cached yet, so the read goes to the database.
+            let token = app.login("pathfinder", "staff password").await;
+            app.get("/api/v2/players/not-a-uuid", Some(&token)).await.problem(400, "validation_error");
+        }
+    }
+
     async fn staff_acting_on_their_own_id_get_a_4xx_never_a_5xx(backend) {
         let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
         for (name, role) in [("self_officer", Role::Compliance), ("self_op", Role::Operator), ("self_admin", Role::Admin)] {

@@ -2,6 +2,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod architecture;
+mod backoffice;
+mod browser;
+mod cdp;
 mod compliance;
 mod contracts;
 mod events;

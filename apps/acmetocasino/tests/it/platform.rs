@@ -50,6 +50,14 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v2/health/live"),
     ("get", "/api/v2/health/ready"),
     ("get", "/api/v2/stats"),
+    // The back office's searches and figures.
+    ("get", "/api/v2/staff"),
+    ("get", "/api/v2/wallet/events"),
+    ("get", "/api/v2/gal/rounds"),
+    ("get", "/api/v2/gal/sessions"),
+    ("get", "/api/v2/back-office/overview"),
+    ("get", "/api/v2/back-office/request-metrics"),
+    ("get", "/api/v2/responsible-gaming/measures"),
 ];
 
 crate::both_backends! {

@@ -1,0 +1,9 @@
+DROP INDEX audit_log_actor_idx;
+DROP INDEX game_sessions_player_started_idx;
+DROP INDEX game_sessions_started_idx;
+DROP INDEX rounds_player_idx;
+DROP INDEX rounds_created_idx;
+DROP INDEX wallet_events_created_idx;
+DROP INDEX wallet_events_type_idx;
+DROP INDEX wallet_events_idempotency_idx;
+DROP INDEX wallet_events_reference_idx;
