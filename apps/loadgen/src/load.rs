@@ -422,47 +422,38 @@ async fn verify_wallet(api: &Api, args: &LoadArgs, events: u64) -> Result<(), St
 
     let url = format!("{}/api/v2/wallet/deposit", api.base);
     let next = Arc::new(AtomicU64::new(0));
-    let deposit = |i: u64| json!({"amount": 1, "idempotency_key": format!("verify-{i}")});
     let mut checkpoints: Vec<u64> =
         std::iter::successors(Some(10u64), |k| k.checked_mul(10)).take_while(|k| *k < events).collect();
     checkpoints.push(events);
     let (mut build, mut build_s, mut probes) = (Tally::default(), 0.0, Vec::new());
     let mut token = token;
+    // `n` deposits of 0.01 to the wallet by `c` clients, each with the next key.
+    let deposits = |c: usize, n: u64, token: String| {
+        let (url, next) = (url.clone(), next.clone());
+        closed_loop(c, Duration::from_secs(86_400), Some(n), move |_, client, started, _, budget| {
+            let (url, token, next) = (url.clone(), token.clone(), next.clone());
+            async move {
+                let mut tally = Tally::default();
+                while take(&budget) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let body = json!({"amount": 1, "idempotency_key": format!("verify-{i}")});
+                    tally.post(&client, &url, &token, &body, 201, started).await;
+                }
+                tally
+            }
+        })
+    };
     for &size in &checkpoints {
         // Postings on one wallet serialise on its lock; a few clients still overlap the
         // HTTP and JSON work around it.
         let c = args.concurrency.min(4);
         let missing = size.saturating_sub(next.load(Ordering::Relaxed));
         eprintln!("bench-load: depositing {missing} times to one wallet ({c} clients), up to {size} events");
-        let (tally, elapsed) =
-            closed_loop(c, Duration::from_secs(86_400), Some(missing), |_, client, started, _, budget| {
-                let (url, token, next) = (url.clone(), token.clone(), next.clone());
-                async move {
-                    let mut tally = Tally::default();
-                    while take(&budget) {
-                        let body = deposit(next.fetch_add(1, Ordering::Relaxed));
-                        tally.post(&client, &url, &token, &body, 201, started).await;
-                    }
-                    tally
-                }
-            })
-            .await?;
+        let (tally, elapsed) = deposits(c, missing, token.clone()).await?;
         build.merge(tally);
         build_s += elapsed.as_secs_f64();
         // One client, one deposit at a time: the latency of a deposit at this size.
-        let (tally, _) =
-            closed_loop(1, Duration::from_secs(86_400), Some(DEPOSIT_PROBES), |_, client, started, _, budget| {
-                let (url, token, next) = (url.clone(), token.clone(), next.clone());
-                async move {
-                    let mut tally = Tally::default();
-                    while take(&budget) {
-                        let body = deposit(next.fetch_add(1, Ordering::Relaxed));
-                        tally.post(&client, &url, &token, &body, 201, started).await;
-                    }
-                    tally
-                }
-            })
-            .await?;
+        let (tally, _) = deposits(1, DEPOSIT_PROBES, token.clone()).await?;
         let probe = tally.summary(Duration::from_secs(1));
         eprintln!("bench-load: deposit at {size} events: p50 {} ms, p99 {} ms", probe["p50_ms"], probe["p99_ms"]);
         probes.push(
