@@ -154,8 +154,8 @@ impl From<diesel::result::Error> for CreateFailure {
     }
 }
 
-backend_queries! {
-    siblings(wallet);
+#[backend_queries(siblings(wallet))]
+mod queries {
 
     pub(crate) async fn create(c: &mut Conn, new: NewAccount) -> Result<(), CreateFailure> {
         let a = &new.account;
@@ -236,7 +236,12 @@ backend_queries! {
         Ok(PlayerPage { items: rows.into_iter().map(to_player).collect::<Result<_, _>>()?, total })
     }
 
-    pub(crate) async fn staff(c: &mut Conn, role: Option<Role>, limit: i64, offset: i64) -> Result<(Vec<Account>, i64), DbError> {
+    pub(crate) async fn staff(
+        c: &mut Conn,
+        role: Option<Role>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<Account>, i64), DbError> {
         let base = || {
             let q = accounts::table.filter(accounts::role.ne(Role::Player.as_str())).into_boxed();
             match role {

@@ -335,8 +335,8 @@ macro_rules! kyc_columns {
     };
 }
 
-backend_queries! {
-    siblings(wallet, postings);
+#[backend_queries(siblings(wallet, postings))]
+mod queries {
 
     /// Everything the play and money rules read about a player, in one query.
     pub(crate) async fn player_context(c: &mut Conn, player: DbId) -> Result<Option<PlayerContext>, DbError> {
@@ -362,12 +362,26 @@ backend_queries! {
         }
         let rows: Vec<(DbId, String, String, String, String, DbTime)> = q
             .order((rg_settings::updated_at.desc(), rg_settings::player_id.desc()))
-            .select((rg_settings::player_id, accounts::username, players::country, players::currency, rg_settings::settings, rg_settings::updated_at))
+            .select((
+                rg_settings::player_id,
+                accounts::username,
+                players::country,
+                players::currency,
+                rg_settings::settings,
+                rg_settings::updated_at,
+            ))
             .load(c)
             .await?;
         rows.into_iter()
             .map(|(player, username, country, currency, raw, at)| {
-                Ok(RgRecord { player: AccountId::from_uuid(player.0), username, country, currency, settings: parse_rg(Some(&raw))?, updated_at: at.0 })
+                Ok(RgRecord {
+                    player: AccountId::from_uuid(player.0),
+                    username,
+                    country,
+                    currency,
+                    settings: parse_rg(Some(&raw))?,
+                    updated_at: at.0,
+                })
             })
             .collect()
     }
@@ -375,7 +389,11 @@ backend_queries! {
     pub(crate) async fn save_rg(c: &mut Conn, player: DbId, settings: &RgSettings, at: DbTime) -> Result<(), DbError> {
         let json = serde_json::to_string(settings).map_err(|e| DbError::Row(e.to_string()))?;
         diesel::insert_into(rg_settings::table)
-            .values((rg_settings::player_id.eq(player), rg_settings::settings.eq(&json), rg_settings::updated_at.eq(at)))
+            .values((
+                rg_settings::player_id.eq(player),
+                rg_settings::settings.eq(&json),
+                rg_settings::updated_at.eq(at),
+            ))
             .on_conflict(rg_settings::player_id)
             .do_update()
             .set((rg_settings::settings.eq(&json), rg_settings::updated_at.eq(at)))
@@ -400,7 +418,12 @@ backend_queries! {
     /// running totals of the last deposit at or before `since`. Two index lookups,
     /// however many deposits the wallet holds (deposits made in the same instant are
     /// told apart by `seq`).
-    pub(crate) async fn deposits_since(c: &mut Conn, player: DbId, now: DepositTotals, since: DbTime) -> Result<DepositTotals, DbError> {
+    pub(crate) async fn deposits_since(
+        c: &mut Conn,
+        player: DbId,
+        now: DepositTotals,
+        since: DbTime,
+    ) -> Result<DepositTotals, DbError> {
         let earlier = diesel::alias!(wallet_events as earlier);
         let last_at = earlier
             .filter(earlier.field(wallet_events::player_id).eq(player))
@@ -424,7 +447,12 @@ backend_queries! {
     }
 
     /// What the player deposited in each deposit-limit window ending `at`.
-    pub(crate) async fn deposit_usage(c: &mut Conn, player: DbId, now: DepositTotals, at: DateTime<Utc>) -> Result<DepositUsage, DbError> {
+    pub(crate) async fn deposit_usage(
+        c: &mut Conn,
+        player: DbId,
+        now: DepositTotals,
+        at: DateTime<Utc>,
+    ) -> Result<DepositUsage, DbError> {
         let mut usage = DepositUsage::default();
         for &period in LimitPeriod::ALL {
             let used = deposits_since(c, player, now, DbTime(period.window_start(at))).await?;
@@ -434,14 +462,24 @@ backend_queries! {
     }
 
     /// [`deposit_usage`] outside a posting, from the wallet's projection.
-    pub(crate) async fn current_deposit_usage(c: &mut Conn, player: DbId, at: DateTime<Utc>) -> Result<DepositUsage, DbError> {
+    pub(crate) async fn current_deposit_usage(
+        c: &mut Conn,
+        player: DbId,
+        at: DateTime<Utc>,
+    ) -> Result<DepositUsage, DbError> {
         let now = deposit_totals(c, player).await?;
         deposit_usage(c, player, now, at).await
     }
 
     /// How many deposits after `since` had an amount in `[from, to)`. The partial index
     /// on deposit amounts reaches only those (its predicate must appear literally).
-    pub(crate) async fn deposits_in_band_since(c: &mut Conn, player: DbId, from: i64, to: i64, since: DbTime) -> Result<u32, DbError> {
+    pub(crate) async fn deposits_in_band_since(
+        c: &mut Conn,
+        player: DbId,
+        from: i64,
+        to: i64,
+        since: DbTime,
+    ) -> Result<u32, DbError> {
         let n: i64 = wallet_events::table
             .filter(wallet_events::player_id.eq(player))
             .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("event_type = 'DEPOSIT'"))
@@ -503,12 +541,22 @@ backend_queries! {
     }
 
     /// Whether the national self-exclusion register lists this person.
-    pub(crate) async fn on_register(c: &mut Conn, email: &str, date_of_birth: NaiveDate, full_name: Option<&str>) -> QueryResult<bool> {
+    pub(crate) async fn on_register(
+        c: &mut Conn,
+        email: &str,
+        date_of_birth: NaiveDate,
+        full_name: Option<&str>,
+    ) -> QueryResult<bool> {
         Ok(match_on_register(c, email, date_of_birth, full_name).await? == RegisterMatch::Listed)
     }
 
     /// How strongly the national self-exclusion register matches this person.
-    pub(crate) async fn match_on_register(c: &mut Conn, email: &str, date_of_birth: NaiveDate, full_name: Option<&str>) -> QueryResult<RegisterMatch> {
+    pub(crate) async fn match_on_register(
+        c: &mut Conn,
+        email: &str,
+        date_of_birth: NaiveDate,
+        full_name: Option<&str>,
+    ) -> QueryResult<RegisterMatch> {
         let entries: Vec<RegisterEntry> = exclusion_register::table
             .filter(exclusion_register::email.eq(email).or(exclusion_register::date_of_birth.eq(date_of_birth)))
             .select((exclusion_register::email, exclusion_register::date_of_birth, exclusion_register::full_name))
@@ -533,7 +581,12 @@ backend_queries! {
     }
 
     /// Inserts the candidates that are not duplicates of an open alert in their window.
-    pub(crate) async fn raise_aml(c: &mut Conn, player: DbId, candidates: Vec<AlertCandidate>, at: DateTime<Utc>) -> Result<Vec<AmlAlert>, DbError> {
+    pub(crate) async fn raise_aml(
+        c: &mut Conn,
+        player: DbId,
+        candidates: Vec<AlertCandidate>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<AmlAlert>, DbError> {
         if candidates.is_empty() {
             return Ok(Vec::new());
         }
@@ -587,7 +640,12 @@ backend_queries! {
         Ok(raised)
     }
 
-    pub(crate) async fn raise_harm(c: &mut Conn, player: DbId, markers: Vec<(HarmMarker, Value)>, at: DateTime<Utc>) -> Result<Vec<HarmAlert>, DbError> {
+    pub(crate) async fn raise_harm(
+        c: &mut Conn,
+        player: DbId,
+        markers: Vec<(HarmMarker, Value)>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<HarmAlert>, DbError> {
         let mut raised = Vec::new();
         for (marker, details) in markers {
             let earlier: Vec<DbTime> = harm_alerts::table
@@ -711,7 +769,11 @@ backend_queries! {
                 _ => (Vec::new(), Vec::new()),
             };
             if posting.is_manual_credit() {
-                let candidates = compliance_core::screen(&ScreenedEvent { kind: EventKind::ManualCredit, amount }, &Activity::default(), &policy.aml);
+                let candidates = compliance_core::screen(
+                    &ScreenedEvent { kind: EventKind::ManualCredit, amount },
+                    &Activity::default(),
+                    &policy.aml,
+                );
                 aml_alerts.extend(raise_aml(c, player, candidates, at).await?);
             }
             Ok(MoneyResult { outcome, aml_alerts, harm_alerts })
@@ -734,9 +796,15 @@ backend_queries! {
                 match ctx.status {
                     AccountStatus::Active => {}
                     AccountStatus::SelfExcluded => {
-                        return Err(Refused::new(Refusal::SelfExcluded, "the player is self-excluded: only withdrawals are possible").into());
+                        return Err(Refused::new(
+                            Refusal::SelfExcluded,
+                            "the player is self-excluded: only withdrawals are possible",
+                        )
+                        .into());
                     }
-                    other => return Err(Refused::new(Refusal::AccountBlocked, format!("the account is {other}")).into()),
+                    other => {
+                        return Err(Refused::new(Refusal::AccountBlocked, format!("the account is {other}")).into());
+                    }
                 }
                 let rg = check_not_barred(c, player, ctx, at).await?;
                 if compliance_core::deposit_requires_kyc(ctx.kyc, deposited_before.sum, posting.amount) {
@@ -802,8 +870,14 @@ backend_queries! {
             act.deposits_last_hour = count_of(last_hour.count)?;
             act.deposits_last_24h = count_of(last_24h.count)?;
             act.deposited_last_24h = last_24h.sum;
-            act.near_threshold_last_24h =
-                deposits_in_band_since(c, player, t.structuring_floor(), t.large_deposit, DbTime(at - Duration::days(1))).await?;
+            act.near_threshold_last_24h = deposits_in_band_since(
+                c,
+                player,
+                t.structuring_floor(),
+                t.large_deposit,
+                DbTime(at - Duration::days(1)),
+            )
+            .await?;
             act.deposits_last_7d = deposits_since(c, player, deposits, DbTime(at - Duration::days(7))).await?.sum;
         }
         if needs.bets_last_minute {
@@ -830,7 +904,8 @@ backend_queries! {
         policy: &Policy,
     ) -> Result<(Vec<AmlAlert>, Vec<HarmAlert>), DbError> {
         let act = activity(c, player, EventKind::Deposit, deposits, at, &policy.aml).await?;
-        let candidates = compliance_core::screen(&ScreenedEvent { kind: EventKind::Deposit, amount }, &act, &policy.aml);
+        let candidates =
+            compliance_core::screen(&ScreenedEvent { kind: EventKind::Deposit, amount }, &act, &policy.aml);
         let aml = raise_aml(c, player, candidates, at).await?;
         // Markers of harm: rising deposit frequency, and deposits that chase losses.
         let last_7d = deposits_since(c, player, deposits, DbTime(at - Duration::days(7))).await?.count;
@@ -838,7 +913,10 @@ backend_queries! {
         let (last_7d, prev_7d) = (count_of(last_7d)?, count_of(last_14d - last_7d)?);
         let mut markers = Vec::new();
         if compliance_core::harm::rising_deposit_frequency(last_7d, prev_7d) {
-            markers.push((HarmMarker::RisingDepositFrequency, json!({"deposits_last_7d": last_7d, "deposits_previous_7d": prev_7d})));
+            markers.push((
+                HarmMarker::RisingDepositFrequency,
+                json!({"deposits_last_7d": last_7d, "deposits_previous_7d": prev_7d}),
+            ));
         }
         let (_, net) = play_since(c, player, DbTime(at - Duration::days(1))).await?;
         // The last stake (a round's, or an operator's BET, which is play too): one index
@@ -895,7 +973,8 @@ backend_queries! {
         policy: &Policy,
     ) -> Result<(Vec<AmlAlert>, Vec<HarmAlert>), DbError> {
         let act = activity(c, player, EventKind::Withdrawal, deposits, at, &policy.aml).await?;
-        let candidates = compliance_core::screen(&ScreenedEvent { kind: EventKind::Withdrawal, amount }, &act, &policy.aml);
+        let candidates =
+            compliance_core::screen(&ScreenedEvent { kind: EventKind::Withdrawal, amount }, &act, &policy.aml);
         Ok((raise_aml(c, player, candidates, at).await?, Vec::new()))
     }
 
@@ -913,7 +992,11 @@ backend_queries! {
             None => on_register(c, &ctx.email, ctx.date_of_birth, ctx.known_name.as_deref()).await?,
         };
         if listed {
-            return Err(Refused::new(Refusal::SelfExcluded, "the player is listed on the national self-exclusion register").into());
+            return Err(Refused::new(
+                Refusal::SelfExcluded,
+                "the player is listed on the national self-exclusion register",
+            )
+            .into());
         }
         let mut rg = ctx.rg()?;
         if rg.settle(at) {
@@ -945,7 +1028,9 @@ backend_queries! {
     ) -> Result<(PlayerContext, RgSettings), MoneyFailure> {
         match ctx.status {
             AccountStatus::Active => {}
-            AccountStatus::SelfExcluded => return Err(Refused::new(Refusal::SelfExcluded, "the player is self-excluded").into()),
+            AccountStatus::SelfExcluded => {
+                return Err(Refused::new(Refusal::SelfExcluded, "the player is self-excluded").into());
+            }
             other => return Err(Refused::new(Refusal::AccountBlocked, format!("the account is {other}")).into()),
         }
         if !ctx.kyc.is_approved() {
@@ -1039,13 +1124,29 @@ backend_queries! {
             .order(audit_log::position.desc())
             .limit(f.limit)
             .offset(f.offset)
-            .select((audit_log::id, audit_log::actor, audit_log::action, audit_log::target, audit_log::before, audit_log::after, audit_log::at))
+            .select((
+                audit_log::id,
+                audit_log::actor,
+                audit_log::action,
+                audit_log::target,
+                audit_log::before,
+                audit_log::after,
+                audit_log::at,
+            ))
             .load(c)
             .await?;
         let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
         Ok(rows
             .into_iter()
-            .map(|r| AuditEntry { id: r.0.0, actor: AccountId::from_uuid(r.1.0), action: r.2, target: r.3, before: json(r.4), after: json(r.5), at: r.6.0 })
+            .map(|r| AuditEntry {
+                id: r.0.0,
+                actor: AccountId::from_uuid(r.1.0),
+                action: r.2,
+                target: r.3,
+                before: json(r.4),
+                after: json(r.5),
+                at: r.6.0,
+            })
             .collect())
     }
 
@@ -1079,7 +1180,9 @@ backend_queries! {
         at: DbTime,
     ) -> Result<Option<Result<AmlAlert, compliance_core::AmlError>>, DbError> {
         c.transaction(async |c| {
-            let Some(row) = aml_alerts::table.find(id).select(alert_columns!()).first::<AlertRow>(c).await.optional()? else {
+            let Some(row) =
+                aml_alerts::table.find(id).select(alert_columns!()).first::<AlertRow>(c).await.optional()?
+            else {
                 return Ok(None);
             };
             let before = to_alert(row);
@@ -1117,7 +1220,12 @@ backend_queries! {
         .await
     }
 
-    pub(crate) async fn harm_alerts_list(c: &mut Conn, player: Option<DbId>, limit: i64, offset: i64) -> Result<Vec<HarmAlert>, DbError> {
+    pub(crate) async fn harm_alerts_list(
+        c: &mut Conn,
+        player: Option<DbId>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<HarmAlert>, DbError> {
         let mut q = harm_alerts::table.into_boxed();
         if let Some(p) = player {
             q = q.filter(harm_alerts::player_id.eq(p));
@@ -1126,7 +1234,14 @@ backend_queries! {
             .order((harm_alerts::created_at.desc(), harm_alerts::id.desc()))
             .limit(limit)
             .offset(offset)
-            .select((harm_alerts::id, harm_alerts::player_id, harm_alerts::marker, harm_alerts::intervention, harm_alerts::details, harm_alerts::created_at))
+            .select((
+                harm_alerts::id,
+                harm_alerts::player_id,
+                harm_alerts::marker,
+                harm_alerts::intervention,
+                harm_alerts::details,
+                harm_alerts::created_at,
+            ))
             .load(c)
             .await?;
         Ok(rows
@@ -1152,7 +1267,13 @@ backend_queries! {
         Ok(rows.into_iter().map(to_kyc).collect())
     }
 
-    pub(crate) async fn kyc_queue(c: &mut Conn, status: Option<String>, newest_first: bool, limit: i64, offset: i64) -> Result<Vec<KycRecord>, DbError> {
+    pub(crate) async fn kyc_queue(
+        c: &mut Conn,
+        status: Option<String>,
+        newest_first: bool,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<KycRecord>, DbError> {
         let mut q = kyc_submissions::table.into_boxed();
         if let Some(s) = status {
             q = q.filter(kyc_submissions::status.eq(s));
@@ -1189,7 +1310,11 @@ backend_queries! {
             }
             let decision = provider.auto_decide(&sub, listing, at.date_naive());
             let (state, decided_at, reason) = match decision {
-                Some((d, why)) => (compliance_core::decide(next, d, Some(why)).unwrap_or(next), Some(DbTime(at)), Some(why.to_owned())),
+                Some((d, why)) => (
+                    compliance_core::decide(next, d, Some(why)).unwrap_or(next),
+                    Some(DbTime(at)),
+                    Some(why.to_owned()),
+                ),
                 None => (next, None, None),
             };
             diesel::insert_into(kyc_submissions::table)
@@ -1230,7 +1355,8 @@ backend_queries! {
             if wallet::lock_head(c, player).await?.is_none() {
                 return Ok(None);
             }
-            let status: Option<String> = players::table.find(player).select(players::kyc_status).first(c).await.optional()?;
+            let status: Option<String> =
+                players::table.find(player).select(players::kyc_status).first(c).await.optional()?;
             let Some(status) = status else { return Ok(None) };
             let next = match compliance_core::decide(kyc_state(&status), decision, reason.as_deref()) {
                 Ok(n) => n,
@@ -1280,12 +1406,27 @@ backend_queries! {
     /// A KYC submission the register lists or may list: left to staff, with an audit
     /// entry saying why (the player is not told about someone else's entry); a listing
     /// also self-excludes the account at once.
-    async fn hold_for_register_review(c: &mut Conn, player: DbId, ctx: &PlayerContext, listing: RegisterMatch, at: DbTime) -> QueryResult<()> {
+    async fn hold_for_register_review(
+        c: &mut Conn,
+        player: DbId,
+        ctx: &PlayerContext,
+        listing: RegisterMatch,
+        at: DbTime,
+    ) -> QueryResult<()> {
         if listing == RegisterMatch::Listed {
             exclude_listed(c, player, ctx.status).await?;
         }
         let strength = if listing == RegisterMatch::Listed { "listed" } else { "possible" };
-        record_audit(c, player, "kyc.held_for_register_review", &format!("player:{}", player.0), None, Some(json!({"register_match": strength})), at).await
+        record_audit(
+            c,
+            player,
+            "kyc.held_for_register_review",
+            &format!("player:{}", player.0),
+            None,
+            Some(json!({"register_match": strength})),
+            at,
+        )
+        .await
     }
 
     pub(crate) async fn add_to_register(
@@ -1309,7 +1450,16 @@ backend_queries! {
                 ))
                 .execute(c)
                 .await?;
-            record_audit(c, actor, "register.person_added", &format!("register:{id}"), None, Some(json!({"email": email, "date_of_birth": date_of_birth})), at).await?;
+            record_audit(
+                c,
+                actor,
+                "register.person_added",
+                &format!("register:{id}"),
+                None,
+                Some(json!({"email": email, "date_of_birth": date_of_birth})),
+                at,
+            )
+            .await?;
             // Existing accounts of the person become self-excluded at once (withdrawals only).
             let matching: Vec<DbId> = accounts::table
                 .inner_join(players::table)
@@ -1320,7 +1470,9 @@ backend_queries! {
             for account in matching {
                 let ctx = player_context(c, account).await?;
                 let entry = [(email.clone(), date_of_birth, full_name.clone())];
-                if let Some(p) = ctx.filter(|p| register_lists(&entry, &p.email, p.date_of_birth, p.known_name.as_deref())) {
+                if let Some(p) =
+                    ctx.filter(|p| register_lists(&entry, &p.email, p.date_of_birth, p.known_name.as_deref()))
+                {
                     exclude_listed(c, account, p.status).await?;
                 }
             }
@@ -1371,7 +1523,9 @@ backend_queries! {
     }
 
     /// Loads, changes and saves the player's RG settings under the wallet lock.
-    pub(crate) async fn update_rg<F: FnOnce(&mut RgSettings, &rg_core::JurisdictionProfile) -> Result<(), rg_core::RgError> + Send>(
+    pub(crate) async fn update_rg<
+        F: FnOnce(&mut RgSettings, &rg_core::JurisdictionProfile) -> Result<(), rg_core::RgError> + Send,
+    >(
         c: &mut Conn,
         player: DbId,
         policy: &Policy,
@@ -1403,7 +1557,9 @@ backend_queries! {
             .load(c)
             .await?;
         for (country, kind, amount) in money {
-            let r = rows.entry(country.clone()).or_insert_with(|| ReportRow { jurisdiction: country, ..Default::default() });
+            let r = rows
+                .entry(country.clone())
+                .or_insert_with(|| ReportRow { jurisdiction: country, ..Default::default() });
             let total = if kind == "DEPOSIT" { &mut r.deposits } else { &mut r.withdrawals };
             *total = crate::db::money_total([*total, amount])?;
         }
@@ -1416,7 +1572,9 @@ backend_queries! {
             .load(c)
             .await?;
         for (country, amount, payout) in played {
-            let r = rows.entry(country.clone()).or_insert_with(|| ReportRow { jurisdiction: country, ..Default::default() });
+            let r = rows
+                .entry(country.clone())
+                .or_insert_with(|| ReportRow { jurisdiction: country, ..Default::default() });
             r.wagered = crate::db::money_total([r.wagered, amount])?;
             r.paid = crate::db::money_total([r.paid, payout])?;
         }
@@ -1431,7 +1589,9 @@ backend_queries! {
                     .load(c)
                     .await?;
                 for country in countries {
-                    rows.entry(country.clone()).or_insert_with(|| ReportRow { jurisdiction: country, ..Default::default() }).$field += 1;
+                    rows.entry(country.clone())
+                        .or_insert_with(|| ReportRow { jurisdiction: country, ..Default::default() })
+                        .$field += 1;
                 }
             };
         }

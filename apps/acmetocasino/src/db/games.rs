@@ -676,8 +676,8 @@ macro_rules! filter_sessions {
     }};
 }
 
-backend_queries! {
-    siblings(wallet, compliance);
+#[backend_queries(siblings(wallet, compliance))]
+mod queries {
 
     pub(crate) async fn active_seed_pair(c: &mut Conn, player: DbId) -> QueryResult<Option<SeedPairRow>> {
         seed_pairs::table
@@ -689,7 +689,12 @@ backend_queries! {
             .optional()
     }
 
-    pub(crate) async fn insert_seed_pair(c: &mut Conn, player: DbId, pair: &NewSeedPair, at: DbTime) -> QueryResult<SeedPairRow> {
+    pub(crate) async fn insert_seed_pair(
+        c: &mut Conn,
+        player: DbId,
+        pair: &NewSeedPair,
+        at: DbTime,
+    ) -> QueryResult<SeedPairRow> {
         let row = SeedPairRow {
             id: DbId(pair.id),
             player_id: player,
@@ -708,14 +713,24 @@ backend_queries! {
     }
 
     /// The player's active pair, created from `fresh` if there is none.
-    pub(crate) async fn ensure_seed_pair(c: &mut Conn, player: DbId, fresh: &NewSeedPair, at: DbTime) -> QueryResult<SeedPairRow> {
+    pub(crate) async fn ensure_seed_pair(
+        c: &mut Conn,
+        player: DbId,
+        fresh: &NewSeedPair,
+        at: DbTime,
+    ) -> QueryResult<SeedPairRow> {
         match active_seed_pair(c, player).await? {
             Some(p) => Ok(p),
             None => insert_seed_pair(c, player, fresh, at).await,
         }
     }
 
-    pub(crate) async fn seed_pair_for_player(c: &mut Conn, player: DbId, fresh: NewSeedPair, at: DbTime) -> Result<SeedPairView, DbError> {
+    pub(crate) async fn seed_pair_for_player(
+        c: &mut Conn,
+        player: DbId,
+        fresh: NewSeedPair,
+        at: DbTime,
+    ) -> Result<SeedPairView, DbError> {
         c.transaction(async |c| {
             wallet::lock_head(c, player).await?;
             Ok(SeedPairView::from(&ensure_seed_pair(c, player, &fresh, at).await?))
@@ -759,7 +774,13 @@ backend_queries! {
         .await
     }
 
-    pub(crate) async fn insert_session(c: &mut Conn, id: Uuid, player: DbId, slug: &str, at: DbTime) -> QueryResult<SessionRow> {
+    pub(crate) async fn insert_session(
+        c: &mut Conn,
+        id: Uuid,
+        player: DbId,
+        slug: &str,
+        at: DbTime,
+    ) -> QueryResult<SessionRow> {
         let row = SessionRow {
             id: DbId(id),
             player_id: player,
@@ -849,7 +870,11 @@ backend_queries! {
                 SeedPairForBet { session: named, slug, player } => (SeedPairRow, Option<i32>),
                 OpenAlerts { player } => OpenAlertRow,
             )?;
-            let head = heads.into_iter().next().map(wallet_core::WalletHead::try_from).transpose()?
+            let head = heads
+                .into_iter()
+                .next()
+                .map(wallet_core::WalletHead::try_from)
+                .transpose()?
                 .ok_or(RoundFailure::Post(PostError::WalletNotFound))?;
             let print = fingerprint(&req.session, req.amount, &req.params);
             // Same key: the original round, or a conflict.
@@ -878,7 +903,12 @@ backend_queries! {
             }
             let mut ctx: crate::db::compliance::PlayerContext =
                 contexts.into_iter().next().ok_or(RoundFailure::Post(PostError::WalletNotFound))?.try_into()?;
-            ctx.listed = Some(crate::db::compliance::register_lists(&register, &ctx.email, ctx.date_of_birth, ctx.known_name.as_deref()));
+            ctx.listed = Some(crate::db::compliance::register_lists(
+                &register,
+                &ctx.email,
+                ctx.date_of_birth,
+                ctx.known_name.as_deref(),
+            ));
             let (ctx, mut rg) = compliance::check_play_of(c, player, ctx, req.at, true).await?;
             let found = sessions.into_iter().next().map(Session::from);
             let session = match &req.session {
@@ -898,11 +928,20 @@ backend_queries! {
                     // A session idle for longer than the gap has ended: close it and start
                     // a new one, so session time and reality checks measure actual play.
                     match found {
-                        Some(s) if req.at - s.last_activity_at.unwrap_or(s.started_at) <= crate::db::compliance::SESSION_IDLE_GAP => s,
+                        Some(s)
+                            if req.at - s.last_activity_at.unwrap_or(s.started_at)
+                                <= crate::db::compliance::SESSION_IDLE_GAP =>
+                        {
+                            s
+                        }
                         stale => {
                             if let Some(s) = stale {
                                 diesel::update(game_sessions::table.find(DbId(s.id)))
-                                    .set((game_sessions::status.eq("closed"), game_sessions::ended_at.eq(Some(DbTime(s.last_activity_at.unwrap_or(s.started_at))))))
+                                    .set((
+                                        game_sessions::status.eq("closed"),
+                                        game_sessions::ended_at
+                                            .eq(Some(DbTime(s.last_activity_at.unwrap_or(s.started_at)))),
+                                    ))
                                     .execute(c)
                                     .await?;
                             }
@@ -913,25 +952,40 @@ backend_queries! {
             };
             let game = catalogue.get(&session.game_slug).ok_or(RoundFailure::UnknownGame)?;
             let amount = req.amount.minor_units();
-            let limits = limits.into_iter().next().map(|(min, max)| BetLimits::new(min, max))
-                .transpose().map_err(|e| DbError::Row(e.to_string()))?;
+            let limits = limits
+                .into_iter()
+                .next()
+                .map(|(min, max)| BetLimits::new(min, max))
+                .transpose()
+                .map_err(|e| DbError::Row(e.to_string()))?;
             let bettor = crate::stakes::Bettor { country: &ctx.country, date_of_birth: ctx.date_of_birth };
             let rules = crate::stakes::rules(&game.info(), limits, &policy.profiles, Some(bettor), req.at.date_naive());
             gal_core::stake::check_stake(amount, &rules).map_err(RoundFailure::Stake)?;
             let (pair, target) = match pairs.into_iter().next() {
                 Some(found) => found,
-                None => (insert_seed_pair(c, player, &req.first_seed_pair, at).await?, target_of(c, &session.game_slug).await?),
+                None => (
+                    insert_seed_pair(c, player, &req.first_seed_pair, at).await?,
+                    target_of(c, &session.game_slug).await?,
+                ),
             };
-            let rtp = target.and_then(|bp| u32::try_from(bp).ok()).and_then(|b| Rtp::from_bp(b).ok()).unwrap_or(default_rtp);
+            let rtp =
+                target.and_then(|bp| u32::try_from(bp).ok()).and_then(|b| Rtp::from_bp(b).ok()).unwrap_or(default_rtp);
             let distribution = game.distribution(rtp, &req.params).map_err(RoundFailure::Params)?;
             gal_core::stake::check_offered(&distribution, rtp).map_err(RoundFailure::Stake)?;
             let (theory, at_stake) = (distribution.theory(), distribution.at_stake(amount));
-            let reference = Reference::parse(&format!("{}{}", crate::db::wallet::ROUND_REFERENCE_PREFIX, req.round_id)).map_err(|e| DbError::Row(e.to_string()))?;
-            let bet = Posting::new(EventType::Bet, req.amount, IdempotencyKey::system("round", req.round_id, "bet"), Some(reference.clone()));
+            let reference = Reference::parse(&format!("{}{}", crate::db::wallet::ROUND_REFERENCE_PREFIX, req.round_id))
+                .map_err(|e| DbError::Row(e.to_string()))?;
+            let bet = Posting::new(
+                EventType::Bet,
+                req.amount,
+                IdempotencyKey::system("round", req.round_id, "bet"),
+                Some(reference.clone()),
+            );
             let bet = crate::db::wallet::decide_event(&head, &bet, None, req.bet_event_id, req.at)?;
             let mut after = bet.advance(&head);
 
-            let server_seed = ServerSeed::from_hex(&pair.server_seed).ok_or_else(|| DbError::Row("server seed".into()))?;
+            let server_seed =
+                ServerSeed::from_hex(&pair.server_seed).ok_or_else(|| DbError::Row("server seed".into()))?;
             let client_seed = ClientSeed::parse(&pair.client_seed).map_err(|e| DbError::Row(e.to_string()))?;
             let nonce = u64::try_from(pair.next_nonce).unwrap_or(0);
             let mut rng = RandomStream::new(&server_seed, &client_seed, nonce);
@@ -940,7 +994,12 @@ backend_queries! {
             let mut win = None;
             if won > 0 {
                 let win_amount = Amount::new(won).map_err(|e| DbError::Row(e.to_string()))?;
-                let posting = Posting::new(EventType::Win, win_amount, IdempotencyKey::system("round", req.round_id, "win"), Some(reference));
+                let posting = Posting::new(
+                    EventType::Win,
+                    win_amount,
+                    IdempotencyKey::system("round", req.round_id, "win"),
+                    Some(reference),
+                );
                 let event = crate::db::wallet::decide_event(&after, &posting, None, req.win_event_id, req.at)?;
                 after = event.advance(&after);
                 win = Some(event);
@@ -977,14 +1036,29 @@ backend_queries! {
                 created_at: at,
                 payout_rounding: Rounding::Unbiased.as_str().to_owned(),
             };
-            let (aml_alerts, harm_alerts) =
-                compliance::screen_bet(c, player, req.amount, bet_activity(&bets), &open, session.started_at, req.at, policy).await?;
+            let (aml_alerts, harm_alerts) = compliance::screen_bet(
+                c,
+                player,
+                req.amount,
+                bet_activity(&bets),
+                &open,
+                session.started_at,
+                req.at,
+                policy,
+            )
+            .await?;
             // Due by the player's interval, or forced by a markers-of-harm intervention.
-            let forced = crate::db::compliance::forced_reality_check(&ctx, &harm_alerts, rg.last_reality_check_at, req.at);
+            let forced =
+                crate::db::compliance::forced_reality_check(&ctx, &harm_alerts, rg.last_reality_check_at, req.at);
             let reality_check = if forced || rg.reality_check_due(session.started_at, req.at) {
                 rg.last_reality_check_at = Some(req.at);
                 compliance::save_rg(c, player, &rg, at).await?;
-                Some(rg_core::RealityCheck::new(session.started_at, req.at, session.wagered + amount, session.won + won))
+                Some(rg_core::RealityCheck::new(
+                    session.started_at,
+                    req.at,
+                    session.wagered + amount,
+                    session.won + won,
+                ))
             } else {
                 None
             };
@@ -1009,7 +1083,15 @@ backend_queries! {
                 writes.push(&refused);
             }
             c.execute_and_commit(&writes).await?;
-            Ok(BetResult { round, balances: after.balances, replayed: false, reality_check, aml_alerts, harm_alerts, committed_with: 1 })
+            Ok(BetResult {
+                round,
+                balances: after.balances,
+                replayed: false,
+                reality_check,
+                aml_alerts,
+                harm_alerts,
+                committed_with: 1,
+            })
         })
         .await
     }
@@ -1025,7 +1107,12 @@ backend_queries! {
         at: DateTime<Utc>,
     ) -> Result<Round, RoundFailure> {
         c.transaction(async |c| {
-            let player = rounds::table.find(id).select(rounds::player_id).first::<DbId>(c).await.optional()?
+            let player = rounds::table
+                .find(id)
+                .select(rounds::player_id)
+                .first::<DbId>(c)
+                .await
+                .optional()?
                 .ok_or(RoundFailure::RoundNotFound)?;
             let mut head = wallet::lock_head(c, player).await?.ok_or(RoundFailure::Post(PostError::WalletNotFound))?;
             let round = round_by_id(c, id).await?.ok_or(RoundFailure::RoundNotFound)?;
@@ -1033,11 +1120,22 @@ backend_queries! {
                 return Err(RoundFailure::AlreadyRolledBack);
             }
             let amount = |a: i64| Amount::new(a).map_err(|e| DbError::Row(e.to_string()));
-            let reference = Reference::parse(&format!("{}{}", crate::db::wallet::ROUND_REFERENCE_PREFIX, round.id)).map_err(|e| DbError::Row(e.to_string()))?;
-            let refund = Posting::rollback(round.bet_event_id, amount(round.amount)?, IdempotencyKey::system("round", round.id, "rollback-bet"), Some(reference.clone()));
+            let reference = Reference::parse(&format!("{}{}", crate::db::wallet::ROUND_REFERENCE_PREFIX, round.id))
+                .map_err(|e| DbError::Row(e.to_string()))?;
+            let refund = Posting::rollback(
+                round.bet_event_id,
+                amount(round.amount)?,
+                IdempotencyKey::system("round", round.id, "rollback-bet"),
+                Some(reference.clone()),
+            );
             wallet::post_in_tx(c, &mut head, &refund, event_ids.0, at, true).await?;
             if let Some(win) = round.win_event_id {
-                let reverse = Posting::rollback(win, amount(round.payout)?, IdempotencyKey::system("round", round.id, "rollback-win"), Some(reference));
+                let reverse = Posting::rollback(
+                    win,
+                    amount(round.payout)?,
+                    IdempotencyKey::system("round", round.id, "rollback-win"),
+                    Some(reference),
+                );
                 wallet::post_in_tx(c, &mut head, &reverse, event_ids.1, at, true).await?;
             }
             compliance::record_audit(
@@ -1051,7 +1149,11 @@ backend_queries! {
             )
             .await?;
             diesel::update(rounds::table.find(id))
-                .set((rounds::status.eq("rolled_back"), rounds::rolled_back_at.eq(Some(DbTime(at))), rounds::rolled_back_by.eq(Some(actor))))
+                .set((
+                    rounds::status.eq("rolled_back"),
+                    rounds::rolled_back_at.eq(Some(DbTime(at))),
+                    rounds::rolled_back_by.eq(Some(actor)),
+                ))
                 .execute(c)
                 .await?;
             diesel::update(game_sessions::table.find(DbId(round.session_id)))
@@ -1092,13 +1194,16 @@ backend_queries! {
         Ok(rows
             .into_iter()
             .map(|r| {
-                (r.game_slug, RoundTotals {
-                    rounds: r.rounds,
-                    wagered: r.wagered,
-                    paid: r.paid,
-                    weighted_expected: r.weighted_expected,
-                    weighted_variance: r.weighted_variance,
-                })
+                (
+                    r.game_slug,
+                    RoundTotals {
+                        rounds: r.rounds,
+                        wagered: r.wagered,
+                        paid: r.paid,
+                        weighted_expected: r.weighted_expected,
+                        weighted_variance: r.weighted_variance,
+                    },
+                )
             })
             .collect())
     }
@@ -1133,7 +1238,11 @@ backend_queries! {
                 ))
                 .on_conflict(rtp_targets::slug)
                 .do_update()
-                .set((rtp_targets::rtp_bp.eq(bp), rtp_targets::updated_at.eq(at), rtp_targets::updated_by.eq(Some(actor))))
+                .set((
+                    rtp_targets::rtp_bp.eq(bp),
+                    rtp_targets::updated_at.eq(at),
+                    rtp_targets::updated_by.eq(Some(actor)),
+                ))
                 .execute(c)
                 .await?;
             diesel::insert_into(rtp_changes::table)
@@ -1166,7 +1275,13 @@ backend_queries! {
         Ok(rtp_changes::table
             .order(rtp_changes::changed_at.desc())
             .limit(limit)
-            .select((rtp_changes::slug, rtp_changes::old_bp, rtp_changes::new_bp, rtp_changes::changed_by, rtp_changes::changed_at))
+            .select((
+                rtp_changes::slug,
+                rtp_changes::old_bp,
+                rtp_changes::new_bp,
+                rtp_changes::changed_by,
+                rtp_changes::changed_at,
+            ))
             .load(c)
             .await?)
     }
@@ -1190,28 +1305,39 @@ backend_queries! {
             .select((RoundRow::as_select(), seed_pairs::server_seed, seed_pairs::revealed_at))
             .load::<(RoundRow, String, Option<DbTime>)>(c)
             .await?;
-        let rounds = rows.into_iter().map(|(r, seed, revealed)| to_round(r, revealed.map(|_| seed))).collect::<Result<_, _>>()?;
+        let rounds = rows
+            .into_iter()
+            .map(|(r, seed, revealed)| to_round(r, revealed.map(|_| seed)))
+            .collect::<Result<_, _>>()?;
         Ok((rounds, total))
     }
 
-    pub(crate) async fn search_sessions(c: &mut Conn, f: &SessionFilter) -> Result<(Vec<Session>, SessionTotals), DbError> {
-        let (sessions, rounds, wagered, won): (i64, i64, i64, i64) = filter_sessions!(game_sessions::table.into_boxed(), f)
-            .select((
-                diesel::dsl::count_star(),
-                diesel::dsl::sql::<BigInt>("CAST(COALESCE(SUM(game_sessions.rounds), 0) AS BIGINT)"),
-                diesel::dsl::sql::<BigInt>("CAST(COALESCE(SUM(game_sessions.wagered), 0) AS BIGINT)"),
-                diesel::dsl::sql::<BigInt>("CAST(COALESCE(SUM(game_sessions.won), 0) AS BIGINT)"),
-            ))
-            .get_result(c)
-            .await?;
+    pub(crate) async fn search_sessions(
+        c: &mut Conn,
+        f: &SessionFilter,
+    ) -> Result<(Vec<Session>, SessionTotals), DbError> {
+        let (sessions, rounds, wagered, won): (i64, i64, i64, i64) =
+            filter_sessions!(game_sessions::table.into_boxed(), f)
+                .select((
+                    diesel::dsl::count_star(),
+                    diesel::dsl::sql::<BigInt>("CAST(COALESCE(SUM(game_sessions.rounds), 0) AS BIGINT)"),
+                    diesel::dsl::sql::<BigInt>("CAST(COALESCE(SUM(game_sessions.wagered), 0) AS BIGINT)"),
+                    diesel::dsl::sql::<BigInt>("CAST(COALESCE(SUM(game_sessions.won), 0) AS BIGINT)"),
+                ))
+                .get_result(c)
+                .await?;
         let q = filter_sessions!(game_sessions::table.into_boxed(), f);
         let q = match f.order {
             SessionOrder::Newest => q.order((game_sessions::started_at.desc(), game_sessions::id.desc())),
             SessionOrder::Oldest => q.order((game_sessions::started_at.asc(), game_sessions::id.asc())),
             SessionOrder::WageredDesc => q.order((game_sessions::wagered.desc(), game_sessions::started_at.desc())),
             SessionOrder::RoundsDesc => q.order((game_sessions::rounds.desc(), game_sessions::started_at.desc())),
-            SessionOrder::NetDesc => q.order(((game_sessions::won - game_sessions::wagered).desc(), game_sessions::started_at.desc())),
-            SessionOrder::NetAsc => q.order(((game_sessions::won - game_sessions::wagered).asc(), game_sessions::started_at.desc())),
+            SessionOrder::NetDesc => {
+                q.order(((game_sessions::won - game_sessions::wagered).desc(), game_sessions::started_at.desc()))
+            }
+            SessionOrder::NetAsc => {
+                q.order(((game_sessions::won - game_sessions::wagered).asc(), game_sessions::started_at.desc()))
+            }
         };
         let rows: Vec<SessionRow> = q.limit(f.limit).offset(f.offset).select(SessionRow::as_select()).load(c).await?;
         Ok((rows.into_iter().map(Into::into).collect(), SessionTotals { sessions, rounds, wagered, won }))
@@ -1219,16 +1345,20 @@ backend_queries! {
 
     pub(crate) async fn play_by_day(c: &mut Conn, since: DbTime) -> Result<Vec<PlayDay>, DbError> {
         let day = <Conn as Dialect>::utc_day("r.created_at");
-        let rows: Vec<(String, String, i64, i64, i64)> = diesel::dsl::sql::<(Text, Text, BigInt, BigInt, BigInt)>(&format!(
-            "SELECT {day}, w.currency, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(r.amount), 0) AS BIGINT), \
+        let rows: Vec<(String, String, i64, i64, i64)> =
+            diesel::dsl::sql::<(Text, Text, BigInt, BigInt, BigInt)>(&format!(
+                "SELECT {day}, w.currency, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(r.amount), 0) AS BIGINT), \
              CAST(COALESCE(SUM(r.payout), 0) AS BIGINT) FROM rounds r JOIN wallets w ON w.player_id = r.player_id \
              WHERE r.status = 'settled' AND r.created_at >= "
-        ))
-        .bind::<DbTimestamp, _>(since)
-        .sql(" GROUP BY 1, 2 ORDER BY 1, 2")
-        .load(c)
-        .await?;
-        Ok(rows.into_iter().map(|(day, currency, rounds, wagered, paid)| PlayDay { day, currency, rounds, wagered, paid }).collect())
+            ))
+            .bind::<DbTimestamp, _>(since)
+            .sql(" GROUP BY 1, 2 ORDER BY 1, 2")
+            .load(c)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(day, currency, rounds, wagered, paid)| PlayDay { day, currency, rounds, wagered, paid })
+            .collect())
     }
 
     pub(crate) async fn rounds_by_hour(c: &mut Conn, since: DbTime) -> Result<Vec<(String, i64)>, DbError> {
@@ -1244,7 +1374,13 @@ backend_queries! {
 
     pub(crate) async fn stored_limits(c: &mut Conn) -> Result<Vec<(String, i64, i64, DbTime, DbId)>, DbError> {
         Ok(game_limits::table
-            .select((game_limits::slug, game_limits::min_bet, game_limits::max_bet, game_limits::updated_at, game_limits::updated_by))
+            .select((
+                game_limits::slug,
+                game_limits::min_bet,
+                game_limits::max_bet,
+                game_limits::updated_at,
+                game_limits::updated_by,
+            ))
             .load(c)
             .await?)
     }
@@ -1270,8 +1406,12 @@ backend_queries! {
                 Some((min, max)) => BetLimits::new(min, max).map_err(|e| DbError::Row(e.to_string()))?,
                 None => default,
             };
-            let values = (game_limits::min_bet.eq(new.min_bet()), game_limits::max_bet.eq(new.max_bet()),
-                          game_limits::updated_at.eq(at), game_limits::updated_by.eq(actor));
+            let values = (
+                game_limits::min_bet.eq(new.min_bet()),
+                game_limits::max_bet.eq(new.max_bet()),
+                game_limits::updated_at.eq(at),
+                game_limits::updated_by.eq(actor),
+            );
             diesel::insert_into(game_limits::table)
                 .values((game_limits::slug.eq(&slug), values))
                 .on_conflict(game_limits::slug)

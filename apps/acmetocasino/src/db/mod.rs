@@ -1,7 +1,8 @@
 //! The Diesel adapters: one body of query code for PostgreSQL and SQLite.
 //!
-//! Query functions are written once inside [`backend_queries!`], which compiles them
-//! twice, into a `pg` and a `sqlite` module with the backend's connection type;
+//! Query functions are written once, in a `mod queries` under the
+//! [`backend_queries`](macro@backend_queries) attribute, which compiles them twice, into
+//! a `pg` and a `sqlite` module with the backend's connection type;
 //! [`Db`] picks the module at run time. Schema, rows and queries live only here.
 
 mod accounts;
@@ -35,36 +36,7 @@ const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/po
 const MIGRATION_LOCK: i64 = 0x4143_4D45_4D49_4752;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
-/// Writes `$($item)*` once per backend: in `mod pg` with `Conn = AsyncPgConnection`
-/// and in `mod sqlite` with `Conn = SqliteConn`.
-/// `siblings(m, …);` at the top brings in sibling query modules for the same backend.
-macro_rules! backend_queries {
-    (@emit [$($dep:ident),*] $($item:item)*) => {
-        pub(crate) mod pg {
-            #![allow(unused_imports)]
-            use super::*;
-            $(use $crate::db::$dep::pg as $dep;)*
-            use $crate::db::together_pg as together;
-            pub(crate) type Conn = diesel_async::AsyncPgConnection;
-            $($item)*
-        }
-        pub(crate) mod sqlite {
-            #![allow(unused_imports)]
-            use super::*;
-            $(use $crate::db::$dep::sqlite as $dep;)*
-            use $crate::db::together_sqlite as together;
-            pub(crate) type Conn = $crate::db::SqliteConn;
-            $($item)*
-        }
-    };
-    (siblings($($dep:ident),*); $($item:item)*) => {
-        backend_queries!(@emit [$($dep),*] $($item)*);
-    };
-    ($($item:item)*) => {
-        backend_queries!(@emit [] $($item)*);
-    };
-}
-pub(crate) use backend_queries;
+pub(crate) use backend_queries::backend_queries;
 
 /// `together!(c; query => RowType, …)`: loads every query's rows, in order, in the
 /// caller's transaction — on PostgreSQL in one pipeline (one round trip; the server runs

@@ -15,7 +15,8 @@ pub struct PlatformCounts {
     pub wallet_events: i64,
 }
 
-backend_queries! {
+#[backend_queries]
+mod queries {
     pub(crate) async fn counts(c: &mut Conn) -> Result<PlatformCounts, DbError> {
         let by_role: Vec<(String, i64)> = accounts::table
             .group_by(accounts::role)
@@ -24,11 +25,7 @@ backend_queries! {
             .await?;
         let count = |pred: fn(&str) -> bool| by_role.iter().filter(|(r, _)| pred(r)).map(|(_, n)| n).sum();
         let wallet_events = wallet_events::table.count().get_result(c).await?;
-        Ok(PlatformCounts {
-            players: count(|r| r == "player"),
-            admins: count(|r| r == "admin"),
-            wallet_events,
-        })
+        Ok(PlatformCounts { players: count(|r| r == "player"), admins: count(|r| r == "admin"), wallet_events })
     }
 }
 

@@ -116,8 +116,8 @@ fn audit_details(p: &ManualPosting) -> serde_json::Value {
            "reason": reason, "status": p.status.as_str(), "event_id": p.event_id})
 }
 
-backend_queries! {
-    siblings(wallet, compliance);
+#[backend_queries(siblings(wallet, compliance))]
+mod queries {
 
     async fn load(c: &mut Conn, id: DbId) -> Result<Option<ManualPosting>, DbError> {
         let row = manual_postings::table.find(id).select(ManualPostingRow::as_select()).first(c).await.optional()?;
@@ -126,7 +126,11 @@ backend_queries! {
 
     /// Refuses a direct staff posting whose key a queued one already holds (a key names
     /// one request, whichever way it went).
-    pub(crate) async fn refuse_key_of_a_queued_posting(c: &mut Conn, player: DbId, posting: &Posting) -> Result<(), MoneyFailure> {
+    pub(crate) async fn refuse_key_of_a_queued_posting(
+        c: &mut Conn,
+        player: DbId,
+        posting: &Posting,
+    ) -> Result<(), MoneyFailure> {
         let queued: i64 = manual_postings::table
             .filter(manual_postings::player_id.eq(player))
             .filter(manual_postings::idempotency_key.eq(posting.idempotency_key.as_str()))
@@ -138,7 +142,13 @@ backend_queries! {
 
     /// Queues `posting` (a staff posting above the threshold) for a second admin; the
     /// same request again answers with the queued posting (`true`: replayed).
-    pub(crate) async fn request(c: &mut Conn, player: DbId, posting: Posting, id: Uuid, at: DbTime) -> Result<(ManualPosting, bool), ApprovalFailure> {
+    pub(crate) async fn request(
+        c: &mut Conn,
+        player: DbId,
+        posting: Posting,
+        id: Uuid,
+        at: DbTime,
+    ) -> Result<(ManualPosting, bool), ApprovalFailure> {
         c.transaction(async |c| {
             wallet::lock_head(c, player).await?.ok_or(MoneyFailure::Post(PostError::WalletNotFound))?;
             let key = posting.idempotency_key.as_str();
@@ -188,7 +198,16 @@ backend_queries! {
             let actor = row.requested_by;
             diesel::insert_into(manual_postings::table).values(&row).execute(c).await?;
             let queued = ManualPosting::try_from(row)?;
-            compliance::record_audit(c, actor, "wallet.manual_posting_requested", &format!("player:{}", player.0), None, Some(audit_details(&queued)), at).await?;
+            compliance::record_audit(
+                c,
+                actor,
+                "wallet.manual_posting_requested",
+                &format!("player:{}", player.0),
+                None,
+                Some(audit_details(&queued)),
+                at,
+            )
+            .await?;
             Ok((queued, false))
         })
         .await
@@ -196,7 +215,14 @@ backend_queries! {
 
     /// Approves a queued posting: posts its event through every money rule, with
     /// `approved_by`, and marks it approved, in one transaction.
-    pub(crate) async fn approve(c: &mut Conn, id: DbId, approver: DbId, event_id: Uuid, at: DateTime<Utc>, policy: &Policy) -> Result<(ManualPosting, MoneyResult), ApprovalFailure> {
+    pub(crate) async fn approve(
+        c: &mut Conn,
+        id: DbId,
+        approver: DbId,
+        event_id: Uuid,
+        at: DateTime<Utc>,
+        policy: &Policy,
+    ) -> Result<(ManualPosting, MoneyResult), ApprovalFailure> {
         c.transaction(async |c| {
             let player = load(c, id).await?.ok_or(ApprovalFailure::NotFound)?.player_id;
             let player = DbId(player.as_uuid());
@@ -219,13 +245,28 @@ backend_queries! {
                 ))
                 .execute(c)
                 .await?;
-            compliance::record_audit(c, approver, "wallet.manual_posting_approved", &format!("player:{}", player.0), None, Some(audit_details(&queued)), DbTime(at)).await?;
+            compliance::record_audit(
+                c,
+                approver,
+                "wallet.manual_posting_approved",
+                &format!("player:{}", player.0),
+                None,
+                Some(audit_details(&queued)),
+                DbTime(at),
+            )
+            .await?;
             Ok((queued, result))
         })
         .await
     }
 
-    pub(crate) async fn reject(c: &mut Conn, id: DbId, by: DbId, note: String, at: DbTime) -> Result<ManualPosting, ApprovalFailure> {
+    pub(crate) async fn reject(
+        c: &mut Conn,
+        id: DbId,
+        by: DbId,
+        note: String,
+        at: DbTime,
+    ) -> Result<ManualPosting, ApprovalFailure> {
         c.transaction(async |c| {
             let player = DbId(load(c, id).await?.ok_or(ApprovalFailure::NotFound)?.player_id.as_uuid());
             wallet::lock_head(c, player).await?;
@@ -244,7 +285,16 @@ backend_queries! {
             queued.decided_by = Some(AccountId::from_uuid(by.0));
             queued.decided_at = Some(at.0);
             queued.decision_note = Some(note);
-            compliance::record_audit(c, by, "wallet.manual_posting_rejected", &format!("player:{}", player.0), None, Some(audit_details(&queued)), at).await?;
+            compliance::record_audit(
+                c,
+                by,
+                "wallet.manual_posting_rejected",
+                &format!("player:{}", player.0),
+                None,
+                Some(audit_details(&queued)),
+                at,
+            )
+            .await?;
             Ok(queued)
         })
         .await
@@ -258,7 +308,13 @@ backend_queries! {
         if let Some(p) = f.player {
             q = q.filter(manual_postings::player_id.eq(DbId(p.as_uuid())));
         }
-        let rows = q.order(manual_postings::position.desc()).limit(f.limit).offset(f.offset).select(ManualPostingRow::as_select()).load(c).await?;
+        let rows = q
+            .order(manual_postings::position.desc())
+            .limit(f.limit)
+            .offset(f.offset)
+            .select(ManualPostingRow::as_select())
+            .load(c)
+            .await?;
         rows.into_iter().map(ManualPosting::try_from).collect()
     }
 

@@ -329,7 +329,8 @@ fn rows_to_events(rows: Vec<EventRow>) -> Result<Vec<WalletEvent>, DbError> {
     rows.into_iter().map(WalletEvent::try_from).collect()
 }
 
-backend_queries! {
+#[backend_queries]
+mod queries {
     pub(crate) async fn open_wallet(c: &mut Conn, player: DbId, currency: Currency, at: DbTime) -> QueryResult<()> {
         diesel::insert_into(wallets::table)
             .values((
@@ -442,16 +443,14 @@ backend_queries! {
         if let Some(t) = q.event_type {
             query = query.filter(wallet_events::event_type.eq(t.as_str()));
         }
-        let rows = query
-            .order(wallet_events::seq.desc())
-            .limit(q.limit)
-            .select(EventRow::as_select())
-            .load(c)
-            .await?;
+        let rows = query.order(wallet_events::seq.desc()).limit(q.limit).select(EventRow::as_select()).load(c).await?;
         rows_to_events(rows)
     }
 
-    pub(crate) async fn snapshot(c: &mut Conn, player: DbId) -> Result<Option<(WalletHead, Vec<WalletEvent>)>, DbError> {
+    pub(crate) async fn snapshot(
+        c: &mut Conn,
+        player: DbId,
+    ) -> Result<Option<(WalletHead, Vec<WalletEvent>)>, DbError> {
         c.transaction(async |c| {
             // Holding the wallet's lock keeps postings out between the two reads.
             let Some(head) = lock_head(c, player).await? else { return Ok(None) };
@@ -495,7 +494,10 @@ backend_queries! {
         .sql(" GROUP BY 1, 2 ORDER BY 1, 2")
         .load(c)
         .await?;
-        Ok(rows.into_iter().map(|(day, currency, deposits, withdrawals)| MoneyDay { day, currency, deposits, withdrawals }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(day, currency, deposits, withdrawals)| MoneyDay { day, currency, deposits, withdrawals })
+            .collect())
     }
 
     pub(crate) async fn active_players_since(c: &mut Conn, since: DbTime) -> Result<i64, DbError> {
