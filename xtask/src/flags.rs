@@ -46,7 +46,7 @@ Commands:
         (--update-docs: also in docs/benchmarks.md; --debug-build: bench the
         debug build, for work on the bench itself). --smoke: debug build, SQLite
         only, 5 s at C=4 with 8 players, 1000 events, no ceiling (what CI runs)
-  simulate [--players N] [--duration D] [--url URL] [-- <acmetocasino simulate args>]
+  simulate [--players N] [--duration D] [--url URL] [-- <simulator args>]
         simulated players (casual, high-roller, night-owl, chaser, structurer,
         self-excluder) drive the platform through its HTTP API: a live line,
         then a report; fails on any error the profiles did not provoke. Without

@@ -1,6 +1,6 @@
 //! `cargo xtask simulate`: simulated players against a platform, through its HTTP API.
 //!
-//! A plain wrapper around `cargo run --release -p acmetocasino -- simulate …` with
+//! A plain wrapper around `cargo run --release -p simulator -- …` with
 //! inherited stdio. Without `--url` it first builds and starts a release server on a
 //! free loopback port with a throwaway SQLite database under `target/xtask/` (and a
 //! staff account, so that the report counts the alerts raised), and stops it after.
@@ -29,7 +29,7 @@ pub struct SimulateFlags {
     /// As given (`60s`, `2m`, …); checked here, parsed by the server binary.
     pub duration: Option<String>,
     pub url: Option<String>,
-    /// Everything after `--`, appended to `acmetocasino simulate`.
+    /// Everything after `--`, appended to the `simulator` command.
     pub extra: Vec<String>,
 }
 
@@ -71,7 +71,7 @@ pub fn parse(args: impl Iterator<Item = String>) -> Result<XtaskCommand, String>
             "--" => flags.extra = args.by_ref().collect(),
             other => {
                 return Err(format!(
-                    "unknown argument to `simulate`: `{other}` (arguments for `acmetocasino simulate` go after `--`)"
+                    "unknown argument to `simulate`: `{other}` (arguments for the `simulator` command go after `--`)"
                 ));
             }
         }
@@ -87,7 +87,7 @@ fn is_duration(raw: &str) -> bool {
 }
 
 pub fn run(flags: &SimulateFlags) -> Result<ExitCode> {
-    let mut args: Vec<String> = vec!["simulate".into()];
+    let mut args: Vec<String> = Vec::new();
     if let Some(players) = flags.players {
         args.extend(["--players".into(), players.to_string()]);
     }
@@ -97,18 +97,18 @@ pub fn run(flags: &SimulateFlags) -> Result<ExitCode> {
     if let Some(url) = &flags.url {
         args.extend(["--url".into(), url.clone()]);
         let mut command = util::cargo();
-        command.args(["run", "--release", "-p", "acmetocasino", "--"]).args(&args).args(&flags.extra);
+        command.args(["run", "--release", "-p", "simulator", "--"]).args(&args).args(&flags.extra);
         eprintln!("$ {}", util::display(&command));
         let status = command.status().map_err(|e| format!("cannot run `{}`: {e}", util::display(&command)))?;
         return Ok(util::exit_code(status));
     }
 
-    util::run(util::cargo().args(["build", "--release", "-p", "acmetocasino"]))?;
+    util::run(util::cargo().args(["build", "--release", "-p", "acmetocasino", "-p", "simulator"]))?;
     let server = Server::start()?;
     args.extend(["--url".into(), server.url(), "--staff-user".into(), STAFF_USER.into()]);
     let mut command = util::cargo();
     command
-        .args(["run", "--quiet", "--release", "-p", "acmetocasino", "--"])
+        .args(["run", "--quiet", "--release", "-p", "simulator", "--"])
         .args(&args)
         .args(&flags.extra)
         .env("ACMETOCASINO_SIMULATE_STAFF_PASSWORD", STAFF_PASSWORD);

@@ -12,7 +12,6 @@ pub mod http;
 pub mod infra;
 pub mod pages;
 pub mod server;
-pub mod simulator;
 pub mod stakes;
 pub mod state;
 pub mod telemetry;

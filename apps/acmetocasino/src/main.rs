@@ -14,9 +14,6 @@ struct Cli {
     /// Listen address (overrides ACMETOCASINO_BIND; default 127.0.0.1:8090).
     #[arg(long, global = true)]
     bind: Option<String>,
-    /// Serve with N simulated players in the background, for demos (0: none).
-    #[arg(long, env = "ACMETOCASINO_SIMULATE", value_name = "N")]
-    simulate: Option<usize>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -32,8 +29,6 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// Drive a running platform with simulated players through its HTTP API.
-    Simulate(acmetocasino::simulator::cli::SimulateArgs),
     /// Exit 0 when the server on this machine is ready (or, with --live, up): for
     /// container health checks. Asks ACMETOCASINO_BIND (or --bind), on 127.0.0.1 when
     /// it listens on every address.
@@ -66,7 +61,6 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     // A client of some platform: it needs no server configuration or data directory.
     let command = match cli.command {
-        Some(Command::Simulate(args)) => return acmetocasino::simulator::cli::main(args).await,
         Some(Command::Healthcheck { live }) => {
             let bind = cli.bind.or_else(|| std::env::var("ACMETOCASINO_BIND").ok()).unwrap_or(DEFAULT_BIND.into());
             return healthcheck(&bind, live).await;
@@ -85,8 +79,8 @@ async fn main() -> ExitCode {
     }
     acmetocasino::telemetry::init_logging(&config.log_filter, config.log_format);
     let result = match command {
-        Command::Serve => serve(config, cli.simulate).await,
-        Command::Simulate(_) | Command::Healthcheck { .. } => Err("this command reads no server configuration".into()),
+        Command::Serve => serve(config).await,
+        Command::Healthcheck { .. } => Err("this command reads no server configuration".into()),
         Command::Migrate => server::open_database(&config).await.map(|_| ()).map_err(|e| e.to_string()),
         Command::Admin { command: AdminCommand::Create { username, email, role, password_stdin: _ } } => {
             create_staff(config, username, email, role).await
@@ -101,24 +95,16 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve(config: Config, simulate: Option<usize>) -> Result<(), String> {
+async fn serve(config: Config) -> Result<(), String> {
     let db = server::open_database(&config).await.map_err(|e| e.to_string())?;
     server::first_admin_hint(&db).await;
     let state = AppState::new(&config, db).map_err(|e| e.to_string())?;
     let listener = std::net::TcpListener::bind(&config.bind).map_err(|e| format!("binding {}: {e}", config.bind))?;
-    let address = listener.local_addr().map_err(|e| e.to_string())?;
     let state = actix_web::web::Data::new(state);
     let running = server::start(&config, state.clone(), listener).map_err(|e| e.to_string())?;
     let shown = if config.bind == DEFAULT_BIND { format!("http://{DEFAULT_BIND}") } else { config.bind.clone() };
     tracing::info!(address = %shown, mode = ?config.mode, redis = config.redis_url.is_some(), "AcmeToCasino is serving");
-    // Demo mode: simulated players against this very server until it shuts down.
-    let population = simulate.filter(|n| *n > 0).map(|n| {
-        let url = acmetocasino::simulator::local_url(address);
-        acmetocasino::simulator::spawn_population(url, n)
-    });
-    let served = server::serve_until_signal(running, state, &config).await.map_err(|e| e.to_string());
-    drop(population);
-    served
+    server::serve_until_signal(running, state, &config).await.map_err(|e| e.to_string())
 }
 
 async fn healthcheck(bind: &str, live: bool) -> ExitCode {
@@ -127,25 +113,39 @@ async fn healthcheck(bind: &str, live: bool) -> ExitCode {
         Some("" | "0.0.0.0" | "[::]") | None => "127.0.0.1",
         Some(host) => host,
     };
-    let url = format!("http://{host}:{port}/api/v2/health/{}", if live { "live" } else { "ready" });
-    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(3)).build();
-    match client.map(|c| c.get(&url)) {
-        Ok(request) => match request.send().await {
-            Ok(r) if r.status().is_success() => ExitCode::SUCCESS,
-            Ok(r) => {
-                eprintln!("{url}: {}", r.status());
-                ExitCode::FAILURE
-            }
-            Err(e) => {
-                eprintln!("{url}: {e}");
-                ExitCode::FAILURE
-            }
-        },
-        Err(e) => {
-            eprintln!("{e}");
+    let path = format!("/api/v2/health/{}", if live { "live" } else { "ready" });
+    let asked = tokio::time::timeout(std::time::Duration::from_secs(3), status_of(host, port, &path)).await;
+    match asked {
+        Ok(Ok(200..=299)) => ExitCode::SUCCESS,
+        Ok(Ok(status)) => {
+            eprintln!("http://{host}:{port}{path}: {status}");
+            ExitCode::FAILURE
+        }
+        Ok(Err(e)) => {
+            eprintln!("http://{host}:{port}{path}: {e}");
+            ExitCode::FAILURE
+        }
+        Err(_) => {
+            eprintln!("http://{host}:{port}{path}: no answer within 3 s");
             ExitCode::FAILURE
         }
     }
+}
+
+/// The status code of `GET path` on our own server: one HTTP/1.0 request (the server
+/// closes the connection after it), so the binary needs no HTTP client library.
+async fn status_of(host: &str, port: &str, path: &str) -> std::io::Result<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(format!("{host}:{port}")).await?;
+    stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\n\r\n").as_bytes()).await?;
+    let mut head = Vec::new();
+    stream.take(1024).read_to_end(&mut head).await?;
+    // "HTTP/1.1 200 OK": the second word.
+    let line = String::from_utf8_lossy(&head);
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not an HTTP answer: {line:.40}")))
 }
 
 async fn create_staff(config: Config, username: String, email: String, role: String) -> Result<(), String> {

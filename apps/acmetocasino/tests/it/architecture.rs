@@ -55,6 +55,24 @@ fn cores_depend_on_no_framework_driver_or_runtime() {
     }
 }
 
+/// Architecture invariant: the server binary carries no tools — no HTTP client, no load
+/// generator, no simulated players (those are `apps/loadgen` and `apps/simulator`).
+#[test]
+fn the_server_depends_on_no_tool_or_http_client() {
+    const TOOLS: &[&str] = &["reqwest", "hyper", "loadgen", "simulator", "testbed"];
+    let out = Command::new(env!("CARGO"))
+        .current_dir(root())
+        .args(["tree", "--offline", "-p", "acmetocasino", "-e", "normal", "--prefix", "none", "-f", "{p}"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tree = String::from_utf8(out.stdout).unwrap();
+    for line in tree.lines() {
+        let name = line.split_whitespace().next().unwrap_or("");
+        assert!(!TOOLS.contains(&name), "the server depends on {name}:\n{tree}");
+    }
+}
+
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {

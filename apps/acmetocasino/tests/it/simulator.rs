@@ -3,7 +3,7 @@
 //! projection.
 
 use crate::support::TestApp;
-use acmetocasino::simulator::{self, Alerts, Profile, SimConfig, StaffLogin};
+use ::simulator::{self, Alerts, Profile, SimConfig, StaffLogin};
 use pam_core::Role;
 use std::time::{Duration, Instant};
 

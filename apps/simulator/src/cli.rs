@@ -1,7 +1,8 @@
-//! `acmetocasino simulate`: a progress bar and live line on stderr, the report on stdout.
+//! The `simulator` command: for a fixed time, a progress bar and live line on stderr and
+//! the report on stdout; with `--endless`, a population that plays until stopped.
 
 use super::report::mix;
-use super::{SimConfig, Snapshot, StaffLogin, parse_duration, run};
+use super::{SimConfig, Snapshot, StaffLogin, parse_duration, run, spawn_population};
 use std::cell::Cell;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -41,6 +42,11 @@ pub struct SimulateArgs {
     /// Its password.
     #[arg(long, env = "ACMETOCASINO_SIMULATE_STAFF_PASSWORD", hide_env_values = true)]
     pub staff_password: Option<String>,
+    /// Keep --players bots playing until stopped (Ctrl-C or SIGTERM), for demos: each
+    /// plays for a few minutes, cashes out and makes room for a new player; a summary
+    /// line is logged every minute. --duration does not apply.
+    #[arg(long, conflicts_with_all = ["duration", "staff_user"])]
+    pub endless: bool,
 }
 
 fn parse_players(raw: &str) -> Result<usize, String> {
@@ -87,6 +93,9 @@ fn bar_line(s: &Snapshot) -> String {
 
 /// Runs the simulation; exit code 1 when there were errors.
 pub async fn main(args: SimulateArgs) -> ExitCode {
+    if args.endless {
+        return endless(args).await;
+    }
     let config = args.config();
     let interactive = std::io::stderr().is_terminal();
     eprintln!(
@@ -123,4 +132,25 @@ pub async fn main(args: SimulateArgs) -> ExitCode {
     }
     println!("{report}");
     if report.error_count() > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+/// `--endless`: the population plays until Ctrl-C or SIGTERM.
+async fn endless(args: SimulateArgs) -> ExitCode {
+    let population = spawn_population(args.url, args.players);
+    let stopped = async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r,
+            _ = term.recv() => Ok(()),
+        }
+    };
+    let waited: std::io::Result<()> = stopped.await;
+    population.stop();
+    match waited {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("simulator: cannot wait for a signal: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

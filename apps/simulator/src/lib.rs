@@ -2,10 +2,13 @@
 //! public HTTP API only — registration, KYC, deposits, games, responsible-gaming
 //! actions and withdrawals — with six behaviour profiles.
 //!
-//! - [`run`] plays for a fixed time and returns a [`Report`] (`acmetocasino simulate`,
+//! - [`run`] plays for a fixed time and returns a [`Report`] (`simulator`,
 //!   `cargo xtask simulate`);
 //! - [`spawn_population`] keeps N bots playing in the background until dropped
-//!   (`acmetocasino --simulate N`, for demos).
+//!   (`simulator --endless`, for demos).
+//!
+//! A tool of its own (`apps/simulator`, binary `simulator`): the server binary carries
+//! no HTTP client.
 //!
 //! Every answer is counted: rounds, amounts, refusals the profiles provoke on purpose
 //! (`limit_exceeded` for the chaser, `self_excluded` after an exclusion,
@@ -490,19 +493,6 @@ impl Drop for Population {
 /// place. A summary line is logged every minute.
 pub fn spawn_population(base_url: String, players: usize) -> Population {
     Population { task: tokio::spawn(endless(base_url, players)) }
-}
-
-/// The platform's own address as a URL the bots can reach (an unspecified bind
-/// address becomes loopback).
-pub fn local_url(addr: std::net::SocketAddr) -> String {
-    let mut addr = addr;
-    if addr.ip().is_unspecified() {
-        addr.set_ip(match addr {
-            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-        });
-    }
-    format!("http://{addr}")
 }
 
 async fn endless(base_url: String, players: usize) {
