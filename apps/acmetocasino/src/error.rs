@@ -190,6 +190,18 @@ impl From<crate::db::DbError> for ApiError {
     }
 }
 
+impl From<crate::app::game_control::ControlFailure> for ApiError {
+    fn from(e: crate::app::game_control::ControlFailure) -> Self {
+        use crate::app::game_control::ControlFailure;
+        match e {
+            ControlFailure::UnknownGame(_) => ApiError::NotFound(e.to_string()),
+            ControlFailure::Limits(l) => ApiError::validation(l.field(), l.to_string()),
+            ControlFailure::Catalogue { .. } | ControlFailure::Overflow => ApiError::Internal(e.to_string()),
+            ControlFailure::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<pam_core::ValidationErrors> for ApiError {
     fn from(e: pam_core::ValidationErrors) -> Self {
         ApiError::fields(e.0.into_iter().map(|f| FieldProblem { field: f.field, message: f.message }).collect())

@@ -1,13 +1,14 @@
 //! Game control: RTP targets and bet limits (audited) and statistics against each
 //! game's theory.
 
+use crate::app;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
-use gamectl_core::{BetLimits, Deviation, GameControlRepository, LimitsSetting, RoundTotals, RtpSetting};
-use kernel::{Clock, Rtp};
+use gamectl_core::{Deviation, LimitsSetting, RoundTotals, RtpSetting};
+use kernel::Rtp;
 use pam_core::Role;
 use paperclip::actix::{Apiv2Schema, api_v2_operation, web};
 use serde::{Deserialize, Serialize};
@@ -59,22 +60,15 @@ fn rtp_response(state: &AppState, s: RtpSetting, limits: Option<&LimitsSetting>)
 #[api_v2_operation(tags(GameControl))]
 pub async fn rtp(state: web::Data<AppState>, user: AuthUser) -> Result<web::Json<Vec<RtpResponse>>, ApiError> {
     user.require_staff()?;
-    let settings = state.rtp_settings().await?;
-    let limits = state.db.stored_limits().await?;
-    let out = settings.into_iter().map(|s| {
-        let stored = limits.iter().find(|l| l.slug == s.slug);
-        rtp_response(&state, s, stored)
-    });
+    let settings = app::game_control::settings(&state).await?;
+    let out = settings.into_iter().map(|(s, limits)| rtp_response(&state, s, limits.as_ref()));
     Ok(web::Json(out.collect::<Result<_, _>>()?))
 }
 
 /// The setting of one game, as `GET /game-control/rtp` lists it.
 async fn game_setting(state: &AppState, slug: &str) -> Result<RtpResponse, ApiError> {
-    let settings = state.rtp_settings().await?;
-    let setting =
-        settings.into_iter().find(|s| s.slug == slug).ok_or_else(|| ApiError::NotFound(format!("no game {slug:?}")))?;
-    let limits = state.db.stored_limits().await?;
-    rtp_response(state, setting, limits.iter().find(|l| l.slug == slug))
+    let (setting, limits) = app::game_control::setting(state, slug).await?;
+    rtp_response(state, setting, limits.as_ref())
 }
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
@@ -98,12 +92,7 @@ pub async fn set_rtp(
     user.require(&[Role::Operator, Role::Admin])?;
     let slug = slug.into_inner();
     let target = Rtp::from_percent(body.0.rtp).map_err(|e| ApiError::validation("rtp", e.to_string()))?;
-    if state.catalogue.get(&slug).is_none() {
-        return Err(ApiError::NotFound(format!("no game {slug:?}")));
-    }
-    let now = state.clock.now();
-    let change = state.db.set_target(&slug, target, gamectl_core::default_target(), user.id, now).await?;
-    tracing::info!(actor = %user.id, %slug, old = %change.old, new = %change.new, "RTP target changed");
+    app::game_control::set_rtp(&state, &slug, target, user.id).await?;
     Ok(web::Json(game_setting(&state, &slug).await?))
 }
 
@@ -133,14 +122,7 @@ pub async fn set_limits(
 ) -> Result<web::Json<RtpResponse>, ApiError> {
     user.require(&[Role::Operator, Role::Admin])?;
     let slug = slug.into_inner();
-    let game = state.catalogue.get(&slug).ok_or_else(|| ApiError::NotFound(format!("no game {slug:?}")))?;
-    let invalid = |e: gamectl_core::LimitsError| ApiError::validation(e.field(), e.to_string());
-    let limits = BetLimits::new(body.0.min_bet, body.0.max_bet)
-        .and_then(|l| l.within(gal_core::stake::max_stake_supported(game)))
-        .map_err(invalid)?;
-    let default = crate::stakes::catalogue_limits(&game.info()).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let change = state.db.set_limits(&slug, limits, default, user.id, state.clock.now()).await?;
-    tracing::info!(actor = %user.id, %slug, old = ?change.old, new = ?change.new, "bet limits changed");
+    app::game_control::set_limits(&state, &slug, body.0.min_bet, body.0.max_bet, user.id).await?;
     Ok(web::Json(game_setting(&state, &slug).await?))
 }
 
@@ -161,7 +143,7 @@ pub async fn rtp_history(
     user: AuthUser,
 ) -> Result<web::Json<Vec<RtpChangeResponse>>, ApiError> {
     user.require_staff()?;
-    let changes = state.db.changes(500).await?;
+    let changes = app::game_control::rtp_history(&state, 500).await?;
     Ok(web::Json(
         changes
             .into_iter()
@@ -223,16 +205,7 @@ pub struct StatsResponse {
 #[api_v2_operation(tags(GameControl))]
 pub async fn stats(state: web::Data<AppState>, user: AuthUser) -> Result<web::Json<StatsResponse>, ApiError> {
     user.require_staff()?;
-    let totals = state.db.round_totals().await?;
-    let mut platform = RoundTotals::default();
-    let mut games = Vec::new();
-    for g in state.catalogue.iter() {
-        let slug = g.info().slug;
-        let t = totals.iter().find(|(s, _)| s == slug).map(|(_, t)| *t).unwrap_or_default();
-        platform = platform
-            .checked_add(&t)
-            .ok_or_else(|| ApiError::Internal("the platform's round totals overflow i64".into()))?;
-        games.push(stats_of(slug.to_owned(), &t));
-    }
+    let (games, platform) = app::game_control::totals(&state).await?;
+    let games = games.into_iter().map(|(slug, t)| stats_of(slug, &t)).collect();
     Ok(web::Json(StatsResponse { games, platform: stats_of("platform".into(), &platform) }))
 }

@@ -1,5 +1,6 @@
 //! Player account management and authentication routes.
 
+use crate::app;
 use crate::auth::AuthUser;
 use crate::client_ip::throttle_key;
 use crate::error::{ApiError, Refusal};
@@ -119,20 +120,7 @@ pub async fn register(
         currency: b.currency,
     };
     let client = throttle_key(state.trusted_proxies.client_of(&req));
-    let mut player = state.pam.register(form, &client).await.map_err(register_error)?;
-    // A person on the national self-exclusion register is registered like anyone else
-    // (an earlier, different answer told anyone who asked that they are listed) and
-    // their account is self-excluded at once, as existing accounts are.
-    if state.db.apply_register(player.account.id).await? {
-        player.account.status = AccountStatus::SelfExcluded;
-    }
-    tracing::info!(player_id = %player.account.id, "player registered");
-    state.publish(
-        crate::events::Channel::PlayerEvents,
-        "player.registered",
-        serde_json::json!({"player_id": player.account.id, "username": player.account.username.as_str(),
-                           "country": player.profile.country.as_str()}),
-    );
+    let player = app::accounts::register(&state, form, &client).await.map_err(register_error)?;
     Ok(CreatedJson(player.into()))
 }
 
@@ -198,7 +186,7 @@ pub async fn login(
         return Err(ApiError::validation("username", "must be printable text of at most 254 characters"));
     }
     let client = throttle_key(state.trusted_proxies.client_of(&req));
-    let outcome = state.pam.login(&login, &b.password, &client).await;
+    let outcome = app::accounts::login(&state, &login, &b.password, &client).await;
     let label = match &outcome {
         Ok(_) => "success",
         Err(LoginError::InvalidCredentials) => "invalid_credentials",
@@ -225,9 +213,6 @@ pub async fn login(
         LoginError::Store(s) => s.into(),
         LoginError::Hash(h) => hash_error(h),
     })?;
-    if session.account.role == Role::Player {
-        state.db.apply_register(session.account.id).await?;
-    }
     Ok(web::Json(token_pair(&state, session)?))
 }
 
@@ -279,18 +264,8 @@ pub async fn logout(
 }
 
 async fn load_player(state: &AppState, id: AccountId) -> Result<PlayerResponse, ApiError> {
-    let player = pam_core::port::AccountRepository::player(&state.db, id).await?;
-    let mut response: PlayerResponse =
-        player.map(Into::into).ok_or_else(|| ApiError::NotFound(format!("no player {id}")))?;
-    // A self-exclusion in force shows in the profile's status for as long as it lasts.
-    let rg = state.db.rg_settings(id).await?;
-    let now = kernel::Clock::now(&state.clock);
-    if response.status == AccountStatus::Active.as_str()
-        && rg.exclusion.is_some_and(|e| e.kind == rg_core::ExclusionKind::SelfExclusion && e.is_active(now))
-    {
-        response.status = AccountStatus::SelfExcluded.as_str().to_owned();
-    }
-    Ok(response)
+    let player = app::accounts::player(state, id).await?;
+    player.map(Into::into).ok_or_else(|| ApiError::NotFound(format!("no player {id}")))
 }
 
 /// The caller's profile
@@ -372,7 +347,7 @@ pub async fn list_players(
         limit: super::bounded("limit", q.limit, 50, 1, 200)?,
         offset: super::bounded("offset", q.offset, 0, 0, i64::MAX)?,
     };
-    let page = pam_core::port::AccountRepository::players(&state.db, &filter).await?;
+    let page = app::accounts::players(&state, &filter).await?;
     Ok(web::Json(PlayerListResponse {
         items: page.items.into_iter().map(Into::into).collect(),
         total: page.total,
@@ -443,28 +418,8 @@ pub async fn create_staff(
 ) -> Result<CreatedJson<StaffResponse>, ApiError> {
     user.require(&[Role::Admin])?;
     let b = body.0;
-    let account = state
-        .pam
-        .create_staff(StaffRegistration {
-            username: b.username,
-            email: b.email,
-            password: b.password,
-            role: b.role.into(),
-        })
-        .await
-        .map_err(register_error)?;
-    tracing::info!(actor = %user.id, staff_id = %account.id, role = %account.role, "staff account created");
-    state
-        .db
-        .audit(
-            user.id,
-            "staff.created",
-            &format!("account:{}", account.id),
-            None,
-            Some(serde_json::json!({"username": account.username.as_str(), "role": account.role.as_str()})),
-            kernel::Clock::now(&state.clock),
-        )
-        .await?;
+    let form = StaffRegistration { username: b.username, email: b.email, password: b.password, role: b.role.into() };
+    let account = app::accounts::create_staff(&state, user.id, form).await.map_err(register_error)?;
     Ok(CreatedJson(account.into()))
 }
 
@@ -499,6 +454,6 @@ pub async fn list_staff(
     let q = query.into_inner();
     let limit = super::bounded("limit", q.limit, 50, 1, 200)?;
     let offset = super::bounded("offset", q.offset, 0, 0, i64::MAX)?;
-    let (items, total) = state.db.staff_accounts(q.role.map(Role::from), limit, offset).await?;
+    let (items, total) = app::accounts::staff(&state, q.role.map(Role::from), limit, offset).await?;
     Ok(web::Json(StaffListResponse { items: items.into_iter().map(Into::into).collect(), total, limit, offset }))
 }

@@ -1,11 +1,11 @@
 //! Health, statistics and metrics.
 
 use super::reply::StatusJson;
+use crate::app::{self, platform::RedisProbe, platform::ReplicaProbe};
 use crate::auth::AuthUser;
 use crate::db::games::PlayDay;
 use crate::db::wallet::MoneyDay;
 use crate::error::ApiError;
-use crate::infra::redis_ping;
 use crate::state::AppState;
 use crate::telemetry::RouteSummary;
 use actix_web::HttpResponse;
@@ -78,43 +78,35 @@ fn ms(d: std::time::Duration) -> f64 {
 /// `200` while the database answers (even with Redis down: degraded), else `503`.
 #[api_v2_operation(tags(Platform))]
 pub async fn health(state: web::Data<AppState>) -> Result<StatusJson<HealthResponse>, ApiError> {
-    let db = state.db.ping().await;
+    let probe = app::platform::probe(&state).await;
+    let up = probe.database.latency.is_ok();
     let database = DatabaseHealth {
-        status: if db.is_ok() { "up" } else { "down" }.into(),
-        backend: state.db.kind().as_str().into(),
-        latency_ms: db.as_ref().ok().map(|d| ms(*d)),
-        error: db.as_ref().err().map(|e| {
-            tracing::warn!(cause = %e, "health: database down");
-            "the database does not answer".to_owned()
-        }),
+        status: if up { "up" } else { "down" }.into(),
+        backend: probe.database.backend.into(),
+        latency_ms: probe.database.latency.as_ref().ok().map(|d| ms(*d)),
+        error: (!up).then(|| "the database does not answer".to_owned()),
     };
-    let redis = match &state.redis {
-        None => RedisHealth { status: "disabled".into(), latency_ms: None, error: None },
-        Some(pool) => match redis_ping(pool).await {
-            Ok(d) => RedisHealth { status: "connected".into(), latency_ms: Some(ms(d)), error: None },
-            Err(e) => {
-                tracing::warn!(cause = %e, "health: Redis down");
-                RedisHealth { status: "error".into(), latency_ms: None, error: Some("Redis does not answer".into()) }
-            }
-        },
-    };
-    // The lag is measured against the primary's position, so it needs the primary.
-    let lag = if db.is_ok() { state.db.replica_lag().await } else { None };
-    let replica = match lag {
-        None => ReplicaHealth::without_figures(if state.db.has_replica() { "unknown" } else { "disabled" }, None),
-        Some(Ok(lag)) => ReplicaHealth {
-            status: "up".into(),
-            latency_ms: Some(ms(lag.latency)),
-            lag_bytes: Some(lag.bytes),
-            lag_seconds: Some(lag.seconds),
-            standby: Some(lag.standby),
-            error: None,
-        },
-        Some(Err(e)) => {
-            tracing::warn!(cause = %e, "health: read replica down");
-            ReplicaHealth::without_figures("down", Some("the read replica does not answer".into()))
+    let redis = match probe.redis {
+        RedisProbe::Disabled => RedisHealth { status: "disabled".into(), latency_ms: None, error: None },
+        RedisProbe::Connected(d) => RedisHealth { status: "connected".into(), latency_ms: Some(ms(d)), error: None },
+        RedisProbe::Failed => {
+            RedisHealth { status: "error".into(), latency_ms: None, error: Some("Redis does not answer".into()) }
         }
     };
+    let replica = match probe.replica {
+        ReplicaProbe::Disabled => ReplicaHealth::without_figures("disabled", None),
+        ReplicaProbe::Unknown => ReplicaHealth::without_figures("unknown", None),
+        ReplicaProbe::Up { latency, lag_bytes, lag_seconds, standby } => ReplicaHealth {
+            status: "up".into(),
+            latency_ms: Some(ms(latency)),
+            lag_bytes: Some(lag_bytes),
+            lag_seconds: Some(lag_seconds),
+            standby: Some(standby),
+            error: None,
+        },
+        ReplicaProbe::Down => ReplicaHealth::without_figures("down", Some("the read replica does not answer".into())),
+    };
+    let db = probe.database.latency;
     let module = if db.is_ok() { "up" } else { "down" };
     let services =
         ["pam", "wallet", "gal", "game-control"].into_iter().map(|s| (s.to_owned(), module.to_owned())).collect();
@@ -172,12 +164,10 @@ pub async fn ready(state: web::Data<AppState>) -> Result<StatusJson<ReadinessRes
     if state.is_draining() {
         return Ok(reply(StatusCode::SERVICE_UNAVAILABLE, "draining", "unknown"));
     }
-    Ok(match state.db.ping().await {
-        Ok(_) => reply(StatusCode::OK, "ready", "up"),
-        Err(e) => {
-            tracing::warn!(cause = %e, "readiness: database down");
-            reply(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "down")
-        }
+    Ok(if app::platform::database_answers(&state).await {
+        reply(StatusCode::OK, "ready", "up")
+    } else {
+        reply(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "down")
     })
 }
 
@@ -196,18 +186,13 @@ pub struct StatsResponse {
 /// Platform statistics
 #[api_v2_operation(tags(Platform))]
 pub async fn stats(state: web::Data<AppState>) -> Result<web::Json<StatsResponse>, ApiError> {
-    let c = state.db.counts().await?;
-    let totals = state.db.round_totals().await?;
-    let overflow = || ApiError::Internal("platform round totals overflow".into());
-    let rounds = kernel::checked_sum(totals.iter().map(|(_, t)| t.rounds)).ok_or_else(overflow)?;
-    let wagered = kernel::checked_sum(totals.iter().map(|(_, t)| t.wagered)).ok_or_else(overflow)?;
-    let paid = kernel::checked_sum(totals.iter().map(|(_, t)| t.paid)).ok_or_else(overflow)?;
+    let s = app::platform::stats(&state).await?;
     Ok(web::Json(StatsResponse {
-        players_registered: c.players,
-        rounds_played: rounds,
-        platform_rtp: percent(paid, wagered),
-        games_available: state.catalogue.iter().count() as i64,
-        wallet_events: c.wallet_events,
+        players_registered: s.players,
+        rounds_played: s.rounds,
+        platform_rtp: percent(s.paid, s.wagered),
+        games_available: i64::try_from(s.games).map_err(|e| ApiError::Internal(e.to_string()))?,
+        wallet_events: s.wallet_events,
     }))
 }
 
@@ -378,9 +363,8 @@ pub async fn overview(
     let day_start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc()).ok_or_else(overflow);
     let this_hour = now.duration_trunc(chrono::Duration::hours(1)).map_err(|_| overflow())?;
     let first_hour = this_hour - chrono::Duration::hours(hours - 1);
-    let money = state.db.money_by_day(day_start(first_day)?).await?;
-    let play = state.db.play_by_day(day_start(first_day)?).await?;
-    let daily = daily_figures(&money, &play, first_day, days)?;
+    let inputs = app::platform::overview_inputs(&state, day_start(first_day)?, day_start(today)?, first_hour).await?;
+    let daily = daily_figures(&inputs.money, &inputs.play, first_day, days)?;
     let currencies = currency_figures(&daily)?;
     let rounds = kernel::checked_sum(currencies.iter().map(|c| c.rounds)).ok_or_else(overflow)?;
     let wagered = kernel::checked_sum(currencies.iter().map(|c| c.wagered)).ok_or_else(overflow)?;
@@ -389,13 +373,13 @@ pub async fn overview(
         generated_at: now,
         days,
         hours,
-        players: state.db.counts().await?.players,
-        active_today: state.db.active_players_since(day_start(today)?).await?,
+        players: inputs.players,
+        active_today: inputs.active_today,
         rounds,
         platform_rtp: percent(paid, wagered),
         currencies,
         daily,
-        hourly: hourly_figures(&state.db.rounds_by_hour(first_hour).await?, first_hour, hours),
+        hourly: hourly_figures(&inputs.hourly, first_hour, hours),
     }))
 }
 
