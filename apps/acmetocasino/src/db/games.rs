@@ -13,6 +13,7 @@ use super::compliance::{AmlAlert, HarmAlert, MoneyFailure, Policy, Refused};
 use super::compliance::{
     BetsLastMinute, ContextQuery, ContextRow, OpenAlertRow, OpenAlerts, RegisterCandidates, RegisterEntry,
 };
+use super::faults::FaultPoints;
 use super::schema::{game_limits, game_sessions, rounds, rtp_changes, rtp_targets, seed_pairs, wallet_events};
 use super::statement::{Pipelined, PipelinedTransaction, depth, pipelined_transaction, prepared};
 use super::types::sql::{DbTimestamp, DbUuid};
@@ -32,42 +33,11 @@ use gamectl_core::{BetLimits, GameControlRepository, LimitsChange, LimitsSetting
 use kernel::{AccountId, Amount};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::sync::{MappedMutexGuard, mpsc, oneshot};
 use uuid::Uuid;
 use wallet_core::{Balances, EventType, IdempotencyKey, PostError, Posting, Reference};
-
-/// Named points where tests can make a transaction fail, to prove atomicity.
-#[derive(Default)]
-pub struct FaultPoints(Mutex<HashSet<&'static str>>);
-
-impl FaultPoints {
-    pub fn arm(&self, point: &'static str) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(point);
-    }
-
-    pub fn disarm(&self, point: &'static str) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(point);
-    }
-
-    fn armed(&self, point: &'static str) -> bool {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).contains(point)
-    }
-}
-
-/// The fault point right after a round's writes (its `BET` first), in the same pipeline:
-/// a write the database refuses ([`RefusedWrite`]).
-pub const FAULT_AFTER_BET: &str = "round.after_bet";
-
-prepared! {
-    /// What [`FAULT_AFTER_BET`] adds behind a round's writes: a round without a session,
-    /// a player or an amount, which both databases refuse (`NOT NULL`).
-    struct RefusedWrite = "INSERT INTO rounds (id) VALUES (?)" {
-        id: DbId => DbUuid,
-    }
-}
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = seed_pairs)]
@@ -1078,10 +1048,7 @@ mod queries {
                 writes.push(w);
             }
             writes.extend([&head_update as &dyn Pipelined, &round_insert, &nonce, &session_update]);
-            let refused = RefusedWrite { id: DbId(Uuid::nil()) };
-            if faults.armed(FAULT_AFTER_BET) {
-                writes.push(&refused);
-            }
+            writes.extend(faults.after_bet());
             c.execute_and_commit(&writes).await?;
             Ok(BetResult {
                 round,
@@ -1678,6 +1645,8 @@ impl Db {
         dispatch!(stale self, self::totals())
     }
 
+    /// The fault points tests arm (feature `fault-injection`).
+    #[cfg(feature = "fault-injection")]
     pub fn faults(&self) -> &FaultPoints {
         &self.faults
     }

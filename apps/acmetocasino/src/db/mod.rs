@@ -8,6 +8,7 @@
 mod accounts;
 mod checkpoint;
 pub mod compliance;
+pub mod faults;
 pub mod games;
 mod platform;
 pub mod postings;
@@ -345,7 +346,7 @@ async fn open_sqlite(path: &str, extra: &[&str]) -> Result<SqliteConn, diesel::C
 pub struct Db {
     pub(crate) backend: Arc<Backend>,
     replica: Option<Pool<AsyncPgConnection>>,
-    pub(crate) faults: Arc<games::FaultPoints>,
+    pub(crate) faults: Arc<faults::FaultPoints>,
 }
 
 /// Which backend a [`Db`] talks to.
@@ -380,7 +381,7 @@ impl Db {
     /// file is made 0600 too.
     pub fn connect(url: &str, pool_size: usize) -> Result<Self, DbError> {
         let wait = Some(Duration::from_secs(10));
-        let faults = Arc::<games::FaultPoints>::default();
+        let faults = Arc::<faults::FaultPoints>::default();
         let backend = if is_postgres(url) {
             Backend::Pg(pg_pool(url, pool_size, Duration::from_secs(10), Duration::from_secs(5))?)
         } else {

@@ -123,3 +123,24 @@ fn money_code_has_no_floats() {
         }
     }
 }
+
+/// Architecture invariant: the fault points that make a round fail on purpose exist only
+/// in the tests' build: neither the server (`cargo run`, `cargo build`) nor what
+/// `cargo xtask bench` builds (the server and the load generator) has the
+/// `fault-injection` feature; the tests enable it through a dev-dependency.
+#[test]
+fn fault_injection_is_compiled_only_into_tests() {
+    let features = |edges: &str| {
+        let out = Command::new(env!("CARGO"))
+            .current_dir(root())
+            .args(["tree", "--offline", "-p", "acmetocasino", "-p", "loadgen", "-e", edges])
+            .args(["--prefix", "none", "-f", "{p} {f}"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let shipped = features("features,no-dev");
+    assert!(!shipped.contains("fault-injection"), "a shipped build has fault injection:\n{shipped}");
+    assert!(features("features").contains("fault-injection"), "the tests' build lacks fault injection");
+}

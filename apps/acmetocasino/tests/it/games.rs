@@ -2,7 +2,7 @@
 //! game control.
 
 use crate::support::{Options, TestApp, on_database};
-use acmetocasino::db::games::FAULT_AFTER_BET;
+use acmetocasino::db::faults::FAULT_AFTER_BET;
 use hmac::{Hmac, Mac};
 use pam_core::Role;
 use serde_json::{Value, json};
