@@ -205,7 +205,7 @@ pub async fn kyc_status(
     let history = state.db.kyc_history(player).await?;
     Ok(web::Json(KycStatusResponse {
         player_id: player.as_uuid(),
-        kyc_status: crate::db::compliance::kyc_str(ctx.kyc).into(),
+        kyc_status: ctx.kyc.as_str().into(),
         history: history.into_iter().map(Into::into).collect(),
     }))
 }
