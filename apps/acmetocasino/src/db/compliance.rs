@@ -19,6 +19,7 @@ use compliance_core::{
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Nullable, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
+pub use kernel::Refused;
 use kernel::{AccountId, Amount, Refusal};
 use pam_core::AccountStatus;
 use rg_core::{DepositUsage, LimitPeriod, Profiles, RgSettings};
@@ -56,19 +57,6 @@ pub struct PlayerContext {
     /// Whether the national register lists the player, when read with the context
     /// (a round does, in its first pipeline); `None`: the rules look it up.
     pub listed: Option<bool>,
-}
-
-/// A business refusal from the compliance rules; nothing was written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused {
-    pub refusal: Refusal,
-    pub detail: String,
-}
-
-impl Refused {
-    fn new(refusal: Refusal, detail: impl Into<String>) -> Self {
-        Self { refusal, detail: detail.into() }
-    }
 }
 
 /// A stored KYC status; a value no [`KycState`] names is a corrupt row, not "none".
@@ -811,7 +799,7 @@ mod queries {
                 }
                 let usage = deposit_usage(c, player, deposited_before, at).await?;
                 let profile = policy.profiles.for_country(&ctx.country);
-                rg.check_deposit(profile, usage, posting.amount, at).map_err(rg_refusal)?;
+                rg.check_deposit(profile, usage, posting.amount, at).map_err(Refused::from)?;
             }
             EventType::Withdrawal => {
                 if !matches!(ctx.status, AccountStatus::Active | AccountStatus::SelfExcluded) {
@@ -994,7 +982,7 @@ mod queries {
         if rg.settle(at) {
             save_rg(c, player, &rg, DbTime(at)).await?;
         }
-        rg_core::check_not_excluded(rg.exclusion.as_ref(), at).map_err(rg_refusal)?;
+        rg_core::check_not_excluded(rg.exclusion.as_ref(), at).map_err(Refused::from)?;
         Ok(rg)
     }
 
@@ -1031,7 +1019,7 @@ mod queries {
         let rg = check_not_barred(c, player, &ctx, at).await?;
         if betting {
             let minutes = if rg.limits_play_time(at) { minutes_played_today(c, player, at).await? } else { 0 };
-            rg.check_bet(minutes, at).map_err(rg_refusal)?;
+            rg.check_bet(minutes, at).map_err(Refused::from)?;
         }
         Ok((ctx, rg))
     }
@@ -1731,16 +1719,6 @@ pub(crate) fn forced_reality_check(
     let from = last_check.unwrap_or(at - Duration::days(1)).max(at - Duration::days(1));
     ctx.forced_check_alert_at.is_some_and(|t| t > from)
         || raised_now.iter().any(|a| a.intervention == Intervention::ForcedRealityCheck.as_str() && a.created_at > from)
-}
-
-pub(crate) fn rg_refusal(e: rg_core::RgError) -> MoneyFailure {
-    let refusal = match &e {
-        rg_core::RgError::LimitExceeded { .. } => Refusal::LimitExceeded,
-        rg_core::RgError::SelfExcluded { .. } => Refusal::SelfExcluded,
-        rg_core::RgError::SessionTimeExceeded { .. } => Refusal::SessionTimeExceeded,
-        rg_core::RgError::RuleViolation(_) | rg_core::RgError::Invalid { .. } => Refusal::RuleViolation,
-    };
-    MoneyFailure::Refused(Refused::new(refusal, e.to_string()))
 }
 
 fn id(a: AccountId) -> DbId {
