@@ -1,11 +1,16 @@
 //! The one error type at the HTTP edge: every failure becomes an RFC 9457 problem
-//! document with a stable `code`.
+//! document with a stable `code`. Every domain error is mapped here, once.
 
+use crate::db::compliance::MoneyFailure;
+use crate::db::postings::ApprovalFailure;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use compliance_core::{AmlError, KycError};
 use paperclip::actix::{Apiv2Schema, api_v2_errors};
+use rg_core::RgError;
 use serde::Serialize;
+use wallet_core::{ApprovalError, PostError, PostingError};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -37,7 +42,7 @@ pub struct Problem {
 }
 
 /// The refusals of the business rules, shared by every core: mapped to 422 here, once.
-pub use kernel::Refusal;
+pub use kernel::{Refusal, Refused};
 
 #[api_v2_errors(
     code = 400,
@@ -190,6 +195,80 @@ impl From<crate::db::DbError> for ApiError {
     }
 }
 
+impl From<Refused> for ApiError {
+    fn from(r: Refused) -> Self {
+        ApiError::Refused { refusal: r.refusal, detail: r.detail }
+    }
+}
+
+/// A responsible-gaming request: an invalid value is a validation error, the rest
+/// refusals.
+impl From<RgError> for ApiError {
+    fn from(e: RgError) -> Self {
+        match e {
+            RgError::Invalid { field, message } => ApiError::validation(field, message),
+            refused => Refused::from(refused).into(),
+        }
+    }
+}
+
+impl From<KycError> for ApiError {
+    fn from(e: KycError) -> Self {
+        match e {
+            KycError::AlreadyApproved | KycError::AlreadyPending => ApiError::Conflict(e.to_string()),
+            KycError::NotPending => ApiError::refused(Refusal::RuleViolation, e.to_string()),
+            KycError::ReasonRequired => ApiError::validation("reason", e.to_string()),
+        }
+    }
+}
+
+/// An alert reviewed twice, or moved the wrong way, conflicts with its current status.
+impl From<AmlError> for ApiError {
+    fn from(e: AmlError) -> Self {
+        ApiError::Conflict(e.to_string())
+    }
+}
+
+/// A posting the wallet refused (outside a round: a round names its own failures).
+impl From<PostError> for ApiError {
+    fn from(e: PostError) -> Self {
+        match e {
+            PostError::WalletNotFound => ApiError::NotFound("no wallet for that player".into()),
+            PostError::IdempotencyConflict => {
+                ApiError::Conflict("idempotency_key was already used for a different request".into())
+            }
+            PostError::Rejected(r @ PostingError::InsufficientFunds { .. }) => {
+                ApiError::refused(Refusal::InsufficientFunds, r.to_string())
+            }
+            PostError::Rejected(r @ PostingError::RollbackTargetNotFound) => ApiError::NotFound(r.to_string()),
+            PostError::Rejected(r @ PostingError::AlreadyRolledBack) => ApiError::Conflict(r.to_string()),
+            PostError::Rejected(r) => ApiError::refused(Refusal::RuleViolation, r.to_string()),
+            PostError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<MoneyFailure> for ApiError {
+    fn from(e: MoneyFailure) -> Self {
+        match e {
+            MoneyFailure::Post(p) => p.into(),
+            MoneyFailure::Refused(r) => r.into(),
+            MoneyFailure::Db(d) => d.into(),
+        }
+    }
+}
+
+impl From<ApprovalFailure> for ApiError {
+    fn from(e: ApprovalFailure) -> Self {
+        match e {
+            ApprovalFailure::NotFound => ApiError::NotFound("no such manual posting".into()),
+            ApprovalFailure::Decision(d @ ApprovalError::AlreadyDecided(_)) => ApiError::Conflict(d.to_string()),
+            ApprovalFailure::Decision(d @ ApprovalError::OwnPosting) => ApiError::Forbidden(d.to_string()),
+            ApprovalFailure::Money(m) => m.into(),
+        }
+    }
+}
+
 impl From<crate::app::game_control::ControlFailure> for ApiError {
     fn from(e: crate::app::game_control::ControlFailure) -> Self {
         use crate::app::game_control::ControlFailure;
@@ -257,6 +336,23 @@ mod tests {
         assert!(log.contains("Timeout(Wait)") && log.contains("corr-4711"), "{log}");
         let detail = ApiError::Unavailable("database unavailable: Timeout(Wait)".into()).problem().detail;
         assert!(!detail.contains("Timeout") && !detail.contains("database"), "{detail}");
+    }
+
+    /// Architecture invariant: every domain error becomes its problem document here, once.
+    #[test]
+    fn domain_errors_map_to_their_contract_status_and_code() {
+        let answer = |e: ApiError| (e.status_code().as_u16(), e.code());
+        let invalid = RgError::Invalid { field: "period", message: "must be daily".into() };
+        assert_eq!(answer(invalid.into()), (400, "validation_error"));
+        let over = RgError::LimitExceeded { period: rg_core::LimitPeriod::Daily, limit: 1, used: 1, remaining: 0 };
+        assert_eq!(answer(over.into()), (422, "limit_exceeded"));
+        assert_eq!(answer(RgError::RuleViolation("too short".into()).into()), (422, "rule_violation"));
+        assert_eq!(answer(KycError::AlreadyPending.into()), (409, "conflict"));
+        assert_eq!(answer(KycError::NotPending.into()), (422, "rule_violation"));
+        assert_eq!(answer(PostError::WalletNotFound.into()), (404, "not_found"));
+        assert_eq!(answer(PostError::IdempotencyConflict.into()), (409, "conflict"));
+        let refused = Refused::new(Refusal::KycRequired, "withdrawals need approved KYC");
+        assert_eq!(answer(MoneyFailure::Refused(refused).into()), (422, "kyc_required"));
     }
 
     #[test]

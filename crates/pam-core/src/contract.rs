@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::model::{
-    Account, AccountStatus, KycStatus, NewAccount, PlayerFilter, PlayerOrder, PlayerProfile, RefreshTokenRecord, Role,
+    Account, AccountStatus, KycState, NewAccount, PlayerFilter, PlayerOrder, PlayerProfile, RefreshTokenRecord, Role,
 };
 use crate::port::{AccountRepository, CreateAccountError, RefreshTokenRepository, UniqueField};
 use crate::types::{Country, DateOfBirth, Email, Username};
@@ -35,7 +35,7 @@ pub fn new_player(name: &str, created_at: DateTime<Utc>) -> NewAccount {
             date_of_birth: DateOfBirth::from_stored(NaiveDate::from_ymd_opt(1990, 5, 17).unwrap()),
             country: Country::parse("SE").unwrap(),
             currency: Currency::parse("SEK").unwrap(),
-            kyc_status: KycStatus::None,
+            kyc_status: KycState::None,
             lifetime_wagered: 0,
         }),
     }
@@ -116,7 +116,7 @@ pub async fn player_listing<R: AccountRepository>(repo: &R) {
     let second = repo.players(&page(2, 2)).await.unwrap();
     assert_eq!((second.total, second.items.len()), (5, 2));
     assert_eq!(second.items[0].account.id, newest_first[2]);
-    let f = PlayerFilter { kyc_status: Some(KycStatus::Approved), ..page(10, 0) };
+    let f = PlayerFilter { kyc_status: Some(KycState::Approved), ..page(10, 0) };
     assert_eq!(repo.players(&f).await.unwrap().total, 0);
     let f = PlayerFilter { status: Some(AccountStatus::Active), vip_tier: Some(crate::VipTier::Bronze), ..page(10, 0) };
     assert_eq!(repo.players(&f).await.unwrap().total, 5);

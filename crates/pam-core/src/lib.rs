@@ -13,7 +13,7 @@ pub mod memory;
 pub mod port;
 
 pub use model::{
-    Account, AccountStatus, KycStatus, NewAccount, Player, PlayerFilter, PlayerOrder, PlayerPage, PlayerProfile,
+    Account, AccountStatus, KycState, NewAccount, Player, PlayerFilter, PlayerOrder, PlayerPage, PlayerProfile,
     RefreshTokenRecord, Role, VipTier,
 };
 pub use service::{

@@ -1,5 +1,6 @@
 use crate::types::{Country, DateOfBirth, Email, Username};
 use chrono::{DateTime, Utc};
+pub use compliance_core::KycState;
 use kernel::string_enum;
 use kernel::{AccountId, Currency};
 use serde::Serialize;
@@ -27,11 +28,6 @@ impl AccountStatus {
         matches!(self, AccountStatus::Active | AccountStatus::SelfExcluded)
     }
 }
-
-string_enum!(
-    /// Know-your-customer state.
-    KycStatus { None = "none", Pending = "pending", Approved = "approved", Rejected = "rejected" }
-);
 
 string_enum!(
     /// Loyalty tier, derived from the lifetime amount wagered.
@@ -76,7 +72,7 @@ pub struct PlayerProfile {
     pub date_of_birth: DateOfBirth,
     pub country: Country,
     pub currency: Currency,
-    pub kyc_status: KycStatus,
+    pub kyc_status: KycState,
     pub lifetime_wagered: i64,
 }
 
@@ -106,7 +102,7 @@ pub struct NewAccount {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlayerFilter {
     pub status: Option<AccountStatus>,
-    pub kyc_status: Option<KycStatus>,
+    pub kyc_status: Option<KycState>,
     pub vip_tier: Option<VipTier>,
     /// Case-insensitive substring of username or e-mail.
     pub q: Option<String>,

@@ -1,4 +1,4 @@
-use crate::model::{Account, AccountStatus, KycStatus, NewAccount, Player, PlayerProfile, RefreshTokenRecord, Role};
+use crate::model::{Account, AccountStatus, KycState, NewAccount, Player, PlayerProfile, RefreshTokenRecord, Role};
 use crate::port::{
     AccountRepository, AttemptThrottle, CreateAccountError, HashError, Limit, PasswordHasher, RefreshTokenRepository,
     StoreError, UniqueField,
@@ -223,7 +223,7 @@ where
             created_at: now,
         };
         let profile =
-            PlayerProfile { date_of_birth, country, currency, kyc_status: KycStatus::None, lifetime_wagered: 0 };
+            PlayerProfile { date_of_birth, country, currency, kyc_status: KycState::None, lifetime_wagered: 0 };
         // Counted once the form is valid: only a valid form costs a hash.
         let key = format!("registration:client:{client}");
         if let Some(retry_after_secs) = self.throttle.reserve(&key, self.limits.registration_client).await? {
@@ -431,7 +431,7 @@ mod tests {
         let (svc, _) = service();
         let p = svc.register(form("alice"), HOME).await.unwrap();
         assert_eq!((p.profile.currency.as_str(), p.profile.country.as_str()), ("EUR", "GB"));
-        assert_eq!(p.profile.kyc_status, KycStatus::None);
+        assert_eq!(p.profile.kyc_status, KycState::None);
         let err = svc.register(form("Alice"), HOME).await.unwrap_err();
         assert!(matches!(err, RegisterError::Taken(UniqueField::Username)), "{err:?}");
         let mut f = form("alice2");

@@ -1,9 +1,11 @@
 //! The one error type of responsible gaming. Each variant is one stable `code` of the
-//! HTTP contract; the app maps them 1:1 (the status is noted on each).
+//! HTTP contract, through [`RgError::refusal`]; the app maps them once (the status is
+//! noted on each).
 
 use crate::exclusion::ExclusionKind;
 use crate::limits::LimitPeriod;
 use chrono::{DateTime, Utc};
+use kernel::{Refusal, Refused};
 
 /// Why a responsible-gaming rule refused a request. Whenever one of these is returned
 /// nothing was changed.
@@ -39,14 +41,29 @@ pub enum RgError {
 }
 
 impl RgError {
-    /// The contract's stable error `code` for this refusal.
-    pub const fn code(&self) -> &'static str {
+    /// The refusal this is in the shared vocabulary; `None` for [`RgError::Invalid`], a
+    /// request's value out of range rather than a rule's refusal.
+    pub const fn refusal(&self) -> Option<Refusal> {
         match self {
-            RgError::LimitExceeded { .. } => "limit_exceeded",
-            RgError::SelfExcluded { .. } => "self_excluded",
-            RgError::SessionTimeExceeded { .. } => "session_time_exceeded",
-            RgError::RuleViolation(_) => "rule_violation",
-            RgError::Invalid { .. } => "validation_error",
+            RgError::LimitExceeded { .. } => Some(Refusal::LimitExceeded),
+            RgError::SelfExcluded { .. } => Some(Refusal::SelfExcluded),
+            RgError::SessionTimeExceeded { .. } => Some(Refusal::SessionTimeExceeded),
+            RgError::RuleViolation(_) => Some(Refusal::RuleViolation),
+            RgError::Invalid { .. } => None,
         }
+    }
+
+    /// The contract's `code` for this error, as the app answers it.
+    #[cfg(test)]
+    pub(crate) fn code(&self) -> &'static str {
+        self.refusal().map_or("validation_error", Refusal::code)
+    }
+}
+
+/// Inside a flow (a deposit, a round) every RG error refuses it: a stored value a
+/// rule cannot judge violates the rules.
+impl From<RgError> for Refused {
+    fn from(e: RgError) -> Self {
+        Refused::new(e.refusal().unwrap_or(Refusal::RuleViolation), e.to_string())
     }
 }

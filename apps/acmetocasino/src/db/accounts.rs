@@ -11,7 +11,7 @@ use pam_core::port::{
     AccountRepository, CreateAccountError, Credentials, RefreshTokenRepository, StoreError, UniqueField,
 };
 use pam_core::{
-    Account, AccountStatus, Country, DateOfBirth, Email, KycStatus, NewAccount, Player, PlayerFilter, PlayerOrder,
+    Account, AccountStatus, Country, DateOfBirth, Email, KycState, NewAccount, Player, PlayerFilter, PlayerOrder,
     PlayerPage, PlayerProfile, RefreshTokenRecord, Role, Username,
 };
 use uuid::Uuid;
@@ -74,7 +74,7 @@ fn profile(r: ProfileRow, lifetime_wagered: i64) -> Result<PlayerProfile, DbErro
         date_of_birth: DateOfBirth::from_stored(r.date_of_birth),
         country: Country::parse(&r.country).map_err(|_| bad("country", &r.country))?,
         currency: Currency::parse(&r.currency).map_err(|_| bad("currency", &r.currency))?,
-        kyc_status: KycStatus::parse(&r.kyc_status).ok_or_else(|| bad("kyc_status", &r.kyc_status))?,
+        kyc_status: KycState::parse(&r.kyc_status).ok_or_else(|| bad("kyc_status", &r.kyc_status))?,
         lifetime_wagered,
     })
 }

@@ -19,6 +19,7 @@ use compliance_core::{
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Nullable, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
+pub use kernel::Refused;
 use kernel::{AccountId, Amount, Refusal};
 use pam_core::AccountStatus;
 use rg_core::{DepositUsage, LimitPeriod, Profiles, RgSettings};
@@ -58,35 +59,9 @@ pub struct PlayerContext {
     pub listed: Option<bool>,
 }
 
-/// A business refusal from the compliance rules; nothing was written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused {
-    pub refusal: Refusal,
-    pub detail: String,
-}
-
-impl Refused {
-    fn new(refusal: Refusal, detail: impl Into<String>) -> Self {
-        Self { refusal, detail: detail.into() }
-    }
-}
-
-pub(crate) fn kyc_state(s: &str) -> KycState {
-    match s {
-        "pending" => KycState::Pending,
-        "approved" => KycState::Approved,
-        "rejected" => KycState::Rejected,
-        _ => KycState::None,
-    }
-}
-
-pub(crate) fn kyc_str(s: KycState) -> &'static str {
-    match s {
-        KycState::None => "none",
-        KycState::Pending => "pending",
-        KycState::Approved => "approved",
-        KycState::Rejected => "rejected",
-    }
+/// A stored KYC status; a value no [`KycState`] names is a corrupt row, not "none".
+pub(crate) fn kyc_state(s: &str) -> Result<KycState, DbError> {
+    KycState::parse(s).ok_or_else(|| DbError::Row(format!("kyc_status {s:?}")))
 }
 
 /// Why a money movement or a round was not made.
@@ -172,20 +147,25 @@ pub struct MoneyResult {
 
 type AlertRow = (DbId, DbId, String, i32, String, String, String, DbTime, Option<DbId>, Option<DbTime>, Option<String>);
 
-fn to_alert(r: AlertRow) -> AmlAlert {
-    AmlAlert {
+/// A stored JSON column; text that does not parse is a corrupt row, not `null`.
+fn stored_json(column: &str, raw: &str) -> Result<Value, DbError> {
+    serde_json::from_str(raw).map_err(|e| DbError::Row(format!("{column}: {e}")))
+}
+
+fn to_alert(r: AlertRow) -> Result<AmlAlert, DbError> {
+    Ok(AmlAlert {
         id: r.0.0,
         player_id: AccountId::from_uuid(r.1.0),
         rule: r.2,
         risk_score: r.3,
         risk_level: r.4,
         status: r.5,
-        details: serde_json::from_str(&r.6).unwrap_or(Value::Null),
+        details: stored_json("aml_alerts.details", &r.6)?,
         created_at: r.7.0,
         reviewed_by: r.8.map(|a| AccountId::from_uuid(a.0)),
         reviewed_at: r.9.map(|t| t.0),
         note: r.10,
-    }
+    })
 }
 
 /// Filters of the AML alert list.
@@ -819,7 +799,7 @@ mod queries {
                 }
                 let usage = deposit_usage(c, player, deposited_before, at).await?;
                 let profile = policy.profiles.for_country(&ctx.country);
-                rg.check_deposit(profile, usage, posting.amount, at).map_err(rg_refusal)?;
+                rg.check_deposit(profile, usage, posting.amount, at).map_err(Refused::from)?;
             }
             EventType::Withdrawal => {
                 if !matches!(ctx.status, AccountStatus::Active | AccountStatus::SelfExcluded) {
@@ -882,7 +862,7 @@ mod queries {
         }
         if needs.bets_last_minute {
             let (bets,) = BetsLastMinute::at(player, at).get_result::<(i64,)>(c).await?;
-            act.bets_last_minute = u32::try_from(bets).unwrap_or(u32::MAX);
+            act.bets_last_minute = count_of(bets)?;
         }
         if needs.wagered_last_7d {
             act.wagered_last_7d = play_since(c, player, DbTime(at - Duration::days(7))).await?.0;
@@ -1002,7 +982,7 @@ mod queries {
         if rg.settle(at) {
             save_rg(c, player, &rg, DbTime(at)).await?;
         }
-        rg_core::check_not_excluded(rg.exclusion.as_ref(), at).map_err(rg_refusal)?;
+        rg_core::check_not_excluded(rg.exclusion.as_ref(), at).map_err(Refused::from)?;
         Ok(rg)
     }
 
@@ -1039,7 +1019,7 @@ mod queries {
         let rg = check_not_barred(c, player, &ctx, at).await?;
         if betting {
             let minutes = if rg.limits_play_time(at) { minutes_played_today(c, player, at).await? } else { 0 };
-            rg.check_bet(minutes, at).map_err(rg_refusal)?;
+            rg.check_bet(minutes, at).map_err(Refused::from)?;
         }
         Ok((ctx, rg))
     }
@@ -1135,19 +1115,20 @@ mod queries {
             ))
             .load(c)
             .await?;
-        let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
-        Ok(rows
-            .into_iter()
-            .map(|r| AuditEntry {
-                id: r.0.0,
-                actor: AccountId::from_uuid(r.1.0),
-                action: r.2,
-                target: r.3,
-                before: json(r.4),
-                after: json(r.5),
-                at: r.6.0,
+        let json = |column, s: Option<String>| s.map(|s| stored_json(column, &s)).transpose();
+        rows.into_iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    id: r.0.0,
+                    actor: AccountId::from_uuid(r.1.0),
+                    action: r.2,
+                    target: r.3,
+                    before: json("audit_log.before", r.4)?,
+                    after: json("audit_log.after", r.5)?,
+                    at: r.6.0,
+                })
             })
-            .collect())
+            .collect()
     }
 
     pub(crate) async fn alerts(c: &mut Conn, f: AlertFilter) -> Result<Vec<AmlAlert>, DbError> {
@@ -1168,7 +1149,7 @@ mod queries {
             AlertOrder::RiskAsc => q.order((aml_alerts::risk_score.asc(), aml_alerts::created_at.desc())),
         };
         let rows: Vec<AlertRow> = q.limit(f.limit).offset(f.offset).select(alert_columns!()).load(c).await?;
-        Ok(rows.into_iter().map(to_alert).collect())
+        rows.into_iter().map(to_alert).collect()
     }
 
     pub(crate) async fn review_alert(
@@ -1185,7 +1166,7 @@ mod queries {
             else {
                 return Ok(None);
             };
-            let before = to_alert(row);
+            let before = to_alert(row)?;
             let current = AlertStatus::parse(&before.status).ok_or_else(|| DbError::Row("alert status".into()))?;
             let next = match compliance_core::review(current, outcome) {
                 Ok(n) => n,
@@ -1215,7 +1196,7 @@ mod queries {
             )
             .await?;
             let after = aml_alerts::table.find(id).select(alert_columns!()).first::<AlertRow>(c).await?;
-            Ok(Some(Ok(to_alert(after))))
+            Ok(Some(Ok(to_alert(after)?)))
         })
         .await
     }
@@ -1244,17 +1225,18 @@ mod queries {
             ))
             .load(c)
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| HarmAlert {
-                id: r.0.0,
-                player_id: AccountId::from_uuid(r.1.0),
-                marker: r.2,
-                intervention: r.3,
-                details: serde_json::from_str(&r.4).unwrap_or(Value::Null),
-                created_at: r.5.0,
+        rows.into_iter()
+            .map(|r| {
+                Ok(HarmAlert {
+                    id: r.0.0,
+                    player_id: AccountId::from_uuid(r.1.0),
+                    marker: r.2,
+                    intervention: r.3,
+                    details: stored_json("harm_alerts.details", &r.4)?,
+                    created_at: r.5.0,
+                })
             })
-            .collect())
+            .collect()
     }
 
     pub(crate) async fn kyc_history(c: &mut Conn, player: DbId) -> Result<Vec<KycRecord>, DbError> {
@@ -1327,14 +1309,14 @@ mod queries {
                     kyc_submissions::expires_on.eq(sub.expires_on()),
                     kyc_submissions::full_name.eq(sub.full_name()),
                     kyc_submissions::address.eq(sub.address()),
-                    kyc_submissions::status.eq(kyc_str(state)),
+                    kyc_submissions::status.eq(state.as_str()),
                     kyc_submissions::submitted_at.eq(DbTime(at)),
                     kyc_submissions::decided_at.eq(decided_at),
                     kyc_submissions::reason.eq(reason),
                 ))
                 .execute(c)
                 .await?;
-            diesel::update(players::table.find(player)).set(players::kyc_status.eq(kyc_str(state))).execute(c).await?;
+            diesel::update(players::table.find(player)).set(players::kyc_status.eq(state.as_str())).execute(c).await?;
             let row = kyc_submissions::table.find(DbId(id)).select(kyc_columns!()).first::<KycRow>(c).await?;
             Ok(Ok(to_kyc(row)))
         })
@@ -1358,7 +1340,7 @@ mod queries {
             let status: Option<String> =
                 players::table.find(player).select(players::kyc_status).first(c).await.optional()?;
             let Some(status) = status else { return Ok(None) };
-            let next = match compliance_core::decide(kyc_state(&status), decision, reason.as_deref()) {
+            let next = match compliance_core::decide(kyc_state(&status)?, decision, reason.as_deref()) {
                 Ok(n) => n,
                 Err(e) => return Ok(Some(Err(e))),
             };
@@ -1379,21 +1361,21 @@ mod queries {
             }
             diesel::update(kyc_submissions::table.find(id))
                 .set((
-                    kyc_submissions::status.eq(kyc_str(next)),
+                    kyc_submissions::status.eq(next.as_str()),
                     kyc_submissions::decided_at.eq(Some(at)),
                     kyc_submissions::decided_by.eq(Some(actor)),
                     kyc_submissions::reason.eq(reason.clone()),
                 ))
                 .execute(c)
                 .await?;
-            diesel::update(players::table.find(player)).set(players::kyc_status.eq(kyc_str(next))).execute(c).await?;
+            diesel::update(players::table.find(player)).set(players::kyc_status.eq(next.as_str())).execute(c).await?;
             record_audit(
                 c,
                 actor,
                 "kyc.decided",
                 &format!("player:{}", player.0),
                 Some(json!({"kyc_status": status})),
-                Some(json!({"kyc_status": kyc_str(next), "reason": reason})),
+                Some(json!({"kyc_status": next.as_str(), "reason": reason})),
                 at,
             )
             .await?;
@@ -1700,7 +1682,7 @@ impl TryFrom<ContextRow> for PlayerContext {
         Ok(PlayerContext {
             status: AccountStatus::parse(&status).ok_or_else(|| DbError::Row(format!("status {status:?}")))?,
             country,
-            kyc: kyc_state(&kyc),
+            kyc: kyc_state(&kyc)?,
             email,
             date_of_birth,
             known_name,
@@ -1737,16 +1719,6 @@ pub(crate) fn forced_reality_check(
     let from = last_check.unwrap_or(at - Duration::days(1)).max(at - Duration::days(1));
     ctx.forced_check_alert_at.is_some_and(|t| t > from)
         || raised_now.iter().any(|a| a.intervention == Intervention::ForcedRealityCheck.as_str() && a.created_at > from)
-}
-
-pub(crate) fn rg_refusal(e: rg_core::RgError) -> MoneyFailure {
-    let refusal = match &e {
-        rg_core::RgError::LimitExceeded { .. } => Refusal::LimitExceeded,
-        rg_core::RgError::SelfExcluded { .. } => Refusal::SelfExcluded,
-        rg_core::RgError::SessionTimeExceeded { .. } => Refusal::SessionTimeExceeded,
-        rg_core::RgError::RuleViolation(_) | rg_core::RgError::Invalid { .. } => Refusal::RuleViolation,
-    };
-    MoneyFailure::Refused(Refused::new(refusal, e.to_string()))
 }
 
 fn id(a: AccountId) -> DbId {
@@ -1950,6 +1922,44 @@ mod tests {
         assert!(ctx.rg().is_err(), "the rules that read the RG settings still refuse a bad row");
         let fresh = PlayerContext::try_from(row(None)).unwrap();
         assert_eq!(fresh.rg().unwrap(), RgSettings::default());
+    }
+
+    #[test]
+    fn a_stored_kyc_status_no_state_names_is_a_corrupt_row() {
+        for state in KycState::ALL {
+            assert_eq!(kyc_state(state.as_str()).unwrap(), *state);
+        }
+        assert!(matches!(kyc_state("verified"), Err(DbError::Row(_))), "not silently `none`");
+        let mut corrupt = row(None);
+        corrupt.2 = "APPROVED".into();
+        assert!(PlayerContext::try_from(corrupt).is_err(), "the context refuses it too");
+    }
+
+    #[test]
+    fn stored_json_that_does_not_parse_is_a_corrupt_row() {
+        assert_eq!(stored_json("aml_alerts.details", r#"{"n":1}"#).unwrap(), json!({"n": 1}));
+        assert!(matches!(stored_json("aml_alerts.details", "{cut"), Err(DbError::Row(_))), "not silently null");
+        let at = DbTime(Utc::now());
+        let alert: AlertRow = (
+            DbId(Uuid::nil()),
+            DbId(Uuid::nil()),
+            "large_deposit".into(),
+            50,
+            "medium".into(),
+            "open".into(),
+            "{cut".into(),
+            at,
+            None,
+            None,
+            None,
+        );
+        assert!(to_alert(alert).is_err());
+    }
+
+    #[test]
+    fn a_negative_count_of_recent_bets_is_a_corrupt_row_not_zero() {
+        assert_eq!(count_of(3).unwrap(), 3);
+        assert!(matches!(count_of(-1), Err(DbError::Row(_))));
     }
 
     #[test]

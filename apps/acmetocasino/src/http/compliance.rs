@@ -3,13 +3,13 @@
 
 use crate::auth::AuthUser;
 use crate::db::compliance::{AlertFilter, AlertOrder, AmlAlert, AuditEntry, AuditFilter, KycRecord};
-use crate::error::{ApiError, FieldProblem, Refusal};
+use crate::error::{ApiError, FieldProblem};
 use crate::extract::{ApiJson, free_text};
 use crate::state::AppState;
 use actix_web::HttpResponse;
 use actix_web::body::BoxBody;
 use chrono::{DateTime, NaiveDate, Utc};
-use compliance_core::{Decision, KycError, KycForm, KycSubmission, ReviewOutcome};
+use compliance_core::{Decision, KycForm, KycSubmission, ReviewOutcome};
 use kernel::{AccountId, Clock};
 use pam_core::Role;
 use paperclip::actix::{Apiv2Schema, CreatedJson, OperationModifier, api_v2_operation, web};
@@ -73,14 +73,6 @@ impl From<KycRecord> for KycSubmissionResponse {
     }
 }
 
-fn kyc_error(e: KycError) -> ApiError {
-    match e {
-        KycError::AlreadyApproved | KycError::AlreadyPending => ApiError::Conflict(e.to_string()),
-        KycError::NotPending => ApiError::refused(Refusal::RuleViolation, e.to_string()),
-        KycError::ReasonRequired => ApiError::validation("reason", e.to_string()),
-    }
-}
-
 /// Submit KYC documents (the player themself)
 ///
 /// `none` or `rejected` → `pending`; the simulated provider, when enabled, decides at once.
@@ -112,7 +104,7 @@ pub async fn submit_kyc(
             errs.into_iter().map(|e| FieldProblem { field: e.field.to_owned(), message: e.message }).collect(),
         )
     })?;
-    let record = state.db.submit_kyc(player, submission, state.policy.kyc_provider, now).await?.map_err(kyc_error)?;
+    let record = state.db.submit_kyc(player, submission, state.policy.kyc_provider, now).await??;
     state.publish(
         crate::events::Channel::PlayerEvents,
         "player.kyc_updated",
@@ -149,8 +141,7 @@ async fn decide(
         .db
         .decide_kyc(player, decision, reason, user.id, state.clock.now())
         .await?
-        .ok_or_else(|| ApiError::NotFound("no such player".into()))?
-        .map_err(kyc_error)?;
+        .ok_or_else(|| ApiError::NotFound("no such player".into()))??;
     state.publish(
         crate::events::Channel::PlayerEvents,
         "player.kyc_updated",
@@ -205,7 +196,7 @@ pub async fn kyc_status(
     let history = state.db.kyc_history(player).await?;
     Ok(web::Json(KycStatusResponse {
         player_id: player.as_uuid(),
-        kyc_status: crate::db::compliance::kyc_str(ctx.kyc).into(),
+        kyc_status: ctx.kyc.as_str().into(),
         history: history.into_iter().map(Into::into).collect(),
     }))
 }
@@ -353,8 +344,7 @@ pub async fn review_alert(
         .db
         .review_alert(id.into_inner(), outcome, note, user.id, state.clock.now())
         .await?
-        .ok_or_else(|| ApiError::NotFound("no such alert".into()))?
-        .map_err(|e| ApiError::Conflict(e.to_string()))?;
+        .ok_or_else(|| ApiError::NotFound("no such alert".into()))??;
     state.publish(
         crate::events::Channel::ComplianceAlerts,
         "aml.alert_reviewed",

@@ -10,7 +10,7 @@ use actix_web::HttpRequest;
 use chrono::{DateTime, NaiveDate, Utc};
 use kernel::{AccountId, Entropy};
 use pam_core::{
-    Account, AccountStatus, IssuedSession, KycStatus, LoginError, Player, PlayerFilter, PlayerOrder, RefreshError,
+    Account, AccountStatus, IssuedSession, KycState, LoginError, Player, PlayerFilter, PlayerOrder, RefreshError,
     RegisterError, Registration, Role, StaffRegistration, ThrottleScope, VipTier,
     port::{HashError, UniqueField},
 };
@@ -331,7 +331,7 @@ pub async fn list_players(
     let q = query.into_inner();
     let filter = PlayerFilter {
         status: super::one_of("status", q.status, AccountStatus::ALL, AccountStatus::as_str)?,
-        kyc_status: super::one_of("kyc_status", q.kyc_status, KycStatus::ALL, KycStatus::as_str)?,
+        kyc_status: super::one_of("kyc_status", q.kyc_status, KycState::ALL, KycState::as_str)?,
         vip_tier: super::one_of("vip_tier", q.vip_tier, VipTier::ALL, VipTier::as_str)?,
         q: match q.q {
             Some(text) if text.len() > 100 || text.chars().any(char::is_control) => {

@@ -3,27 +3,17 @@
 
 use crate::auth::AuthUser;
 use crate::db::compliance::HarmAlert;
-use crate::error::{ApiError, Refusal};
+use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
 use kernel::{AccountId, Amount, Clock};
 use pam_core::Role;
 use paperclip::actix::{Apiv2Schema, api_v2_operation, web};
-use rg_core::{ExclusionRequest, LimitPeriod, PeriodView, RgError, RgSettings, SessionLimitsRequest};
+use rg_core::{ExclusionRequest, LimitPeriod, PeriodView, RgSettings, SessionLimitsRequest};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
-
-fn rg_error(e: RgError) -> ApiError {
-    match e {
-        RgError::Invalid { field, message } => ApiError::validation(field, message),
-        RgError::LimitExceeded { .. } => ApiError::refused(Refusal::LimitExceeded, e.to_string()),
-        RgError::SelfExcluded { .. } => ApiError::refused(Refusal::SelfExcluded, e.to_string()),
-        RgError::SessionTimeExceeded { .. } => ApiError::refused(Refusal::SessionTimeExceeded, e.to_string()),
-        RgError::RuleViolation(m) => ApiError::refused(Refusal::RuleViolation, m),
-    }
-}
 
 /// Only the player sets their own limits and exclusions.
 fn only_self(user: &AuthUser, player: AccountId) -> Result<(), ApiError> {
@@ -99,7 +89,7 @@ async fn limits_of(state: &AppState, player: AccountId, rg: &RgSettings) -> Resu
 }
 
 async fn set_limit(state: &AppState, player: AccountId, b: LimitRequest) -> Result<LimitsResponse, ApiError> {
-    let period = LimitPeriod::parse(&b.period).map_err(rg_error)?;
+    let period = LimitPeriod::parse(&b.period)?;
     let amount = b.amount.map(Amount::new).transpose().map_err(|e| ApiError::validation("amount", e.to_string()))?;
     let now = state.clock.now();
     let rg = state
@@ -108,8 +98,7 @@ async fn set_limit(state: &AppState, player: AccountId, b: LimitRequest) -> Resu
             rg.limits = rg_core::change_limit(&rg.limits, period, amount, profile, now)?;
             Ok(())
         })
-        .await?
-        .map_err(rg_error)?;
+        .await??;
     limits_of(state, player, &rg).await
 }
 
@@ -194,9 +183,9 @@ pub async fn exclude(
 ) -> Result<web::Json<ExclusionResponse>, ApiError> {
     let player = AccountId::from_uuid(player_id.into_inner());
     only_self(&user, player)?;
-    let request = ExclusionRequest::parse(&body.0.kind, &body.0.duration).map_err(rg_error)?;
+    let request = ExclusionRequest::parse(&body.0.kind, &body.0.duration)?;
     let now = state.clock.now();
-    let exclusion = state.db.exclude(player, request, &state.policy, now).await?.map_err(rg_error)?;
+    let exclusion = state.db.exclude(player, request, &state.policy, now).await??;
     tracing::info!(player_id = %player, kind = ?exclusion.kind, until = ?exclusion.ends_at, "player excluded");
     state.publish(
         crate::events::Channel::PlayerEvents,
@@ -257,8 +246,7 @@ pub async fn session_limits(
             rg.session_limits = rg_core::change_session_limits(&rg.session_limits, request, profile, now);
             Ok(())
         })
-        .await?
-        .map_err(rg_error)?;
+        .await??;
     Ok(web::Json(session_limits_response(&rg.session_limits)))
 }
 
@@ -415,7 +403,7 @@ pub async fn measures(
 ) -> Result<web::Json<MeasuresPage>, ApiError> {
     user.require_staff()?;
     let q = query.into_inner();
-    let kind = q.kind.as_deref().map(rg_core::Measure::parse).transpose().map_err(rg_error)?;
+    let kind = q.kind.as_deref().map(rg_core::Measure::parse).transpose()?;
     let limit = super::bounded("limit", q.limit, 50, 1, 200)?;
     let offset = super::bounded("offset", q.offset, 0, 0, i64::MAX)?;
     let now = state.clock.now();

@@ -2,10 +2,10 @@
 
 use super::reply::Created;
 use crate::auth::AuthUser;
-use crate::db::compliance::{MoneyFailure, MoneyResult};
-use crate::db::postings::{ApprovalFailure, PostingFilter};
+use crate::db::compliance::MoneyResult;
+use crate::db::postings::PostingFilter;
 use crate::db::wallet::{EventFilter, EventOrder, ROUND_REFERENCE_PREFIX};
-use crate::error::{ApiError, Refusal};
+use crate::error::ApiError;
 use crate::events::Channel;
 use crate::extract::{ApiJson, free_text};
 use crate::state::AppState;
@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 use wallet_core::{
-    ApprovalError, ApprovalStatus, EventType, HistoryQuery, IdempotencyKey, ManualPosting, PostError, Posting,
-    PostingError, Reason, Reference, WalletEvent, WalletRepository, needs_approval,
+    ApprovalStatus, EventType, HistoryQuery, IdempotencyKey, ManualPosting, Posting, Reason, Reference, WalletEvent,
+    WalletRepository, needs_approval,
 };
 
 /// Wallet event types.
@@ -202,22 +202,6 @@ fn reference(raw: Option<String>) -> Result<Option<Reference>, ApiError> {
     raw.map(|r| Reference::parse(&r).map_err(|e| ApiError::validation("reference", e.to_string()))).transpose()
 }
 
-fn post_error(e: PostError) -> ApiError {
-    match e {
-        PostError::WalletNotFound => ApiError::NotFound("no wallet for that player".into()),
-        PostError::IdempotencyConflict => {
-            ApiError::Conflict("idempotency_key was already used for a different request".into())
-        }
-        PostError::Rejected(r @ PostingError::InsufficientFunds { .. }) => {
-            ApiError::refused(Refusal::InsufficientFunds, r.to_string())
-        }
-        PostError::Rejected(r @ PostingError::RollbackTargetNotFound) => ApiError::NotFound(r.to_string()),
-        PostError::Rejected(r @ PostingError::AlreadyRolledBack) => ApiError::Conflict(r.to_string()),
-        PostError::Rejected(r) => ApiError::refused(Refusal::RuleViolation, r.to_string()),
-        PostError::Store(s) => s.into(),
-    }
-}
-
 /// A staff member's posting names them and their reason; a player's carries neither.
 fn attribute(user: &AuthUser, posting: Posting, reason: Option<String>) -> Result<Posting, ApiError> {
     match (user.is_staff(), reason) {
@@ -285,30 +269,15 @@ async fn post(
 ) -> Result<PostingReply, ApiError> {
     let posting = attribute(user, posting, reason)?;
     if needs_approval(&posting, state.policy.manual_posting_approval_above) {
-        let (queued, replayed) = state
-            .db
-            .request_manual_posting(player, posting, state.entropy.new_id(), state.clock.now())
-            .await
-            .map_err(approval_error)?;
+        let (queued, replayed) =
+            state.db.request_manual_posting(player, posting, state.entropy.new_id(), state.clock.now()).await?;
         return Ok(PostingReply::Queued { posting: queued.into(), replayed });
     }
-    let result = state
-        .db
-        .move_money(player, posting, state.entropy.new_id(), state.clock.now(), &state.policy)
-        .await
-        .map_err(money_error)?;
+    let result = state.db.move_money(player, posting, state.entropy.new_id(), state.clock.now(), &state.policy).await?;
     if !result.outcome.replayed {
         announce(state, &result);
     }
     Ok(PostingReply::Posted(Created { body: result.outcome.event.into(), replayed: result.outcome.replayed }))
-}
-
-pub(crate) fn money_error(e: MoneyFailure) -> ApiError {
-    match e {
-        MoneyFailure::Post(p) => post_error(p),
-        MoneyFailure::Refused(r) => ApiError::refused(r.refusal, r.detail),
-        MoneyFailure::Db(d) => d.into(),
-    }
 }
 
 /// Post a wallet event
@@ -646,15 +615,6 @@ impl From<ManualPosting> for ManualPostingResponse {
     }
 }
 
-fn approval_error(e: ApprovalFailure) -> ApiError {
-    match e {
-        ApprovalFailure::NotFound => ApiError::NotFound("no such manual posting".into()),
-        ApprovalFailure::Decision(d @ ApprovalError::AlreadyDecided(_)) => ApiError::Conflict(d.to_string()),
-        ApprovalFailure::Decision(d @ ApprovalError::OwnPosting) => ApiError::Forbidden(d.to_string()),
-        ApprovalFailure::Money(m) => money_error(m),
-    }
-}
-
 #[derive(Debug, Deserialize, Apiv2Schema)]
 pub struct ManualPostingParams {
     /// `pending`, `approved` or `rejected`.
@@ -724,8 +684,7 @@ pub async fn approve_manual_posting(
     let (posting, result) = state
         .db
         .approve_manual_posting(id.into_inner(), user.id, state.entropy.new_id(), state.clock.now(), &state.policy)
-        .await
-        .map_err(approval_error)?;
+        .await?;
     announce(&state, &result);
     Ok(web::Json(ApprovalResponse { posting: posting.into(), event: result.outcome.event.into() }))
 }
@@ -746,10 +705,7 @@ pub async fn reject_manual_posting(
 ) -> Result<web::Json<ManualPostingResponse>, ApiError> {
     user.require(&[Role::Admin])?;
     let note = Reason::parse(&body.0.reason).map_err(|e| ApiError::validation("reason", e.to_string()))?;
-    let rejected = state
-        .db
-        .reject_manual_posting(id.into_inner(), user.id, note.as_str().to_owned(), state.clock.now())
-        .await
-        .map_err(approval_error)?;
+    let rejected =
+        state.db.reject_manual_posting(id.into_inner(), user.id, note.as_str().to_owned(), state.clock.now()).await?;
     Ok(web::Json(rejected.into()))
 }
