@@ -41,17 +41,23 @@ fn cores_depend_on_no_framework_driver_or_runtime() {
     let cores = cores();
     assert!(cores.iter().any(|c| c == "wallet-core") && cores.iter().any(|c| c == "pam-core"));
     for core in cores {
-        let out = Command::new(env!("CARGO"))
-            .current_dir(root())
-            .args(["tree", "--offline", "-p", &core, "-e", "normal", "--prefix", "none", "-f", "{p}"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let tree = String::from_utf8(out.stdout).unwrap();
-        for line in tree.lines() {
-            let name = line.split_whitespace().next().unwrap_or("");
-            assert!(!FORBIDDEN.contains(&name), "{core} depends on {name}:\n{tree}");
-        }
+        assert_depends_on_none(&core, FORBIDDEN);
+    }
+}
+
+/// Fails if `package` depends on any of `names` through its normal dependencies, even
+/// transitively.
+fn assert_depends_on_none(package: &str, names: &[&str]) {
+    let out = Command::new(env!("CARGO"))
+        .current_dir(root())
+        .args(["tree", "--offline", "-p", package, "-e", "normal", "--prefix", "none", "-f", "{p}"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tree = String::from_utf8(out.stdout).unwrap();
+    for line in tree.lines() {
+        let name = line.split_whitespace().next().unwrap_or("");
+        assert!(!names.contains(&name), "{package} depends on {name}:\n{tree}");
     }
 }
 
@@ -59,18 +65,7 @@ fn cores_depend_on_no_framework_driver_or_runtime() {
 /// generator, no simulated players (those are `apps/loadgen` and `apps/simulator`).
 #[test]
 fn the_server_depends_on_no_tool_or_http_client() {
-    const TOOLS: &[&str] = &["reqwest", "hyper", "loadgen", "simulator", "testbed"];
-    let out = Command::new(env!("CARGO"))
-        .current_dir(root())
-        .args(["tree", "--offline", "-p", "acmetocasino", "-e", "normal", "--prefix", "none", "-f", "{p}"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let tree = String::from_utf8(out.stdout).unwrap();
-    for line in tree.lines() {
-        let name = line.split_whitespace().next().unwrap_or("");
-        assert!(!TOOLS.contains(&name), "the server depends on {name}:\n{tree}");
-    }
+    assert_depends_on_none("acmetocasino", &["reqwest", "hyper", "loadgen", "simulator", "testbed"]);
 }
 
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
