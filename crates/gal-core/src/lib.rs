@@ -2,12 +2,14 @@
 //! math. Every game is a pure function of (RTP target, bet parameters, random stream);
 //! a round's payout is its multiplier applied to the stake, rounded without bias
 //! ([`payout`]), and only stakes and bets the rules allow are played ([`stake`]).
+//! What play leaves behind, rounds, game sessions and seed pairs, is in [`round`].
 
 pub mod catalogue;
 pub mod game;
 pub mod games;
 pub mod payout;
 pub mod rng;
+pub mod round;
 pub mod stake;
 
 pub use catalogue::Catalogue;
@@ -16,4 +18,5 @@ pub use game::{
 };
 pub use payout::{ExactPayout, Rounding, StakeTheory};
 pub use rng::{ClientSeed, ClientSeedError, Draw, RandomStream, ServerSeed};
+pub use round::{NewSeedPair, Rotation, Round, SeedPairView, Session, SessionTarget};
 pub use stake::{StakeCap, StakeRefusal, StakeRules};

@@ -3,8 +3,10 @@
 //! what its mathematics says, within a 99 % band computed from its own variance.
 
 mod big_win;
+mod search;
 
 pub use big_win::BigWin;
+pub use search::{PlayDay, RoundFilter, RoundOrder, SessionFilter, SessionOrder, SessionTotals};
 
 use chrono::{DateTime, Utc};
 use kernel::{AccountId, Rtp};

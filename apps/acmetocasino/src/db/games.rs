@@ -27,9 +27,13 @@ use diesel::sql_types::{BigInt, Bool, Double, Integer, Nullable, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use futures_util::FutureExt;
 use gal_core::{
-    Catalogue, ClientSeed, Draw, ExactPayout, ParamsError, RandomStream, Rounding, Rtp, ServerSeed, StakeRefusal,
+    Catalogue, ClientSeed, ExactPayout, NewSeedPair, ParamsError, RandomStream, Rotation, Round, Rounding, Rtp,
+    SeedPairView, ServerSeed, Session, SessionTarget, StakeRefusal,
 };
-use gamectl_core::{BetLimits, GameControlRepository, LimitsChange, LimitsSetting, RoundTotals, RtpChange, RtpSetting};
+use gamectl_core::{
+    BetLimits, GameControlRepository, LimitsChange, LimitsSetting, PlayDay, RoundFilter, RoundOrder, RoundTotals,
+    RtpChange, RtpSetting, SessionFilter, SessionOrder, SessionTotals,
+};
 use kernel::{AccountId, Amount};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -65,51 +69,28 @@ impl SeedPairRow {
             .and_then(ServerSeed::from_hex)
             .ok_or_else(|| DbError::Row(format!("seed pair {} has no next server seed", self.id.0)))
     }
-}
 
-/// A player's seed pair as the player may see it (the server seed only once revealed).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SeedPairView {
-    pub server_seed_hash: String,
-    /// The hash of the server seed the next pair will use, published before the player
-    /// can choose that pair's client seed.
-    pub next_server_seed_hash: Option<String>,
-    pub client_seed: String,
-    pub nonce: i64,
-    pub revealed_server_seed: Option<String>,
-}
-
-impl From<&SeedPairRow> for SeedPairView {
-    fn from(r: &SeedPairRow) -> Self {
-        SeedPairView {
-            server_seed_hash: r.server_seed_hash.clone(),
-            next_server_seed_hash: r.next_server_seed_hash.clone(),
-            client_seed: r.client_seed.clone(),
-            nonce: r.next_nonce,
-            revealed_server_seed: r.revealed_at.map(|_| r.server_seed.clone()),
-        }
+    /// The nonce of the pair's next round.
+    fn nonce(&self) -> Result<u64, DbError> {
+        u64::try_from(self.next_nonce)
+            .map_err(|_| DbError::Row(format!("seed pair {} nonce {}", self.id.0, self.next_nonce)))
     }
 }
 
-/// A seed pair to create when a player has none: both its server seed and its
-/// successor's come fresh from the OS.
-#[derive(Debug, Clone)]
-pub struct NewSeedPair {
-    pub id: Uuid,
-    pub server_seed: ServerSeed,
-    pub next_server_seed: ServerSeed,
-    pub client_seed: ClientSeed,
-}
+impl TryFrom<&SeedPairRow> for SeedPairView {
+    type Error = DbError;
 
-/// What a rotation needs besides the pair it reveals: the new pair takes the server seed
-/// committed to by the revealed one, and commits to `next_server_seed` (fresh from the
-/// OS) in turn.
-#[derive(Debug)]
-pub struct Rotation {
-    pub id: Uuid,
-    pub next_server_seed: ServerSeed,
-    /// The player's new client seed; `None` keeps the revealed pair's.
-    pub client_seed: Option<ClientSeed>,
+    /// A negative stored nonce is corrupt: an error, never nonce 0 (which would replay
+    /// the pair's first draws).
+    fn try_from(r: &SeedPairRow) -> Result<Self, DbError> {
+        Ok(SeedPairView {
+            server_seed_hash: r.server_seed_hash.clone(),
+            next_server_seed_hash: r.next_server_seed_hash.clone(),
+            client_seed: r.client_seed.clone(),
+            nonce: r.nonce()?,
+            revealed_server_seed: r.revealed_at.map(|_| r.server_seed.clone()),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -125,21 +106,6 @@ pub(crate) struct SessionRow {
     started_at: DbTime,
     ended_at: Option<DbTime>,
     last_activity_at: Option<DbTime>,
-}
-
-/// A game session with its totals.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Session {
-    pub id: Uuid,
-    pub player_id: AccountId,
-    pub game_slug: String,
-    pub open: bool,
-    pub rounds: i64,
-    pub wagered: i64,
-    pub won: i64,
-    pub started_at: DateTime<Utc>,
-    pub ended_at: Option<DateTime<Utc>>,
-    pub last_activity_at: Option<DateTime<Utc>>,
 }
 
 impl From<SessionRow> for Session {
@@ -192,48 +158,6 @@ pub(crate) struct RoundRow {
     payout_rounding: String,
 }
 
-/// A round with its RNG audit record.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Round {
-    pub id: Uuid,
-    pub session_id: Uuid,
-    pub player_id: AccountId,
-    pub game_slug: String,
-    pub amount: i64,
-    pub payout: i64,
-    pub multiplier_micro: u64,
-    pub rtp: Rtp,
-    pub expected_rtp: f64,
-    pub params: Value,
-    pub outcome: Value,
-    pub server_seed_hash: String,
-    pub client_seed: String,
-    pub nonce: i64,
-    pub draws: Vec<Draw>,
-    /// How the payout was rounded to a minor unit (the last draw, if any, decided it).
-    pub rounding: Rounding,
-    /// Present once the seed pair has been rotated.
-    pub server_seed: Option<String>,
-    pub bet_event_id: Uuid,
-    pub win_event_id: Option<Uuid>,
-    pub rolled_back: bool,
-    pub rolled_back_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl Round {
-    /// payout − amount.
-    pub fn net(&self) -> i64 {
-        self.payout - self.amount
-    }
-
-    /// A round is won only when it pays more than its stake (UKGC RTS 14: a return of
-    /// the stake or less is not celebrated as a win).
-    pub fn won(&self) -> bool {
-        self.payout > self.amount
-    }
-}
-
 fn to_round(r: RoundRow, revealed: Option<String>) -> Result<Round, DbError> {
     let json = |s: &str| serde_json::from_str::<Value>(s).map_err(|e| DbError::Row(e.to_string()));
     Ok(Round {
@@ -241,9 +165,10 @@ fn to_round(r: RoundRow, revealed: Option<String>) -> Result<Round, DbError> {
         session_id: r.session_id.0,
         player_id: AccountId::from_uuid(r.player_id.0),
         game_slug: r.game_slug,
-        amount: r.amount,
+        amount: Amount::new(r.amount).map_err(|e| DbError::Row(format!("round {} amount: {e}", r.id.0)))?,
         payout: r.payout,
-        multiplier_micro: u64::try_from(r.multiplier_micro).unwrap_or(0),
+        multiplier_micro: u64::try_from(r.multiplier_micro)
+            .map_err(|_| DbError::Row(format!("round {} multiplier {}", r.id.0, r.multiplier_micro)))?,
         rtp: u32::try_from(r.rtp_bp)
             .ok()
             .and_then(|bp| Rtp::from_bp(bp).ok())
@@ -253,7 +178,7 @@ fn to_round(r: RoundRow, revealed: Option<String>) -> Result<Round, DbError> {
         outcome: json(&r.outcome)?,
         server_seed_hash: r.server_seed_hash,
         client_seed: r.client_seed,
-        nonce: r.nonce,
+        nonce: u64::try_from(r.nonce).map_err(|_| DbError::Row(format!("round {} nonce {}", r.id.0, r.nonce)))?,
         draws: serde_json::from_str(&r.draws).map_err(|e| DbError::Row(e.to_string()))?,
         rounding: Rounding::parse(&r.payout_rounding)
             .ok_or_else(|| DbError::Row(format!("payout rounding {:?}", r.payout_rounding)))?,
@@ -264,15 +189,6 @@ fn to_round(r: RoundRow, revealed: Option<String>) -> Result<Round, DbError> {
         rolled_back_at: r.rolled_back_at.map(|t| t.0),
         created_at: r.created_at.0,
     })
-}
-
-/// Which session a bet goes to.
-#[derive(Debug, Clone)]
-pub enum SessionTarget {
-    /// An existing session (`/gal/bet`).
-    Existing(Uuid),
-    /// The player's open session of this game, or a new one with this id (`/gal/play`).
-    LaunchOrReuse { game_slug: String, new_session_id: Uuid },
 }
 
 prepared! {
@@ -520,86 +436,6 @@ const TOTALS_SQL: &str = "SELECT game_slug, CAST(COUNT(*) AS BIGINT) AS rounds, 
      CAST(COALESCE(SUM(weighted_variance), 0) AS DOUBLE PRECISION) AS weighted_variance \
      FROM rounds WHERE status = 'settled' GROUP BY game_slug ORDER BY game_slug";
 
-kernel::string_enum!(
-    /// The order of a round search, by its `sort` parameter (`-` first: descending).
-    #[derive(Default)]
-    RoundOrder {
-        #[default]
-        Newest = "-created_at",
-        Oldest = "created_at",
-        AmountDesc = "-amount",
-        AmountAsc = "amount",
-        PayoutDesc = "-payout",
-        PayoutAsc = "payout",
-        MultiplierDesc = "-multiplier",
-        MultiplierAsc = "multiplier",
-    }
-);
-
-/// Which rounds a search returns (`GET /gal/rounds`).
-#[derive(Debug, Clone, Default)]
-pub struct RoundFilter {
-    pub player: Option<AccountId>,
-    pub game_slug: Option<String>,
-    /// `Some(true)`: rolled-back rounds only; `Some(false)`: settled ones only.
-    pub rolled_back: Option<bool>,
-    /// Only the rounds this rule flags.
-    pub big_wins: Option<gamectl_core::BigWin>,
-    /// From this instant on (inclusive).
-    pub from: Option<DateTime<Utc>>,
-    /// Before this instant.
-    pub to: Option<DateTime<Utc>>,
-    pub order: RoundOrder,
-    pub limit: i64,
-    pub offset: i64,
-}
-
-kernel::string_enum!(
-    /// The order of a session search, by its `sort` parameter (`-` first: descending).
-    #[derive(Default)]
-    SessionOrder {
-        #[default]
-        Newest = "-started_at",
-        Oldest = "started_at",
-        WageredDesc = "-wagered",
-        RoundsDesc = "-rounds",
-        NetDesc = "-net",
-        NetAsc = "net",
-    }
-);
-
-/// Which sessions a search returns (`GET /gal/sessions`).
-#[derive(Debug, Clone, Default)]
-pub struct SessionFilter {
-    pub player: Option<AccountId>,
-    pub game_slug: Option<String>,
-    /// `Some(true)`: open sessions only; `Some(false)`: closed ones only.
-    pub open: Option<bool>,
-    pub order: SessionOrder,
-    pub limit: i64,
-    pub offset: i64,
-}
-
-/// The totals of every session a search matches (all pages).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SessionTotals {
-    pub sessions: i64,
-    pub rounds: i64,
-    pub wagered: i64,
-    pub won: i64,
-}
-
-/// One day's settled play in one currency.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlayDay {
-    /// `YYYY-MM-DD`, UTC.
-    pub day: String,
-    pub currency: String,
-    pub rounds: i64,
-    pub wagered: i64,
-    pub paid: i64,
-}
-
 /// The round-search filters, applied to a boxed query over `rounds`.
 macro_rules! filter_rounds {
     ($query:expr, $f:expr) => {{
@@ -703,7 +539,7 @@ mod queries {
     ) -> Result<SeedPairView, DbError> {
         c.transaction(async |c| {
             wallet::lock_head(c, player).await?;
-            Ok(SeedPairView::from(&ensure_seed_pair(c, player, &fresh, at).await?))
+            SeedPairView::try_from(&ensure_seed_pair(c, player, &fresh, at).await?)
         })
         .await
     }
@@ -737,9 +573,9 @@ mod queries {
                 client_seed,
             };
             let new_row = insert_seed_pair(c, player, &next, at).await?;
-            let mut revealed = SeedPairView::from(&old);
+            let mut revealed = SeedPairView::try_from(&old)?;
             revealed.revealed_server_seed = Some(old.server_seed.clone());
-            Ok((revealed, SeedPairView::from(&new_row)))
+            Ok((revealed, SeedPairView::try_from(&new_row)?))
         })
         .await
     }
@@ -781,7 +617,7 @@ mod queries {
             compliance::check_play(c, player, at.0, false).await?;
             let pair = ensure_seed_pair(c, player, &fresh, at).await?;
             let session = insert_session(c, session_id, player, &slug, at).await?;
-            Ok((Session::from(session), SeedPairView::from(&pair)))
+            Ok((Session::from(session), SeedPairView::try_from(&pair)?))
         })
         .await
     }
@@ -957,7 +793,7 @@ mod queries {
             let server_seed =
                 ServerSeed::from_hex(&pair.server_seed).ok_or_else(|| DbError::Row("server seed".into()))?;
             let client_seed = ClientSeed::parse(&pair.client_seed).map_err(|e| DbError::Row(e.to_string()))?;
-            let nonce = u64::try_from(pair.next_nonce).unwrap_or(0);
+            let nonce = pair.nonce()?;
             let mut rng = RandomStream::new(&server_seed, &client_seed, nonce);
             let outcome = game.play(rtp, &req.params, &mut rng).map_err(RoundFailure::Params)?;
             let won = ExactPayout::of(amount, outcome.multiplier_micro).settle(Rounding::Unbiased, &mut rng);
@@ -981,8 +817,9 @@ mod queries {
                 game_slug: session.game_slug.clone(),
                 amount,
                 payout: won,
-                multiplier_micro: i64::try_from(outcome.multiplier_micro).unwrap_or(i64::MAX),
-                rtp_bp: i32::try_from(rtp.bp()).unwrap_or(0),
+                multiplier_micro: i64::try_from(outcome.multiplier_micro)
+                    .map_err(|_| DbError::Row(format!("multiplier {}", outcome.multiplier_micro)))?,
+                rtp_bp: bp_of(rtp)?,
                 expected_rtp: theory.rtp,
                 variance: theory.variance,
                 // The payout's own figures at this stake, rounding included, so the
@@ -1086,12 +923,11 @@ mod queries {
             if round.rolled_back {
                 return Err(RoundFailure::AlreadyRolledBack);
             }
-            let amount = |a: i64| Amount::new(a).map_err(|e| DbError::Row(e.to_string()));
             let reference = Reference::parse(&format!("{}{}", crate::db::wallet::ROUND_REFERENCE_PREFIX, round.id))
                 .map_err(|e| DbError::Row(e.to_string()))?;
             let refund = Posting::rollback(
                 round.bet_event_id,
-                amount(round.amount)?,
+                round.amount,
                 IdempotencyKey::system("round", round.id, "rollback-bet"),
                 Some(reference.clone()),
             );
@@ -1099,7 +935,7 @@ mod queries {
             if let Some(win) = round.win_event_id {
                 let reverse = Posting::rollback(
                     win,
-                    amount(round.payout)?,
+                    Amount::new(round.payout).map_err(|e| DbError::Row(e.to_string()))?,
                     IdempotencyKey::system("round", round.id, "rollback-win"),
                     Some(reference),
                 );
@@ -1125,7 +961,7 @@ mod queries {
                 .await?;
             diesel::update(game_sessions::table.find(DbId(round.session_id)))
                 .set((
-                    game_sessions::wagered.eq(game_sessions::wagered - round.amount),
+                    game_sessions::wagered.eq(game_sessions::wagered - round.amount.minor_units()),
                     game_sessions::won.eq(game_sessions::won - round.payout),
                 ))
                 .execute(c)
@@ -1192,10 +1028,13 @@ mod queries {
         at: DbTime,
     ) -> Result<Rtp, DbError> {
         c.transaction(async |c| {
-            let bp = i32::try_from(new.bp()).unwrap_or(0);
+            let bp = bp_of(new)?;
             // The old value as stored (read under the same transaction), else the default.
             let stored = target_of(c, &slug).await?;
-            let old_bp = stored.unwrap_or(i32::try_from(default.bp()).unwrap_or(0));
+            let old_bp = match stored {
+                Some(bp) => bp,
+                None => bp_of(default)?,
+            };
             diesel::insert_into(rtp_targets::table)
                 .values((
                     rtp_targets::slug.eq(&slug),
@@ -1551,6 +1390,11 @@ async fn play_batch(
     }
 }
 
+/// An RTP as stored (basis points).
+fn bp_of(rtp: Rtp) -> Result<i32, DbError> {
+    i32::try_from(rtp.bp()).map_err(|_| DbError::Row(format!("rtp {} bp", rtp.bp())))
+}
+
 fn rtp_of(bp: i32) -> Result<Rtp, DbError> {
     u32::try_from(bp).ok().and_then(|b| Rtp::from_bp(b).ok()).ok_or_else(|| DbError::Row(format!("rtp {bp}")))
 }
@@ -1761,5 +1605,88 @@ impl Db {
     /// Settled rounds per UTC hour (`YYYY-MM-DDTHH`), from `since` on.
     pub async fn rounds_by_hour(&self, since: DateTime<Utc>) -> Result<Vec<(String, i64)>, DbError> {
         dispatch!(stale self, self::rounds_by_hour(DbTime(since)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_row() -> RoundRow {
+        let at = DbTime(Utc::now());
+        RoundRow {
+            id: DbId(Uuid::new_v4()),
+            session_id: DbId(Uuid::new_v4()),
+            player_id: DbId(Uuid::new_v4()),
+            game_slug: "dice".into(),
+            amount: 100,
+            payout: 0,
+            multiplier_micro: 0,
+            rtp_bp: 9_650,
+            expected_rtp: 0.965,
+            variance: 1.0,
+            weighted_expected: 96.5,
+            weighted_variance: 1.0,
+            params: "{}".into(),
+            outcome: "{}".into(),
+            seed_pair_id: DbId(Uuid::new_v4()),
+            server_seed_hash: "h".into(),
+            client_seed: "c".into(),
+            nonce: 3,
+            draws: "[]".into(),
+            idempotency_key: "k".into(),
+            request_fingerprint: "f".into(),
+            bet_event_id: DbId(Uuid::new_v4()),
+            win_event_id: None,
+            status: "settled".into(),
+            rolled_back_at: None,
+            rolled_back_by: None,
+            created_at: at,
+            payout_rounding: "unbiased".into(),
+        }
+    }
+
+    fn pair_row(next_nonce: i64) -> SeedPairRow {
+        SeedPairRow {
+            id: DbId(Uuid::new_v4()),
+            player_id: DbId(Uuid::new_v4()),
+            server_seed: "s".into(),
+            server_seed_hash: "h".into(),
+            client_seed: "c".into(),
+            next_nonce,
+            active: true,
+            created_at: DbTime(Utc::now()),
+            revealed_at: None,
+            next_server_seed: None,
+            next_server_seed_hash: None,
+        }
+    }
+
+    #[test]
+    fn a_stored_round_converts_and_corrupt_figures_are_errors_not_zeros() {
+        let round = to_round(round_row(), None).unwrap();
+        assert_eq!((round.amount.minor_units(), round.multiplier_micro, round.nonce), (100, 0, 3));
+        let corrupt: [fn(&mut RoundRow); 4] =
+            [|r| r.multiplier_micro = -1, |r| r.nonce = -1, |r| r.amount = 0, |r| r.rtp_bp = -9_650];
+        for corrupt in corrupt {
+            let mut row = round_row();
+            corrupt(&mut row);
+            assert!(matches!(to_round(row, None), Err(DbError::Row(_))));
+        }
+    }
+
+    #[test]
+    fn a_negative_stored_nonce_is_an_error_not_nonce_zero() {
+        assert_eq!(pair_row(7).nonce().unwrap(), 7);
+        assert_eq!(SeedPairView::try_from(&pair_row(7)).unwrap().nonce, 7);
+        assert!(matches!(pair_row(-1).nonce(), Err(DbError::Row(_))));
+        assert!(matches!(SeedPairView::try_from(&pair_row(-1)), Err(DbError::Row(_))));
+    }
+
+    #[test]
+    fn an_rtp_converts_both_ways_and_a_corrupt_stored_one_is_an_error() {
+        let rtp = Rtp::from_bp(9_650).unwrap();
+        assert_eq!(rtp_of(bp_of(rtp).unwrap()).unwrap(), rtp);
+        assert!(rtp_of(-1).is_err() && rtp_of(12_000).is_err());
     }
 }

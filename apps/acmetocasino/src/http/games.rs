@@ -2,18 +2,18 @@
 
 use super::wallet::idempotency_key;
 use crate::auth::{AuthUser, MaybeUser};
-use crate::db::games::{
-    BetRequest, BetResult, NewSeedPair, Rotation, Round, RoundFailure, RoundFilter, RoundOrder, SeedPairView, Session,
-    SessionFilter, SessionOrder, SessionTarget,
-};
+use crate::db::games::{BetRequest, BetResult, RoundFailure};
 use crate::error::{ApiError, Refusal};
 use crate::events::Channel;
 use crate::extract::{ApiJson, OptionalJson, free_text};
 use crate::state::AppState;
 use actix_web::HttpRequest;
 use chrono::{DateTime, Utc};
-use gal_core::{ClientSeed, ExactPayout, MICRO, RandomStream, ServerSeed};
-use gamectl_core::BigWin;
+use gal_core::{
+    ClientSeed, ExactPayout, MICRO, NewSeedPair, RandomStream, Rotation, Round, SeedPairView, ServerSeed, Session,
+    SessionTarget,
+};
+use gamectl_core::{BigWin, RoundFilter, RoundOrder, SessionFilter, SessionOrder};
 use kernel::{AccountId, Amount, Clock, Entropy};
 use pam_core::Role;
 use paperclip::actix::{Apiv2Schema, CreatedJson, api_v2_operation, web};
@@ -134,7 +134,7 @@ pub struct LaunchResponse {
     pub next_server_seed_hash: String,
     pub client_seed: String,
     /// The nonce of the next round.
-    pub nonce: i64,
+    pub nonce: u64,
     pub started_at: DateTime<Utc>,
 }
 
@@ -192,7 +192,7 @@ pub struct PlayBody {
 pub struct RngCommitment {
     pub server_seed_hash: String,
     pub client_seed: String,
-    pub nonce: i64,
+    pub nonce: u64,
 }
 
 #[derive(Debug, Serialize, Apiv2Schema)]
@@ -247,7 +247,7 @@ fn bet_response(r: BetResult) -> BetResponse {
         round_id: round.id,
         session_id: round.session_id,
         game_slug: round.game_slug,
-        amount: round.amount,
+        amount: round.amount.minor_units(),
         outcome: round.outcome,
         payout: round.payout,
         net,
@@ -453,7 +453,7 @@ pub struct DrawResponse {
 pub struct RngRecord {
     pub server_seed_hash: String,
     pub client_seed: String,
-    pub nonce: i64,
+    pub nonce: u64,
     /// Every uniform draw the round made, in order: the game's, then (unbiased rounding
     /// of a payout that is not a whole number of minor units) one `uniform(1000000)`.
     pub draws: Vec<DrawResponse>,
@@ -500,7 +500,7 @@ pub(crate) fn round_response(r: Round, big_win: BigWin) -> RoundResponse {
         session_id: r.session_id,
         player_id: r.player_id.as_uuid(),
         game_slug: r.game_slug,
-        amount: r.amount,
+        amount: r.amount.minor_units(),
         payout: r.payout,
         net,
         won,
@@ -769,9 +769,9 @@ pub async fn verify_round(
     let seed = ServerSeed::from_hex(&seed_hex).ok_or_else(|| ApiError::Internal("stored server seed".into()))?;
     let client = ClientSeed::parse(&r.client_seed).map_err(|e| ApiError::Internal(e.to_string()))?;
     let game = state.catalogue.get(&r.game_slug).ok_or_else(|| ApiError::Internal("game left the catalogue".into()))?;
-    let mut rng = RandomStream::new(&seed, &client, u64::try_from(r.nonce).unwrap_or(0));
+    let mut rng = RandomStream::new(&seed, &client, r.nonce);
     let outcome = game.play(r.rtp, &r.params, &mut rng).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let payout = ExactPayout::of(r.amount, outcome.multiplier_micro).settle(r.rounding, &mut rng);
+    let payout = ExactPayout::of(r.amount.minor_units(), outcome.multiplier_micro).settle(r.rounding, &mut rng);
     let seed_matches_hash = seed.hash() == r.server_seed_hash;
     let draws_match = rng.draws() == r.draws.as_slice();
     let outcome_matches =
@@ -831,7 +831,7 @@ pub struct FairnessResponse {
     pub next_server_seed_hash: String,
     pub client_seed: String,
     /// The nonce of the next round.
-    pub nonce: i64,
+    pub nonce: u64,
 }
 
 impl From<SeedPairView> for FairnessResponse {
@@ -853,7 +853,7 @@ pub struct RotationResponse {
     pub revealed_server_seed_hash: String,
     pub revealed_client_seed: String,
     /// Rounds played with the revealed pair (its nonces 0..rounds).
-    pub rounds: i64,
+    pub rounds: u64,
     pub current: FairnessResponse,
 }
 

@@ -3,7 +3,6 @@
 use super::reply::StatusJson;
 use crate::app::{self, platform::RedisProbe, platform::ReplicaProbe};
 use crate::auth::AuthUser;
-use crate::db::games::PlayDay;
 use crate::db::wallet::MoneyDay;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -11,6 +10,7 @@ use crate::telemetry::RouteSummary;
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use chrono::{DateTime, DurationRound, NaiveDate, Utc};
+use gamectl_core::PlayDay;
 use paperclip::actix::{Apiv2Schema, api_v2_operation, web};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

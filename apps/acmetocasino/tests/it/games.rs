@@ -436,8 +436,9 @@ crate::both_backends! {
 /// player's next round would wait for it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_round_cancelled_mid_transaction_leaves_no_lock_behind() {
-    use acmetocasino::db::games::{BetRequest, NewSeedPair, SessionTarget};
+    use acmetocasino::db::games::BetRequest;
     use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+    use gal_core::{NewSeedPair, SessionTarget};
     use std::time::Duration;
     let Some(app) = TestApp::spawn(crate::support::Backend::Postgres, Options::default()).await else { return };
     let (id, t) = funded(&app, "cancelled", 100 * COIN_MIN).await;
