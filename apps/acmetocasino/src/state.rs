@@ -29,7 +29,7 @@ pub struct AppState {
     /// Every rule that depends on time reads this clock (a test clock in tests).
     pub clock: SharedClock,
     /// Responsible-gaming profiles, AML thresholds and the KYC provider.
-    pub policy: std::sync::Arc<crate::db::compliance::Policy>,
+    pub policy: std::sync::Arc<compliance_core::Policy>,
     pub entropy: OsEntropy,
     pub started_at: Instant,
     /// When this instance started: the `updated_at` of settings never changed.
@@ -55,7 +55,7 @@ impl AppState {
     }
 
     /// Publishes the alerts a transaction raised.
-    pub fn publish_alerts(&self, aml: &[crate::db::compliance::AmlAlert], harm: &[crate::db::compliance::HarmAlert]) {
+    pub fn publish_alerts(&self, aml: &[compliance_core::AmlAlert], harm: &[compliance_core::HarmAlert]) {
         for a in aml {
             self.publish(
                 crate::events::Channel::ComplianceAlerts,
@@ -113,7 +113,7 @@ impl AppState {
             metrics_token: config.metrics_token.clone(),
             installed_at: kernel::Clock::now(&clock),
             clock,
-            policy: std::sync::Arc::new(crate::db::compliance::Policy {
+            policy: std::sync::Arc::new(compliance_core::Policy {
                 profiles: config.rg_profiles.clone(),
                 aml: config.aml_thresholds.clone(),
                 kyc_provider: compliance_core::SimulatedProvider { enabled: config.kyc_auto_decide },

@@ -2,10 +2,13 @@
 //! risk scoring, alert de-duplication and the review of alerts.
 
 use chrono::{DateTime, TimeDelta, Utc};
+use kernel::AccountId;
 use kernel::Amount;
 use kernel::string_enum;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use serde_json::json;
+use uuid::Uuid;
 
 string_enum!(
     /// A rule of the AML engine; the name is stored on each alert.
@@ -447,6 +450,39 @@ pub fn review(current: AlertStatus, outcome: ReviewOutcome) -> Result<AlertStatu
 pub fn withdrawals_frozen(open_alert_levels: &[RiskLevel]) -> bool {
     open_alert_levels.contains(&RiskLevel::Critical)
 }
+
+/// An AML alert as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AmlAlert {
+    pub id: Uuid,
+    pub player_id: AccountId,
+    pub rule: String,
+    pub risk_score: i32,
+    pub risk_level: String,
+    pub status: String,
+    pub details: Value,
+    pub created_at: DateTime<Utc>,
+    pub reviewed_by: Option<AccountId>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+}
+
+/// Filters of the AML alert list.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    pub status: Option<String>,
+    pub risk_level: Option<String>,
+    pub player_id: Option<AccountId>,
+    pub order: AlertOrder,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+string_enum!(
+    /// The order of an alert list, by its `sort` parameter (`-` first: descending).
+    #[derive(Default)]
+    AlertOrder { #[default] Newest = "-created_at", Oldest = "created_at", RiskDesc = "-risk_score", RiskAsc = "risk_score" }
+);
 
 #[cfg(test)]
 mod tests {

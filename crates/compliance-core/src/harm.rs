@@ -3,7 +3,10 @@
 //! the app already keeps; each threshold is a named constant.
 
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
+use kernel::AccountId;
 use kernel::string_enum;
+use serde_json::Value;
+use uuid::Uuid;
 
 string_enum!(
     /// A pattern of play associated with gambling harm.
@@ -121,6 +124,17 @@ impl Intervention {
         let recent = detected_at.iter().filter(|t| **t <= now && now - **t < INTERVENTION_LOOKBACK).count();
         Self::for_marker_count(recent)
     }
+}
+
+/// A markers-of-harm alert with its intervention.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HarmAlert {
+    pub id: Uuid,
+    pub player_id: AccountId,
+    pub marker: String,
+    pub intervention: String,
+    pub details: Value,
+    pub created_at: DateTime<Utc>,
 }
 
 #[cfg(test)]

@@ -4,9 +4,12 @@
 
 use crate::RegisterMatch;
 use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
+use kernel::AccountId;
 use kernel::Amount;
 use kernel::string_enum;
 use serde::Serialize;
+use uuid::Uuid;
 
 string_enum!(
     /// Where a player stands in KYC. A rejected player may submit again.
@@ -278,6 +281,24 @@ impl SimulatedProvider {
             Some((Decision::Approve, Self::REASON_VERIFIED))
         }
     }
+}
+
+/// One KYC submission as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KycRecord {
+    pub id: Uuid,
+    pub player_id: AccountId,
+    pub document_type: String,
+    pub document_number: String,
+    pub issuing_country: String,
+    pub expires_on: NaiveDate,
+    pub full_name: String,
+    pub address: String,
+    pub status: String,
+    pub submitted_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<AccountId>,
+    pub reason: Option<String>,
 }
 
 #[cfg(test)]

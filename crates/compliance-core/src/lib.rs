@@ -10,22 +10,34 @@
 //!   [`Activity`]; [`should_raise`] de-duplicates alerts; [`review`] moves an alert on.
 //! - [`register`]: whether a national self-exclusion register entry lists a person.
 //! - [`harm`]: detectors for each [`HarmMarker`] and the graduated [`Intervention`].
+//! - [`money`]: the [`Policy`] the money and play rules read, and a posting's result.
+//! - [`audit`] and [`report`]: the audit log's entries and the regulator's report.
+//!
+//! The records the rules raise ([`AmlAlert`], [`HarmAlert`], [`KycRecord`]) live here too;
+//! the app's adapter converts them from and to rows.
 
 pub mod aml;
+pub mod audit;
 pub mod harm;
 pub mod kyc;
+pub mod money;
 pub mod register;
+pub mod report;
 
 pub use aml::{
-    Activity, ActivityNeeds, AlertCandidate, AlertStatus, AmlError, AmlRule, AmlThresholds, EventKind,
-    InvalidThresholds, ReviewOutcome, RiskLevel, ScreenedEvent, review, screen, should_raise, withdrawals_frozen,
+    Activity, ActivityNeeds, AlertCandidate, AlertFilter, AlertOrder, AlertStatus, AmlAlert, AmlError, AmlRule,
+    AmlThresholds, EventKind, InvalidThresholds, ReviewOutcome, RiskLevel, ScreenedEvent, review, screen, should_raise,
+    withdrawals_frozen,
 };
-pub use harm::{HarmMarker, Intervention};
+pub use audit::{AuditEntry, AuditFilter};
+pub use harm::{HarmAlert, HarmMarker, Intervention};
 pub use kyc::{
-    Decision, DocumentType, FieldError, KYC_DEPOSIT_THRESHOLD, KycError, KycForm, KycState, KycSubmission,
+    Decision, DocumentType, FieldError, KYC_DEPOSIT_THRESHOLD, KycError, KycForm, KycRecord, KycState, KycSubmission,
     SimulatedProvider, decide, deposit_requires_kyc, submit,
 };
+pub use money::{MoneyResult, Policy};
 pub use register::{Person, RegisterMatch, register_match, strongest_match};
+pub use report::ReportRow;
 
 #[cfg(test)]
 mod tests {

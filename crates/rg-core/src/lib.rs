@@ -35,7 +35,7 @@ pub use limit::{LimitState, PendingChange};
 pub use limits::{
     DepositLimits, DepositUsage, LimitPeriod, LimitsView, PendingLimitView, PeriodView, change_limit, check_deposit,
 };
-pub use measure::Measure;
+pub use measure::{Measure, RgRecord};
 pub use port::{RgRepository, RgSettings, StoreError};
 pub use session::{
     DailyMinutes, RealityCheck, RealityCheckMinutes, SessionLimits, SessionLimitsRequest, change_session_limits,

@@ -2,6 +2,7 @@
 
 use crate::RgSettings;
 use chrono::{DateTime, Utc};
+use kernel::AccountId;
 
 text_enum! {
     /// A kind of measure the staff list players by.
@@ -40,6 +41,17 @@ impl RgSettings {
             None => pending || excluded || deposit_limit || session_limit,
         }
     }
+}
+
+/// A player's stored responsible-gaming settings, and who the player is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RgRecord {
+    pub player: AccountId,
+    pub username: String,
+    pub country: String,
+    pub currency: String,
+    pub settings: RgSettings,
+    pub updated_at: DateTime<Utc>,
 }
 
 #[cfg(test)]

@@ -13,32 +13,24 @@ use super::wallet::PostFailure;
 use super::{Db, DbError, backend_queries, count_of, dispatch};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use compliance_core::{
-    Activity, AlertCandidate, AlertStatus, AmlRule, AmlThresholds, EventKind, HarmMarker, Intervention, KycState,
-    Person, RegisterMatch, RiskLevel, ScreenedEvent,
+    Activity, AlertCandidate, AlertFilter, AlertOrder, AlertStatus, AmlRule, AmlThresholds, AuditEntry, AuditFilter,
+    EventKind, HarmMarker, Intervention, KycRecord, KycState, Person, RegisterMatch, ReportRow, RiskLevel,
+    ScreenedEvent,
 };
+pub(crate) use compliance_core::{AmlAlert, HarmAlert, MoneyResult, Policy};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Nullable, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 pub use kernel::Refused;
 use kernel::{AccountId, Amount, Refusal};
 use pam_core::AccountStatus;
-use rg_core::{DepositUsage, LimitPeriod, Profiles, RgSettings};
+use rg_core::{DepositUsage, LimitPeriod, RgRecord, RgSettings};
 use serde_json::{Value, json};
 use uuid::Uuid;
-use wallet_core::{DepositTotals, EventType, PostError, PostOutcome, Posting, WalletHead};
+use wallet_core::{DepositTotals, EventType, PostError, Posting, WalletHead};
 
 /// An open session with no activity for longer than this stops counting as play time.
 pub const SESSION_IDLE_GAP: Duration = Duration::minutes(30);
-
-/// The configuration the money and play rules read.
-#[derive(Debug, Clone)]
-pub struct Policy {
-    pub profiles: Profiles,
-    pub aml: AmlThresholds,
-    pub kyc_provider: compliance_core::SimulatedProvider,
-    /// Staff postings above this many minor units need a second admin's approval.
-    pub manual_posting_approval_above: i64,
-}
 
 /// What the rules need to know about a player, read inside the transaction.
 #[derive(Debug, Clone)]
@@ -99,52 +91,6 @@ impl From<Refused> for MoneyFailure {
     }
 }
 
-/// An AML alert as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AmlAlert {
-    pub id: Uuid,
-    pub player_id: AccountId,
-    pub rule: String,
-    pub risk_score: i32,
-    pub risk_level: String,
-    pub status: String,
-    pub details: Value,
-    pub created_at: DateTime<Utc>,
-    pub reviewed_by: Option<AccountId>,
-    pub reviewed_at: Option<DateTime<Utc>>,
-    pub note: Option<String>,
-}
-
-/// A player's stored responsible-gaming settings, and who the player is.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RgRecord {
-    pub player: AccountId,
-    pub username: String,
-    pub country: String,
-    pub currency: String,
-    pub settings: RgSettings,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// A markers-of-harm alert with its intervention.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HarmAlert {
-    pub id: Uuid,
-    pub player_id: AccountId,
-    pub marker: String,
-    pub intervention: String,
-    pub details: Value,
-    pub created_at: DateTime<Utc>,
-}
-
-/// A deposit or withdrawal made through the compliance rules, with what it raised.
-#[derive(Debug, Clone)]
-pub struct MoneyResult {
-    pub outcome: PostOutcome,
-    pub aml_alerts: Vec<AmlAlert>,
-    pub harm_alerts: Vec<HarmAlert>,
-}
-
 type AlertRow = (DbId, DbId, String, i32, String, String, String, DbTime, Option<DbId>, Option<DbTime>, Option<String>);
 
 /// A stored JSON column; text that does not parse is a corrupt row, not `null`.
@@ -166,54 +112,6 @@ fn to_alert(r: AlertRow) -> Result<AmlAlert, DbError> {
         reviewed_at: r.9.map(|t| t.0),
         note: r.10,
     })
-}
-
-/// Filters of the AML alert list.
-#[derive(Debug, Clone, Default)]
-pub struct AlertFilter {
-    pub status: Option<String>,
-    pub risk_level: Option<String>,
-    pub player_id: Option<AccountId>,
-    pub order: AlertOrder,
-    pub limit: i64,
-    pub offset: i64,
-}
-
-kernel::string_enum!(
-    /// The order of an alert list, by its `sort` parameter (`-` first: descending).
-    #[derive(Default)]
-    AlertOrder { #[default] Newest = "-created_at", Oldest = "created_at", RiskDesc = "-risk_score", RiskAsc = "risk_score" }
-);
-
-/// Which audit entries a search returns, newest first.
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilter {
-    pub action: Option<String>,
-    pub actor: Option<AccountId>,
-    /// Exactly this target (`player:{id}`, `game:{slug}`, `round:{id}`, …).
-    pub target: Option<String>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-    pub limit: i64,
-    pub offset: i64,
-}
-
-/// One KYC submission as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct KycRecord {
-    pub id: Uuid,
-    pub player_id: AccountId,
-    pub document_type: String,
-    pub document_number: String,
-    pub issuing_country: String,
-    pub expires_on: NaiveDate,
-    pub full_name: String,
-    pub address: String,
-    pub status: String,
-    pub submitted_at: DateTime<Utc>,
-    pub decided_at: Option<DateTime<Utc>>,
-    pub decided_by: Option<AccountId>,
-    pub reason: Option<String>,
 }
 
 type KycRow = (
@@ -250,32 +148,7 @@ fn to_kyc(r: KycRow) -> KycRecord {
     }
 }
 
-/// A staff action as recorded.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AuditEntry {
-    pub id: Uuid,
-    pub actor: AccountId,
-    pub action: String,
-    pub target: String,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
-    pub at: DateTime<Utc>,
-}
-
 type AuditRow = (DbId, DbId, String, String, Option<String>, Option<String>, DbTime);
-
-/// Per-jurisdiction figures for a date range.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ReportRow {
-    pub jurisdiction: String,
-    pub wagered: i64,
-    pub paid: i64,
-    pub deposits: i64,
-    pub withdrawals: i64,
-    pub exclusions: i64,
-    pub aml_alerts: i64,
-    pub harm_alerts: i64,
-}
 
 macro_rules! alert_columns {
     () => {

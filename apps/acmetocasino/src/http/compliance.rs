@@ -2,14 +2,16 @@
 //! self-exclusion register and the staff audit log.
 
 use crate::auth::AuthUser;
-use crate::db::compliance::{AlertFilter, AlertOrder, AmlAlert, AuditEntry, AuditFilter, KycRecord};
 use crate::error::{ApiError, FieldProblem};
 use crate::extract::{ApiJson, free_text};
 use crate::state::AppState;
 use actix_web::HttpResponse;
 use actix_web::body::BoxBody;
 use chrono::{DateTime, NaiveDate, Utc};
-use compliance_core::{Decision, KycForm, KycSubmission, ReviewOutcome};
+use compliance_core::{
+    AlertFilter, AlertOrder, AmlAlert, AuditEntry, AuditFilter, Decision, KycForm, KycRecord, KycSubmission,
+    ReviewOutcome,
+};
 use kernel::{AccountId, Clock};
 use pam_core::Role;
 use paperclip::actix::{Apiv2Schema, CreatedJson, OperationModifier, api_v2_operation, web};

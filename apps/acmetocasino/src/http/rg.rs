@@ -2,11 +2,11 @@
 //! limits and reality checks, the player's status, and markers-of-harm alerts.
 
 use crate::auth::AuthUser;
-use crate::db::compliance::HarmAlert;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
+use compliance_core::HarmAlert;
 use kernel::{AccountId, Amount, Clock};
 use pam_core::Role;
 use paperclip::actix::{Apiv2Schema, api_v2_operation, web};

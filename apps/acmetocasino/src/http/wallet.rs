@@ -2,7 +2,6 @@
 
 use super::reply::Created;
 use crate::auth::AuthUser;
-use crate::db::compliance::MoneyResult;
 use crate::db::postings::PostingFilter;
 use crate::db::wallet::{EventFilter, EventOrder, ROUND_REFERENCE_PREFIX};
 use crate::error::ApiError;
@@ -12,6 +11,7 @@ use crate::state::AppState;
 use actix_web::body::BoxBody;
 use actix_web::{HttpRequest, HttpResponse, Responder};
 use chrono::{DateTime, Utc};
+use compliance_core::MoneyResult;
 use kernel::{AccountId, Amount, Clock, Entropy};
 use pam_core::Role;
 use paperclip::actix::{AcceptedJson, OperationModifier};
