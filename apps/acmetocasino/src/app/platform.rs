@@ -130,7 +130,7 @@ pub async fn stats(state: &AppState) -> Result<Stats, DbError> {
 #[derive(Debug)]
 pub struct OverviewInputs {
     pub money: Vec<crate::db::wallet::MoneyDay>,
-    pub play: Vec<crate::db::games::PlayDay>,
+    pub play: Vec<gamectl_core::PlayDay>,
     pub players: i64,
     pub active_today: i64,
     /// `(YYYY-MM-DDTHH, rounds)`.
