@@ -27,8 +27,8 @@ use diesel::sql_types::{BigInt, Bool, Double, Integer, Nullable, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use futures_util::FutureExt;
 use gal_core::{
-    Catalogue, ClientSeed, ExactPayout, NewSeedPair, ParamsError, RandomStream, Rotation, Round, Rounding, Rtp,
-    SeedPairView, ServerSeed, Session, SessionTarget, StakeRefusal,
+    Catalogue, ClientSeed, ExactPayout, NewSeedPair, ParamsError, RandomStream, Rotation, Round, RoundRepository,
+    Rounding, Rtp, SeedPairView, ServerSeed, Session, SessionTarget, StakeRefusal, StoreError,
 };
 use gamectl_core::{
     BetLimits, GameControlRepository, LimitsChange, LimitsSetting, PlayDay, RoundFilter, RoundOrder, RoundTotals,
@@ -1400,25 +1400,6 @@ fn rtp_of(bp: i32) -> Result<Rtp, DbError> {
 }
 
 impl Db {
-    pub async fn seed_pair(
-        &self,
-        player: AccountId,
-        fresh: NewSeedPair,
-        at: DateTime<Utc>,
-    ) -> Result<SeedPairView, DbError> {
-        dispatch!(write self, self::seed_pair_for_player(DbId(player.as_uuid()), fresh, DbTime(at)))
-    }
-
-    pub async fn rotate_seed_pair(
-        &self,
-        player: AccountId,
-        fresh: NewSeedPair,
-        rotation: Rotation,
-        at: DateTime<Utc>,
-    ) -> Result<(SeedPairView, SeedPairView), DbError> {
-        dispatch!(write self, self::rotate_seed_pair(DbId(player.as_uuid()), fresh, rotation, DbTime(at)))
-    }
-
     pub async fn launch(
         &self,
         player: AccountId,
@@ -1428,14 +1409,6 @@ impl Db {
         at: DateTime<Utc>,
     ) -> Result<(Session, SeedPairView), RoundFailure> {
         dispatch!(write self, self::launch(DbId(player.as_uuid()), slug.to_owned(), session_id, fresh, DbTime(at)))
-    }
-
-    pub async fn session(&self, id: Uuid) -> Result<Option<Session>, DbError> {
-        dispatch!(read self, self::session(DbId(id)))
-    }
-
-    pub async fn end_session(&self, id: Uuid, at: DateTime<Utc>) -> Result<Option<Session>, DbError> {
-        dispatch!(write self, self::end_session(DbId(id), DbTime(at)))
     }
 
     /// Plays a round in a transaction of its own on PostgreSQL. On SQLite the rounds that
@@ -1458,10 +1431,6 @@ impl Db {
             }
             Backend::Sqlite { rounds, .. } => rounds.play(catalogue, policy, req).await,
         }
-    }
-
-    pub async fn round(&self, id: Uuid) -> Result<Option<Round>, DbError> {
-        dispatch!(read self, self::round_by_id(DbId(id)))
     }
 
     /// Rolls a round back for `actor`, with their `reason` in the audit entry.
@@ -1493,6 +1462,39 @@ impl Db {
     #[cfg(feature = "fault-injection")]
     pub fn faults(&self) -> &FaultPoints {
         &self.faults
+    }
+}
+
+impl RoundRepository for Db {
+    async fn seed_pair(
+        &self,
+        player: AccountId,
+        fresh: NewSeedPair,
+        at: DateTime<Utc>,
+    ) -> Result<SeedPairView, StoreError> {
+        Ok(dispatch!(write self, self::seed_pair_for_player(DbId(player.as_uuid()), fresh, DbTime(at)))?)
+    }
+
+    async fn rotate_seed_pair(
+        &self,
+        player: AccountId,
+        fresh: NewSeedPair,
+        rotation: Rotation,
+        at: DateTime<Utc>,
+    ) -> Result<(SeedPairView, SeedPairView), StoreError> {
+        Ok(dispatch!(write self, self::rotate_seed_pair(DbId(player.as_uuid()), fresh, rotation, DbTime(at)))?)
+    }
+
+    async fn round(&self, id: Uuid) -> Result<Option<Round>, StoreError> {
+        Ok(dispatch!(read self, self::round_by_id(DbId(id)))?)
+    }
+
+    async fn session(&self, id: Uuid) -> Result<Option<Session>, StoreError> {
+        Ok(dispatch!(read self, self::session(DbId(id)))?)
+    }
+
+    async fn end_session(&self, id: Uuid, at: DateTime<Utc>) -> Result<Option<Session>, StoreError> {
+        Ok(dispatch!(write self, self::end_session(DbId(id), DbTime(at)))?)
     }
 }
 

@@ -10,8 +10,8 @@ use crate::state::AppState;
 use actix_web::HttpRequest;
 use chrono::{DateTime, Utc};
 use gal_core::{
-    ClientSeed, ExactPayout, MICRO, NewSeedPair, RandomStream, Rotation, Round, SeedPairView, ServerSeed, Session,
-    SessionTarget,
+    ClientSeed, ExactPayout, MICRO, NewSeedPair, RandomStream, Rotation, Round, RoundRepository, SeedPairView,
+    ServerSeed, Session, SessionTarget,
 };
 use gamectl_core::{BigWin, RoundFilter, RoundOrder, SessionFilter, SessionOrder};
 use kernel::{AccountId, Amount, Clock, Entropy};

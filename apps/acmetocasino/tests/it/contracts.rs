@@ -43,6 +43,12 @@ crate::both_backends! {
         gamectl_core::contract::run_all(&db, staff, "db").await;
     }
 
+    async fn round_adapter_passes_the_round_contract(backend) {
+        let Some(fresh) = FreshDb::new(backend).await else { return };
+        let db = fresh.migrated().await;
+        gal_core::contract::run_all(&DbPlayers(db.clone()), db).await;
+    }
+
     async fn the_deposit_totals_migration_backfills_every_existing_stream(backend) {
         use wallet_core::{EventType, IdempotencyKey, Posting, WalletRepository};
         let Some(fresh) = FreshDb::new(backend).await else { return };
@@ -81,5 +87,13 @@ crate::both_backends! {
         assert!(db.revert_all().await.unwrap() >= 1);
         assert!(db.migrate().await.unwrap() >= 1);
         assert_eq!(db.migrate().await.unwrap(), 0, "nothing left to apply");
+    }
+}
+
+impl gal_core::contract::Fixture for DbPlayers {
+    type Repo = Db;
+
+    async fn new_player(&self) -> AccountId {
+        wallet_core::contract::Fixture::new_player(self, Currency::EUR).await
     }
 }
