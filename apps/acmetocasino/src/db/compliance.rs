@@ -24,7 +24,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 pub use kernel::Refused;
 use kernel::{AccountId, Amount, Refusal};
 use pam_core::AccountStatus;
-use rg_core::{DepositUsage, LimitPeriod, RgRecord, RgSettings};
+use rg_core::{DepositUsage, LimitPeriod, RgRecord, RgRepository, RgSettings, StoreError};
 use serde_json::{Value, json};
 use uuid::Uuid;
 use wallet_core::{DepositTotals, EventType, PostError, Posting, WalletHead};
@@ -1630,10 +1630,6 @@ impl Db {
         Ok(records.into_iter().filter(|r| r.settings.holds(measure, now)).collect())
     }
 
-    pub async fn rg_settings(&self, player: AccountId) -> Result<RgSettings, DbError> {
-        dispatch!(read self, self::load_rg(id(player)))
-    }
-
     /// What the player deposited in each deposit-limit window ending `at`.
     pub async fn deposit_usage(&self, player: AccountId, at: DateTime<Utc>) -> Result<DepositUsage, DbError> {
         dispatch!(read self, self::current_deposit_usage(id(player), at))
@@ -1765,6 +1761,20 @@ impl Db {
 
     pub async fn report(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ReportRow>, DbError> {
         dispatch!(stale self, self::report(DbTime(from), DbTime(to)))
+    }
+}
+
+/// The settings as the rules read them outside a round (a round reads and saves them
+/// in its own pipelines).
+impl RgRepository for Db {
+    async fn load(&self, player: AccountId) -> Result<RgSettings, StoreError> {
+        Ok(dispatch!(read self, self::load_rg(id(player)))?)
+    }
+
+    /// Stamped with the database host's time: the port carries no clock, and the stamp
+    /// only orders the staff's list of measures.
+    async fn save(&self, player: AccountId, settings: RgSettings) -> Result<(), StoreError> {
+        Ok(dispatch!(write self, self::save_rg(id(player), &settings, DbTime(Utc::now())))?)
     }
 }
 

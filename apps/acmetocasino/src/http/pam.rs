@@ -283,7 +283,7 @@ async fn load_player(state: &AppState, id: AccountId) -> Result<PlayerResponse, 
     let mut response: PlayerResponse =
         player.map(Into::into).ok_or_else(|| ApiError::NotFound(format!("no player {id}")))?;
     // A self-exclusion in force shows in the profile's status for as long as it lasts.
-    let rg = state.db.rg_settings(id).await?;
+    let rg = rg_core::RgRepository::load(&state.db, id).await?;
     let now = kernel::Clock::now(&state.clock);
     if response.status == AccountStatus::Active.as_str()
         && rg.exclusion.is_some_and(|e| e.kind == rg_core::ExclusionKind::SelfExclusion && e.is_active(now))
