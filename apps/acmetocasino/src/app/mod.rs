@@ -1,0 +1,6 @@
+//! The application layer: use cases that own the order of load → decide → write. The
+//! adapter (`db`) loads a snapshot and writes a decision; the rules that decide are pure
+//! functions here or in the cores; handlers parse a request, call a use case and map
+//! its result once.
+
+pub mod money;
