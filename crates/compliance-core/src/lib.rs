@@ -36,7 +36,7 @@ pub use kyc::{
     SimulatedProvider, decide, deposit_requires_kyc, submit,
 };
 pub use money::{MoneyResult, Policy};
-pub use register::{Person, RegisterMatch, register_match, strongest_match};
+pub use register::{Person, RegisterMatch, check_not_listed, register_match, strongest_match};
 pub use report::ReportRow;
 
 #[cfg(test)]

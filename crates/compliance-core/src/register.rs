@@ -7,6 +7,7 @@
 //! review it. See docs/compliance.md.
 
 use chrono::NaiveDate;
+use kernel::{Refusal, Refused};
 
 /// How strongly a register entry matches a person, weakest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -109,6 +110,18 @@ const NAME_CHARS_PER_EDIT: usize = 6;
 fn is_initial_of(initial: &str, word: &str) -> bool {
     let mut chars = initial.chars();
     matches!((chars.next(), chars.next()), (Some(c), None) if word.chars().count() > 1 && word.starts_with(c))
+}
+
+/// A person the national register lists may not deposit or play, whatever their
+/// account and settings say.
+pub fn check_not_listed(listed: bool) -> Result<(), Refused> {
+    if listed {
+        return Err(Refused::new(
+            Refusal::SelfExcluded,
+            "the player is listed on the national self-exclusion register",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

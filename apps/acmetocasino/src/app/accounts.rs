@@ -38,7 +38,7 @@ pub async fn login(state: &AppState, login: &str, password: &str, client: &str) 
 /// lasts.
 pub async fn player(state: &AppState, id: AccountId) -> Result<Option<Player>, StoreError> {
     let Some(mut player) = AccountRepository::player(&state.db, id).await? else { return Ok(None) };
-    let rg = state.db.rg_settings(id).await?;
+    let rg = rg_core::RgRepository::load(&state.db, id).await?;
     let now = state.clock.now();
     if player.account.status == AccountStatus::Active
         && rg.exclusion.is_some_and(|e| e.kind == rg_core::ExclusionKind::SelfExclusion && e.is_active(now))

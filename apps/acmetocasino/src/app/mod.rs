@@ -1,7 +1,9 @@
-//! The application layer: the use cases, each owning the order of its steps — load
-//! through the adapters, decide with the cores' pure rules, write. Handlers call these,
-//! never the database directly; `db/` only loads and writes rows.
+//! The application layer: use cases that own the order of load → decide → write. The
+//! adapter (`db`) loads a snapshot and writes a decision; the rules that decide are pure
+//! functions here or in the cores; handlers parse a request, call a use case and map
+//! its result once, and never touch the database.
 
 pub mod accounts;
 pub mod game_control;
+pub mod money;
 pub mod platform;

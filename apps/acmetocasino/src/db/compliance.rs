@@ -24,7 +24,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 pub use kernel::Refused;
 use kernel::{AccountId, Amount, Refusal};
 use pam_core::AccountStatus;
-use rg_core::{DepositUsage, LimitPeriod, RgRecord, RgSettings};
+use rg_core::{DepositUsage, LimitPeriod, RgRecord, RgRepository, RgSettings, StoreError};
 use serde_json::{Value, json};
 use uuid::Uuid;
 use wallet_core::{DepositTotals, EventType, PostError, Posting, WalletHead};
@@ -55,6 +55,43 @@ pub struct PlayerContext {
 pub(crate) fn kyc_state(s: &str) -> Result<KycState, DbError> {
     KycState::parse(s).ok_or_else(|| DbError::Row(format!("kyc_status {s:?}")))
 }
+
+/// What the rules of a deposit or withdrawal read, loaded behind the wallet's lock.
+// One per posting, built and read in place: boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum MoneyState {
+    Deposit {
+        player: PlayerContext,
+        /// Whether the national register lists the player.
+        listed: bool,
+        /// As saved, due changes not yet applied.
+        rg: RgSettings,
+        /// The wallet's deposits ever, before this one.
+        deposited_before: DepositTotals,
+        /// What was deposited in each deposit-limit window ending now.
+        usage: DepositUsage,
+    },
+    Withdrawal {
+        player: PlayerContext,
+        /// The risk levels of the player's open AML alerts.
+        open_risks: Vec<RiskLevel>,
+    },
+    /// An operator's BET or bonus (the play rules judged it as it was loaded), or a
+    /// posting no rule reads.
+    Unruled,
+}
+
+/// What the rules decided a posting writes besides itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MoneyDecision {
+    /// The player's RG settings with due changes applied, when there were any.
+    pub settled_rg: Option<RgSettings>,
+}
+
+/// The rule book of deposits and withdrawals: a pure function of the posting, the state
+/// loaded for it, the policy and the time.
+pub type MoneyRules = fn(&Posting, &MoneyState, &Policy, DateTime<Utc>) -> Result<MoneyDecision, Refused>;
 
 /// Why a money movement or a round was not made.
 #[derive(Debug)]
@@ -546,7 +583,9 @@ mod queries {
     }
 
     /// A deposit or withdrawal (or an operator's other posting) through every rule, in
-    /// one transaction with the posting and the alerts it raises.
+    /// one transaction with the posting and the alerts it raises: the state the rules read
+    /// is loaded behind the wallet's lock, `rules` decide on it, and the decision, the
+    /// posting and its screening are written.
     pub(crate) async fn move_money(
         c: &mut Conn,
         player: DbId,
@@ -554,6 +593,7 @@ mod queries {
         event_id: Uuid,
         at: DateTime<Utc>,
         policy: &Policy,
+        rules: MoneyRules,
     ) -> Result<MoneyResult, MoneyFailure> {
         c.transaction(async |c| {
             let mut head = wallet::lock_head(c, player).await?.ok_or(MoneyFailure::Post(PostError::WalletNotFound))?;
@@ -561,13 +601,13 @@ mod queries {
                 // The key of a staff posting that went to the approval queue stays its own.
                 postings::refuse_key_of_a_queued_posting(c, player, &posting).await?;
             }
-            apply_money(c, player, &mut head, &posting, event_id, at, policy).await
+            apply_money(c, player, &mut head, &posting, event_id, at, policy, rules).await
         })
         .await
     }
 
-    /// [`move_money`] after the wallet's lock (`head`): the rules, the posting, its
-    /// screening and, for a staff posting, its audit entry.
+    /// [`move_money`] after the wallet's lock (`head`): load, decide with `rules`, then
+    /// write the posting, its screening and, for a staff posting, its audit entry.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn apply_money(
         c: &mut Conn,
@@ -577,6 +617,7 @@ mod queries {
         event_id: Uuid,
         at: DateTime<Utc>,
         policy: &Policy,
+        rules: MoneyRules,
     ) -> Result<MoneyResult, MoneyFailure> {
         {
             // A retried request gets its original answer, whatever the rules say now.
@@ -588,8 +629,11 @@ mod queries {
                 .await?;
             let kind = posting.event_type;
             if seen == 0 {
-                let ctx = player_context(c, player).await?.ok_or(MoneyFailure::Post(PostError::WalletNotFound))?;
-                check_money(c, player, posting, head.deposits(), &ctx, at, policy).await?;
+                let state = load_money(c, player, posting, head.deposits(), at).await?;
+                let decision = rules(posting, &state, policy, at)?;
+                if let Some(rg) = &decision.settled_rg {
+                    save_rg(c, player, rg, DbTime(at)).await?;
+                }
             }
             let outcome = wallet::post_in_tx(c, head, posting, event_id, at, false).await?;
             if outcome.replayed {
@@ -633,75 +677,43 @@ mod queries {
         }
     }
 
+    /// What the rules of `posting` read about the player, behind the wallet's lock.
     /// `deposited_before`: the wallet's deposits ever, before this posting.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn check_money(
+    pub(crate) async fn load_money(
         c: &mut Conn,
         player: DbId,
         posting: &Posting,
         deposited_before: DepositTotals,
-        ctx: &PlayerContext,
         at: DateTime<Utc>,
-        policy: &Policy,
-    ) -> Result<(), MoneyFailure> {
-        match posting.event_type {
+    ) -> Result<MoneyState, MoneyFailure> {
+        let ctx = player_context(c, player).await?.ok_or(MoneyFailure::Post(PostError::WalletNotFound))?;
+        Ok(match posting.event_type {
             EventType::Deposit => {
-                match ctx.status {
-                    AccountStatus::Active => {}
-                    AccountStatus::SelfExcluded => {
-                        return Err(Refused::new(
-                            Refusal::SelfExcluded,
-                            "the player is self-excluded: only withdrawals are possible",
-                        )
-                        .into());
-                    }
-                    other => {
-                        return Err(Refused::new(Refusal::AccountBlocked, format!("the account is {other}")).into());
-                    }
-                }
-                let rg = check_not_barred(c, player, ctx, at).await?;
-                if compliance_core::deposit_requires_kyc(ctx.kyc, deposited_before.sum, posting.amount) {
-                    return Err(Refused::new(
-                        Refusal::KycRequired,
-                        format!(
-                            "deposits beyond {} in total need approved KYC",
-                            compliance_core::KYC_DEPOSIT_THRESHOLD
-                        ),
-                    )
-                    .into());
-                }
+                let listed = match ctx.listed {
+                    Some(listed) => listed,
+                    None => on_register(c, &ctx.email, ctx.date_of_birth, ctx.known_name.as_deref()).await?,
+                };
+                let rg = ctx.rg()?;
                 let usage = deposit_usage(c, player, deposited_before, at).await?;
-                let profile = policy.profiles.for_country(&ctx.country);
-                rg.check_deposit(profile, usage, posting.amount, at).map_err(Refused::from)?;
+                MoneyState::Deposit { player: ctx, listed, rg, deposited_before, usage }
             }
             EventType::Withdrawal => {
-                if !matches!(ctx.status, AccountStatus::Active | AccountStatus::SelfExcluded) {
-                    return Err(Refused::new(Refusal::AccountBlocked, format!("the account is {}", ctx.status)).into());
-                }
-                if !ctx.kyc.is_approved() {
-                    return Err(Refused::new(Refusal::KycRequired, "withdrawals need approved KYC").into());
-                }
-                let levels: Vec<RiskLevel> =
-                    open_alerts(c, player).await?.iter().filter_map(|(_, _, l)| RiskLevel::parse(l)).collect();
-                if compliance_core::withdrawals_frozen(&levels) {
-                    return Err(Refused::new(
-                        Refusal::RuleViolation,
-                        "withdrawals are frozen while a critical AML alert is under review",
-                    )
-                    .into());
-                }
+                let open = open_alerts(c, player).await?;
+                let open_risks = open.iter().filter_map(|(_, _, l)| RiskLevel::parse(l)).collect();
+                MoneyState::Withdrawal { player: ctx, open_risks }
             }
             // An operator's BET is play: the same rules as a round's.
             EventType::Bet => {
-                check_play(c, player, at, true).await?;
+                check_play_of(c, player, ctx, at, true).await?;
+                MoneyState::Unruled
             }
             // No bonus for a player who may not play.
             EventType::BonusCredit => {
-                check_play(c, player, at, false).await?;
+                check_play_of(c, player, ctx, at, false).await?;
+                MoneyState::Unruled
             }
-            _ => {}
-        }
-        Ok(())
+            _ => MoneyState::Unruled,
+        })
     }
 
     /// The player's recent activity, as far as the rules for `kind` read it
@@ -844,13 +856,7 @@ mod queries {
             Some(listed) => listed,
             None => on_register(c, &ctx.email, ctx.date_of_birth, ctx.known_name.as_deref()).await?,
         };
-        if listed {
-            return Err(Refused::new(
-                Refusal::SelfExcluded,
-                "the player is listed on the national self-exclusion register",
-            )
-            .into());
-        }
+        compliance_core::check_not_listed(listed)?;
         let mut rg = ctx.rg()?;
         if rg.settle(at) {
             save_rg(c, player, &rg, DbTime(at)).await?;
@@ -1606,8 +1612,9 @@ impl Db {
         event_id: Uuid,
         at: DateTime<Utc>,
         policy: &Policy,
+        rules: MoneyRules,
     ) -> Result<MoneyResult, MoneyFailure> {
-        dispatch!(write self, self::move_money(id(player), posting, event_id, at, policy))
+        dispatch!(write self, self::move_money(id(player), posting, event_id, at, policy, rules))
     }
 
     pub async fn player_context(&self, player: AccountId) -> Result<Option<PlayerContext>, DbError> {
@@ -1628,10 +1635,6 @@ impl Db {
         };
         let records: Vec<RgRecord> = dispatch!(stale self, self::rg_records(contains))?;
         Ok(records.into_iter().filter(|r| r.settings.holds(measure, now)).collect())
-    }
-
-    pub async fn rg_settings(&self, player: AccountId) -> Result<RgSettings, DbError> {
-        dispatch!(read self, self::load_rg(id(player)))
     }
 
     /// What the player deposited in each deposit-limit window ending `at`.
@@ -1765,6 +1768,20 @@ impl Db {
 
     pub async fn report(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ReportRow>, DbError> {
         dispatch!(stale self, self::report(DbTime(from), DbTime(to)))
+    }
+}
+
+/// The settings as the rules read them outside a round (a round reads and saves them
+/// in its own pipelines).
+impl RgRepository for Db {
+    async fn load(&self, player: AccountId) -> Result<RgSettings, StoreError> {
+        Ok(dispatch!(read self, self::load_rg(id(player)))?)
+    }
+
+    /// Stamped with the database host's time: the port carries no clock, and the stamp
+    /// only orders the staff's list of measures.
+    async fn save(&self, player: AccountId, settings: RgSettings) -> Result<(), StoreError> {
+        Ok(dispatch!(write self, self::save_rg(id(player), &settings, DbTime(Utc::now())))?)
     }
 }
 

@@ -2,7 +2,7 @@
 //! admin (the event is posted through every money rule) or rejected. Each step writes
 //! its audit entry in the same transaction.
 
-use super::compliance::{MoneyFailure, MoneyResult, Policy};
+use super::compliance::{MoneyFailure, MoneyResult, MoneyRules, Policy};
 use super::schema::{manual_postings, wallet_events};
 use super::types::{DbId, DbTime};
 use super::{Db, DbError, backend_queries, dispatch};
@@ -222,6 +222,7 @@ mod queries {
         event_id: Uuid,
         at: DateTime<Utc>,
         policy: &Policy,
+        rules: MoneyRules,
     ) -> Result<(ManualPosting, MoneyResult), ApprovalFailure> {
         c.transaction(async |c| {
             let player = load(c, id).await?.ok_or(ApprovalFailure::NotFound)?.player_id;
@@ -231,7 +232,7 @@ mod queries {
             let mut head = wallet::lock_head(c, player).await?.ok_or(MoneyFailure::Post(PostError::WalletNotFound))?;
             let mut queued = load(c, id).await?.ok_or(ApprovalFailure::NotFound)?;
             let posting = queued.approve(AccountId::from_uuid(approver.0)).map_err(ApprovalFailure::Decision)?;
-            let result = compliance::apply_money(c, player, &mut head, &posting, event_id, at, policy).await?;
+            let result = compliance::apply_money(c, player, &mut head, &posting, event_id, at, policy, rules).await?;
             queued.status = ApprovalStatus::Approved;
             queued.decided_by = Some(AccountId::from_uuid(approver.0));
             queued.decided_at = Some(at);
@@ -341,8 +342,9 @@ impl Db {
         event_id: Uuid,
         at: DateTime<Utc>,
         policy: &Policy,
+        rules: MoneyRules,
     ) -> Result<(ManualPosting, MoneyResult), ApprovalFailure> {
-        dispatch!(write self, self::approve(DbId(id), DbId(approver.as_uuid()), event_id, at, policy))
+        dispatch!(write self, self::approve(DbId(id), DbId(approver.as_uuid()), event_id, at, policy, rules))
     }
 
     pub async fn reject_manual_posting(

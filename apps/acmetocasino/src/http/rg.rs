@@ -10,7 +10,7 @@ use compliance_core::HarmAlert;
 use kernel::{AccountId, Amount, Clock};
 use pam_core::Role;
 use paperclip::actix::{Apiv2Schema, api_v2_operation, web};
-use rg_core::{ExclusionRequest, LimitPeriod, PeriodView, RgSettings, SessionLimitsRequest};
+use rg_core::{ExclusionRequest, LimitPeriod, PeriodView, RgRepository, RgSettings, SessionLimitsRequest};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -138,7 +138,7 @@ pub async fn limits(
 ) -> Result<web::Json<LimitsResponse>, ApiError> {
     let player = AccountId::from_uuid(player_id.into_inner());
     user.require_self_or_staff(player)?;
-    let rg = state.db.rg_settings(player).await?;
+    let rg = RgRepository::load(&state.db, player).await?;
     Ok(web::Json(limits_of(&state, player, &rg).await?))
 }
 
@@ -278,7 +278,7 @@ pub async fn status(
     let player = AccountId::from_uuid(player_id.into_inner());
     user.require_self_or_staff(player)?;
     let now = state.clock.now();
-    let mut rg = state.db.rg_settings(player).await?;
+    let mut rg = RgRepository::load(&state.db, player).await?;
     rg.settle(now);
     let limits = limits_of(&state, player, &rg).await?;
     let minutes = state.db.minutes_played_today(player, now).await?;

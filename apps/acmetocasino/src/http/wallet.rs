@@ -1,6 +1,7 @@
 //! Wallet routes: balances, postings, history and verification.
 
 use super::reply::Created;
+use crate::app::money::{self, Posted};
 use crate::auth::AuthUser;
 use crate::db::postings::PostingFilter;
 use crate::db::wallet::{EventFilter, EventOrder, ROUND_REFERENCE_PREFIX};
@@ -22,7 +23,7 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 use wallet_core::{
     ApprovalStatus, EventType, HistoryQuery, IdempotencyKey, ManualPosting, Posting, Reason, Reference, WalletEvent,
-    WalletRepository, needs_approval,
+    WalletRepository,
 };
 
 /// Wallet event types.
@@ -268,16 +269,17 @@ async fn post(
     reason: Option<String>,
 ) -> Result<PostingReply, ApiError> {
     let posting = attribute(user, posting, reason)?;
-    if needs_approval(&posting, state.policy.manual_posting_approval_above) {
-        let (queued, replayed) =
-            state.db.request_manual_posting(player, posting, state.entropy.new_id(), state.clock.now()).await?;
-        return Ok(PostingReply::Queued { posting: queued.into(), replayed });
+    let posted =
+        money::post(&state.db, &state.policy, player, posting, state.entropy.new_id(), state.clock.now()).await?;
+    match posted {
+        Posted::Queued { posting, replayed } => Ok(PostingReply::Queued { posting: posting.into(), replayed }),
+        Posted::Moved(result) => {
+            if !result.outcome.replayed {
+                announce(state, &result);
+            }
+            Ok(PostingReply::Posted(Created { body: result.outcome.event.into(), replayed: result.outcome.replayed }))
+        }
     }
-    let result = state.db.move_money(player, posting, state.entropy.new_id(), state.clock.now(), &state.policy).await?;
-    if !result.outcome.replayed {
-        announce(state, &result);
-    }
-    Ok(PostingReply::Posted(Created { body: result.outcome.event.into(), replayed: result.outcome.replayed }))
 }
 
 /// Post a wallet event
@@ -681,10 +683,9 @@ pub async fn approve_manual_posting(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<ApprovalResponse>, ApiError> {
     user.require(&[Role::Admin])?;
-    let (posting, result) = state
-        .db
-        .approve_manual_posting(id.into_inner(), user.id, state.entropy.new_id(), state.clock.now(), &state.policy)
-        .await?;
+    let (posting, result) =
+        money::approve(&state.db, &state.policy, id.into_inner(), user.id, state.entropy.new_id(), state.clock.now())
+            .await?;
     announce(&state, &result);
     Ok(web::Json(ApprovalResponse { posting: posting.into(), event: result.outcome.event.into() }))
 }

@@ -23,7 +23,22 @@ impl wallet_core::contract::Fixture for DbPlayers {
     }
 }
 
+impl rg_core::contract::Fixture for DbPlayers {
+    type Repo = Db;
+
+    async fn new_player(&self) -> AccountId {
+        wallet_core::contract::Fixture::new_player(self, Currency::EUR).await
+    }
+}
+
 crate::both_backends! {
+    async fn rg_adapter_passes_the_rg_contract(backend) {
+        // The Diesel adapter is a real rg-core port: its contract, on both backends.
+        let Some(fresh) = FreshDb::new(backend).await else { return };
+        let db = fresh.migrated().await;
+        rg_core::contract::run_all(&DbPlayers(db.clone()), db).await;
+    }
+
     async fn wallet_adapter_passes_the_wallet_contract(backend) {
         let Some(fresh) = FreshDb::new(backend).await else { return };
         let db = fresh.migrated().await;
