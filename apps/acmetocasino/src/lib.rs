@@ -1,6 +1,7 @@
 //! The AcmeToCasino server: configuration, Diesel adapters, Redis, HTTP handlers,
 //! OpenAPI and pages, composed around the domain cores.
 
+pub mod app;
 pub mod auth;
 pub mod client_ip;
 pub mod config;

@@ -1,13 +1,18 @@
 //! Seed pairs, game sessions, rounds and game control.
 //!
-//! A round runs in one transaction: lock the wallet (which also serialises the
-//! player's seed pair and nonce), replay or refuse a reused idempotency key, check the
-//! player and the session, decide the `BET`, draw from the provably fair stream,
-//! decide the `WIN`, screen the bet, then write the events, the wallet's head, the
-//! round with its RNG audit data, the nonce and the session totals in one pipeline (on
-//! PostgreSQL with the `COMMIT` behind them, see [`pipelined_transaction`]). Any
-//! failure rolls all of it back. On SQLite that transaction is a savepoint inside a
-//! batch of rounds committed together (see [`RoundWriter`]).
+//! A round runs in one transaction, load → decide → write. Load: lock the wallet
+//! (which also serialises the player's seed pair and nonce) and, in the same pipeline,
+//! read everything the round needs ([`RoundSnapshot`]); a reused idempotency key, a
+//! session that is not the player's or a player without a seed pair read a little
+//! more. Decide: the application's [`RoundRules`] (`app::play`) replay or refuse the
+//! key, choose the session, check the stake, draw and post the `BET` and `WIN`
+//! ([`RoundDecision`]); the compliance rules check the player and screen the bet here,
+//! and the rules decide a reality check. Write: the sessions opened or closed, a new
+//! seed pair, the events, the wallet's head, the round with its RNG audit data, the
+//! nonce and the session totals in one pipeline (on PostgreSQL with the `COMMIT` behind
+//! them, see [`pipelined_transaction`]). Any failure rolls all of it back. On SQLite
+//! that transaction is a savepoint inside a batch of rounds committed together (see
+//! [`RoundWriter`]).
 
 use super::compliance::{AmlAlert, HarmAlert, MoneyFailure, Policy, Refused};
 use super::compliance::{
@@ -21,27 +26,28 @@ use super::types::{DbId, DbTime};
 use super::wallet::PostFailure;
 use super::wallet::{InsertEvent, LockWallet, SetWalletHead, WalletRow};
 use super::{Backend, Db, DbError, Dialect, SqliteConn, SqliteWriter, backend_queries, dispatch, run_inline};
+use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Double, Integer, Nullable, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use futures_util::FutureExt;
 use gal_core::{
-    Catalogue, ClientSeed, ExactPayout, NewSeedPair, ParamsError, RandomStream, Rotation, Round, RoundRepository,
-    Rounding, Rtp, SeedPairView, ServerSeed, Session, SessionTarget, StakeRefusal, StoreError,
+    ClientSeed, NewSeedPair, ParamsError, Rotation, Round, RoundRepository, Rounding, Rtp, SeedPair, SeedPairView,
+    ServerSeed, Session, SessionTarget, StakeRefusal, StakeTheory, StoreError, Theory,
 };
 use gamectl_core::{
     BetLimits, GameControlRepository, LimitsChange, LimitsSetting, PlayDay, RoundFilter, RoundOrder, RoundTotals,
     RtpChange, RtpSetting, SessionFilter, SessionOrder, SessionTotals,
 };
 use kernel::{AccountId, Amount};
+use rg_core::{RealityCheck, RgSettings};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::{MappedMutexGuard, mpsc, oneshot};
 use uuid::Uuid;
-use wallet_core::{Balances, EventType, IdempotencyKey, PostError, Posting, Reference};
+use wallet_core::{Balances, IdempotencyKey, PostError, Posting, Reference, WalletEvent, WalletHead};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = seed_pairs)]
@@ -77,6 +83,40 @@ impl SeedPairRow {
     }
 }
 
+impl SeedPairRow {
+    /// The row of a pair created now, at nonce 0.
+    fn created(player: DbId, pair: &NewSeedPair, at: DbTime) -> Self {
+        SeedPairRow {
+            id: DbId(pair.id),
+            player_id: player,
+            server_seed: pair.server_seed.to_hex(),
+            server_seed_hash: pair.server_seed.hash(),
+            client_seed: pair.client_seed.as_str().to_owned(),
+            next_nonce: 0,
+            active: true,
+            created_at: at,
+            revealed_at: None,
+            next_server_seed: Some(pair.next_server_seed.to_hex()),
+            next_server_seed_hash: Some(pair.next_server_seed.hash()),
+        }
+    }
+}
+
+impl TryFrom<&SeedPairRow> for SeedPair {
+    type Error = DbError;
+
+    fn try_from(r: &SeedPairRow) -> Result<Self, DbError> {
+        Ok(SeedPair {
+            id: r.id.0,
+            server_seed: ServerSeed::from_hex(&r.server_seed)
+                .ok_or_else(|| DbError::Row(format!("seed pair {} server seed", r.id.0)))?,
+            server_seed_hash: r.server_seed_hash.clone(),
+            client_seed: ClientSeed::parse(&r.client_seed).map_err(|e| DbError::Row(e.to_string()))?,
+            nonce: r.nonce()?,
+        })
+    }
+}
+
 impl TryFrom<&SeedPairRow> for SeedPairView {
     type Error = DbError;
 
@@ -106,6 +146,24 @@ pub(crate) struct SessionRow {
     started_at: DbTime,
     ended_at: Option<DbTime>,
     last_activity_at: Option<DbTime>,
+}
+
+impl SessionRow {
+    /// The row of a session opened now.
+    fn opened(s: &Session) -> Self {
+        SessionRow {
+            id: DbId(s.id),
+            player_id: DbId(s.player_id.as_uuid()),
+            game_slug: s.game_slug.clone(),
+            status: "open".into(),
+            rounds: s.rounds,
+            wagered: s.wagered,
+            won: s.won,
+            started_at: DbTime(s.started_at),
+            ended_at: None,
+            last_activity_at: None,
+        }
+    }
 }
 
 impl From<SessionRow> for Session {
@@ -156,6 +214,50 @@ pub(crate) struct RoundRow {
     rolled_back_by: Option<DbId>,
     created_at: DbTime,
     payout_rounding: String,
+}
+
+/// A multiplier as stored (millionths, `BIGINT`).
+fn stored_multiplier(micro: u64) -> Result<i64, DbError> {
+    i64::try_from(micro).map_err(|_| DbError::Row(format!("multiplier {micro} past BIGINT")))
+}
+
+impl RoundRow {
+    /// The row of a round just decided, played with `key`.
+    fn settled(d: &RoundDecision, key: &IdempotencyKey) -> Result<Self, DbError> {
+        let r = &d.round;
+        Ok(RoundRow {
+            id: DbId(r.id),
+            session_id: DbId(r.session_id),
+            player_id: DbId(r.player_id.as_uuid()),
+            game_slug: r.game_slug.clone(),
+            amount: r.amount.minor_units(),
+            payout: r.payout,
+            multiplier_micro: stored_multiplier(r.multiplier_micro)?,
+            rtp_bp: bp_of(r.rtp)?,
+            expected_rtp: d.theory.rtp,
+            variance: d.theory.variance,
+            // The payout's own figures at this stake, rounding included, so the
+            // statistics stay exact at any mix of stakes.
+            weighted_expected: d.at_stake.expected_payout,
+            weighted_variance: d.at_stake.variance,
+            params: r.params.to_string(),
+            outcome: r.outcome.to_string(),
+            seed_pair_id: DbId(d.pair_id),
+            server_seed_hash: r.server_seed_hash.clone(),
+            client_seed: r.client_seed.clone(),
+            nonce: i64::try_from(r.nonce).map_err(|_| DbError::Row(format!("nonce {} past BIGINT", r.nonce)))?,
+            draws: serde_json::to_string(&r.draws).map_err(|e| DbError::Row(e.to_string()))?,
+            idempotency_key: key.as_str().to_owned(),
+            request_fingerprint: d.fingerprint.clone(),
+            bet_event_id: DbId(r.bet_event_id),
+            win_event_id: r.win_event_id.map(DbId),
+            status: "settled".into(),
+            rolled_back_at: None,
+            rolled_back_by: None,
+            created_at: DbTime(r.created_at),
+            payout_rounding: r.rounding.as_str().to_owned(),
+        })
+    }
 }
 
 fn to_round(r: RoundRow, revealed: Option<String>) -> Result<Round, DbError> {
@@ -313,6 +415,89 @@ prepared! {
     }
 }
 
+/// The session a round's transaction found for the bet.
+#[derive(Debug, Clone)]
+pub enum SessionSnapshot {
+    /// The session the bet names, the player's; or (`/gal/play`) the player's newest
+    /// open session of the game.
+    Found(Session),
+    /// The bet names another player's session.
+    NotTheirs,
+    /// No such session.
+    Missing,
+}
+
+/// What a round's transaction loaded (behind its lock) for the rules to decide on.
+#[derive(Debug, Clone)]
+pub struct RoundSnapshot {
+    /// The player's wallet, locked.
+    pub head: WalletHead,
+    /// The player's country and date of birth (their jurisdiction's stake caps).
+    pub country: String,
+    pub date_of_birth: NaiveDate,
+    pub session: SessionSnapshot,
+    /// The operator's bet limits of the game, when set.
+    pub limits: Option<BetLimits>,
+    /// The player's active seed pair; `None` before their first round.
+    pub pair: Option<SeedPair>,
+    /// The game's stored RTP target; `None`: the default.
+    pub target: Option<Rtp>,
+}
+
+/// The session a round plays in, as the rules chose it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionChoice {
+    /// The session as it was before the round.
+    pub session: Session,
+    /// The session is new: the round's writes open it.
+    pub opened: bool,
+    /// The player's open session of the game, idle past the gap: the round's writes close
+    /// it at its last activity.
+    pub closed: Option<Session>,
+}
+
+/// A round as the rules decided it: everything its writes need.
+#[derive(Debug, Clone)]
+pub struct RoundDecision {
+    pub session: SessionChoice,
+    /// The player's first seed pair, which the round's writes create (it draws from it).
+    pub new_pair: Option<NewSeedPair>,
+    pub pair_id: Uuid,
+    pub bet: WalletEvent,
+    pub win: Option<WalletEvent>,
+    /// The wallet's head after the round.
+    pub after: WalletHead,
+    pub round: Round,
+    pub theory: Theory,
+    pub at_stake: StakeTheory,
+    /// The request's fingerprint, kept with the round for its retries.
+    pub fingerprint: String,
+}
+
+/// The application's decisions inside a round's transaction (`app::play`): the adapter
+/// loads, asks these pure functions, and writes what they decided.
+pub trait RoundRules: Send + Sync {
+    /// The configuration the bet's screening reads.
+    fn policy(&self) -> &Policy;
+
+    /// A key used before, by a request with `stored_fingerprint`: `Ok` replays that
+    /// round, else the refusal.
+    fn replay(&self, req: &BetRequest, stored_fingerprint: &str) -> Result<(), RoundFailure>;
+
+    /// The round, decided on what the transaction loaded.
+    fn decide(&self, snapshot: &RoundSnapshot, req: &BetRequest) -> Result<RoundDecision, RoundFailure>;
+
+    /// A reality check with the round, and the settings that record it, when one is due
+    /// by the player's interval or `forced` by a markers-of-harm intervention.
+    fn reality_check(
+        &self,
+        rg: RgSettings,
+        forced: bool,
+        decision: &RoundDecision,
+        at: DateTime<Utc>,
+    ) -> Option<(RealityCheck, RgSettings)>;
+}
+
 /// Everything a round needs, decided outside the transaction.
 #[derive(Debug, Clone)]
 pub struct BetRequest {
@@ -399,18 +584,6 @@ fn bet_activity(bets_before: &[(i64,)]) -> compliance_core::Activity {
     let before = bets_before.first().map_or(0, |(n,)| *n);
     let bets_last_minute = u32::try_from(before.saturating_add(1)).unwrap_or(u32::MAX);
     compliance_core::Activity { bets_last_minute, ..Default::default() }
-}
-
-/// What makes two bet requests "the same request" for idempotency.
-fn fingerprint(session: &SessionTarget, amount: Amount, params: &Value) -> String {
-    let mut h = Sha256::new();
-    match session {
-        SessionTarget::Existing(id) => h.update(format!("session:{id}")),
-        SessionTarget::LaunchOrReuse { game_slug, .. } => h.update(format!("game:{game_slug}")),
-    }
-    h.update(amount.minor_units().to_be_bytes());
-    h.update(params.to_string());
-    hex::encode(h.finalize())
 }
 
 /// Per-game sums of settled rounds.
@@ -501,19 +674,7 @@ mod queries {
         pair: &NewSeedPair,
         at: DbTime,
     ) -> QueryResult<SeedPairRow> {
-        let row = SeedPairRow {
-            id: DbId(pair.id),
-            player_id: player,
-            server_seed: pair.server_seed.to_hex(),
-            server_seed_hash: pair.server_seed.hash(),
-            client_seed: pair.client_seed.as_str().to_owned(),
-            next_nonce: 0,
-            active: true,
-            created_at: at,
-            revealed_at: None,
-            next_server_seed: Some(pair.next_server_seed.to_hex()),
-            next_server_seed_hash: Some(pair.next_server_seed.hash()),
-        };
+        let row = SeedPairRow::created(player, pair, at);
         diesel::insert_into(seed_pairs::table).values(&row).execute(c).await?;
         Ok(row)
     }
@@ -587,18 +748,18 @@ mod queries {
         slug: &str,
         at: DbTime,
     ) -> QueryResult<SessionRow> {
-        let row = SessionRow {
-            id: DbId(id),
-            player_id: player,
+        let row = SessionRow::opened(&Session {
+            id,
+            player_id: AccountId::from_uuid(player.0),
             game_slug: slug.to_owned(),
-            status: "open".into(),
+            open: true,
             rounds: 0,
             wagered: 0,
             won: 0,
-            started_at: at,
+            started_at: at.0,
             ended_at: None,
             last_activity_at: None,
-        };
+        });
         diesel::insert_into(game_sessions::table).values(&row).execute(c).await?;
         Ok(row)
     }
@@ -652,18 +813,16 @@ mod queries {
 
     pub(crate) async fn bet(
         c: &mut Conn,
-        catalogue: &Catalogue,
-        default_rtp: Rtp,
+        rules: &dyn RoundRules,
         faults: &FaultPoints,
-        policy: &Policy,
         req: &BetRequest,
     ) -> Result<BetResult, RoundFailure> {
         pipelined_transaction(c, async |c| {
             let player = DbId(req.player.as_uuid());
             let at = DbTime(req.at);
-            // The lock first; the reads behind it in the same pipeline see what it locked.
-            // Everything the round reads goes out here, behind the `BEGIN` (one round
-            // trip on PostgreSQL).
+            // Load. The lock first; the reads behind it in the same pipeline see what it
+            // locked. Everything the round reads goes out here, behind the `BEGIN` (one
+            // round trip on PostgreSQL).
             let (named, slug) = bet_target(&req.session);
             let (heads, previous, contexts, bets, register, sessions, limits, pairs, open) = together!(c; begin;
                 LockWallet { player } => WalletRow,
@@ -673,7 +832,7 @@ mod queries {
                 RegisterCandidates { player } => RegisterEntry,
                 SessionForBet { id: named, owner: player, player, slug: slug.clone() } => SessionRow,
                 LimitsForBet { session: named, player, slug: slug.clone() } => (i64, i64),
-                SeedPairForBet { session: named, slug, player } => (SeedPairRow, Option<i32>),
+                SeedPairForBet { session: named, slug: slug.clone(), player } => (SeedPairRow, Option<i32>),
                 OpenAlerts { player } => OpenAlertRow,
             )?;
             let head = heads
@@ -682,30 +841,8 @@ mod queries {
                 .map(wallet_core::WalletHead::try_from)
                 .transpose()?
                 .ok_or(RoundFailure::Post(PostError::WalletNotFound))?;
-            let print = fingerprint(&req.session, req.amount, &req.params);
-            // Same key: the original round, or a conflict.
             if let Some((id,)) = previous.into_iter().next() {
-                let round = round_by_id(c, id).await?.ok_or(RoundFailure::RoundNotFound)?;
-                let stored: String = rounds::table.find(id).select(rounds::request_fingerprint).first(c).await?;
-                if stored != print {
-                    return Err(RoundFailure::IdempotencyConflict);
-                }
-                // The original answer: the balances right after the round's last event.
-                let last = DbId(round.win_event_id.unwrap_or(round.bet_event_id));
-                let (cash, bonus) = wallet_events::table
-                    .find(last)
-                    .select((wallet_events::cash_balance_after, wallet_events::bonus_balance_after))
-                    .first::<(i64, i64)>(c)
-                    .await?;
-                return Ok(BetResult {
-                    round,
-                    balances: Balances { cash, bonus },
-                    replayed: true,
-                    reality_check: None,
-                    aml_alerts: Vec::new(),
-                    harm_alerts: Vec::new(),
-                    committed_with: 1,
-                });
+                return replay(c, rules, req, id).await;
             }
             let mut ctx: crate::db::compliance::PlayerContext =
                 contexts.into_iter().next().ok_or(RoundFailure::Post(PostError::WalletNotFound))?.try_into()?;
@@ -715,181 +852,59 @@ mod queries {
                 ctx.date_of_birth,
                 ctx.known_name.as_deref(),
             ));
-            let (ctx, mut rg) = compliance::check_play_of(c, player, ctx, req.at, true).await?;
-            let found = sessions.into_iter().next().map(Session::from);
-            let session = match &req.session {
-                SessionTarget::Existing(id) => {
-                    let Some(s) = found else {
-                        // Not the player's: someone else's, or none. Only this refusal
-                        // looks a session up by its id alone.
-                        let exists = game_sessions::table.find(DbId(*id)).count().get_result::<i64>(c).await? > 0;
-                        return Err(if exists { RoundFailure::SessionNotYours } else { RoundFailure::SessionNotFound });
-                    };
-                    if !s.open {
-                        return Err(RoundFailure::SessionClosed);
-                    }
-                    s
-                }
-                SessionTarget::LaunchOrReuse { game_slug, new_session_id } => {
-                    // A session idle for longer than the gap has ended: close it and start
-                    // a new one, so session time and reality checks measure actual play.
-                    match found {
-                        Some(s)
-                            if req.at - s.last_activity_at.unwrap_or(s.started_at)
-                                <= crate::db::compliance::SESSION_IDLE_GAP =>
-                        {
-                            s
-                        }
-                        stale => {
-                            if let Some(s) = stale {
-                                diesel::update(game_sessions::table.find(DbId(s.id)))
-                                    .set((
-                                        game_sessions::status.eq("closed"),
-                                        game_sessions::ended_at
-                                            .eq(Some(DbTime(s.last_activity_at.unwrap_or(s.started_at)))),
-                                    ))
-                                    .execute(c)
-                                    .await?;
-                            }
-                            Session::from(insert_session(c, *new_session_id, player, game_slug, at).await?)
-                        }
-                    }
-                }
-            };
-            let game = catalogue.get(&session.game_slug).ok_or(RoundFailure::UnknownGame)?;
-            let amount = req.amount.minor_units();
-            let limits = limits
-                .into_iter()
-                .next()
-                .map(|(min, max)| BetLimits::new(min, max))
-                .transpose()
-                .map_err(|e| DbError::Row(e.to_string()))?;
-            let bettor = crate::stakes::Bettor { country: &ctx.country, date_of_birth: ctx.date_of_birth };
-            let rules = crate::stakes::rules(&game.info(), limits, &policy.profiles, Some(bettor), req.at.date_naive());
-            gal_core::stake::check_stake(amount, &rules).map_err(RoundFailure::Stake)?;
+            let (ctx, rg) = compliance::check_play_of(c, player, ctx, req.at, true).await?;
+            let session = found_session(c, &req.session, sessions).await?;
             let (pair, target) = match pairs.into_iter().next() {
-                Some(found) => found,
-                None => (
-                    insert_seed_pair(c, player, &req.first_seed_pair, at).await?,
-                    target_of(c, &session.game_slug).await?,
-                ),
+                Some((pair, target)) => (Some(SeedPair::try_from(&pair)?), target),
+                // No pair yet: the game's target on its own (the pair's query reads it).
+                None => match (&session, slug) {
+                    (SessionSnapshot::Found(s), _) => (None, target_of(c, &s.game_slug).await?),
+                    (_, Some(game)) => (None, target_of(c, &game).await?),
+                    _ => (None, None),
+                },
             };
-            let rtp =
-                target.and_then(|bp| u32::try_from(bp).ok()).and_then(|b| Rtp::from_bp(b).ok()).unwrap_or(default_rtp);
-            let distribution = game.distribution(rtp, &req.params).map_err(RoundFailure::Params)?;
-            gal_core::stake::check_offered(&distribution, rtp).map_err(RoundFailure::Stake)?;
-            let (theory, at_stake) = (distribution.theory(), distribution.at_stake(amount));
-            let reference = Reference::parse(&format!("{}{}", crate::db::wallet::ROUND_REFERENCE_PREFIX, req.round_id))
-                .map_err(|e| DbError::Row(e.to_string()))?;
-            let bet = Posting::new(
-                EventType::Bet,
-                req.amount,
-                IdempotencyKey::system("round", req.round_id, "bet"),
-                Some(reference.clone()),
-            );
-            let bet = crate::db::wallet::decide_event(&head, &bet, None, req.bet_event_id, req.at)?;
-            let mut after = bet.advance(&head);
-
-            let server_seed =
-                ServerSeed::from_hex(&pair.server_seed).ok_or_else(|| DbError::Row("server seed".into()))?;
-            let client_seed = ClientSeed::parse(&pair.client_seed).map_err(|e| DbError::Row(e.to_string()))?;
-            let nonce = pair.nonce()?;
-            let mut rng = RandomStream::new(&server_seed, &client_seed, nonce);
-            let outcome = game.play(rtp, &req.params, &mut rng).map_err(RoundFailure::Params)?;
-            let won = ExactPayout::of(amount, outcome.multiplier_micro).settle(Rounding::Unbiased, &mut rng);
-            let mut win = None;
-            if won > 0 {
-                let win_amount = Amount::new(won).map_err(|e| DbError::Row(e.to_string()))?;
-                let posting = Posting::new(
-                    EventType::Win,
-                    win_amount,
-                    IdempotencyKey::system("round", req.round_id, "win"),
-                    Some(reference),
-                );
-                let event = crate::db::wallet::decide_event(&after, &posting, None, req.win_event_id, req.at)?;
-                after = event.advance(&after);
-                win = Some(event);
-            }
-            let row = RoundRow {
-                id: DbId(req.round_id),
-                session_id: DbId(session.id),
-                player_id: player,
-                game_slug: session.game_slug.clone(),
-                amount,
-                payout: won,
-                multiplier_micro: i64::try_from(outcome.multiplier_micro)
-                    .map_err(|_| DbError::Row(format!("multiplier {}", outcome.multiplier_micro)))?,
-                rtp_bp: bp_of(rtp)?,
-                expected_rtp: theory.rtp,
-                variance: theory.variance,
-                // The payout's own figures at this stake, rounding included, so the
-                // statistics stay exact at any mix of stakes.
-                weighted_expected: at_stake.expected_payout,
-                weighted_variance: at_stake.variance,
-                params: req.params.to_string(),
-                outcome: outcome.detail.to_string(),
-                seed_pair_id: pair.id,
-                server_seed_hash: pair.server_seed_hash.clone(),
-                client_seed: pair.client_seed.clone(),
-                nonce: pair.next_nonce,
-                draws: serde_json::to_string(rng.draws()).map_err(|e| DbError::Row(e.to_string()))?,
-                idempotency_key: req.idempotency_key.as_str().to_owned(),
-                request_fingerprint: print,
-                bet_event_id: DbId(req.bet_event_id),
-                win_event_id: win.as_ref().map(|w| DbId(w.id)),
-                status: "settled".into(),
-                rolled_back_at: None,
-                rolled_back_by: None,
-                created_at: at,
-                payout_rounding: Rounding::Unbiased.as_str().to_owned(),
+            let snapshot = RoundSnapshot {
+                head,
+                country: ctx.country.clone(),
+                date_of_birth: ctx.date_of_birth,
+                session,
+                limits: limits
+                    .into_iter()
+                    .next()
+                    .map(|(min, max)| BetLimits::new(min, max))
+                    .transpose()
+                    .map_err(|e| DbError::Row(e.to_string()))?,
+                pair,
+                target: target.map(rtp_of).transpose()?,
             };
+            // Decide.
+            let decision = rules.decide(&snapshot, req)?;
+            let started_at = decision.session.session.started_at;
             let (aml_alerts, harm_alerts) = compliance::screen_bet(
                 c,
                 player,
                 req.amount,
                 bet_activity(&bets),
                 &open,
-                session.started_at,
+                started_at,
                 req.at,
-                policy,
+                rules.policy(),
             )
             .await?;
-            // Due by the player's interval, or forced by a markers-of-harm intervention.
             let forced =
                 crate::db::compliance::forced_reality_check(&ctx, &harm_alerts, rg.last_reality_check_at, req.at);
-            let reality_check = if forced || rg.reality_check_due(session.started_at, req.at) {
-                rg.last_reality_check_at = Some(req.at);
-                compliance::save_rg(c, player, &rg, at).await?;
-                Some(rg_core::RealityCheck::new(
-                    session.started_at,
-                    req.at,
-                    session.wagered + amount,
-                    session.won + won,
-                ))
-            } else {
-                None
+            let reality_check = match rules.reality_check(rg, forced, &decision, req.at) {
+                Some((check, rg)) => {
+                    compliance::save_rg(c, player, &rg, at).await?;
+                    Some(check)
+                }
+                None => None,
             };
-            let round = to_round(row.clone(), None)?;
-            // Every write of the round in one pipeline, and on PostgreSQL the `COMMIT`
-            // behind them (one round trip): nothing may fail after it.
-            let bet_insert = InsertEvent::from(&bet);
-            let win_insert = win.as_ref().map(InsertEvent::from);
-            let (head_update, round_insert, nonce, session_update) = (
-                SetWalletHead::of(&after, req.at),
-                InsertRound(&row),
-                AdvanceNonce { seed_pair: pair.id, player },
-                RecordSessionRound { wagered: amount, won, at, session: DbId(session.id), player },
-            );
-            let mut writes: Vec<&dyn Pipelined> = vec![&bet_insert];
-            if let Some(w) = &win_insert {
-                writes.push(w);
-            }
-            writes.extend([&head_update as &dyn Pipelined, &round_insert, &nonce, &session_update]);
-            writes.extend(faults.after_bet());
-            c.execute_and_commit(&writes).await?;
+            // Write.
+            write_round(c, &decision, &req.idempotency_key, faults).await?;
             Ok(BetResult {
-                round,
-                balances: after.balances,
+                round: decision.round,
+                balances: decision.after.balances,
                 replayed: false,
                 reality_check,
                 aml_alerts,
@@ -898,6 +913,95 @@ mod queries {
             })
         })
         .await
+    }
+
+    /// A key used before: once the rules take the request for the same one, the original
+    /// round and the balances right after its last event.
+    async fn replay(
+        c: &mut Conn,
+        rules: &dyn RoundRules,
+        req: &BetRequest,
+        id: DbId,
+    ) -> Result<BetResult, RoundFailure> {
+        let round = round_by_id(c, id).await?.ok_or(RoundFailure::RoundNotFound)?;
+        let stored: String = rounds::table.find(id).select(rounds::request_fingerprint).first(c).await?;
+        rules.replay(req, &stored)?;
+        let last = DbId(round.win_event_id.unwrap_or(round.bet_event_id));
+        let (cash, bonus) = wallet_events::table
+            .find(last)
+            .select((wallet_events::cash_balance_after, wallet_events::bonus_balance_after))
+            .first::<(i64, i64)>(c)
+            .await?;
+        Ok(BetResult {
+            round,
+            balances: Balances { cash, bonus },
+            replayed: true,
+            reality_check: None,
+            aml_alerts: Vec::new(),
+            harm_alerts: Vec::new(),
+            committed_with: 1,
+        })
+    }
+
+    /// The session the first pipeline found for a bet. A session the bet names that is
+    /// not the player's is looked up by its id alone, only to tell "not yours" from "none".
+    async fn found_session(
+        c: &mut Conn,
+        target: &SessionTarget,
+        rows: Vec<SessionRow>,
+    ) -> Result<SessionSnapshot, DbError> {
+        if let Some(row) = rows.into_iter().next() {
+            return Ok(SessionSnapshot::Found(row.into()));
+        }
+        let SessionTarget::Existing(id) = target else { return Ok(SessionSnapshot::Missing) };
+        let exists = game_sessions::table.find(DbId(*id)).count().get_result::<i64>(c).await? > 0;
+        Ok(if exists { SessionSnapshot::NotTheirs } else { SessionSnapshot::Missing })
+    }
+
+    /// Writes a decided round: every write in one pipeline, and on PostgreSQL the `COMMIT`
+    /// behind them (one round trip): nothing may fail after it.
+    async fn write_round(
+        c: &mut Conn,
+        d: &RoundDecision,
+        key: &IdempotencyKey,
+        faults: &FaultPoints,
+    ) -> Result<(), RoundFailure> {
+        let round = &d.round;
+        let (player, at) = (DbId(round.player_id.as_uuid()), DbTime(round.created_at));
+        let closed = d.session.closed.as_ref().map(|s| {
+            diesel::update(game_sessions::table.find(DbId(s.id)))
+                .set((game_sessions::status.eq("closed"), game_sessions::ended_at.eq(Some(DbTime(s.last_active())))))
+        });
+        let opened = d.session.opened.then(|| SessionRow::opened(&d.session.session));
+        let opened = opened.as_ref().map(|row| diesel::insert_into(game_sessions::table).values(row));
+        let pair = d.new_pair.as_ref().map(|p| SeedPairRow::created(player, p, at));
+        let pair = pair.as_ref().map(|row| diesel::insert_into(seed_pairs::table).values(row));
+        let row = RoundRow::settled(d, key)?;
+        let (bet, win) = (InsertEvent::from(&d.bet), d.win.as_ref().map(InsertEvent::from));
+        let (head, insert, nonce, totals) = (
+            SetWalletHead::of(&d.after, round.created_at),
+            InsertRound(&row),
+            AdvanceNonce { seed_pair: DbId(d.pair_id), player },
+            RecordSessionRound { wagered: row.amount, won: row.payout, at, session: DbId(round.session_id), player },
+        );
+        let mut writes: Vec<&dyn Pipelined> = Vec::with_capacity(10);
+        if let Some(w) = &closed {
+            writes.push(w);
+        }
+        if let Some(w) = &opened {
+            writes.push(w);
+        }
+        if let Some(w) = &pair {
+            writes.push(w);
+        }
+        writes.push(&bet);
+        if let Some(w) = &win {
+            writes.push(w);
+        }
+        writes.extend([&head as &dyn Pipelined, &insert, &nonce, &totals]);
+        writes.extend(faults.after_bet());
+        c.execute_and_commit(&writes).await?;
+        Ok(())
     }
 
     /// Cancels a settled round: one `ROLLBACK` refunds the bet and, if the round paid,
@@ -1259,8 +1363,7 @@ pub(crate) struct RoundWriter(mpsc::Sender<QueuedBet>);
 const QUEUE_LIMIT: usize = 4_096;
 
 struct QueuedBet {
-    catalogue: Arc<Catalogue>,
-    policy: Arc<Policy>,
+    rules: Arc<dyn RoundRules>,
     req: BetRequest,
     reply: oneshot::Sender<BetAnswer>,
 }
@@ -1318,9 +1421,9 @@ impl RoundWriter {
         Ok(Self(queue))
     }
 
-    async fn play(&self, catalogue: &Arc<Catalogue>, policy: &Arc<Policy>, req: BetRequest) -> BetAnswer {
+    async fn play(&self, rules: Arc<dyn RoundRules>, req: BetRequest) -> BetAnswer {
         let (reply, answer) = oneshot::channel();
-        let bet = QueuedBet { catalogue: catalogue.clone(), policy: policy.clone(), req, reply };
+        let bet = QueuedBet { rules, req, reply };
         if let Err(e) = self.0.try_send(bet) {
             let why = match e {
                 mpsc::error::TrySendError::Full(_) => "too many rounds are waiting for the SQLite writer",
@@ -1356,12 +1459,11 @@ async fn play_batch(
     faults: &FaultPoints,
     batch: Vec<QueuedBet>,
 ) {
-    let default = gamectl_core::default_target();
     let played = c
         .transaction(async |c| {
             let mut answers = Vec::with_capacity(batch.len());
             for bet in &batch {
-                let answer = sqlite::bet(c, &bet.catalogue, default, faults, &bet.policy, &bet.req).await;
+                let answer = sqlite::bet(c, &*bet.rules, faults, &bet.req).await;
                 if matches!(answer, Err(RoundFailure::Db(_))) || !matches!(depth(c), Ok(1)) {
                     return Err(Abandoned);
                 }
@@ -1381,7 +1483,7 @@ async fn play_batch(
             for bet in batch {
                 // The failure may have left the connection unusable: then a new one.
                 let answer = match writer.reopen_if_broken(c).await {
-                    Ok(()) => sqlite::bet(c, &bet.catalogue, default, faults, &bet.policy, &bet.req).await,
+                    Ok(()) => sqlite::bet(c, &*bet.rules, faults, &bet.req).await,
                     Err(e) => Err(e.into()),
                 };
                 bet.answer(answer);
@@ -1390,7 +1492,7 @@ async fn play_batch(
     }
 }
 
-/// An RTP as stored (basis points).
+/// An RTP as stored (basis points); every RTP fits.
 fn bp_of(rtp: Rtp) -> Result<i32, DbError> {
     i32::try_from(rtp.bp()).map_err(|_| DbError::Row(format!("rtp {} bp", rtp.bp())))
 }
@@ -1418,18 +1520,13 @@ impl Db {
     /// answers each one after the single `COMMIT` (see [`RoundWriter`]). A commit per
     /// round was a third of the writer's time; a round answered is as durable as
     /// before, and one that fails still leaves nothing behind.
-    pub async fn bet(
-        &self,
-        catalogue: &Arc<Catalogue>,
-        policy: &Arc<Policy>,
-        req: BetRequest,
-    ) -> Result<BetResult, RoundFailure> {
+    pub async fn bet(&self, rules: Arc<dyn RoundRules>, req: BetRequest) -> Result<BetResult, RoundFailure> {
         match &*self.backend {
             Backend::Pg(pool) => {
                 let mut c = super::pg_connection(pool).await?;
-                pg::bet(&mut c, catalogue, gamectl_core::default_target(), &self.faults, policy, &req).await
+                pg::bet(&mut c, &*rules, &self.faults, &req).await
             }
-            Backend::Sqlite { rounds, .. } => rounds.play(catalogue, policy, req).await,
+            Backend::Sqlite { rounds, .. } => rounds.play(rules, req).await,
         }
     }
 
@@ -1683,6 +1780,12 @@ mod tests {
         assert_eq!(SeedPairView::try_from(&pair_row(7)).unwrap().nonce, 7);
         assert!(matches!(pair_row(-1).nonce(), Err(DbError::Row(_))));
         assert!(matches!(SeedPairView::try_from(&pair_row(-1)), Err(DbError::Row(_))));
+    }
+
+    #[test]
+    fn a_multiplier_past_bigint_is_an_error_not_i64_max() {
+        assert_eq!(stored_multiplier(2_500_000).unwrap(), 2_500_000);
+        assert!(matches!(stored_multiplier(u64::MAX), Err(DbError::Row(_))));
     }
 
     #[test]

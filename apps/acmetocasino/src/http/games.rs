@@ -1,18 +1,15 @@
 //! Game aggregation layer routes: catalogue, sessions, rounds, provable fairness.
 
 use super::wallet::idempotency_key;
+use crate::app::play::{self, BetResult, RoundFailure};
 use crate::auth::{AuthUser, MaybeUser};
-use crate::db::games::{BetRequest, BetResult, RoundFailure};
 use crate::error::{ApiError, Refusal};
 use crate::events::Channel;
 use crate::extract::{ApiJson, OptionalJson, free_text};
 use crate::state::AppState;
 use actix_web::HttpRequest;
 use chrono::{DateTime, Utc};
-use gal_core::{
-    ClientSeed, ExactPayout, MICRO, NewSeedPair, RandomStream, Rotation, Round, RoundRepository, SeedPairView,
-    ServerSeed, Session, SessionTarget,
-};
+use gal_core::{ClientSeed, ExactPayout, MICRO, RandomStream, Round, SeedPairView, ServerSeed, Session, SessionTarget};
 use gamectl_core::{BigWin, RoundFilter, RoundOrder, SessionFilter, SessionOrder};
 use kernel::{AccountId, Amount, Clock, Entropy};
 use pam_core::Role;
@@ -65,13 +62,10 @@ fn name<T: Serialize>(v: T) -> String {
 /// today (GB slots: 2.00 per game cycle at 18–24, 5.00 from 25).
 #[api_v2_operation(tags(Games))]
 pub async fn games(state: web::Data<AppState>, caller: MaybeUser) -> Result<web::Json<Vec<GameResponse>>, ApiError> {
-    use gamectl_core::GameControlRepository;
     let settings = state.rtp_settings().await?;
-    let limits = state.db.stored_limits().await?;
+    let limits = play::game_limits(&state).await?;
     let player = match caller.0 {
-        Some(user) if user.role == Role::Player => {
-            pam_core::port::AccountRepository::player(&state.db, user.id).await?
-        }
+        Some(user) if user.role == Role::Player => play::player(&state, user.id).await?,
         _ => None,
     };
     let bettor = player.as_ref().map(|p| crate::stakes::Bettor {
@@ -104,17 +98,6 @@ pub async fn games(state: web::Data<AppState>, caller: MaybeUser) -> Result<web:
         });
     }
     Ok(web::Json(out))
-}
-
-/// A new pair, in case the player has none: every seed in it fresh from the OS.
-fn fresh_pair(state: &AppState) -> Result<NewSeedPair, ApiError> {
-    let client = hex::encode(&state.entropy.bytes32()[..8]);
-    Ok(NewSeedPair {
-        id: state.entropy.new_id(),
-        server_seed: ServerSeed::from_bytes(state.entropy.bytes32()),
-        next_server_seed: ServerSeed::from_bytes(state.entropy.bytes32()),
-        client_seed: ClientSeed::parse(&client).map_err(|e| ApiError::Internal(e.to_string()))?,
-    })
 }
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
@@ -150,11 +133,7 @@ pub async fn launch(
     if state.catalogue.get(&slug).is_none() {
         return Err(ApiError::NotFound(format!("no game {slug:?}")));
     }
-    let (session, pair) = state
-        .db
-        .launch(user.id, &slug, state.entropy.new_id(), fresh_pair(&state)?, state.clock.now())
-        .await
-        .map_err(round_error)?;
+    let (session, pair) = play::launch(&state, user.id, &slug).await.map_err(round_error)?;
     Ok(CreatedJson(LaunchResponse {
         session_id: session.id,
         game_slug: session.game_slug,
@@ -318,19 +297,7 @@ async fn place(
             state.catalogue.get(game_slug).ok_or_else(|| ApiError::NotFound(format!("no game {game_slug:?}")))?;
         game.validate(&params).map_err(|p| round_error(RoundFailure::Params(p)))?;
     }
-    let req = BetRequest {
-        player: user.id,
-        session,
-        amount,
-        params,
-        idempotency_key: key,
-        round_id: state.entropy.new_id(),
-        bet_event_id: state.entropy.new_id(),
-        win_event_id: state.entropy.new_id(),
-        first_seed_pair: fresh_pair(state)?,
-        at: state.clock.now(),
-    };
-    let result = state.db.bet(&state.catalogue, &state.policy, req).await.map_err(round_error)?;
+    let result = play::place_bet(state, user.id, session, amount, params, key).await.map_err(round_error)?;
     if !result.replayed {
         state.metrics.rounds.with_label_values(&[result.round.game_slug.as_str()]).inc();
         state.metrics.rounds_per_commit.observe(result.committed_with as f64);
@@ -410,7 +377,7 @@ impl From<Session> for SessionResponse {
 }
 
 async fn owned_session(state: &AppState, user: &AuthUser, id: Uuid) -> Result<Session, ApiError> {
-    let s = state.db.session(id).await?.ok_or_else(|| ApiError::NotFound("no such session".into()))?;
+    let s = play::session(state, id).await?.ok_or_else(|| ApiError::NotFound("no such session".into()))?;
     user.require_self_or_staff(s.player_id)?;
     Ok(s)
 }
@@ -434,11 +401,7 @@ pub async fn end_session(
 ) -> Result<web::Json<SessionResponse>, ApiError> {
     let id = id.into_inner();
     owned_session(&state, &user, id).await?;
-    let s = state
-        .db
-        .end_session(id, state.clock.now())
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no such session".into()))?;
+    let s = play::end_session(&state, id).await?.ok_or_else(|| ApiError::NotFound("no such session".into()))?;
     Ok(web::Json(s.into()))
 }
 
@@ -523,7 +486,7 @@ pub(crate) fn round_response(r: Round, big_win: BigWin) -> RoundResponse {
 }
 
 async fn visible_round(state: &AppState, user: &AuthUser, id: Uuid) -> Result<Round, ApiError> {
-    let r = state.db.round(id).await?.ok_or_else(|| ApiError::NotFound("no such round".into()))?;
+    let r = play::round(state, id).await?.ok_or_else(|| ApiError::NotFound("no such round".into()))?;
     user.require_self_or_staff(r.player_id)?;
     Ok(r)
 }
@@ -553,7 +516,9 @@ pub async fn recent_rounds(
 ) -> Result<web::Json<Vec<RoundResponse>>, ApiError> {
     user.require_staff()?;
     let limit = super::bounded("limit", query.limit, 50, 1, 500)?;
-    Ok(web::Json(state.db.recent_rounds(limit).await?.into_iter().map(|r| round_response(r, state.big_win)).collect()))
+    Ok(web::Json(
+        play::recent_rounds(&state, limit).await?.into_iter().map(|r| round_response(r, state.big_win)).collect(),
+    ))
 }
 
 /// Whose rounds or sessions a search covers: staff name anyone (or no one: everyone);
@@ -642,7 +607,7 @@ pub async fn search_rounds(
         limit: super::bounded("limit", q.limit, 50, 1, 200)?,
         offset: super::bounded("offset", q.offset, 0, 0, i64::MAX)?,
     };
-    let (rounds, total) = state.db.search_rounds(&filter).await?;
+    let (rounds, total) = play::search_rounds(&state, &filter).await?;
     Ok(web::Json(RoundPage {
         items: rounds.into_iter().map(|r| round_response(r, state.big_win)).collect(),
         total,
@@ -711,7 +676,7 @@ pub async fn search_sessions(
         limit: super::bounded("limit", q.limit, 50, 1, 200)?,
         offset: super::bounded("offset", q.offset, 0, 0, i64::MAX)?,
     };
-    let (sessions, t) = state.db.search_sessions(&filter).await?;
+    let (sessions, t) = play::search_sessions(&state, &filter).await?;
     let net =
         kernel::checked_sum([t.won, -t.wagered]).ok_or_else(|| ApiError::Internal("session totals overflow".into()))?;
     Ok(web::Json(SessionPage {
@@ -757,7 +722,7 @@ pub async fn verify_round(
     let seed_hex = match (&r.server_seed, user.is_staff()) {
         (Some(s), _) => s.clone(),
         (None, true) => {
-            state.db.server_seed_of_round(r.id).await?.ok_or_else(|| ApiError::NotFound("no such round".into()))?
+            play::server_seed_of_round(&state, r.id).await?.ok_or_else(|| ApiError::NotFound("no such round".into()))?
         }
         (None, false) => {
             return Err(ApiError::refused(
@@ -810,9 +775,7 @@ pub async fn rollback_round(
 ) -> Result<web::Json<RoundResponse>, ApiError> {
     user.require(&[Role::Operator, Role::Admin])?;
     let reason = body.0.and_then(|b| b.reason).map(|r| free_text("reason", &r, 1..=500)).transpose()?;
-    let ids = (state.entropy.new_id(), state.entropy.new_id());
-    let round =
-        state.db.rollback_round(id.into_inner(), user.id, reason, ids, state.clock.now()).await.map_err(round_error)?;
+    let round = play::rollback_round(&state, id.into_inner(), user.id, reason).await.map_err(round_error)?;
     tracing::info!(actor = %user.id, round_id = %round.id, "round rolled back");
     state.publish(
         Channel::GameRounds,
@@ -861,7 +824,7 @@ pub struct RotationResponse {
 #[api_v2_operation(tags(Fairness))]
 pub async fn fairness(state: web::Data<AppState>, user: AuthUser) -> Result<web::Json<FairnessResponse>, ApiError> {
     user.require(&[Role::Player])?;
-    Ok(web::Json(state.db.seed_pair(user.id, fresh_pair(&state)?, state.clock.now()).await?.into()))
+    Ok(web::Json(play::seed_pair(&state, user.id).await?.into()))
 }
 
 async fn rotate(
@@ -870,12 +833,7 @@ async fn rotate(
     client_seed: Option<ClientSeed>,
 ) -> Result<RotationResponse, ApiError> {
     user.require(&[Role::Player])?;
-    let rotation = Rotation {
-        id: state.entropy.new_id(),
-        next_server_seed: ServerSeed::from_bytes(state.entropy.bytes32()),
-        client_seed,
-    };
-    let (old, new) = state.db.rotate_seed_pair(user.id, fresh_pair(state)?, rotation, state.clock.now()).await?;
+    let (old, new) = play::rotate_seed_pair(state, user.id, client_seed).await?;
     Ok(RotationResponse {
         revealed_server_seed: old.revealed_server_seed.unwrap_or_default(),
         revealed_server_seed_hash: old.server_seed_hash,
