@@ -10,11 +10,11 @@
 //! [`reality_check`] decides whether one is due, and the adapter writes the decision in
 //! one pipeline with the `COMMIT`.
 
-pub use crate::db::games::{BetRequest, BetResult, RoundFailure};
+pub use crate::db::round_rules::{BetRequest, BetResult, RoundFailure};
 
 use crate::db::DbError;
 use crate::db::compliance::{Policy, SESSION_IDLE_GAP};
-use crate::db::games::{RoundDecision, RoundRules, RoundSnapshot, SessionChoice, SessionSnapshot};
+use crate::db::round_rules::{RoundDecision, RoundRules, RoundSnapshot, SessionChoice, SessionSnapshot};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use gal_core::settle::{Seeds, SettleError, settle};
