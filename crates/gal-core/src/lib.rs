@@ -1,7 +1,8 @@
 //! The game aggregation layer: provably fair RNG, the game catalogue and exact game
 //! math. Every game is a pure function of (RTP target, bet parameters, random stream);
 //! a round's payout is its multiplier applied to the stake, rounded without bias
-//! ([`payout`]), and only stakes and bets the rules allow are played ([`stake`]).
+//! ([`payout`]), and only stakes and bets the rules allow are played ([`stake`]); a
+//! round is settled from its seeds by [`settle`].
 //! What play leaves behind, rounds, game sessions and seed pairs, is in [`round`], kept
 //! through the [`RoundRepository`] port.
 
@@ -13,6 +14,7 @@ pub mod payout;
 mod port;
 pub mod rng;
 pub mod round;
+pub mod settle;
 pub mod stake;
 
 pub use catalogue::Catalogue;
@@ -22,7 +24,7 @@ pub use game::{
 pub use payout::{ExactPayout, Rounding, StakeTheory};
 pub use port::{RoundRepository, StoreError};
 pub use rng::{ClientSeed, ClientSeedError, Draw, RandomStream, ServerSeed};
-pub use round::{NewSeedPair, Rotation, Round, SeedPairView, Session, SessionTarget};
+pub use round::{NewSeedPair, Rotation, Round, SeedPair, SeedPairView, Session, SessionTarget};
 pub use stake::{StakeCap, StakeRefusal, StakeRules};
 
 #[cfg(feature = "testkit")]

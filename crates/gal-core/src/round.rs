@@ -94,6 +94,30 @@ pub struct SeedPairView {
     pub revealed_server_seed: Option<String>,
 }
 
+/// A player's active seed pair, its secret server seed included, as a round draws from it.
+#[derive(Debug, Clone)]
+pub struct SeedPair {
+    pub id: Uuid,
+    pub server_seed: ServerSeed,
+    pub server_seed_hash: String,
+    pub client_seed: ClientSeed,
+    /// The nonce of the next round.
+    pub nonce: u64,
+}
+
+impl From<&NewSeedPair> for SeedPair {
+    /// A pair just created, before its first round.
+    fn from(p: &NewSeedPair) -> Self {
+        SeedPair {
+            id: p.id,
+            server_seed: p.server_seed.clone(),
+            server_seed_hash: p.server_seed.hash(),
+            client_seed: p.client_seed.clone(),
+            nonce: 0,
+        }
+    }
+}
+
 /// A seed pair to create when a player has none: both its server seed and its
 /// successor's come fresh from the OS.
 #[derive(Debug, Clone)]

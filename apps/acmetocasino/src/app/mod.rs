@@ -6,4 +6,5 @@
 pub mod accounts;
 pub mod game_control;
 pub mod money;
+pub mod play;
 pub mod platform;

@@ -3,6 +3,8 @@
 //! Only a build with the `fault-injection` feature (the tests' build) can arm one; in
 //! any other build [`FaultPoints`] is empty and a round adds nothing to its writes.
 
+#[cfg(feature = "fault-injection")]
+use super::Db;
 use super::statement::Pipelined;
 #[cfg(feature = "fault-injection")]
 use super::{types::DbId, types::sql::DbUuid};
@@ -57,3 +59,11 @@ super::statement::prepared! {
 
 #[cfg(feature = "fault-injection")]
 static REFUSED_WRITE: RefusedWrite = RefusedWrite { id: DbId(uuid::Uuid::nil()) };
+
+#[cfg(feature = "fault-injection")]
+impl Db {
+    /// The fault points tests arm (feature `fault-injection`).
+    pub fn faults(&self) -> &FaultPoints {
+        &self.faults
+    }
+}

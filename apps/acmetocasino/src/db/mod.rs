@@ -9,10 +9,15 @@ mod accounts;
 mod checkpoint;
 pub mod compliance;
 pub mod faults;
-pub mod games;
+mod game_control;
 mod platform;
 pub mod postings;
+pub mod round_rules;
+mod round_writer;
+mod rounds;
 pub mod schema;
+mod seed_pairs;
+mod sessions;
 mod sqlite_runtime;
 mod statement;
 pub mod types;
@@ -267,7 +272,7 @@ pub(crate) enum Backend {
         pool: Pool<SqliteConn>,
         writer: Arc<SqliteWriter>,
         /// Plays rounds in batches on the writer (see [`Db::bet`]).
-        rounds: games::RoundWriter,
+        rounds: round_writer::RoundWriter,
         /// Copies the WAL into the database off the writer's path.
         _checkpoints: checkpoint::Checkpointer,
     },
@@ -410,7 +415,7 @@ impl Db {
             let writer = Arc::new(SqliteWriter::new(path));
             Backend::Sqlite {
                 pool,
-                rounds: games::RoundWriter::start(writer.clone(), faults.clone())?,
+                rounds: round_writer::RoundWriter::start(writer.clone(), faults.clone())?,
                 _checkpoints: checkpoint::Checkpointer::start(path, writer.clone())?,
                 writer,
             }

@@ -1,19 +1,23 @@
-//! Game aggregation layer routes: catalogue, sessions, rounds, provable fairness.
+//! Game aggregation layer routes: the catalogue, launching, bets and sessions; rounds
+//! are in [`rounds`], the player's seed pair in [`fairness`].
+
+mod fairness;
+mod rounds;
+
+pub use fairness::{fairness, rotate_seed, set_client_seed};
+pub use rounds::{recent_rounds, rollback_round, round, search_rounds, verify_round};
 
 use super::wallet::idempotency_key;
+use crate::app::play::{self, BetResult, RoundFailure};
 use crate::auth::{AuthUser, MaybeUser};
-use crate::db::games::{BetRequest, BetResult, RoundFailure};
 use crate::error::{ApiError, Refusal};
 use crate::events::Channel;
-use crate::extract::{ApiJson, OptionalJson, free_text};
+use crate::extract::ApiJson;
 use crate::state::AppState;
 use actix_web::HttpRequest;
 use chrono::{DateTime, Utc};
-use gal_core::{
-    ClientSeed, ExactPayout, MICRO, NewSeedPair, RandomStream, Rotation, Round, RoundRepository, SeedPairView,
-    ServerSeed, Session, SessionTarget,
-};
-use gamectl_core::{BigWin, RoundFilter, RoundOrder, SessionFilter, SessionOrder};
+use gal_core::{MICRO, Session, SessionTarget};
+use gamectl_core::{SessionFilter, SessionOrder};
 use kernel::{AccountId, Amount, Clock, Entropy};
 use pam_core::Role;
 use paperclip::actix::{Apiv2Schema, CreatedJson, api_v2_operation, web};
@@ -65,13 +69,10 @@ fn name<T: Serialize>(v: T) -> String {
 /// today (GB slots: 2.00 per game cycle at 18–24, 5.00 from 25).
 #[api_v2_operation(tags(Games))]
 pub async fn games(state: web::Data<AppState>, caller: MaybeUser) -> Result<web::Json<Vec<GameResponse>>, ApiError> {
-    use gamectl_core::GameControlRepository;
     let settings = state.rtp_settings().await?;
-    let limits = state.db.stored_limits().await?;
+    let limits = play::game_limits(&state).await?;
     let player = match caller.0 {
-        Some(user) if user.role == Role::Player => {
-            pam_core::port::AccountRepository::player(&state.db, user.id).await?
-        }
+        Some(user) if user.role == Role::Player => play::player(&state, user.id).await?,
         _ => None,
     };
     let bettor = player.as_ref().map(|p| crate::stakes::Bettor {
@@ -104,17 +105,6 @@ pub async fn games(state: web::Data<AppState>, caller: MaybeUser) -> Result<web:
         });
     }
     Ok(web::Json(out))
-}
-
-/// A new pair, in case the player has none: every seed in it fresh from the OS.
-fn fresh_pair(state: &AppState) -> Result<NewSeedPair, ApiError> {
-    let client = hex::encode(&state.entropy.bytes32()[..8]);
-    Ok(NewSeedPair {
-        id: state.entropy.new_id(),
-        server_seed: ServerSeed::from_bytes(state.entropy.bytes32()),
-        next_server_seed: ServerSeed::from_bytes(state.entropy.bytes32()),
-        client_seed: ClientSeed::parse(&client).map_err(|e| ApiError::Internal(e.to_string()))?,
-    })
 }
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
@@ -150,11 +140,7 @@ pub async fn launch(
     if state.catalogue.get(&slug).is_none() {
         return Err(ApiError::NotFound(format!("no game {slug:?}")));
     }
-    let (session, pair) = state
-        .db
-        .launch(user.id, &slug, state.entropy.new_id(), fresh_pair(&state)?, state.clock.now())
-        .await
-        .map_err(round_error)?;
+    let (session, pair) = play::launch(&state, user.id, &slug).await.map_err(round_error)?;
     Ok(CreatedJson(LaunchResponse {
         session_id: session.id,
         game_slug: session.game_slug,
@@ -318,19 +304,7 @@ async fn place(
             state.catalogue.get(game_slug).ok_or_else(|| ApiError::NotFound(format!("no game {game_slug:?}")))?;
         game.validate(&params).map_err(|p| round_error(RoundFailure::Params(p)))?;
     }
-    let req = BetRequest {
-        player: user.id,
-        session,
-        amount,
-        params,
-        idempotency_key: key,
-        round_id: state.entropy.new_id(),
-        bet_event_id: state.entropy.new_id(),
-        win_event_id: state.entropy.new_id(),
-        first_seed_pair: fresh_pair(state)?,
-        at: state.clock.now(),
-    };
-    let result = state.db.bet(&state.catalogue, &state.policy, req).await.map_err(round_error)?;
+    let result = play::place_bet(state, user.id, session, amount, params, key).await.map_err(round_error)?;
     if !result.replayed {
         state.metrics.rounds.with_label_values(&[result.round.game_slug.as_str()]).inc();
         state.metrics.rounds_per_commit.observe(result.committed_with as f64);
@@ -410,7 +384,7 @@ impl From<Session> for SessionResponse {
 }
 
 async fn owned_session(state: &AppState, user: &AuthUser, id: Uuid) -> Result<Session, ApiError> {
-    let s = state.db.session(id).await?.ok_or_else(|| ApiError::NotFound("no such session".into()))?;
+    let s = play::session(state, id).await?.ok_or_else(|| ApiError::NotFound("no such session".into()))?;
     user.require_self_or_staff(s.player_id)?;
     Ok(s)
 }
@@ -434,131 +408,13 @@ pub async fn end_session(
 ) -> Result<web::Json<SessionResponse>, ApiError> {
     let id = id.into_inner();
     owned_session(&state, &user, id).await?;
-    let s = state
-        .db
-        .end_session(id, state.clock.now())
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no such session".into()))?;
+    let s = play::end_session(&state, id).await?.ok_or_else(|| ApiError::NotFound("no such session".into()))?;
     Ok(web::Json(s.into()))
-}
-
-#[derive(Debug, Serialize, Apiv2Schema)]
-pub struct DrawResponse {
-    pub n: u64,
-    pub value: u64,
-}
-
-/// A round's provably fair audit record.
-#[derive(Debug, Serialize, Apiv2Schema)]
-pub struct RngRecord {
-    pub server_seed_hash: String,
-    pub client_seed: String,
-    pub nonce: u64,
-    /// Every uniform draw the round made, in order: the game's, then (unbiased rounding
-    /// of a payout that is not a whole number of minor units) one `uniform(1000000)`.
-    pub draws: Vec<DrawResponse>,
-    /// How the payout was rounded to a minor unit: `unbiased` (floor, plus one unit when
-    /// the last draw is below the fraction in millionths) or `floor` (rounds played
-    /// before unbiased rounding).
-    pub payout_rounding: String,
-    /// The server seed, once its pair has been rotated (revealed).
-    pub server_seed: Option<String>,
-}
-
-#[derive(Debug, Serialize, Apiv2Schema)]
-pub struct RoundResponse {
-    pub id: Uuid,
-    pub session_id: Uuid,
-    pub player_id: Uuid,
-    pub game_slug: String,
-    pub amount: i64,
-    pub payout: i64,
-    /// payout − amount.
-    pub net: i64,
-    /// True only when the payout exceeds the stake.
-    pub won: bool,
-    pub multiplier: f64,
-    /// The RTP target in force when the round was played, percent.
-    pub rtp: f64,
-    pub params: Value,
-    pub outcome: Value,
-    /// `settled` or `rolled_back`.
-    pub status: String,
-    /// The multiplier or the payout reached the big-win threshold
-    /// (`ACMETOCASINO_BIG_WIN_MULTIPLIER`, `ACMETOCASINO_BIG_WIN_AMOUNT`).
-    pub big_win: bool,
-    pub created_at: DateTime<Utc>,
-    pub rolled_back_at: Option<DateTime<Utc>>,
-    pub rng: RngRecord,
-}
-
-pub(crate) fn round_response(r: Round, big_win: BigWin) -> RoundResponse {
-    let (net, won) = (r.net(), r.won());
-    RoundResponse {
-        big_win: big_win.flags(r.multiplier_micro, r.payout),
-        id: r.id,
-        session_id: r.session_id,
-        player_id: r.player_id.as_uuid(),
-        game_slug: r.game_slug,
-        amount: r.amount.minor_units(),
-        payout: r.payout,
-        net,
-        won,
-        multiplier: r.multiplier_micro as f64 / MICRO as f64,
-        rtp: r.rtp.percent(),
-        params: r.params,
-        outcome: r.outcome,
-        status: if r.rolled_back { "rolled_back" } else { "settled" }.into(),
-        created_at: r.created_at,
-        rolled_back_at: r.rolled_back_at,
-        rng: RngRecord {
-            server_seed_hash: r.server_seed_hash,
-            client_seed: r.client_seed,
-            nonce: r.nonce,
-            draws: r.draws.into_iter().map(|d| DrawResponse { n: d.n, value: d.value }).collect(),
-            payout_rounding: r.rounding.as_str().into(),
-            server_seed: r.server_seed,
-        },
-    }
-}
-
-async fn visible_round(state: &AppState, user: &AuthUser, id: Uuid) -> Result<Round, ApiError> {
-    let r = state.db.round(id).await?.ok_or_else(|| ApiError::NotFound("no such round".into()))?;
-    user.require_self_or_staff(r.player_id)?;
-    Ok(r)
-}
-
-/// A round with its RNG audit record (owner or staff)
-#[api_v2_operation(tags(Games))]
-pub async fn round(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<RoundResponse>, ApiError> {
-    Ok(web::Json(round_response(visible_round(&state, &user, id.into_inner()).await?, state.big_win)))
-}
-
-#[derive(Debug, Deserialize, Apiv2Schema)]
-pub struct LimitParams {
-    /// 1–500 (default 50).
-    pub limit: Option<i64>,
-}
-
-/// Latest rounds platform-wide (staff)
-#[api_v2_operation(tags(Games))]
-pub async fn recent_rounds(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    query: web::Query<LimitParams>,
-) -> Result<web::Json<Vec<RoundResponse>>, ApiError> {
-    user.require_staff()?;
-    let limit = super::bounded("limit", query.limit, 50, 1, 500)?;
-    Ok(web::Json(state.db.recent_rounds(limit).await?.into_iter().map(|r| round_response(r, state.big_win)).collect()))
 }
 
 /// Whose rounds or sessions a search covers: staff name anyone (or no one: everyone);
 /// a player only themself.
-fn searched_player(user: &AuthUser, named: Option<Uuid>) -> Result<Option<AccountId>, ApiError> {
+pub(super) fn searched_player(user: &AuthUser, named: Option<Uuid>) -> Result<Option<AccountId>, ApiError> {
     let named = named.map(AccountId::from_uuid);
     match named {
         _ if user.is_staff() => Ok(named),
@@ -569,88 +425,13 @@ fn searched_player(user: &AuthUser, named: Option<Uuid>) -> Result<Option<Accoun
 }
 
 /// A known game's slug, when one is named.
-fn known_game(state: &AppState, slug: Option<String>) -> Result<Option<String>, ApiError> {
+pub(super) fn known_game(state: &AppState, slug: Option<String>) -> Result<Option<String>, ApiError> {
     match slug {
         Some(s) if state.catalogue.get(&s).is_none() => {
             Err(ApiError::validation("game_slug", format!("no game {s:?}")))
         }
         other => Ok(other),
     }
-}
-
-#[derive(Debug, Deserialize, Apiv2Schema)]
-pub struct RoundSearchParams {
-    /// Staff: any player (absent: every player). Players: only their own id (the default).
-    pub player_id: Option<Uuid>,
-    pub game_slug: Option<String>,
-    /// `settled` or `rolled_back`.
-    pub status: Option<String>,
-    /// `true`: only big wins (see `big_win`).
-    pub big_win: Option<bool>,
-    /// From this instant (RFC 3339, inclusive).
-    pub from: Option<DateTime<Utc>>,
-    /// Before this instant (RFC 3339).
-    pub to: Option<DateTime<Utc>>,
-    /// `-created_at` (the default), `created_at`, `-amount`, `amount`, `-payout`, `payout`,
-    /// `-multiplier` or `multiplier`.
-    pub sort: Option<String>,
-    /// Page size, 1–200 (default 50).
-    pub limit: Option<i64>,
-    /// Rounds to skip (default 0).
-    pub offset: Option<i64>,
-}
-
-/// A page of rounds.
-#[derive(Debug, Serialize, Apiv2Schema)]
-pub struct RoundPage {
-    pub items: Vec<RoundResponse>,
-    /// Rounds matching the filters, over all pages.
-    pub total: i64,
-    pub limit: i64,
-    pub offset: i64,
-    /// The big-win thresholds in force: this many times the stake…
-    pub big_win_multiplier: u64,
-    /// …or a payout of this many minor units.
-    pub big_win_amount: i64,
-}
-
-/// Search rounds (staff: every player; a player: their own)
-///
-/// Filters combine; big wins are rounds whose multiplier or payout reaches the
-/// configured thresholds.
-#[api_v2_operation(tags(Games))]
-pub async fn search_rounds(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    query: web::Query<RoundSearchParams>,
-) -> Result<web::Json<RoundPage>, ApiError> {
-    let q = query.into_inner();
-    let (from, to) = super::time_range(q.from, q.to)?;
-    let filter = RoundFilter {
-        player: searched_player(&user, q.player_id)?,
-        game_slug: known_game(&state, q.game_slug)?,
-        rolled_back: match q.status.as_deref() {
-            None => None,
-            Some("settled") => Some(false),
-            Some("rolled_back") => Some(true),
-            Some(_) => return Err(ApiError::validation("status", "must be settled or rolled_back")),
-        },
-        big_wins: q.big_win.unwrap_or(false).then_some(state.big_win),
-        from,
-        to,
-        order: super::one_of("sort", q.sort, RoundOrder::ALL, RoundOrder::as_str)?.unwrap_or_default(),
-        limit: super::bounded("limit", q.limit, 50, 1, 200)?,
-        offset: super::bounded("offset", q.offset, 0, 0, i64::MAX)?,
-    };
-    let (rounds, total) = state.db.search_rounds(&filter).await?;
-    Ok(web::Json(RoundPage {
-        items: rounds.into_iter().map(|r| round_response(r, state.big_win)).collect(),
-        total,
-        limit: filter.limit,
-        offset: filter.offset,
-        big_win_multiplier: state.big_win.multiplier,
-        big_win_amount: state.big_win.payout,
-    }))
 }
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
@@ -711,7 +492,7 @@ pub async fn search_sessions(
         limit: super::bounded("limit", q.limit, 50, 1, 200)?,
         offset: super::bounded("offset", q.offset, 0, 0, i64::MAX)?,
     };
-    let (sessions, t) = state.db.search_sessions(&filter).await?;
+    let (sessions, t) = play::search_sessions(&state, &filter).await?;
     let net =
         kernel::checked_sum([t.won, -t.wagered]).ok_or_else(|| ApiError::Internal("session totals overflow".into()))?;
     Ok(web::Json(SessionPage {
@@ -721,190 +502,4 @@ pub async fn search_sessions(
         offset: filter.offset,
         totals: SessionTotalsResponse { sessions: t.sessions, rounds: t.rounds, wagered: t.wagered, won: t.won, net },
     }))
-}
-
-/// The result of recomputing a round from its seeds.
-#[derive(Debug, Serialize, Apiv2Schema)]
-pub struct VerifyRoundResponse {
-    pub round_id: Uuid,
-    /// Whether the server seed has been revealed (only then can anyone recompute it).
-    pub revealed: bool,
-    /// The revealed server seed matches the committed hash.
-    pub seed_matches_hash: bool,
-    /// The recomputed draws equal the recorded ones.
-    pub draws_match: bool,
-    /// The recomputed outcome, multiplier and payout equal the recorded ones.
-    pub outcome_matches: bool,
-    pub verified: bool,
-    pub recomputed_outcome: Value,
-    /// The payout recomputed from the draws by the round's rounding rule.
-    pub recomputed_payout: i64,
-    pub server_seed: Option<String>,
-}
-
-/// Recompute a round from its (revealed) seeds and compare (owner or staff)
-///
-/// Before the seed pair is rotated the server seed is secret: a player's own round
-/// answers `422 rule_violation` (rotate first); staff can always verify.
-#[api_v2_operation(tags(Games))]
-pub async fn verify_round(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<VerifyRoundResponse>, ApiError> {
-    let r = visible_round(&state, &user, id.into_inner()).await?;
-    let revealed = r.server_seed.is_some();
-    let seed_hex = match (&r.server_seed, user.is_staff()) {
-        (Some(s), _) => s.clone(),
-        (None, true) => {
-            state.db.server_seed_of_round(r.id).await?.ok_or_else(|| ApiError::NotFound("no such round".into()))?
-        }
-        (None, false) => {
-            return Err(ApiError::refused(
-                Refusal::RuleViolation,
-                "the server seed is not revealed yet: rotate the seed pair (POST /gal/fairness/rotate) to verify",
-            ));
-        }
-    };
-    let seed = ServerSeed::from_hex(&seed_hex).ok_or_else(|| ApiError::Internal("stored server seed".into()))?;
-    let client = ClientSeed::parse(&r.client_seed).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let game = state.catalogue.get(&r.game_slug).ok_or_else(|| ApiError::Internal("game left the catalogue".into()))?;
-    let mut rng = RandomStream::new(&seed, &client, r.nonce);
-    let outcome = game.play(r.rtp, &r.params, &mut rng).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let payout = ExactPayout::of(r.amount.minor_units(), outcome.multiplier_micro).settle(r.rounding, &mut rng);
-    let seed_matches_hash = seed.hash() == r.server_seed_hash;
-    let draws_match = rng.draws() == r.draws.as_slice();
-    let outcome_matches =
-        outcome.detail == r.outcome && outcome.multiplier_micro == r.multiplier_micro && payout == r.payout;
-    Ok(web::Json(VerifyRoundResponse {
-        round_id: r.id,
-        revealed,
-        seed_matches_hash,
-        draws_match,
-        outcome_matches,
-        verified: seed_matches_hash && draws_match && outcome_matches,
-        recomputed_outcome: outcome.detail,
-        recomputed_payout: payout,
-        server_seed: r.server_seed,
-    }))
-}
-
-#[derive(Debug, Deserialize, Apiv2Schema)]
-pub struct RollbackRequest {
-    /// Why the round is cancelled (1–500 characters), kept in the audit entry.
-    #[openapi(example = "game client crashed mid-round, ticket 5521")]
-    pub reason: Option<String>,
-}
-
-/// Cancel a round (operator)
-///
-/// One `ROLLBACK` refunds the bet and, if the round paid, another reverses the win;
-/// a second rollback is `409`. The body (`{reason}`) may be left out; the back office
-/// always sends a reason, which the audit entry `round.rolled_back` records.
-#[api_v2_operation(tags(Games))]
-pub async fn rollback_round(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<Uuid>,
-    body: OptionalJson<RollbackRequest>,
-) -> Result<web::Json<RoundResponse>, ApiError> {
-    user.require(&[Role::Operator, Role::Admin])?;
-    let reason = body.0.and_then(|b| b.reason).map(|r| free_text("reason", &r, 1..=500)).transpose()?;
-    let ids = (state.entropy.new_id(), state.entropy.new_id());
-    let round =
-        state.db.rollback_round(id.into_inner(), user.id, reason, ids, state.clock.now()).await.map_err(round_error)?;
-    tracing::info!(actor = %user.id, round_id = %round.id, "round rolled back");
-    state.publish(
-        Channel::GameRounds,
-        "round.rolled_back",
-        serde_json::json!({"round_id": round.id, "player_id": round.player_id, "by": user.id}),
-    );
-    Ok(web::Json(round_response(round, state.big_win)))
-}
-
-/// A player's seed pair as they may see it.
-#[derive(Debug, Serialize, Apiv2Schema)]
-pub struct FairnessResponse {
-    pub server_seed_hash: String,
-    /// The hash of the server seed the next pair will use (after a rotation or a new
-    /// client seed), published before the player chooses that pair's client seed.
-    pub next_server_seed_hash: String,
-    pub client_seed: String,
-    /// The nonce of the next round.
-    pub nonce: u64,
-}
-
-impl From<SeedPairView> for FairnessResponse {
-    fn from(p: SeedPairView) -> Self {
-        FairnessResponse {
-            server_seed_hash: p.server_seed_hash,
-            next_server_seed_hash: p.next_server_seed_hash.unwrap_or_default(),
-            client_seed: p.client_seed,
-            nonce: p.nonce,
-        }
-    }
-}
-
-/// The revealed pair and the new one.
-#[derive(Debug, Serialize, Apiv2Schema)]
-pub struct RotationResponse {
-    /// The previous server seed, now revealed: every round played with it can be recomputed.
-    pub revealed_server_seed: String,
-    pub revealed_server_seed_hash: String,
-    pub revealed_client_seed: String,
-    /// Rounds played with the revealed pair (its nonces 0..rounds).
-    pub rounds: u64,
-    pub current: FairnessResponse,
-}
-
-/// The caller's current seed pair
-#[api_v2_operation(tags(Fairness))]
-pub async fn fairness(state: web::Data<AppState>, user: AuthUser) -> Result<web::Json<FairnessResponse>, ApiError> {
-    user.require(&[Role::Player])?;
-    Ok(web::Json(state.db.seed_pair(user.id, fresh_pair(&state)?, state.clock.now()).await?.into()))
-}
-
-async fn rotate(
-    state: &AppState,
-    user: &AuthUser,
-    client_seed: Option<ClientSeed>,
-) -> Result<RotationResponse, ApiError> {
-    user.require(&[Role::Player])?;
-    let rotation = Rotation {
-        id: state.entropy.new_id(),
-        next_server_seed: ServerSeed::from_bytes(state.entropy.bytes32()),
-        client_seed,
-    };
-    let (old, new) = state.db.rotate_seed_pair(user.id, fresh_pair(state)?, rotation, state.clock.now()).await?;
-    Ok(RotationResponse {
-        revealed_server_seed: old.revealed_server_seed.unwrap_or_default(),
-        revealed_server_seed_hash: old.server_seed_hash,
-        revealed_client_seed: old.client_seed,
-        rounds: old.nonce,
-        current: new.into(),
-    })
-}
-
-/// Reveal the current server seed and start a new pair
-#[api_v2_operation(tags(Fairness))]
-pub async fn rotate_seed(state: web::Data<AppState>, user: AuthUser) -> Result<web::Json<RotationResponse>, ApiError> {
-    Ok(web::Json(rotate(&state, &user, None).await?))
-}
-
-#[derive(Debug, Deserialize, Apiv2Schema)]
-pub struct ClientSeedRequest {
-    /// 1–64 printable ASCII characters, without `:`.
-    pub client_seed: String,
-}
-
-/// Set a new client seed (rotates the pair, revealing the old server seed)
-#[api_v2_operation(tags(Fairness))]
-pub async fn set_client_seed(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    body: ApiJson<ClientSeedRequest>,
-) -> Result<web::Json<RotationResponse>, ApiError> {
-    let seed =
-        ClientSeed::parse(&body.0.client_seed).map_err(|e| ApiError::validation("client_seed", e.to_string()))?;
-    Ok(web::Json(rotate(&state, &user, Some(seed)).await?))
 }

@@ -92,13 +92,35 @@ fn handlers_hold_no_queries() {
     }
 }
 
-/// Architecture invariant: the database adapter knows nothing of the HTTP edge: no
-/// handler, no extractor, no problem document (refusals are `kernel::Refusal`).
+/// Architecture invariant: the database adapter knows nothing of the HTTP edge or of the
+/// application layer: no handler, no extractor, no problem document (refusals are
+/// `kernel::Refusal`), no use case (the application's decisions reach it as values and
+/// through the `RoundRules` it is handed).
 #[test]
 fn the_adapter_imports_nothing_from_the_edge() {
     for f in rust_files(&root().join("apps/acmetocasino/src/db")) {
         let text = std::fs::read_to_string(&f).unwrap();
-        for word in ["crate::http", "crate::error", "crate::extract", "crate::auth", "actix_web", "ApiError"] {
+        for word in
+            ["crate::http", "crate::error", "crate::extract", "crate::auth", "actix_web", "ApiError", "crate::app"]
+        {
+            assert!(!text.contains(word), "{} mentions {word}", f.display());
+        }
+    }
+}
+
+/// Architecture invariant: the game handlers go through the application layer
+/// (`app::play`): they import nothing from `db/` and never call the database.
+#[test]
+fn game_handlers_reach_the_database_only_through_the_application_layer() {
+    let http = root().join("apps/acmetocasino/src/http");
+    let files: Vec<PathBuf> = rust_files(&http)
+        .into_iter()
+        .filter(|f| f.file_stem().is_some_and(|s| s == "games") || f.parent().is_some_and(|d| d.ends_with("games")))
+        .collect();
+    assert!(!files.is_empty());
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for word in ["crate::db", "state.db", ".db."] {
             assert!(!text.contains(word), "{} mentions {word}", f.display());
         }
     }

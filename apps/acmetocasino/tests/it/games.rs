@@ -436,7 +436,7 @@ crate::both_backends! {
 /// player's next round would wait for it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_round_cancelled_mid_transaction_leaves_no_lock_behind() {
-    use acmetocasino::db::games::BetRequest;
+    use acmetocasino::app::play::{BetRequest, PlayRules};
     use diesel_async::{AsyncConnection, SimpleAsyncConnection};
     use gal_core::{NewSeedPair, SessionTarget};
     use std::time::Duration;
@@ -444,6 +444,10 @@ async fn a_round_cancelled_mid_transaction_leaves_no_lock_behind() {
     let (id, t) = funded(&app, "cancelled", 100 * COIN_MIN).await;
     app.post("/api/v2/gal/play", Some(&t), flip(COIN_MIN, "warm")).await.ok(200);
     let state = &app.state;
+    let rules = || {
+        let (catalogue, policy) = (state.catalogue.clone(), state.policy.clone());
+        std::sync::Arc::new(PlayRules { catalogue, policy, default_rtp: gamectl_core::default_target() })
+    };
     let request = |key: &str| BetRequest {
         player: kernel::AccountId::from_uuid(id.parse().unwrap()),
         session: SessionTarget::LaunchOrReuse { game_slug: "coin-flip".into(), new_session_id: uuid::Uuid::new_v4() },
@@ -476,7 +480,7 @@ async fn a_round_cancelled_mid_transaction_leaves_no_lock_behind() {
     // backend waits for the lock. Then the round's caller goes away.
     let mut holder = diesel_async::AsyncPgConnection::establish(&app.db_url).await.unwrap();
     holder.batch_execute(&format!("BEGIN; SELECT 1 FROM wallets WHERE player_id = '{id}' FOR UPDATE")).await.unwrap();
-    let round = state.db.bet(&state.catalogue, &state.policy, request("gone"));
+    let round = state.db.bet(rules(), request("gone"));
     let waiting = async {
         while backends("wait_event_type = 'Lock'").await == 0 {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -495,9 +499,7 @@ async fn a_round_cancelled_mid_transaction_leaves_no_lock_behind() {
         assert!(waits < 50, "a connection is still idle in a transaction");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let next =
-        tokio::time::timeout(Duration::from_secs(10), state.db.bet(&state.catalogue, &state.policy, request("next")))
-            .await;
+    let next = tokio::time::timeout(Duration::from_secs(10), state.db.bet(rules(), request("next"))).await;
     next.expect("the next round waited for a lock nobody should hold").unwrap();
     assert_eq!(
         history(&app, &id, &t).await.iter().filter(|e| e["type"] == "BET").count(),
