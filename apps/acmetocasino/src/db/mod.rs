@@ -6,11 +6,18 @@
 //! [`Db`] picks the module at run time. Schema, rows and queries live only here.
 
 mod accounts;
+pub mod aml;
+pub mod audit;
 mod checkpoint;
 pub mod compliance;
 pub mod games;
+pub mod kyc;
+pub mod money;
 mod platform;
 pub mod postings;
+pub mod register;
+pub mod reports;
+pub mod rg;
 pub mod schema;
 mod sqlite_runtime;
 mod statement;
