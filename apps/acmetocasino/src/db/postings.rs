@@ -14,8 +14,8 @@ use kernel::{AccountId, Amount};
 use serde_json::json;
 use uuid::Uuid;
 use wallet_core::{
-    ApprovalError, ApprovalStatus, Attribution, EventType, IdempotencyKey, ManualPosting, PostError, Posting, Reason,
-    Reference,
+    ApprovalError, ApprovalStatus, Attribution, EventType, IdempotencyKey, ManualPosting, PostError, Posting,
+    PostingFilter, Reason, Reference,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -100,15 +100,6 @@ impl From<diesel::result::Error> for ApprovalFailure {
     fn from(e: diesel::result::Error) -> Self {
         ApprovalFailure::Money(MoneyFailure::Db(e.into()))
     }
-}
-
-/// Filters of the approval queue.
-#[derive(Debug, Clone, Default)]
-pub struct PostingFilter {
-    pub status: Option<ApprovalStatus>,
-    pub player: Option<AccountId>,
-    pub limit: i64,
-    pub offset: i64,
 }
 
 fn audit_details(p: &ManualPosting) -> serde_json::Value {
