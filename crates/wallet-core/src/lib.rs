@@ -11,6 +11,7 @@ mod event;
 mod fold;
 pub mod memory;
 mod port;
+mod search;
 
 pub use approval::{ApprovalError, ApprovalStatus, ManualPosting, needs_approval};
 pub use event::{
@@ -19,6 +20,7 @@ pub use event::{
 };
 pub use fold::{FoldError, Verification, fold, verify};
 pub use port::{PostError, PostOutcome, StoreError, WalletRepository};
+pub use search::{EventFilter, EventOrder, PostingFilter, ROUND_REFERENCE_PREFIX};
 
 #[cfg(feature = "testkit")]
 pub mod contract;

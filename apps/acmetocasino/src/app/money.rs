@@ -5,7 +5,7 @@
 //! values, and the adapter writes the decision with the posting and its screening.
 
 use crate::db::Db;
-use crate::db::compliance::{MoneyDecision, MoneyFailure, MoneyState};
+use crate::db::money::{MoneyDecision, MoneyFailure, MoneyState};
 use crate::db::postings::ApprovalFailure;
 use chrono::{DateTime, Utc};
 use compliance_core::{KYC_DEPOSIT_THRESHOLD, MoneyResult, Policy};

@@ -6,12 +6,19 @@
 //! [`Db`] picks the module at run time. Schema, rows and queries live only here.
 
 mod accounts;
+pub mod aml;
+pub mod audit;
 mod checkpoint;
 pub mod compliance;
 pub mod faults;
 mod game_control;
+pub mod kyc;
+pub mod money;
 mod platform;
 pub mod postings;
+pub mod register;
+pub mod reports;
+pub mod rg;
 pub mod round_rules;
 mod round_writer;
 mod rounds;

@@ -2,7 +2,8 @@
 //! admin (the event is posted through every money rule) or rejected. Each step writes
 //! its audit entry in the same transaction.
 
-use super::compliance::{MoneyFailure, MoneyResult, MoneyRules, Policy};
+use super::compliance::{MoneyResult, Policy};
+use super::money::{MoneyFailure, MoneyRules};
 use super::schema::{manual_postings, wallet_events};
 use super::types::{DbId, DbTime};
 use super::{Db, DbError, backend_queries, dispatch};
@@ -13,8 +14,8 @@ use kernel::{AccountId, Amount};
 use serde_json::json;
 use uuid::Uuid;
 use wallet_core::{
-    ApprovalError, ApprovalStatus, Attribution, EventType, IdempotencyKey, ManualPosting, PostError, Posting, Reason,
-    Reference,
+    ApprovalError, ApprovalStatus, Attribution, EventType, IdempotencyKey, ManualPosting, PostError, Posting,
+    PostingFilter, Reason, Reference,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -101,22 +102,13 @@ impl From<diesel::result::Error> for ApprovalFailure {
     }
 }
 
-/// Filters of the approval queue.
-#[derive(Debug, Clone, Default)]
-pub struct PostingFilter {
-    pub status: Option<ApprovalStatus>,
-    pub player: Option<AccountId>,
-    pub limit: i64,
-    pub offset: i64,
-}
-
 fn audit_details(p: &ManualPosting) -> serde_json::Value {
     let reason = p.posting.attribution.as_ref().map(|a| a.reason.as_str());
     json!({"posting_id": p.id, "type": p.posting.event_type.as_str(), "amount": p.posting.amount.minor_units(),
            "reason": reason, "status": p.status.as_str(), "event_id": p.event_id})
 }
 
-#[backend_queries(siblings(wallet, compliance))]
+#[backend_queries(siblings(wallet, compliance, money))]
 mod queries {
 
     async fn load(c: &mut Conn, id: DbId) -> Result<Option<ManualPosting>, DbError> {
@@ -232,7 +224,7 @@ mod queries {
             let mut head = wallet::lock_head(c, player).await?.ok_or(MoneyFailure::Post(PostError::WalletNotFound))?;
             let mut queued = load(c, id).await?.ok_or(ApprovalFailure::NotFound)?;
             let posting = queued.approve(AccountId::from_uuid(approver.0)).map_err(ApprovalFailure::Decision)?;
-            let result = compliance::apply_money(c, player, &mut head, &posting, event_id, at, policy, rules).await?;
+            let result = money::apply_money(c, player, &mut head, &posting, event_id, at, policy, rules).await?;
             queued.status = ApprovalStatus::Approved;
             queued.decided_by = Some(AccountId::from_uuid(approver.0));
             queued.decided_at = Some(at);

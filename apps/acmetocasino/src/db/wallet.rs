@@ -20,6 +20,7 @@ use wallet_core::{
     Balances, EventType, HistoryQuery, PostError, PostOutcome, Posting, StoreError, WalletEvent, WalletHead,
     WalletRepository, decide,
 };
+pub use wallet_core::{EventFilter, EventOrder, ROUND_REFERENCE_PREFIX};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = wallets)]
@@ -141,33 +142,6 @@ impl From<PostFailure> for PostError {
 /// Whether an event was posted by a game round (its reference names the round).
 pub(crate) fn is_round_event(e: &WalletEvent) -> bool {
     e.reference.as_deref().is_some_and(|r| r.starts_with(ROUND_REFERENCE_PREFIX))
-}
-
-/// Round postings reference `round:{id}`; clients may not use that prefix.
-pub const ROUND_REFERENCE_PREFIX: &str = "round:";
-
-kernel::string_enum!(
-    /// The order of a wallet-event search, by its `sort` parameter (`-` first: descending).
-    #[derive(Default)]
-    EventOrder { #[default] Newest = "-created_at", Oldest = "created_at", AmountDesc = "-amount", AmountAsc = "amount" }
-);
-
-/// Which wallet events a platform-wide search returns (`GET /wallet/events`).
-#[derive(Debug, Clone, Default)]
-pub struct EventFilter {
-    pub player: Option<AccountId>,
-    /// Events of any of these types; empty for every type.
-    pub types: Vec<EventType>,
-    /// Exactly this reference (a round's events reference `round:{id}`).
-    pub reference: Option<String>,
-    pub idempotency_key: Option<String>,
-    /// From this instant on (inclusive).
-    pub from: Option<DateTime<Utc>>,
-    /// Before this instant.
-    pub to: Option<DateTime<Utc>>,
-    pub order: EventOrder,
-    pub limit: i64,
-    pub offset: i64,
 }
 
 /// One day's deposits and withdrawals in one currency.

@@ -3,8 +3,6 @@
 use super::reply::Created;
 use crate::app::money::{self, Posted};
 use crate::auth::AuthUser;
-use crate::db::postings::PostingFilter;
-use crate::db::wallet::{EventFilter, EventOrder, ROUND_REFERENCE_PREFIX};
 use crate::error::ApiError;
 use crate::events::Channel;
 use crate::extract::{ApiJson, free_text};
@@ -22,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 use wallet_core::{
-    ApprovalStatus, EventType, HistoryQuery, IdempotencyKey, ManualPosting, Posting, Reason, Reference, WalletEvent,
-    WalletRepository,
+    ApprovalStatus, EventFilter, EventOrder, EventType, HistoryQuery, IdempotencyKey, ManualPosting, Posting,
+    PostingFilter, ROUND_REFERENCE_PREFIX, Reason, Reference, WalletEvent, WalletRepository,
 };
 
 /// Wallet event types.
