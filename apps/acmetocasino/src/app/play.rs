@@ -51,6 +51,10 @@ impl RoundRules for PlayRules {
         decide(&self.catalogue, &self.policy, self.default_rtp, snapshot, req)
     }
 
+    fn rollback(&self, round: &Round, event_ids: (Uuid, Uuid)) -> Result<Vec<(Posting, Uuid)>, RoundFailure> {
+        rollback(round, event_ids)
+    }
+
     fn reality_check(
         &self,
         rg: RgSettings,
@@ -95,12 +99,16 @@ pub async fn place_bet(
         first_seed_pair: fresh_pair(state),
         at: state.clock.now(),
     };
-    let rules = PlayRules {
+    state.db.bet(Arc::new(rules(state)), req).await
+}
+
+/// The rules of this server's rounds.
+fn rules(state: &AppState) -> PlayRules {
+    PlayRules {
         catalogue: state.catalogue.clone(),
         policy: state.policy.clone(),
         default_rtp: gamectl_core::default_target(),
-    };
-    state.db.bet(Arc::new(rules), req).await
+    }
 }
 
 /// Cancels a settled round for `actor`, with their `reason` in the audit entry.
@@ -111,7 +119,7 @@ pub async fn rollback_round(
     reason: Option<String>,
 ) -> Result<Round, RoundFailure> {
     let ids = (state.entropy.new_id(), state.entropy.new_id());
-    state.db.rollback_round(id, actor, reason, ids, state.clock.now()).await
+    state.db.rollback_round(&rules(state), id, actor, reason, ids, state.clock.now()).await
 }
 
 /// Opens a session of `slug` for `player` (creating their seed pair if needed).
@@ -241,6 +249,12 @@ pub fn choose_session(
     }
 }
 
+/// The reference every posting of a round carries.
+fn round_reference(round_id: Uuid) -> Result<Reference, RoundFailure> {
+    Reference::parse(&format!("{}{}", crate::db::wallet::ROUND_REFERENCE_PREFIX, round_id))
+        .map_err(|e| DbError::Row(e.to_string()).into())
+}
+
 /// One of the round's postings (`step`: `bet` or `win`), decided against `head` by
 /// wallet-core.
 fn post(
@@ -251,8 +265,7 @@ fn post(
     step: &str,
     event_id: Uuid,
 ) -> Result<WalletEvent, RoundFailure> {
-    let reference = Reference::parse(&format!("{}{}", crate::db::wallet::ROUND_REFERENCE_PREFIX, req.round_id))
-        .map_err(|e| DbError::Row(e.to_string()))?;
+    let reference = round_reference(req.round_id)?;
     let posting = Posting::new(kind, amount, IdempotencyKey::system("round", req.round_id, step), Some(reference));
     let refused = |e: wallet_core::PostingError| RoundFailure::Post(PostError::Rejected(e));
     let (effect, after) = wallet_core::decide(head, &posting, None).map_err(refused)?;
@@ -329,6 +342,25 @@ pub fn decide(
         at_stake: settled.at_stake,
         fingerprint: fingerprint(req),
     })
+}
+
+/// The postings that cancel a settled round, exactly once: a `ROLLBACK` refunding its
+/// `BET` and, when it paid, one reversing its `WIN` (`event_ids`: their events' ids).
+pub fn rollback(round: &Round, event_ids: (Uuid, Uuid)) -> Result<Vec<(Posting, Uuid)>, RoundFailure> {
+    if round.rolled_back {
+        return Err(RoundFailure::AlreadyRolledBack);
+    }
+    let reference = round_reference(round.id)?;
+    let key = |step| IdempotencyKey::system("round", round.id, step);
+    let mut postings = vec![(
+        Posting::rollback(round.bet_event_id, round.amount, key("rollback-bet"), Some(reference.clone())),
+        event_ids.0,
+    )];
+    if let Some(win) = round.win_event_id {
+        let payout = Amount::new(round.payout).map_err(|e| DbError::Row(e.to_string()))?;
+        postings.push((Posting::rollback(win, payout, key("rollback-win"), Some(reference)), event_ids.1));
+    }
+    Ok(postings)
 }
 
 /// A reality check with this round, when the player's interval says one is due or a
@@ -538,6 +570,29 @@ mod tests {
         let mut other = req.clone();
         other.amount = Amount::new(101).unwrap();
         assert!(matches!(replay(&other, &fingerprint(&req)), Err(RoundFailure::IdempotencyConflict)));
+    }
+
+    #[test]
+    fn a_rollback_refunds_the_bet_reverses_a_win_and_happens_once() {
+        let s = snapshot(5_000, SessionSnapshot::Missing, None);
+        let ids = (Uuid::from_u128(300), Uuid::from_u128(301));
+        let mut round = play(&s, &request(dice(), 1_000, t0())).unwrap().round;
+        round.payout = 1_980;
+        round.win_event_id = Some(Uuid::from_u128(102));
+        let postings = rollback(&round, ids).unwrap();
+        let summary: Vec<_> = postings.iter().map(|(p, id)| (p.compensates, p.amount.minor_units(), *id)).collect();
+        assert_eq!(
+            summary,
+            [
+                (Some(Uuid::from_u128(101)), 1_000, Uuid::from_u128(300)),
+                (Some(Uuid::from_u128(102)), 1_980, Uuid::from_u128(301)),
+            ]
+        );
+        assert!(postings.iter().all(|(p, _)| p.event_type == EventType::Rollback));
+        round.win_event_id = None;
+        assert_eq!(rollback(&round, ids).unwrap().len(), 1, "a losing round refunds its bet only");
+        round.rolled_back = true;
+        assert!(matches!(rollback(&round, ids), Err(RoundFailure::AlreadyRolledBack)));
     }
 
     #[test]

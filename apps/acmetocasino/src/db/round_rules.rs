@@ -15,7 +15,7 @@ use kernel::{AccountId, Amount};
 use rg_core::{RealityCheck, RgSettings};
 use serde_json::Value;
 use uuid::Uuid;
-use wallet_core::{Balances, IdempotencyKey, PostError, WalletEvent, WalletHead};
+use wallet_core::{Balances, IdempotencyKey, PostError, Posting, WalletEvent, WalletHead};
 
 /// The session a round's transaction found for the bet.
 #[derive(Debug, Clone)]
@@ -88,6 +88,10 @@ pub trait RoundRules: Send + Sync {
 
     /// The round, decided on what the transaction loaded.
     fn decide(&self, snapshot: &RoundSnapshot, req: &BetRequest) -> Result<RoundDecision, RoundFailure>;
+
+    /// The postings that cancel a settled `round` (its `BET` refunded, its `WIN`
+    /// reversed), each with the id of its event.
+    fn rollback(&self, round: &Round, event_ids: (Uuid, Uuid)) -> Result<Vec<(Posting, Uuid)>, RoundFailure>;
 
     /// A reality check with the round, and the settings that record it, when one is due
     /// by the player's interval or `forced` by a markers-of-harm intervention.

@@ -45,7 +45,7 @@ use kernel::{AccountId, Amount};
 use serde_json::Value;
 use std::sync::Arc;
 use uuid::Uuid;
-use wallet_core::{Balances, IdempotencyKey, PostError, Posting, Reference};
+use wallet_core::{Balances, IdempotencyKey, PostError};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = rounds)]
@@ -456,6 +456,7 @@ mod queries {
     /// another reverses the win. Exactly once.
     pub(crate) async fn rollback_round(
         c: &mut Conn,
+        rules: &dyn RoundRules,
         id: DbId,
         actor: DbId,
         reason: Option<String>,
@@ -472,26 +473,8 @@ mod queries {
                 .ok_or(RoundFailure::RoundNotFound)?;
             let mut head = wallet::lock_head(c, player).await?.ok_or(RoundFailure::Post(PostError::WalletNotFound))?;
             let round = round_by_id(c, id).await?.ok_or(RoundFailure::RoundNotFound)?;
-            if round.rolled_back {
-                return Err(RoundFailure::AlreadyRolledBack);
-            }
-            let reference = Reference::parse(&format!("{}{}", crate::db::wallet::ROUND_REFERENCE_PREFIX, round.id))
-                .map_err(|e| DbError::Row(e.to_string()))?;
-            let refund = Posting::rollback(
-                round.bet_event_id,
-                round.amount,
-                IdempotencyKey::system("round", round.id, "rollback-bet"),
-                Some(reference.clone()),
-            );
-            wallet::post_in_tx(c, &mut head, &refund, event_ids.0, at, true).await?;
-            if let Some(win) = round.win_event_id {
-                let reverse = Posting::rollback(
-                    win,
-                    Amount::new(round.payout).map_err(|e| DbError::Row(e.to_string()))?,
-                    IdempotencyKey::system("round", round.id, "rollback-win"),
-                    Some(reference),
-                );
-                wallet::post_in_tx(c, &mut head, &reverse, event_ids.1, at, true).await?;
+            for (posting, event_id) in rules.rollback(&round, event_ids)? {
+                wallet::post_in_tx(c, &mut head, &posting, event_id, at, true).await?;
             }
             compliance::record_audit(
                 c,
@@ -592,13 +575,14 @@ impl Db {
     /// Rolls a round back for `actor`, with their `reason` in the audit entry.
     pub async fn rollback_round(
         &self,
+        rules: &dyn RoundRules,
         id: Uuid,
         actor: AccountId,
         reason: Option<String>,
         event_ids: (Uuid, Uuid),
         at: DateTime<Utc>,
     ) -> Result<Round, RoundFailure> {
-        dispatch!(write self, self::rollback_round(DbId(id), DbId(actor.as_uuid()), reason, event_ids, at))
+        dispatch!(write self, self::rollback_round(rules, DbId(id), DbId(actor.as_uuid()), reason, event_ids, at))
     }
 
     /// The (possibly still secret) server seed a round used; for staff verification.
