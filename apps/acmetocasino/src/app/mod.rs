@@ -4,3 +4,4 @@
 //! its result once.
 
 pub mod money;
+pub mod rg;
