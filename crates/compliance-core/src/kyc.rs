@@ -283,6 +283,35 @@ impl SimulatedProvider {
     }
 }
 
+/// What a submission does to the player's KYC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubmissionOutcome {
+    /// The state it leaves: pending, or the provider's decision.
+    pub state: KycState,
+    /// Why the provider decided at once, when it did.
+    pub decided_because: Option<&'static str>,
+    /// The register lists or may list the submitter: staff must look (and a listing
+    /// self-excludes the account).
+    pub held_for_register_review: bool,
+}
+
+/// A submission by a player in `state`, with what the register says of the person on
+/// its documents (`listing`): the whole KYC rule book of a submission.
+pub fn on_submission(
+    state: KycState,
+    submission: &KycSubmission,
+    listing: RegisterMatch,
+    provider: SimulatedProvider,
+    today: NaiveDate,
+) -> Result<SubmissionOutcome, KycError> {
+    let next = submit(state)?;
+    let (state, decided_because) = match provider.auto_decide(submission, listing, today) {
+        Some((decision, why)) => (decide(next, decision, Some(why)).unwrap_or(next), Some(why)),
+        None => (next, None),
+    };
+    Ok(SubmissionOutcome { state, decided_because, held_for_register_review: listing != RegisterMatch::None })
+}
+
 /// One KYC submission as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KycRecord {
@@ -324,6 +353,26 @@ mod tests {
         KycSubmission::parse(&f, today()).unwrap_err().into_iter().map(|e| e.field).collect()
     }
 
+    #[test]
+    fn a_submission_is_pending_decided_at_once_or_held_for_the_register() {
+        let sub = KycSubmission::parse(&form(), today()).unwrap();
+        let on = SimulatedProvider { enabled: true };
+        let off = SimulatedProvider { enabled: false };
+        let pending = on_submission(KycState::None, &sub, RegisterMatch::None, off, today()).unwrap();
+        assert_eq!(
+            (pending.state, pending.decided_because, pending.held_for_register_review),
+            (KycState::Pending, None, false)
+        );
+        let approved = on_submission(KycState::Rejected, &sub, RegisterMatch::None, on, today()).unwrap();
+        assert_eq!(approved.state, KycState::Approved);
+        assert_eq!(approved.decided_because, Some(SimulatedProvider::REASON_VERIFIED));
+        let held = on_submission(KycState::None, &sub, RegisterMatch::Possible, on, today()).unwrap();
+        assert_eq!((held.state, held.held_for_register_review), (KycState::Pending, true), "left to staff");
+        assert_eq!(
+            on_submission(KycState::Pending, &sub, RegisterMatch::None, on, today()),
+            Err(KycError::AlreadyPending)
+        );
+    }
     #[test]
     fn a_well_formed_submission_parses_normalised() {
         let s = KycSubmission::parse(&form(), today()).unwrap();

@@ -6,5 +6,6 @@
 pub mod accounts;
 pub mod game_control;
 pub mod money;
-pub mod play;
 pub mod platform;
+pub mod play;
+pub mod rg;

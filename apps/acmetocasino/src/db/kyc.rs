@@ -108,7 +108,9 @@ mod queries {
         Ok(rows.into_iter().map(to_kyc).collect())
     }
 
-    /// Records a submission (pending) and, when the provider decides at once, its decision.
+    /// Records a submission (pending) and, when the provider decides at once, its decision:
+    /// the player's state and the register loaded, [`compliance_core::on_submission`]
+    /// decides, and the submission, the status and any hold are written.
     pub(crate) async fn submit_kyc(
         c: &mut Conn,
         player: DbId,
@@ -119,25 +121,19 @@ mod queries {
         c.transaction(async |c| {
             wallet::lock_head(c, player).await?;
             let ctx = player_context(c, player).await?.ok_or_else(|| DbError::Row("no such player".into()))?;
-            let next = match compliance_core::submit(ctx.kyc) {
-                Ok(n) => n,
-                Err(e) => return Ok(Err(e)),
-            };
-            let id = Uuid::new_v4();
             // Every KYC decision consults the register, with the name on the documents.
             let listing = match_on_register(c, &ctx.email, ctx.date_of_birth, Some(sub.full_name())).await?;
-            if listing != RegisterMatch::None {
+            let outcome = match compliance_core::on_submission(ctx.kyc, &sub, listing, provider, at.date_naive()) {
+                Ok(outcome) => outcome,
+                Err(e) => return Ok(Err(e)),
+            };
+            if outcome.held_for_register_review {
                 hold_for_register_review(c, player, &ctx, listing, DbTime(at)).await?;
             }
-            let decision = provider.auto_decide(&sub, listing, at.date_naive());
-            let (state, decided_at, reason) = match decision {
-                Some((d, why)) => (
-                    compliance_core::decide(next, d, Some(why)).unwrap_or(next),
-                    Some(DbTime(at)),
-                    Some(why.to_owned()),
-                ),
-                None => (next, None, None),
-            };
+            let id = Uuid::new_v4();
+            let state = outcome.state;
+            let decided_at = outcome.decided_because.map(|_| DbTime(at));
+            let reason = outcome.decided_because.map(str::to_owned);
             diesel::insert_into(kyc_submissions::table)
                 .values((
                     kyc_submissions::id.eq(DbId(id)),

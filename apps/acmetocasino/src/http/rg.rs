@@ -1,6 +1,7 @@
 //! Responsible-gaming routes: deposit limits, time-outs and self-exclusion, session
 //! limits and reality checks, the player's status, and markers-of-harm alerts.
 
+use crate::app::rg;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -92,13 +93,7 @@ async fn set_limit(state: &AppState, player: AccountId, b: LimitRequest) -> Resu
     let period = LimitPeriod::parse(&b.period)?;
     let amount = b.amount.map(Amount::new).transpose().map_err(|e| ApiError::validation("amount", e.to_string()))?;
     let now = state.clock.now();
-    let rg = state
-        .db
-        .update_rg(player, &state.policy, now, move |rg, profile| {
-            rg.limits = rg_core::change_limit(&rg.limits, period, amount, profile, now)?;
-            Ok(())
-        })
-        .await??;
+    let rg = rg::set_deposit_limit(&state.db, &state.policy, player, period, amount, now).await??;
     limits_of(state, player, &rg).await
 }
 
@@ -185,7 +180,7 @@ pub async fn exclude(
     only_self(&user, player)?;
     let request = ExclusionRequest::parse(&body.0.kind, &body.0.duration)?;
     let now = state.clock.now();
-    let exclusion = state.db.exclude(player, request, &state.policy, now).await??;
+    let exclusion = rg::exclude(&state.db, &state.policy, player, request, now).await??;
     tracing::info!(player_id = %player, kind = ?exclusion.kind, until = ?exclusion.ends_at, "player excluded");
     state.publish(
         crate::events::Channel::PlayerEvents,
@@ -240,13 +235,7 @@ pub async fn session_limits(
     only_self(&user, player)?;
     let request: SessionLimitsRequest = crate::extract::parse_json(body.0.to_string().as_bytes())?;
     let now = state.clock.now();
-    let rg = state
-        .db
-        .update_rg(player, &state.policy, now, move |rg, profile| {
-            rg.session_limits = rg_core::change_session_limits(&rg.session_limits, request, profile, now);
-            Ok(())
-        })
-        .await??;
+    let rg = rg::set_session_limits(&state.db, &state.policy, player, request, now).await??;
     Ok(web::Json(session_limits_response(&rg.session_limits)))
 }
 
