@@ -3,6 +3,7 @@
 
 use crate::db::compliance::MoneyFailure;
 use crate::db::postings::ApprovalFailure;
+use crate::db::round_rules::RoundFailure;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
@@ -277,6 +278,36 @@ impl From<crate::app::game_control::ControlFailure> for ApiError {
             ControlFailure::Limits(l) => ApiError::validation(l.field(), l.to_string()),
             ControlFailure::Catalogue { .. } | ControlFailure::Overflow => ApiError::Internal(e.to_string()),
             ControlFailure::Store(s) => s.into(),
+        }
+    }
+}
+
+/// A round the rules refused or could not play. Its wallet refusals keep the round's
+/// own wording: a rejected posting inside a round is a rule violation.
+impl From<RoundFailure> for ApiError {
+    fn from(e: RoundFailure) -> Self {
+        match e {
+            RoundFailure::Db(d) => d.into(),
+            RoundFailure::Post(PostError::Rejected(r @ PostingError::InsufficientFunds { .. })) => {
+                ApiError::refused(Refusal::InsufficientFunds, r.to_string())
+            }
+            RoundFailure::Post(PostError::Rejected(r)) => ApiError::refused(Refusal::RuleViolation, r.to_string()),
+            RoundFailure::Post(PostError::WalletNotFound) => ApiError::NotFound("no wallet for that player".into()),
+            RoundFailure::Post(PostError::IdempotencyConflict) | RoundFailure::IdempotencyConflict => {
+                ApiError::Conflict("idempotency_key was already used for a different request".into())
+            }
+            RoundFailure::Post(PostError::Store(s)) => s.into(),
+            RoundFailure::UnknownGame => ApiError::NotFound("no such game".into()),
+            RoundFailure::SessionNotFound => ApiError::NotFound("no such session".into()),
+            RoundFailure::SessionNotYours => ApiError::Forbidden("the session belongs to another player".into()),
+            RoundFailure::SessionClosed => ApiError::refused(Refusal::SessionClosed, "the session has ended"),
+            RoundFailure::Params(p) => {
+                ApiError::validation(&format!("params.{}", p.field.trim_start_matches("params.")), p.message)
+            }
+            RoundFailure::Stake(refusal) => ApiError::refused(Refusal::BetOutOfRange, refusal.to_string()),
+            RoundFailure::RoundNotFound => ApiError::NotFound("no such round".into()),
+            RoundFailure::AlreadyRolledBack => ApiError::Conflict("the round has already been rolled back".into()),
+            RoundFailure::Refused(r) => ApiError::refused(r.refusal, r.detail),
         }
     }
 }

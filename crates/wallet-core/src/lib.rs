@@ -20,7 +20,7 @@ pub use event::{
 };
 pub use fold::{FoldError, Verification, fold, verify};
 pub use port::{PostError, PostOutcome, StoreError, WalletRepository};
-pub use search::{EventFilter, EventOrder, PostingFilter, ROUND_REFERENCE_PREFIX};
+pub use search::{EventFilter, EventOrder, MoneyDay, PostingFilter, ROUND_REFERENCE_PREFIX};
 
 #[cfg(feature = "testkit")]
 pub mod contract;

@@ -1,4 +1,5 @@
-//! What staff search the wallets by: events platform-wide and the approval queue.
+//! What staff search the wallets by: events platform-wide and the approval queue; the
+//! back office's money per day.
 
 use crate::{ApprovalStatus, EventType};
 use chrono::{DateTime, Utc};
@@ -38,4 +39,14 @@ pub struct PostingFilter {
     pub player: Option<AccountId>,
     pub limit: i64,
     pub offset: i64,
+}
+
+/// One day's deposits and withdrawals in one currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoneyDay {
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+    pub currency: String,
+    pub deposits: i64,
+    pub withdrawals: i64,
 }

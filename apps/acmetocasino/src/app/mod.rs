@@ -4,8 +4,10 @@
 //! its result once, and never touch the database.
 
 pub mod accounts;
+pub mod compliance;
 pub mod game_control;
 pub mod money;
 pub mod platform;
 pub mod play;
 pub mod rg;
+pub mod wallet;

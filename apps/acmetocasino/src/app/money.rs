@@ -4,9 +4,9 @@
 //! read behind the wallet's lock ([`MoneyState`]), [`decide`] rules on those plain
 //! values, and the adapter writes the decision with the posting and its screening.
 
-use crate::db::Db;
 use crate::db::money::{MoneyDecision, MoneyFailure, MoneyState};
 use crate::db::postings::ApprovalFailure;
+use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use compliance_core::{KYC_DEPOSIT_THRESHOLD, MoneyResult, Policy};
 use kernel::{AccountId, Refusal, Refused};
@@ -25,31 +25,30 @@ pub enum Posted {
 /// A deposit, a withdrawal or an operator's posting to `player`'s wallet; `id` names
 /// the event, or the queued posting.
 pub async fn post(
-    db: &Db,
-    policy: &Policy,
+    state: &AppState,
     player: AccountId,
     posting: Posting,
     id: Uuid,
     at: DateTime<Utc>,
 ) -> Result<Posted, ApprovalFailure> {
-    if needs_approval(&posting, policy.manual_posting_approval_above) {
-        let (posting, replayed) = db.request_manual_posting(player, posting, id, at).await?;
+    if needs_approval(&posting, state.policy.manual_posting_approval_above) {
+        let (posting, replayed) = state.db.request_manual_posting(player, posting, id, at).await?;
         return Ok(Posted::Queued { posting, replayed });
     }
-    let moved: Result<MoneyResult, MoneyFailure> = db.move_money(player, posting, id, at, policy, decide).await;
+    let moved: Result<MoneyResult, MoneyFailure> =
+        state.db.move_money(player, posting, id, at, &state.policy, decide).await;
     Ok(Posted::Moved(moved?))
 }
 
 /// A second admin approves a queued staff posting: it goes through every money rule.
 pub async fn approve(
-    db: &Db,
-    policy: &Policy,
+    state: &AppState,
     queued: Uuid,
     approver: AccountId,
     event_id: Uuid,
     at: DateTime<Utc>,
 ) -> Result<(ManualPosting, MoneyResult), ApprovalFailure> {
-    db.approve_manual_posting(queued, approver, event_id, at, policy, decide).await
+    state.db.approve_manual_posting(queued, approver, event_id, at, &state.policy, decide).await
 }
 
 /// The rule book of deposits and withdrawals, on the state loaded for `posting`.

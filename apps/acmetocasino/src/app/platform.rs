@@ -129,7 +129,7 @@ pub async fn stats(state: &AppState) -> Result<Stats, DbError> {
 /// currency since `first_day`, rounds per hour since `first_hour`.
 #[derive(Debug)]
 pub struct OverviewInputs {
-    pub money: Vec<crate::db::wallet::MoneyDay>,
+    pub money: Vec<wallet_core::MoneyDay>,
     pub play: Vec<gamectl_core::PlayDay>,
     pub players: i64,
     pub active_today: i64,

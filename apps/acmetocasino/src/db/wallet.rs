@@ -17,7 +17,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use kernel::{AccountId, Currency};
 use uuid::Uuid;
 use wallet_core::{
-    Balances, EventType, HistoryQuery, PostError, PostOutcome, Posting, StoreError, WalletEvent, WalletHead,
+    Balances, EventType, HistoryQuery, MoneyDay, PostError, PostOutcome, Posting, StoreError, WalletEvent, WalletHead,
     WalletRepository, decide,
 };
 pub use wallet_core::{EventFilter, EventOrder, ROUND_REFERENCE_PREFIX};
@@ -142,16 +142,6 @@ impl From<PostFailure> for PostError {
 /// Whether an event was posted by a game round (its reference names the round).
 pub(crate) fn is_round_event(e: &WalletEvent) -> bool {
     e.reference.as_deref().is_some_and(|r| r.starts_with(ROUND_REFERENCE_PREFIX))
-}
-
-/// One day's deposits and withdrawals in one currency.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MoneyDay {
-    /// `YYYY-MM-DD`, UTC.
-    pub day: String,
-    pub currency: String,
-    pub deposits: i64,
-    pub withdrawals: i64,
 }
 
 /// The event-search filters, applied to a boxed `wallet_events` query.

@@ -1,6 +1,7 @@
 //! Compliance routes: KYC, AML alerts, regulatory reports, the national
 //! self-exclusion register and the staff audit log.
 
+use crate::app;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, FieldProblem};
 use crate::extract::{ApiJson, free_text};
@@ -106,7 +107,7 @@ pub async fn submit_kyc(
             errs.into_iter().map(|e| FieldProblem { field: e.field.to_owned(), message: e.message }).collect(),
         )
     })?;
-    let record = state.db.submit_kyc(player, submission, state.policy.kyc_provider, now).await??;
+    let record = app::compliance::submit_kyc(&state, player, submission, now).await??;
     state.publish(
         crate::events::Channel::PlayerEvents,
         "player.kyc_updated",
@@ -194,8 +195,10 @@ pub async fn kyc_status(
 ) -> Result<web::Json<KycStatusResponse>, ApiError> {
     let player = AccountId::from_uuid(player_id.into_inner());
     user.require_self_or_staff(player)?;
-    let ctx = state.db.player_context(player).await?.ok_or_else(|| ApiError::NotFound("no such player".into()))?;
-    let history = state.db.kyc_history(player).await?;
+    let ctx = app::compliance::player_context(&state, player)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such player".into()))?;
+    let history = app::compliance::kyc_history(&state, player).await?;
     Ok(web::Json(KycStatusResponse {
         player_id: player.as_uuid(),
         kyc_status: ctx.kyc.as_str().into(),
@@ -235,7 +238,7 @@ pub async fn kyc_queue(
     };
     let limit = super::bounded("limit", q.limit, 100, 1, 500)?;
     let offset = super::bounded("offset", q.offset, 0, 0, i64::MAX)?;
-    let queue = state.db.kyc_queue(Some(status), newest_first, limit, offset).await?;
+    let queue = app::compliance::kyc_queue(&state, Some(status), newest_first, limit, offset).await?;
     Ok(web::Json(queue.into_iter().map(Into::into).collect()))
 }
 
@@ -315,7 +318,7 @@ pub async fn alerts(
         limit: super::bounded("limit", q.limit, 100, 1, 500)?,
         offset: super::bounded("offset", q.offset, 0, 0, i64::MAX)?,
     };
-    Ok(web::Json(state.db.aml_alerts(filter).await?.into_iter().map(Into::into).collect()))
+    Ok(web::Json(app::compliance::aml_alerts(&state, filter).await?.into_iter().map(Into::into).collect()))
 }
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
@@ -494,7 +497,7 @@ pub async fn report(
             .ok_or_else(|| ApiError::validation("to", "invalid"))?;
     // Countries without a profile of their own report under the `default` jurisdiction.
     let mut by_jurisdiction: std::collections::BTreeMap<String, ReportLine> = Default::default();
-    for r in state.db.report(start, end).await? {
+    for r in app::compliance::report(&state, start, end).await? {
         let code = state.policy.profiles.for_country(&r.jurisdiction).code.clone();
         let line = by_jurisdiction.entry(code.clone()).or_insert_with(|| ReportLine {
             jurisdiction: code,
@@ -612,5 +615,5 @@ pub async fn audit_log(
         limit: super::bounded("limit", q.limit, 100, 1, 1_000)?,
         offset: super::bounded("offset", q.offset, 0, 0, i64::MAX)?,
     };
-    Ok(web::Json(state.db.audit_log(filter).await?.into_iter().map(Into::into).collect()))
+    Ok(web::Json(app::compliance::audit_log(&state, filter).await?.into_iter().map(Into::into).collect()))
 }

@@ -10,7 +10,7 @@ pub use rounds::{recent_rounds, rollback_round, round, search_rounds, verify_rou
 use super::wallet::idempotency_key;
 use crate::app::play::{self, BetResult, RoundFailure};
 use crate::auth::{AuthUser, MaybeUser};
-use crate::error::{ApiError, Refusal};
+use crate::error::ApiError;
 use crate::events::Channel;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -24,7 +24,7 @@ use paperclip::actix::{Apiv2Schema, CreatedJson, api_v2_operation, web};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
-use wallet_core::{IdempotencyKey, PostError, PostingError};
+use wallet_core::IdempotencyKey;
 
 /// A game of the catalogue.
 #[derive(Debug, Serialize, Apiv2Schema)]
@@ -140,7 +140,7 @@ pub async fn launch(
     if state.catalogue.get(&slug).is_none() {
         return Err(ApiError::NotFound(format!("no game {slug:?}")));
     }
-    let (session, pair) = play::launch(&state, user.id, &slug).await.map_err(round_error)?;
+    let (session, pair) = play::launch(&state, user.id, &slug).await?;
     Ok(CreatedJson(LaunchResponse {
         session_id: session.id,
         game_slug: session.game_slug,
@@ -255,32 +255,6 @@ fn bet_response(r: BetResult) -> BetResponse {
     }
 }
 
-pub(crate) fn round_error(e: RoundFailure) -> ApiError {
-    match e {
-        RoundFailure::Db(d) => d.into(),
-        RoundFailure::Post(PostError::Rejected(r @ PostingError::InsufficientFunds { .. })) => {
-            ApiError::refused(Refusal::InsufficientFunds, r.to_string())
-        }
-        RoundFailure::Post(PostError::Rejected(r)) => ApiError::refused(Refusal::RuleViolation, r.to_string()),
-        RoundFailure::Post(PostError::WalletNotFound) => ApiError::NotFound("no wallet for that player".into()),
-        RoundFailure::Post(PostError::IdempotencyConflict) | RoundFailure::IdempotencyConflict => {
-            ApiError::Conflict("idempotency_key was already used for a different request".into())
-        }
-        RoundFailure::Post(PostError::Store(s)) => s.into(),
-        RoundFailure::UnknownGame => ApiError::NotFound("no such game".into()),
-        RoundFailure::SessionNotFound => ApiError::NotFound("no such session".into()),
-        RoundFailure::SessionNotYours => ApiError::Forbidden("the session belongs to another player".into()),
-        RoundFailure::SessionClosed => ApiError::refused(Refusal::SessionClosed, "the session has ended"),
-        RoundFailure::Params(p) => {
-            ApiError::validation(&format!("params.{}", p.field.trim_start_matches("params.")), p.message)
-        }
-        RoundFailure::Stake(refusal) => ApiError::refused(Refusal::BetOutOfRange, refusal.to_string()),
-        RoundFailure::RoundNotFound => ApiError::NotFound("no such round".into()),
-        RoundFailure::AlreadyRolledBack => ApiError::Conflict("the round has already been rolled back".into()),
-        RoundFailure::Refused(r) => ApiError::refused(r.refusal, r.detail),
-    }
-}
-
 async fn place(
     state: &AppState,
     user: &AuthUser,
@@ -302,9 +276,9 @@ async fn place(
     if let SessionTarget::LaunchOrReuse { game_slug, .. } = &session {
         let game =
             state.catalogue.get(game_slug).ok_or_else(|| ApiError::NotFound(format!("no game {game_slug:?}")))?;
-        game.validate(&params).map_err(|p| round_error(RoundFailure::Params(p)))?;
+        game.validate(&params).map_err(|p| ApiError::from(RoundFailure::Params(p)))?;
     }
-    let result = play::place_bet(state, user.id, session, amount, params, key).await.map_err(round_error)?;
+    let result = play::place_bet(state, user.id, session, amount, params, key).await?;
     if !result.replayed {
         state.metrics.rounds.with_label_values(&[result.round.game_slug.as_str()]).inc();
         state.metrics.rounds_per_commit.observe(result.committed_with as f64);

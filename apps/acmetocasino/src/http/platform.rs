@@ -3,7 +3,6 @@
 use super::reply::StatusJson;
 use crate::app::{self, platform::RedisProbe, platform::ReplicaProbe};
 use crate::auth::AuthUser;
-use crate::db::wallet::MoneyDay;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::telemetry::RouteSummary;
@@ -14,6 +13,7 @@ use gamectl_core::PlayDay;
 use paperclip::actix::{Apiv2Schema, api_v2_operation, web};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use wallet_core::MoneyDay;
 
 #[derive(Debug, Serialize, Apiv2Schema)]
 pub struct DatabaseHealth {

@@ -1,7 +1,7 @@
 //! Responsible-gaming routes: deposit limits, time-outs and self-exclusion, session
 //! limits and reality checks, the player's status, and markers-of-harm alerts.
 
-use crate::app::rg;
+use crate::app::{self, rg};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -11,7 +11,7 @@ use compliance_core::HarmAlert;
 use kernel::{AccountId, Amount, Clock};
 use pam_core::Role;
 use paperclip::actix::{Apiv2Schema, api_v2_operation, web};
-use rg_core::{ExclusionRequest, LimitPeriod, PeriodView, RgRepository, RgSettings, SessionLimitsRequest};
+use rg_core::{ExclusionRequest, LimitPeriod, PeriodView, RgSettings, SessionLimitsRequest};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -73,9 +73,11 @@ fn period_response(period: LimitPeriod, v: PeriodView) -> PeriodResponse {
 }
 
 async fn limits_of(state: &AppState, player: AccountId, rg: &RgSettings) -> Result<LimitsResponse, ApiError> {
-    let ctx = state.db.player_context(player).await?.ok_or_else(|| ApiError::NotFound("no such player".into()))?;
+    let ctx = app::compliance::player_context(state, player)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such player".into()))?;
     let now = state.clock.now();
-    let usage = state.db.deposit_usage(player, now).await?;
+    let usage = rg::deposit_usage(state, player, now).await?;
     let profile = state.policy.profiles.for_country(&ctx.country);
     let view = rg.limits.settled(now).view(profile, usage);
     Ok(LimitsResponse {
@@ -93,7 +95,7 @@ async fn set_limit(state: &AppState, player: AccountId, b: LimitRequest) -> Resu
     let period = LimitPeriod::parse(&b.period)?;
     let amount = b.amount.map(Amount::new).transpose().map_err(|e| ApiError::validation("amount", e.to_string()))?;
     let now = state.clock.now();
-    let rg = rg::set_deposit_limit(&state.db, &state.policy, player, period, amount, now).await??;
+    let rg = rg::set_deposit_limit(state, player, period, amount, now).await??;
     limits_of(state, player, &rg).await
 }
 
@@ -133,7 +135,7 @@ pub async fn limits(
 ) -> Result<web::Json<LimitsResponse>, ApiError> {
     let player = AccountId::from_uuid(player_id.into_inner());
     user.require_self_or_staff(player)?;
-    let rg = RgRepository::load(&state.db, player).await?;
+    let rg = rg::settings(&state, player).await?;
     Ok(web::Json(limits_of(&state, player, &rg).await?))
 }
 
@@ -180,7 +182,7 @@ pub async fn exclude(
     only_self(&user, player)?;
     let request = ExclusionRequest::parse(&body.0.kind, &body.0.duration)?;
     let now = state.clock.now();
-    let exclusion = rg::exclude(&state.db, &state.policy, player, request, now).await??;
+    let exclusion = rg::exclude(&state, player, request, now).await??;
     tracing::info!(player_id = %player, kind = ?exclusion.kind, until = ?exclusion.ends_at, "player excluded");
     state.publish(
         crate::events::Channel::PlayerEvents,
@@ -235,7 +237,7 @@ pub async fn session_limits(
     only_self(&user, player)?;
     let request: SessionLimitsRequest = crate::extract::parse_json(body.0.to_string().as_bytes())?;
     let now = state.clock.now();
-    let rg = rg::set_session_limits(&state.db, &state.policy, player, request, now).await??;
+    let rg = rg::set_session_limits(&state, player, request, now).await??;
     Ok(web::Json(session_limits_response(&rg.session_limits)))
 }
 
@@ -267,12 +269,12 @@ pub async fn status(
     let player = AccountId::from_uuid(player_id.into_inner());
     user.require_self_or_staff(player)?;
     let now = state.clock.now();
-    let mut rg = RgRepository::load(&state.db, player).await?;
+    let mut rg = rg::settings(&state, player).await?;
     rg.settle(now);
     let limits = limits_of(&state, player, &rg).await?;
-    let minutes = state.db.minutes_played_today(player, now).await?;
-    let net = state.db.net_position_since(player, now - Duration::days(1)).await?;
-    let harm = state.db.harm_alerts(Some(player), 50, 0).await?;
+    let minutes = rg::minutes_played_today(&state, player, now).await?;
+    let net = rg::net_position_since(&state, player, now - Duration::days(1)).await?;
+    let harm = rg::harm_alerts(&state, Some(player), 50, 0).await?;
     Ok(web::Json(StatusResponse {
         player_id: player.as_uuid(),
         jurisdiction: limits.jurisdiction,
@@ -334,7 +336,7 @@ pub async fn alerts(
     let q = query.into_inner();
     let limit = super::bounded("limit", q.limit, 100, 1, 500)?;
     let offset = super::bounded("offset", q.offset, 0, 0, i64::MAX)?;
-    let list = state.db.harm_alerts(q.player_id.map(AccountId::from_uuid), limit, offset).await?;
+    let list = rg::harm_alerts(&state, q.player_id.map(AccountId::from_uuid), limit, offset).await?;
     Ok(web::Json(list.into_iter().map(Into::into).collect()))
 }
 
@@ -396,7 +398,7 @@ pub async fn measures(
     let limit = super::bounded("limit", q.limit, 50, 1, 200)?;
     let offset = super::bounded("offset", q.offset, 0, 0, i64::MAX)?;
     let now = state.clock.now();
-    let records = state.db.rg_measures(kind, now).await?;
+    let records = rg::measures(&state, kind, now).await?;
     let total = records.len() as i64;
     let items = records
         .into_iter()

@@ -1,6 +1,14 @@
-//! Wallet routes: balances, postings, history and verification.
+//! Wallet routes: balances, postings, history and verification; the staff posting
+//! queue is in `wallet/postings.rs`.
+
+mod postings;
+
+pub use postings::{
+    ManualPostingResponse, approve_manual_posting, manual_posting, manual_postings, reject_manual_posting,
+};
 
 use super::reply::Created;
+use crate::app;
 use crate::app::money::{self, Posted};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
@@ -124,8 +132,9 @@ pub async fn balance(
 ) -> Result<web::Json<BalanceResponse>, ApiError> {
     let player = AccountId::from_uuid(player_id.into_inner());
     user.require_self_or_staff(player)?;
-    let head =
-        state.db.head(player).await?.ok_or_else(|| ApiError::NotFound(format!("no wallet for player {player}")))?;
+    let head = app::wallet::head(&state, player)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no wallet for player {player}")))?;
     Ok(web::Json(BalanceResponse {
         player_id: player.as_uuid(),
         currency: head.currency.as_str().to_owned(),
@@ -267,8 +276,7 @@ async fn post(
     reason: Option<String>,
 ) -> Result<PostingReply, ApiError> {
     let posting = attribute(user, posting, reason)?;
-    let posted =
-        money::post(&state.db, &state.policy, player, posting, state.entropy.new_id(), state.clock.now()).await?;
+    let posted = money::post(state, player, posting, state.entropy.new_id(), state.clock.now()).await?;
     match posted {
         Posted::Queued { posting, replayed } => Ok(PostingReply::Queued { posting: posting.into(), replayed }),
         Posted::Moved(result) => {
@@ -412,7 +420,7 @@ pub async fn history(
     user.require_self_or_staff(player)?;
     let q = query.into_inner();
     let limit = super::bounded("limit", q.limit, 50, 1, 500)?;
-    if state.db.head(player).await?.is_none() {
+    if app::wallet::head(&state, player).await?.is_none() {
         return Err(ApiError::NotFound(format!("no wallet for player {player}")));
     }
     let events = state
@@ -442,7 +450,7 @@ pub async fn recent(
 ) -> Result<web::Json<Vec<EventResponse>>, ApiError> {
     user.require_staff()?;
     let limit = super::bounded("limit", query.limit, 50, 1, 500)?;
-    Ok(web::Json(state.db.recent(limit).await?.into_iter().map(Into::into).collect()))
+    Ok(web::Json(app::wallet::recent(&state, limit).await?.into_iter().map(Into::into).collect()))
 }
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
@@ -519,7 +527,7 @@ pub async fn search_events(
         limit: super::bounded("limit", q.limit, 50, 1, 200)?,
         offset: super::bounded("offset", q.offset, 0, 0, i64::MAX)?,
     };
-    let (events, total) = state.db.search_events(&filter).await?;
+    let (events, total) = app::wallet::search_events(&state, &filter).await?;
     Ok(web::Json(EventPage {
         items: events.into_iter().map(Into::into).collect(),
         total,
@@ -551,8 +559,9 @@ pub async fn verify(
 ) -> Result<web::Json<VerifyResponse>, ApiError> {
     user.require_staff()?;
     let player = AccountId::from_uuid(player_id.into_inner());
-    let (head, events) =
-        state.db.snapshot(player).await?.ok_or_else(|| ApiError::NotFound(format!("no wallet for player {player}")))?;
+    let (head, events) = app::wallet::snapshot(&state, player)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no wallet for player {player}")))?;
     let v = wallet_core::verify(&events, head.balances, head.seq);
     Ok(web::Json(VerifyResponse {
         player_id: player.as_uuid(),
@@ -564,147 +573,4 @@ pub async fn verify(
         consistent: v.consistent,
         problem: v.problem,
     }))
-}
-
-/// A staff posting queued for a second admin's approval.
-#[derive(Debug, Serialize, Apiv2Schema)]
-pub struct ManualPostingResponse {
-    pub id: Uuid,
-    pub player_id: Uuid,
-    /// The event type it posts once approved.
-    #[serde(rename = "type")]
-    pub event_type: String,
-    /// Minor units, in the wallet's currency.
-    pub amount: i64,
-    pub reference: Option<String>,
-    pub compensates: Option<Uuid>,
-    pub idempotency_key: String,
-    pub reason: String,
-    pub requested_by: Uuid,
-    pub requested_at: DateTime<Utc>,
-    /// `pending`, `approved` or `rejected`.
-    pub status: String,
-    pub decided_by: Option<Uuid>,
-    pub decided_at: Option<DateTime<Utc>>,
-    /// The rejecting staff member's reason.
-    pub decision_note: Option<String>,
-    /// The wallet event posted on approval.
-    pub event_id: Option<Uuid>,
-}
-
-impl From<ManualPosting> for ManualPostingResponse {
-    fn from(m: ManualPosting) -> Self {
-        let by = m.posting.attribution.as_ref();
-        ManualPostingResponse {
-            id: m.id,
-            player_id: m.player_id.as_uuid(),
-            event_type: m.posting.event_type.as_str().to_owned(),
-            amount: m.posting.amount.minor_units(),
-            reference: m.posting.reference.as_ref().map(|r| r.as_str().to_owned()),
-            compensates: m.posting.compensates,
-            idempotency_key: m.posting.idempotency_key.as_str().to_owned(),
-            reason: by.map(|a| a.reason.as_str().to_owned()).unwrap_or_default(),
-            requested_by: by.map(|a| a.posted_by.as_uuid()).unwrap_or_default(),
-            requested_at: m.requested_at,
-            status: m.status.as_str().to_owned(),
-            decided_by: m.decided_by.map(|d| d.as_uuid()),
-            decided_at: m.decided_at,
-            decision_note: m.decision_note,
-            event_id: m.event_id,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, Apiv2Schema)]
-pub struct ManualPostingParams {
-    /// `pending`, `approved` or `rejected`.
-    pub status: Option<String>,
-    pub player_id: Option<Uuid>,
-    /// 1–500 (default 50).
-    pub limit: Option<i64>,
-    /// Postings to skip (default 0).
-    pub offset: Option<i64>,
-}
-
-/// Staff postings queued for approval, newest first (staff)
-#[api_v2_operation(tags(Wallet))]
-pub async fn manual_postings(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    query: web::Query<ManualPostingParams>,
-) -> Result<web::Json<Vec<ManualPostingResponse>>, ApiError> {
-    user.require_staff()?;
-    let q = query.into_inner();
-    let status = q
-        .status
-        .map(|s| {
-            ApprovalStatus::parse(&s)
-                .ok_or_else(|| ApiError::validation("status", "must be pending, approved or rejected"))
-        })
-        .transpose()?;
-    let filter = PostingFilter {
-        status,
-        player: q.player_id.map(AccountId::from_uuid),
-        limit: super::bounded("limit", q.limit, 50, 1, 500)?,
-        offset: super::bounded("offset", q.offset, 0, 0, i64::MAX)?,
-    };
-    Ok(web::Json(state.db.manual_postings(filter).await?.into_iter().map(Into::into).collect()))
-}
-
-/// One queued staff posting (staff)
-#[api_v2_operation(tags(Wallet))]
-pub async fn manual_posting(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<ManualPostingResponse>, ApiError> {
-    user.require_staff()?;
-    let found = state.db.manual_posting(id.into_inner()).await?;
-    Ok(web::Json(found.ok_or_else(|| ApiError::NotFound("no such manual posting".into()))?.into()))
-}
-
-/// An approved posting and the event it posted.
-#[derive(Debug, Serialize, Apiv2Schema)]
-pub struct ApprovalResponse {
-    pub posting: ManualPostingResponse,
-    pub event: EventResponse,
-}
-
-/// Approve a queued staff posting (admin, not its requester)
-///
-/// Posts the event through every money rule, with `approved_by`; a rule that refuses
-/// it (e.g. `insufficient_funds`) leaves the posting pending.
-#[api_v2_operation(tags(Wallet))]
-pub async fn approve_manual_posting(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<ApprovalResponse>, ApiError> {
-    user.require(&[Role::Admin])?;
-    let (posting, result) =
-        money::approve(&state.db, &state.policy, id.into_inner(), user.id, state.entropy.new_id(), state.clock.now())
-            .await?;
-    announce(&state, &result);
-    Ok(web::Json(ApprovalResponse { posting: posting.into(), event: result.outcome.event.into() }))
-}
-
-#[derive(Debug, Deserialize, Apiv2Schema)]
-pub struct RejectRequest {
-    /// Why, 1–500 characters.
-    pub reason: String,
-}
-
-/// Reject a queued staff posting (admin)
-#[api_v2_operation(tags(Wallet))]
-pub async fn reject_manual_posting(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<Uuid>,
-    body: ApiJson<RejectRequest>,
-) -> Result<web::Json<ManualPostingResponse>, ApiError> {
-    user.require(&[Role::Admin])?;
-    let note = Reason::parse(&body.0.reason).map_err(|e| ApiError::validation("reason", e.to_string()))?;
-    let rejected =
-        state.db.reject_manual_posting(id.into_inner(), user.id, note.as_str().to_owned(), state.clock.now()).await?;
-    Ok(web::Json(rejected.into()))
 }

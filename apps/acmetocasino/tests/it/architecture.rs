@@ -92,35 +92,24 @@ fn handlers_hold_no_queries() {
     }
 }
 
-/// Architecture invariant: the database adapter knows nothing of the HTTP edge or of the
-/// application layer: no handler, no extractor, no problem document (refusals are
-/// `kernel::Refusal`), no use case (the application's decisions reach it as values and
-/// through the `RoundRules` it is handed).
+/// Architecture invariant: the database adapter knows nothing of the HTTP edge or of
+/// the application layer above it: no handler, no extractor, no problem document
+/// (refusals are `kernel::Refusal`), no use case, no application state.
 #[test]
 fn the_adapter_imports_nothing_from_the_edge() {
     for f in rust_files(&root().join("apps/acmetocasino/src/db")) {
         let text = std::fs::read_to_string(&f).unwrap();
-        for word in
-            ["crate::http", "crate::error", "crate::extract", "crate::auth", "actix_web", "ApiError", "crate::app"]
-        {
-            assert!(!text.contains(word), "{} mentions {word}", f.display());
-        }
-    }
-}
-
-/// Architecture invariant: the game handlers go through the application layer
-/// (`app::play`): they import nothing from `db/` and never call the database.
-#[test]
-fn game_handlers_reach_the_database_only_through_the_application_layer() {
-    let http = root().join("apps/acmetocasino/src/http");
-    let files: Vec<PathBuf> = rust_files(&http)
-        .into_iter()
-        .filter(|f| f.file_stem().is_some_and(|s| s == "games") || f.parent().is_some_and(|d| d.ends_with("games")))
-        .collect();
-    assert!(!files.is_empty());
-    for f in files {
-        let text = std::fs::read_to_string(&f).unwrap();
-        for word in ["crate::db", "state.db", ".db."] {
+        for word in [
+            "crate::http",
+            "crate::error",
+            "crate::extract",
+            "crate::auth",
+            "crate::app",
+            "crate::state",
+            "AppState",
+            "actix_web",
+            "ApiError",
+        ] {
             assert!(!text.contains(word), "{} mentions {word}", f.display());
         }
     }
@@ -160,4 +149,36 @@ fn fault_injection_is_compiled_only_into_tests() {
     let shipped = features("features,no-dev");
     assert!(!shipped.contains("fault-injection"), "a shipped build has fault injection:\n{shipped}");
     assert!(features("features").contains("fault-injection"), "the tests' build lacks fault injection");
+}
+
+/// Architecture invariant: no production file of the apps grows past 700 lines: a file
+/// that big holds more than one aggregate or one concern, and is split by them.
+#[test]
+fn no_production_file_passes_700_lines() {
+    let mut big = Vec::new();
+    for app in std::fs::read_dir(root().join("apps")).unwrap() {
+        for f in rust_files(&app.unwrap().path().join("src")) {
+            let lines = std::fs::read_to_string(&f).unwrap().lines().count();
+            if lines > 700 {
+                big.push(format!("{} ({lines} lines)", f.display()));
+            }
+        }
+    }
+    assert!(big.is_empty(), "split by aggregate or concern: {big:#?}");
+}
+
+/// Architecture invariant: handlers go through the application layer (`app/`): they
+/// never reach the database adapter, its types or its connection.
+#[test]
+fn handlers_never_reach_the_database() {
+    let mut found = Vec::new();
+    for f in rust_files(&root().join("apps/acmetocasino/src/http")) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for word in ["crate::db", "state.db", ".db.", "Db::"] {
+            if text.contains(word) {
+                found.push(format!("{} mentions {word}", f.display()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
 }

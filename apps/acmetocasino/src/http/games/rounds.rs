@@ -1,7 +1,7 @@
 //! Game aggregation layer routes: rounds, their search, provably fair verification
 //! and rollback.
 
-use super::{known_game, round_error, searched_player};
+use super::{known_game, searched_player};
 use crate::app::play;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Refusal};
@@ -295,7 +295,7 @@ pub async fn rollback_round(
 ) -> Result<web::Json<RoundResponse>, ApiError> {
     user.require(&[Role::Operator, Role::Admin])?;
     let reason = body.0.and_then(|b| b.reason).map(|r| free_text("reason", &r, 1..=500)).transpose()?;
-    let round = play::rollback_round(&state, id.into_inner(), user.id, reason).await.map_err(round_error)?;
+    let round = play::rollback_round(&state, id.into_inner(), user.id, reason).await?;
     tracing::info!(actor = %user.id, round_id = %round.id, "round rolled back");
     state.publish(
         Channel::GameRounds,
