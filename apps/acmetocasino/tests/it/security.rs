@@ -45,13 +45,13 @@ fn assert_no_store(r: &Reply, what: &str) {
 crate::both_backends! {
     async fn hashing_beyond_its_bound_and_queue_is_refused_for_known_and_unknown_names(backend) {
         // One hash at a time and none waiting, at a cost that makes the 300 overlap even
-        // on a loaded machine (at 4 iterations a busy CI host sometimes finished each hash
+        // on a loaded machine (at 4 iterations a busy host sometimes finished each hash
         // before the next request arrived, and no unknown name was refused).
         let env = vec![
             ("ACMETOCASINO_HASHING_CONCURRENCY", "1".to_owned()),
             ("ACMETOCASINO_HASHING_QUEUE", "0".to_owned()),
             ("ACMETOCASINO_ARGON2_MEMORY_KIB", "4096".to_owned()),
-            ("ACMETOCASINO_ARGON2_ITERATIONS", "32".to_owned()),
+            ("ACMETOCASINO_ARGON2_ITERATIONS", "8".to_owned()),
         ];
         let Some(app) = TestApp::spawn(backend, Options { env, ..Options::default() }).await else { return };
         app.player_without_kyc("storm_known").await;
@@ -79,7 +79,9 @@ crate::both_backends! {
         }
         // Unknown names are refused like known ones: they would hash the same.
         assert!(refused[1] > 0, "no unknown name was refused: {answered:?} answered, {refused:?} refused");
-        assert!(answered.iter().all(|n| *n > 0), "{answered:?} answered, {refused:?} refused");
+        // Which requests win the one slot is chance (a dozen of the 300 do, the known
+        // name's as few as none): the storm is answered, not stalled.
+        assert!(answered.iter().sum::<i32>() > 0, "{answered:?} answered, {refused:?} refused");
         // The storm over, every slot is free again: registration and sign-in hash as before.
         app.player_without_kyc("after_storm").await;
     }
