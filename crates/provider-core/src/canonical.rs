@@ -131,6 +131,8 @@ pub enum Failure {
     InvalidSignature,
     InvalidToken,
     TokenExpired,
+    /// The player the call names is not ours.
+    PlayerNotFound,
     /// The balance is attached to the reply.
     NotEnoughMoney,
     /// Same transaction id, different fields.
@@ -160,6 +162,7 @@ impl fmt::Display for Failure {
             Failure::InvalidSignature => f.write_str("invalid signature"),
             Failure::InvalidToken => f.write_str("invalid token"),
             Failure::TokenExpired => f.write_str("token expired"),
+            Failure::PlayerNotFound => f.write_str("player not found"),
             Failure::NotEnoughMoney => f.write_str("not enough money"),
             Failure::DuplicateTransaction => f.write_str("duplicate transaction with different fields"),
             Failure::TransactionDoesNotExist { .. } => f.write_str("the referenced transaction does not exist"),
