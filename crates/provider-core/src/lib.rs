@@ -10,9 +10,11 @@
 mod adapter;
 mod canonical;
 mod config;
+mod registry;
 pub mod rules;
 
 pub use adapter::{Protocol, ProviderAdapter, Response};
 pub use canonical::{Account, Command, Failure, Outcome, Reply, Request, Transaction, TxKind, WinKind};
 pub use config::{AmountRounding, AmountScale, ProviderConfig, format_decimal, parse_decimal};
+pub use registry::{Provider, ProviderGame, ProviderSecrets, ReconciliationDay, StuckRound};
 pub use rules::{Decision, Snapshot, StoredTx, TxStatus};
