@@ -10,6 +10,23 @@ pub struct ProviderConfig {
     pub scale: AmountScale,
     /// A win whose bet is unknown: `true` tells the provider to stop retrying it.
     pub win_without_bet_is_final: bool,
+    /// How long a launch token lets its player bet (wins and rollbacks are accepted
+    /// with an expired one).
+    pub token_ttl_seconds: i64,
+}
+
+impl ProviderConfig {
+    /// What a provider speaking `protocol` gets unless its registration says otherwise.
+    pub fn default_for(protocol: crate::Protocol) -> Self {
+        match protocol {
+            crate::Protocol::Hub88 => {
+                ProviderConfig { scale: AmountScale::HUB88, win_without_bet_is_final: true, token_ttl_seconds: 3600 }
+            }
+            crate::Protocol::Pragmatic => {
+                ProviderConfig { scale: AmountScale::DECIMAL, win_without_bet_is_final: false, token_ttl_seconds: 3600 }
+            }
+        }
+    }
 }
 
 /// How a provider's amounts map onto the platform's minor units (every supported

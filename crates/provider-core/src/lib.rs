@@ -15,15 +15,21 @@
 //! wallet agree by construction. Everything here is pure: no IO, no clock (callers pass
 //! timestamps and key-generation seeds); the one exception is the system randomness ring
 //! draws to blind RSA signatures.
+//!
+//! The registry's types ([`Provider`], [`ProviderGame`], [`ProviderSecrets`]) describe
+//! the onboarded providers; [`ReconciliationDay`] and [`StuckRound`] what
+//! reconciliation reports of their play.
 
 mod adapter;
 mod canonical;
 mod config;
 pub mod hub88;
 pub mod pragmatic;
+mod registry;
 pub mod rules;
 
 pub use adapter::{Answer, Call, Protocol, ProviderAdapter, ProviderClient, Response};
 pub use canonical::{Account, Command, Failure, Outcome, Reply, Request, Transaction, TxKind, WinKind};
 pub use config::{AmountRounding, AmountScale, ProviderConfig, format_decimal, parse_decimal};
+pub use registry::{Provider, ProviderGame, ProviderSecrets, ReconciliationDay, StuckRound};
 pub use rules::{Decision, Snapshot, StoredTx, TxStatus};

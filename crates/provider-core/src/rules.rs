@@ -119,7 +119,8 @@ mod tests {
     use super::*;
     use crate::AmountScale;
 
-    const CONFIG: ProviderConfig = ProviderConfig { scale: AmountScale::HUB88, win_without_bet_is_final: false };
+    const CONFIG: ProviderConfig =
+        ProviderConfig { scale: AmountScale::HUB88, win_without_bet_is_final: false, token_ttl_seconds: 60 };
 
     fn tx(id: &str, amount: i64, reference: Option<&str>) -> Transaction {
         Transaction {

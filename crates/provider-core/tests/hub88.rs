@@ -11,7 +11,8 @@ use provider_core::{
 };
 use std::path::PathBuf;
 
-const CONFIG: ProviderConfig = ProviderConfig { scale: AmountScale::HUB88, win_without_bet_is_final: false };
+const CONFIG: ProviderConfig =
+    ProviderConfig { scale: AmountScale::HUB88, win_without_bet_is_final: false, token_ttl_seconds: 3600 };
 
 fn fixture(path: &str) -> String {
     let full = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hub88").join(path);

@@ -10,7 +10,8 @@ use provider_core::{
 };
 use std::path::PathBuf;
 
-const CONFIG: ProviderConfig = ProviderConfig { scale: AmountScale::DECIMAL, win_without_bet_is_final: false };
+const CONFIG: ProviderConfig =
+    ProviderConfig { scale: AmountScale::DECIMAL, win_without_bet_is_final: false, token_ttl_seconds: 3600 };
 
 fn fixture(path: &str) -> String {
     let full = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pragmatic").join(path);
