@@ -221,6 +221,15 @@ impl Table {
             return Err(format!("opening the game: the wallet names player {player}"));
         }
         self.expected = answer.balance;
+        if self.caller.protocol() == Protocol::Hub88 {
+            // Hub88 also asks who the player is (`user/info`: a balance without a token).
+            let info = Command::Balance { player: self.player.id.clone(), token: None, game: None };
+            let answer = self.caller.send_retrying(&info).await?;
+            if let Some(f) = answer.failure {
+                return Err(format!("user/info: {f} (status {})", answer.status));
+            }
+            self.check_balance(&answer, "user/info");
+        }
         Ok(())
     }
 
