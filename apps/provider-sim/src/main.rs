@@ -9,6 +9,8 @@
 //! ledger against `GET /providers/{slug}/reconciliation`: any difference, stuck round or
 //! unexpected answer makes it exit non-zero.
 
+#[cfg(test)]
+mod fake_wallet;
 mod ledger;
 mod platform;
 mod play;

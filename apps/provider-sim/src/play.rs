@@ -221,6 +221,15 @@ impl Table {
             return Err(format!("opening the game: the wallet names player {player}"));
         }
         self.expected = answer.balance;
+        if self.caller.protocol() == Protocol::Hub88 {
+            // Hub88 also asks who the player is (`user/info`: a balance without a token).
+            let info = Command::Balance { player: self.player.id.clone(), token: None, game: None };
+            let answer = self.caller.send_retrying(&info).await?;
+            if let Some(f) = answer.failure {
+                return Err(format!("user/info: {f} (status {})", answer.status));
+            }
+            self.check_balance(&answer, "user/info");
+        }
         Ok(())
     }
 
@@ -421,5 +430,77 @@ impl Table {
             }
         }
         self.end_round(round).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake_wallet::{self, PLAYER, TOKEN, Wallet};
+    use provider_core::hub88::{Hub88Adapter, Hub88Client};
+    use provider_core::pragmatic::{PragmaticAdapter, PragmaticClient};
+    use provider_core::{ProviderAdapter, ProviderConfig};
+    use std::sync::Mutex;
+
+    fn key(name: &str) -> String {
+        let path =
+            format!("{}/../../crates/provider-core/tests/fixtures/hub88/keys/{name}.pem", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// Plays `rounds` rounds, half of them with a fault, against the stand-in wallet;
+    /// every answer is as expected, and the ledger equals the wallet's own books.
+    async fn faults_leave_the_books_equal(protocol: Protocol, rounds: u64) {
+        let config = ProviderConfig::default_for(protocol);
+        let (adapter, client): (Arc<dyn ProviderAdapter>, Box<dyn ProviderClient>) = match protocol {
+            Protocol::Hub88 => (
+                Arc::new(Hub88Adapter::new(&key("provider_public"), &key("operator_private"), config).unwrap()),
+                Box::new(Hub88Client::new(&key("provider_private"), &key("operator_public"), config).unwrap()),
+            ),
+            Protocol::Pragmatic => (
+                Arc::new(PragmaticAdapter::new("sim-secret", config)),
+                Box::new(PragmaticClient::new("sim-secret", "sim", config)),
+            ),
+        };
+        let wallet = Arc::new(Mutex::new(Wallet::with_balance(100_000)));
+        let url = fake_wallet::serve(adapter, wallet.clone()).await;
+        let platform = Platform::new(&url, Duration::from_secs(5)).unwrap();
+        let caller = Arc::new(Caller { platform, slug: "sim".into(), client });
+        let table = Table {
+            caller,
+            player: Player {
+                id: PLAYER.into(),
+                currency: "EUR".into(),
+                launch_token: TOKEN.into(),
+                game_code: "sim_slot".into(),
+            },
+            min_bet: 10,
+            max_bet: 1_000,
+            fault_rate: 0.5,
+            rng: Rng::new(42),
+            expected: None,
+            played: Played::default(),
+        };
+        let played = table.play(Arc::new(AtomicU64::new(0)), rounds).await;
+        assert_eq!(played.errors, Vec::<String>::new());
+        assert_eq!(played.rounds, rounds);
+        assert_eq!(played.uncertain, 0);
+        assert_eq!(played.faults.len(), Fault::ALL.len(), "{:?}", played.faults);
+        let wallet = wallet.lock().unwrap();
+        let report = wallet.report(chrono::Utc::now().date_naive());
+        assert_eq!(crate::ledger::compare(&played.ledger.days(), &report), Ok(vec![]), "{report}");
+        let day = played.ledger.days().into_values().next().unwrap_or_default();
+        assert!(day.rolled_back_bets > 0 && day.tombstones > 0 && day.wins > 0, "{day:?}");
+        assert_eq!(wallet.balance, 100_000 - day.bet_amount + day.win_amount);
+    }
+
+    #[tokio::test]
+    async fn hub88_faults_leave_the_books_equal() {
+        faults_leave_the_books_equal(Protocol::Hub88, 60).await;
+    }
+
+    #[tokio::test]
+    async fn pragmatic_faults_leave_the_books_equal() {
+        faults_leave_the_books_equal(Protocol::Pragmatic, 60).await;
     }
 }

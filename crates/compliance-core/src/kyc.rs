@@ -312,6 +312,33 @@ pub fn on_submission(
     Ok(SubmissionOutcome { state, decided_because, held_for_register_review: listing != RegisterMatch::None })
 }
 
+/// What a staff decision does to the player's KYC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaffDecisionOutcome {
+    /// The state it leaves.
+    pub state: KycState,
+    /// The national register lists the player: the account is self-excluded, whatever
+    /// staff decided.
+    pub exclude_listed: bool,
+}
+
+/// A staff decision on a player in `state` (`pending`: whether they have a pending
+/// submission), with the register consulted (`listed`): the whole rule book of a staff
+/// decision. The decision's own refusal comes before [`KycError::NotPending`].
+pub fn on_staff_decision(
+    state: KycState,
+    pending: bool,
+    decision: Decision,
+    reason: Option<&str>,
+    listed: bool,
+) -> Result<StaffDecisionOutcome, KycError> {
+    let state = decide(state, decision, reason)?;
+    if !pending {
+        return Err(KycError::NotPending);
+    }
+    Ok(StaffDecisionOutcome { state, exclude_listed: listed })
+}
+
 /// One KYC submission as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KycRecord {
@@ -556,5 +583,23 @@ mod tests {
             assert!(deposit_requires_kyc(state, i64::MAX, a(1)), "no overflow");
         }
         assert!(!deposit_requires_kyc(KycState::Approved, 10_000_000, a(1_000_000)));
+    }
+
+    #[test]
+    fn a_staff_decision_needs_a_pending_submission_and_a_listing_excludes_whatever_it_says() {
+        let approve = on_staff_decision(KycState::Pending, true, Decision::Approve, None, false);
+        assert_eq!(approve, Ok(StaffDecisionOutcome { state: KycState::Approved, exclude_listed: false }));
+        let listed = on_staff_decision(KycState::Pending, true, Decision::Reject, Some("blurred"), true);
+        assert_eq!(listed, Ok(StaffDecisionOutcome { state: KycState::Rejected, exclude_listed: true }));
+        let no_reason = on_staff_decision(KycState::Pending, false, Decision::Reject, Some(" "), false);
+        assert_eq!(no_reason, Err(KycError::ReasonRequired), "the decision's refusal first");
+        assert_eq!(
+            on_staff_decision(KycState::Approved, true, Decision::Approve, None, false),
+            Err(KycError::NotPending)
+        );
+        assert_eq!(
+            on_staff_decision(KycState::Pending, false, Decision::Approve, None, true),
+            Err(KycError::NotPending)
+        );
     }
 }

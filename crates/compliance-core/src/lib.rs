@@ -33,7 +33,8 @@ pub use audit::{AuditEntry, AuditFilter};
 pub use harm::{HarmAlert, HarmMarker, Intervention};
 pub use kyc::{
     Decision, DocumentType, FieldError, KYC_DEPOSIT_THRESHOLD, KycError, KycForm, KycRecord, KycState, KycSubmission,
-    SimulatedProvider, SubmissionOutcome, decide, deposit_requires_kyc, on_submission, submit,
+    SimulatedProvider, StaffDecisionOutcome, SubmissionOutcome, decide, deposit_requires_kyc, on_staff_decision,
+    on_submission, submit,
 };
 pub use money::{MoneyResult, Policy};
 pub use register::{Person, RegisterMatch, check_not_listed, register_match, strongest_match};

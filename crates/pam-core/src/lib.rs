@@ -6,6 +6,7 @@
 //! creation over the ports in [`port`].
 
 mod model;
+mod player;
 mod service;
 mod types;
 
@@ -16,6 +17,7 @@ pub use model::{
     Account, AccountStatus, KycState, NewAccount, Player, PlayerFilter, PlayerOrder, PlayerPage, PlayerProfile,
     RefreshTokenRecord, Role, VipTier,
 };
+pub use player::{PlayAllowed, PlayState, PlayerContext, UnreadableSettings, check_play, needs_minutes_played};
 pub use service::{
     AttemptLimits, FieldError, IssuedSession, LoginError, PamService, RefreshError, RegisterError, Registration,
     StaffRegistration, ThrottleScope, TokenPolicy, ValidationErrors, hash_refresh_token,

@@ -15,6 +15,7 @@
 #[macro_use]
 mod text_enum;
 
+mod change;
 mod error;
 mod exclusion;
 mod jurisdiction;
@@ -25,6 +26,7 @@ pub mod memory;
 mod port;
 mod session;
 
+pub use change::{RgChange, RgChanged, change_settings};
 pub use error::RgError;
 pub use exclusion::{
     Exclusion, ExclusionKind, ExclusionRequest, SelfExclusionDuration, TimeoutDuration, check_not_excluded,

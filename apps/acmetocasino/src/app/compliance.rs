@@ -2,11 +2,11 @@
 //! regulatory report and the audit log.
 
 use crate::db::DbError;
-use crate::db::compliance::PlayerContext;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use compliance_core::{AlertFilter, AmlAlert, AuditEntry, AuditFilter, KycError, KycRecord, KycSubmission, ReportRow};
 use kernel::AccountId;
+use pam_core::PlayerContext;
 
 /// A player's submission, decided at once by the simulated provider where the policy
 /// lets it, else queued for staff.

@@ -100,6 +100,10 @@ pub fn decide(
             }
             Ok(MoneyDecision::default())
         }
+        MoneyState::Play { player, state, betting } => {
+            let allowed = pam_core::check_play(player, *state, *betting, at)?;
+            Ok(MoneyDecision { settled_rg: allowed.settled.then_some(allowed.rg) })
+        }
         MoneyState::Unruled => Ok(MoneyDecision::default()),
     }
 }
@@ -107,10 +111,10 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::compliance::PlayerContext;
     use chrono::{Duration, NaiveDate, TimeZone};
     use compliance_core::{AmlThresholds, RiskLevel, SimulatedProvider};
     use kernel::Amount;
+    use pam_core::{PlayState, PlayerContext};
     use rg_core::{DepositUsage, LimitPeriod, Profiles, RgSettings};
     use wallet_core::{DepositTotals, EventType, IdempotencyKey};
 
@@ -128,9 +132,17 @@ mod tests {
     }
 
     fn player(status: &str, kyc: &str) -> PlayerContext {
-        let dob = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap();
-        let row = (status.into(), "MT".into(), kyc.into(), "a@example.com".into(), dob, None, None, None);
-        PlayerContext::try_from(row).unwrap()
+        PlayerContext {
+            status: AccountStatus::parse(status).unwrap(),
+            country: "MT".into(),
+            kyc: compliance_core::KycState::parse(kyc).unwrap(),
+            email: "a@example.com".into(),
+            date_of_birth: NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(),
+            known_name: None,
+            rg: Ok(RgSettings::default()),
+            forced_check_alert_at: None,
+            listed: None,
+        }
     }
 
     fn posting(kind: EventType, amount: i64) -> Posting {
@@ -205,5 +217,32 @@ mod tests {
         assert_eq!(refusal(decide(&w, &state("active", "pending", vec![]), &p, at)), Refusal::KycRequired);
         let frozen = state("active", "approved", vec![RiskLevel::Critical]);
         assert_eq!(refusal(decide(&w, &frozen, &p, at)), Refusal::RuleViolation);
+    }
+
+    #[test]
+    fn an_operators_bet_or_bonus_passes_the_play_rules_and_saves_due_rg_changes() {
+        let (p, at) = (policy(), at());
+        let play = |status: &str, kyc: &str, listed: bool, betting: bool| MoneyState::Play {
+            player: player(status, kyc),
+            state: PlayState { listed, rg: RgSettings::default(), minutes_played_today: 0 },
+            betting,
+        };
+        let bet = posting(EventType::Bet, 100);
+        assert_eq!(decide(&bet, &play("active", "approved", false, true), &p, at), Ok(MoneyDecision::default()));
+        assert_eq!(refusal(decide(&bet, &play("active", "pending", false, true), &p, at)), Refusal::KycRequired);
+        let bonus = posting(EventType::BonusCredit, 100);
+        assert_eq!(refusal(decide(&bonus, &play("active", "approved", true, false), &p, at)), Refusal::SelfExcluded);
+        let mut rg = RgSettings::default();
+        let profile = p.profiles.for_country("MT");
+        rg.limits =
+            rg_core::change_limit(&rg.limits, LimitPeriod::Daily, Amount::new(5_000).ok(), profile, at).unwrap();
+        rg.limits = rg_core::change_limit(&rg.limits, LimitPeriod::Daily, None, profile, at).unwrap();
+        let due = MoneyState::Play {
+            player: player("active", "approved"),
+            state: PlayState { listed: false, rg, minutes_played_today: 0 },
+            betting: false,
+        };
+        let settled = decide(&bonus, &due, &p, at + Duration::days(30)).unwrap().settled_rg.expect("saved");
+        assert_eq!(settled.limits.daily.active, None);
     }
 }

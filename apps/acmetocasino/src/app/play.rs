@@ -280,10 +280,11 @@ pub fn decide(
     s: &RoundSnapshot,
     req: &BetRequest,
 ) -> Result<RoundDecision, RoundFailure> {
+    let allowed = pam_core::check_play(&s.player, s.play, true, req.at)?;
     let choice = choose_session(&req.session, &s.session, req.player, req.at)?;
     let session = &choice.session;
     let game = catalogue.get(&session.game_slug).ok_or(RoundFailure::UnknownGame)?;
-    let bettor = crate::stakes::Bettor { country: &s.country, date_of_birth: s.date_of_birth };
+    let bettor = crate::stakes::Bettor { country: &s.player.country, date_of_birth: s.player.date_of_birth };
     let rules = crate::stakes::rules(&game.info(), s.limits, &policy.profiles, Some(bettor), req.at.date_naive());
     gal_core::stake::check_stake(req.amount.minor_units(), &rules).map_err(RoundFailure::Stake)?;
     // The player's first round creates their pair and draws from it.
@@ -331,6 +332,8 @@ pub fn decide(
         created_at: req.at,
     };
     Ok(RoundDecision {
+        rg: allowed.rg,
+        rg_settled: allowed.settled,
         session: choice,
         new_pair,
         pair_id: pair.id,
@@ -392,7 +395,8 @@ mod tests {
     use super::*;
     use chrono::{Duration, NaiveDate};
     use gal_core::{ExactPayout, RandomStream, Rounding};
-    use kernel::Currency;
+    use kernel::{Currency, Refusal};
+    use pam_core::{PlayState, PlayerContext};
     use serde_json::json;
     use wallet_core::{Balances, PostingError};
 
@@ -444,8 +448,18 @@ mod tests {
         head.balances = Balances { cash, bonus: 0 };
         RoundSnapshot {
             head,
-            country: "DE".into(),
-            date_of_birth: NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
+            player: PlayerContext {
+                status: pam_core::AccountStatus::Active,
+                country: "DE".into(),
+                kyc: compliance_core::KycState::Approved,
+                email: "p@example.com".into(),
+                date_of_birth: NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
+                known_name: None,
+                rg: Ok(RgSettings::default()),
+                forced_check_alert_at: None,
+                listed: Some(false),
+            },
+            play: PlayState { listed: false, rg: RgSettings::default(), minutes_played_today: 0 },
             session: found,
             limits: None,
             pair,
@@ -604,5 +618,32 @@ mod tests {
         let (check, rg) = reality_check(RgSettings::default(), true, &d, at).unwrap();
         assert_eq!(rg.last_reality_check_at, Some(at));
         assert_eq!(check, RealityCheck::new(t0(), at, 300 + 100, 150 + d.round.payout));
+    }
+
+    #[test]
+    fn a_player_who_may_not_play_is_refused_before_the_session_and_the_stake() {
+        let mut s = snapshot(5_000, SessionSnapshot::NotTheirs, None);
+        let named = request(SessionTarget::Existing(Uuid::from_u128(1)), 1, t0());
+        s.play.listed = true;
+        assert!(matches!(play(&s, &named), Err(RoundFailure::Refused(r)) if r.refusal == Refusal::SelfExcluded));
+        s.play.listed = false;
+        s.player.kyc = compliance_core::KycState::Pending;
+        assert!(matches!(play(&s, &named), Err(RoundFailure::Refused(r)) if r.refusal == Refusal::KycRequired));
+        s.player.kyc = compliance_core::KycState::Approved;
+        assert!(matches!(play(&s, &named), Err(RoundFailure::SessionNotYours)));
+    }
+
+    #[test]
+    fn rg_changes_that_fell_due_are_decided_for_the_rounds_writes() {
+        let mut s = snapshot(5_000, SessionSnapshot::Missing, None);
+        let profile = policy().profiles.for_country("DE").clone();
+        let (period, at) = (rg_core::LimitPeriod::Daily, t0());
+        s.play.rg.limits =
+            rg_core::change_limit(&s.play.rg.limits, period, Amount::new(5_000).ok(), &profile, at).unwrap();
+        s.play.rg.limits = rg_core::change_limit(&s.play.rg.limits, period, None, &profile, at).unwrap();
+        let now = play(&s, &request(dice(), 100, at)).unwrap();
+        assert!(!now.rg_settled && now.rg.limits.daily.pending.is_some());
+        let later = play(&s, &request(dice(), 100, at + Duration::days(30))).unwrap();
+        assert!(later.rg_settled && later.rg.limits.daily.pending.is_none());
     }
 }

@@ -1,6 +1,7 @@
 //! Responsible-gaming use cases: a player's own deposit limits, session limits and
-//! exclusions. Each loads the settings behind the wallet's lock, applies due changes,
-//! lets rg-core's rule decide the change and saves it in the same transaction.
+//! exclusions. Each is an [`RgChange`]: the adapter loads the settings behind the
+//! wallet's lock, rg-core's [`change_settings`](rg_core::change_settings) decides it
+//! (due changes applied first), and the adapter saves it in the same transaction.
 
 use crate::db::DbError;
 use crate::state::AppState;
@@ -9,7 +10,7 @@ use compliance_core::HarmAlert;
 use kernel::StoreError;
 use kernel::{AccountId, Amount};
 use rg_core::{DepositUsage, Exclusion, ExclusionRequest, LimitPeriod, Measure, RgError, RgRecord, RgRepository};
-use rg_core::{RgSettings, SessionLimitsRequest};
+use rg_core::{RgChange, RgSettings, SessionLimitsRequest};
 
 /// Sets, lowers, raises or removes (`None`) the deposit limit of `period`.
 pub async fn set_deposit_limit(
@@ -19,13 +20,7 @@ pub async fn set_deposit_limit(
     amount: Option<Amount>,
     at: DateTime<Utc>,
 ) -> Result<Result<RgSettings, RgError>, DbError> {
-    state
-        .db
-        .update_rg(player, &state.policy, at, move |rg, profile| {
-            rg.limits = rg_core::change_limit(&rg.limits, period, amount, profile, at)?;
-            Ok(())
-        })
-        .await
+    state.db.change_rg(player, RgChange::DepositLimit { period, amount }, &state.policy, at).await
 }
 
 /// Changes the daily session-time limit and the reality-check interval.
@@ -35,13 +30,7 @@ pub async fn set_session_limits(
     request: SessionLimitsRequest,
     at: DateTime<Utc>,
 ) -> Result<Result<RgSettings, RgError>, DbError> {
-    state
-        .db
-        .update_rg(player, &state.policy, at, move |rg, profile| {
-            rg.session_limits = rg_core::change_session_limits(&rg.session_limits, request, profile, at);
-            Ok(())
-        })
-        .await
+    state.db.change_rg(player, RgChange::SessionLimits(request), &state.policy, at).await
 }
 
 /// A time-out or self-exclusion the player asks for; it can only ever be extended.
@@ -51,7 +40,10 @@ pub async fn exclude(
     request: ExclusionRequest,
     at: DateTime<Utc>,
 ) -> Result<Result<Exclusion, RgError>, DbError> {
-    state.db.exclude(player, request, &state.policy, at).await
+    match state.db.change_rg(player, RgChange::Exclusion(request), &state.policy, at).await? {
+        Ok(rg) => rg.exclusion.map(Ok).ok_or_else(|| DbError::Row("an exclusion request left none in force".into())),
+        Err(e) => Ok(Err(e)),
+    }
 }
 
 /// A player's settings as they stand (pending changes not yet applied).

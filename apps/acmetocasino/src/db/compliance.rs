@@ -1,52 +1,34 @@
 //! What the play and money rules read about a player, in the store: the player's
-//! context, deposit and play totals over time windows, minutes played, the screening
-//! of postings and bets, and the play rules a round and an operator's bet pass. The
+//! context (pam-core's [`PlayerContext`] from its row), deposit and play totals over time
+//! windows, minutes played, the screening of postings and bets, and what the play rules
+//! ([`pam_core::check_play`]) read. The
 //! aggregates live beside it: `kyc`, `aml`, `rg`, `register`, `audit`, `reports` and
 //! `money` (a posting's load and write); the names a round uses stay reachable here.
 
 use super::kyc::kyc_state;
 pub use super::money::MoneyFailure;
 pub(crate) use super::register::{RegisterCandidates, RegisterEntry, register_lists};
-use super::rg::parse_rg;
+use super::rg::rg_of;
 use super::schema::{game_sessions, wallet_events, wallets};
 use super::statement::prepared;
 use super::types::sql::{DbTimestamp, DbUuid};
 use super::types::{DbId, DbTime};
 use super::{Db, DbError, backend_queries, count_of, dispatch};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use compliance_core::{Activity, AmlThresholds, EventKind, HarmMarker, Intervention, KycState, ScreenedEvent};
+use compliance_core::{Activity, AmlThresholds, EventKind, HarmMarker, Intervention, ScreenedEvent};
 pub(crate) use compliance_core::{AmlAlert, HarmAlert, MoneyResult, Policy};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Nullable, Text};
 use diesel_async::RunQueryDsl;
 pub use kernel::Refused;
-use kernel::{AccountId, Amount, Refusal};
-use pam_core::AccountStatus;
+use kernel::{AccountId, Amount};
+use pam_core::{AccountStatus, PlayState, PlayerContext};
 use rg_core::{DepositUsage, LimitPeriod, RgSettings};
 use serde_json::json;
 use wallet_core::{DepositTotals, EventType, PostError};
 
 /// An open session with no activity for longer than this stops counting as play time.
 pub const SESSION_IDLE_GAP: Duration = Duration::minutes(30);
-
-/// What the rules need to know about a player, read inside the transaction.
-#[derive(Debug, Clone)]
-pub struct PlayerContext {
-    pub status: AccountStatus,
-    pub country: String,
-    pub kyc: KycState,
-    pub email: String,
-    pub date_of_birth: NaiveDate,
-    /// The full name of the player's latest KYC submission, if any.
-    pub known_name: Option<String>,
-    /// The saved RG settings as stored (see [`PlayerContext::rg`]).
-    rg_json: Option<String>,
-    /// When the player's latest harm alert asking for a forced reality check was raised.
-    pub forced_check_alert_at: Option<DateTime<Utc>>,
-    /// Whether the national register lists the player, when read with the context
-    /// (a round does, in its first pipeline); `None`: the rules look it up.
-    pub listed: Option<bool>,
-}
 
 #[backend_queries(siblings(aml, register, rg, audit))]
 mod queries {
@@ -58,7 +40,7 @@ mod queries {
     /// Everything the play and money rules read about a player, in one query.
     pub(crate) async fn player_context(c: &mut Conn, player: DbId) -> Result<Option<PlayerContext>, DbError> {
         let rows = ContextQuery::of(player).load::<ContextRow>(c).await?;
-        rows.into_iter().next().map(PlayerContext::try_from).transpose()
+        rows.into_iter().next().map(context_of).transpose()
     }
 
     /// The deposits the wallet ever had, as its projection keeps them (for reads outside
@@ -330,64 +312,46 @@ mod queries {
         Ok((raise_aml(c, player, candidates, at).await?, Vec::new()))
     }
 
-    /// The rules a round must pass before its bet is taken (inside the round's transaction).
-    /// Refuses a player on the national register or under an exclusion; returns their
-    /// RG settings with due changes applied (and saved).
-    pub(crate) async fn check_not_barred(
+    /// What the play rules read about a player whose context `ctx` was read in this
+    /// transaction: the register (unless read with the context), the RG settings and,
+    /// when the rules read them, the minutes played today.
+    pub(crate) async fn load_play(
         c: &mut Conn,
         player: DbId,
         ctx: &PlayerContext,
         at: DateTime<Utc>,
-    ) -> Result<RgSettings, MoneyFailure> {
+        betting: bool,
+    ) -> Result<PlayState, DbError> {
         let listed = match ctx.listed {
             Some(listed) => listed,
             None => on_register(c, &ctx.email, ctx.date_of_birth, ctx.known_name.as_deref()).await?,
         };
-        compliance_core::check_not_listed(listed)?;
-        let mut rg = ctx.rg()?;
-        if rg.settle(at) {
-            save_rg(c, player, &rg, DbTime(at)).await?;
-        }
-        rg_core::check_not_excluded(rg.exclusion.as_ref(), at).map_err(Refused::from)?;
-        Ok(rg)
+        let rg = ctx.rg()?;
+        let minutes_played_today = if pam_core::needs_minutes_played(&rg, betting, at) {
+            minutes_played_today(c, player, at).await?
+        } else {
+            0
+        };
+        Ok(PlayState { listed, rg, minutes_played_today })
     }
 
-    /// `betting`: also the session-time limit (a launch only needs the others). Returns
-    /// what it read of the player and their RG settings with due changes applied.
+    /// Whether the player may play (`betting`: also the session-time limit; a launch
+    /// only needs the others), as load → decide → write: [`load_play`], then
+    /// [`pam_core::check_play`] decides, and RG changes that fell due are saved.
+    /// Returns the player's RG settings with those changes applied.
     pub(crate) async fn check_play(
         c: &mut Conn,
         player: DbId,
         at: DateTime<Utc>,
         betting: bool,
-    ) -> Result<(PlayerContext, RgSettings), MoneyFailure> {
+    ) -> Result<RgSettings, MoneyFailure> {
         let ctx = player_context(c, player).await?.ok_or(MoneyFailure::Post(PostError::WalletNotFound))?;
-        check_play_of(c, player, ctx, at, betting).await
-    }
-
-    /// [`check_play`] with the player's context already read (in this transaction).
-    pub(crate) async fn check_play_of(
-        c: &mut Conn,
-        player: DbId,
-        ctx: PlayerContext,
-        at: DateTime<Utc>,
-        betting: bool,
-    ) -> Result<(PlayerContext, RgSettings), MoneyFailure> {
-        match ctx.status {
-            AccountStatus::Active => {}
-            AccountStatus::SelfExcluded => {
-                return Err(Refused::new(Refusal::SelfExcluded, "the player is self-excluded").into());
-            }
-            other => return Err(Refused::new(Refusal::AccountBlocked, format!("the account is {other}")).into()),
+        let state = load_play(c, player, &ctx, at, betting).await?;
+        let allowed = pam_core::check_play(&ctx, state, betting, at)?;
+        if allowed.settled {
+            save_rg(c, player, &allowed.rg, DbTime(at)).await?;
         }
-        if !ctx.kyc.is_approved() {
-            return Err(Refused::new(Refusal::KycRequired, "playing needs approved KYC").into());
-        }
-        let rg = check_not_barred(c, player, &ctx, at).await?;
-        if betting {
-            let minutes = if rg.limits_play_time(at) { minutes_played_today(c, player, at).await? } else { 0 };
-            rg.check_bet(minutes, at).map_err(Refused::from)?;
-        }
-        Ok((ctx, rg))
+        Ok(allowed.rg)
     }
 
     /// Minutes of play today (UTC): each session from its start (or midnight) to its
@@ -465,44 +429,22 @@ pub(crate) type OpenAlertRow = (String, DbTime, String);
 pub(crate) type ContextRow =
     (String, String, String, String, NaiveDate, Option<String>, Option<String>, Option<DbTime>);
 
-impl TryFrom<ContextRow> for PlayerContext {
-    type Error = DbError;
-    fn try_from(
-        (status, country, kyc, email, date_of_birth, rg, known_name, forced): ContextRow,
-    ) -> Result<Self, DbError> {
-        Ok(PlayerContext {
-            status: AccountStatus::parse(&status).ok_or_else(|| DbError::Row(format!("status {status:?}")))?,
-            country,
-            kyc: kyc_state(&kyc)?,
-            email,
-            date_of_birth,
-            known_name,
-            rg_json: rg,
-            forced_check_alert_at: forced.map(|t| t.0),
-            listed: None,
-        })
-    }
-}
-
-impl PlayerContext {
-    /// The saved RG settings (defaults when none were saved), due changes not applied.
-    /// Parsed on demand, so a rule that does not read them never fails on them.
-    pub fn rg(&self) -> Result<RgSettings, DbError> {
-        parse_rg(self.rg_json.as_deref())
-    }
-}
-
-/// Whether a markers-of-harm alert since the last reality check (and within a day) asks
-/// for one now: the latest such alert before this request (`ctx`), or one it raised.
-pub(crate) fn forced_reality_check(
-    ctx: &PlayerContext,
-    raised_now: &[HarmAlert],
-    last_check: Option<DateTime<Utc>>,
-    at: DateTime<Utc>,
-) -> bool {
-    let from = last_check.unwrap_or(at - Duration::days(1)).max(at - Duration::days(1));
-    ctx.forced_check_alert_at.is_some_and(|t| t > from)
-        || raised_now.iter().any(|a| a.intervention == Intervention::ForcedRealityCheck.as_str() && a.created_at > from)
+/// A row of [`ContextQuery`] as the rules read it; stored RG settings that do not read
+/// stay an error for the rules that read them (see [`PlayerContext::rg`]).
+pub(crate) fn context_of(
+    (status, country, kyc, email, date_of_birth, rg, known_name, forced): ContextRow,
+) -> Result<PlayerContext, DbError> {
+    Ok(PlayerContext {
+        status: AccountStatus::parse(&status).ok_or_else(|| DbError::Row(format!("status {status:?}")))?,
+        country,
+        kyc: kyc_state(&kyc)?,
+        email,
+        date_of_birth,
+        known_name,
+        rg: rg_of(rg.as_deref()),
+        forced_check_alert_at: forced.map(|t| t.0),
+        listed: None,
+    })
 }
 
 pub(crate) fn id(a: AccountId) -> DbId {
@@ -552,22 +494,23 @@ mod tests {
     fn a_bad_rg_settings_row_fails_only_the_rules_that_read_it() {
         // Withdrawals, register matching and the player view read the context but not
         // the RG settings: a row they cannot parse must not stop them.
-        let ctx = PlayerContext::try_from(row(Some("{not json"))).expect("the context reads without the RG settings");
+        let ctx = context_of(row(Some("{not json"))).expect("the context reads without the RG settings");
         assert_eq!(ctx.status, AccountStatus::Active);
         assert!(ctx.rg().is_err(), "the rules that read the RG settings still refuse a bad row");
-        let fresh = PlayerContext::try_from(row(None)).unwrap();
+        let fresh = context_of(row(None)).unwrap();
         assert_eq!(fresh.rg().unwrap(), RgSettings::default());
     }
 
     #[test]
     fn a_stored_kyc_status_no_state_names_is_a_corrupt_row() {
+        use compliance_core::KycState;
         for state in KycState::ALL {
             assert_eq!(kyc_state(state.as_str()).unwrap(), *state);
         }
         assert!(matches!(kyc_state("verified"), Err(DbError::Row(_))), "not silently `none`");
         let mut corrupt = row(None);
         corrupt.2 = "APPROVED".into();
-        assert!(PlayerContext::try_from(corrupt).is_err(), "the context refuses it too");
+        assert!(context_of(corrupt).is_err(), "the context refuses it too");
     }
 
     #[test]

@@ -11,7 +11,8 @@ use kernel::AccountId;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::compliance::{PlayerContext, id};
+use super::compliance::id;
+use pam_core::PlayerContext;
 
 type KycRow = (
     DbId,
@@ -158,7 +159,11 @@ mod queries {
         .await
     }
 
-    /// A staff decision on the player's pending submission, audited.
+    /// A staff decision on the player's pending submission, audited, as load → decide
+    /// → write: the player's state, their pending submission and the register (staff
+    /// decide with it consulted too) loaded, [`compliance_core::on_staff_decision`]
+    /// decides, and the submission, the status, any exclusion and the audit entry are
+    /// written.
     pub(crate) async fn decide_kyc(
         c: &mut Conn,
         player: DbId,
@@ -172,13 +177,7 @@ mod queries {
             if wallet::lock_head(c, player).await?.is_none() {
                 return Ok(None);
             }
-            let status: Option<String> =
-                players::table.find(player).select(players::kyc_status).first(c).await.optional()?;
-            let Some(status) = status else { return Ok(None) };
-            let next = match compliance_core::decide(kyc_state(&status)?, decision, reason.as_deref()) {
-                Ok(n) => n,
-                Err(e) => return Ok(Some(Err(e))),
-            };
+            let Some(ctx) = player_context(c, player).await? else { return Ok(None) };
             let pending: Option<DbId> = kyc_submissions::table
                 .filter(kyc_submissions::player_id.eq(player))
                 .filter(kyc_submissions::status.eq("pending"))
@@ -187,11 +186,21 @@ mod queries {
                 .first(c)
                 .await
                 .optional()?;
-            let Some(id) = pending else { return Ok(Some(Err(compliance_core::KycError::NotPending))) };
-            // Staff decide with the register consulted too: a listing excludes whatever they decide.
-            if let Some(ctx) = player_context(c, player).await?
-                && on_register(c, &ctx.email, ctx.date_of_birth, ctx.known_name.as_deref()).await?
-            {
+            let listed = on_register(c, &ctx.email, ctx.date_of_birth, ctx.known_name.as_deref()).await?;
+            let outcome = match compliance_core::on_staff_decision(
+                ctx.kyc,
+                pending.is_some(),
+                decision,
+                reason.as_deref(),
+                listed,
+            ) {
+                Ok(outcome) => outcome,
+                Err(e) => return Ok(Some(Err(e))),
+            };
+            let (Some(id), next) = (pending, outcome.state) else {
+                return Ok(Some(Err(compliance_core::KycError::NotPending)));
+            };
+            if outcome.exclude_listed {
                 exclude_listed(c, player, ctx.status).await?;
             }
             diesel::update(kyc_submissions::table.find(id))
@@ -209,7 +218,7 @@ mod queries {
                 actor,
                 "kyc.decided",
                 &format!("player:{}", player.0),
-                Some(json!({"kyc_status": status})),
+                Some(json!({"kyc_status": ctx.kyc.as_str()})),
                 Some(json!({"kyc_status": next.as_str(), "reason": reason})),
                 at,
             )

@@ -199,6 +199,13 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for DbError {
     }
 }
 
+/// Stored RG settings that do not read are a corrupt row.
+impl From<pam_core::UnreadableSettings> for DbError {
+    fn from(e: pam_core::UnreadableSettings) -> Self {
+        DbError::Row(e.to_string())
+    }
+}
+
 impl DbError {
     /// Whether the database could not be reached (the pool gave no connection, or the
     /// connection was lost): the dependency is down, and a retry may succeed. Every

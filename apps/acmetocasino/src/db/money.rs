@@ -17,7 +17,8 @@ use serde_json::json;
 use uuid::Uuid;
 use wallet_core::{DepositTotals, EventType, PostError, Posting, WalletHead};
 
-use super::compliance::{PlayerContext, id};
+use super::compliance::id;
+use pam_core::{PlayState, PlayerContext};
 
 /// What the rules of a deposit or withdrawal read, loaded behind the wallet's lock.
 // One per posting, built and read in place: boxing would only add an allocation.
@@ -40,8 +41,10 @@ pub enum MoneyState {
         /// The risk levels of the player's open AML alerts.
         open_risks: Vec<RiskLevel>,
     },
-    /// An operator's BET or bonus (the play rules judged it as it was loaded), or a
-    /// posting no rule reads.
+    /// An operator's BET (play: the rules of a round's player) or bonus (no bonus for a
+    /// player who may not play); `betting` for the BET.
+    Play { player: PlayerContext, state: PlayState, betting: bool },
+    /// A posting no rule reads.
     Unruled,
 }
 
@@ -96,8 +99,7 @@ mod queries {
     use aml::raise_aml;
     use audit::record_audit;
     use compliance::{
-        activity, check_play_of, deposit_usage, open_alerts, player_context, screen_bet, screen_deposit,
-        screen_withdrawal,
+        activity, deposit_usage, load_play, open_alerts, player_context, screen_bet, screen_deposit, screen_withdrawal,
     };
     use register::on_register;
     use rg::save_rg;
@@ -213,7 +215,7 @@ mod queries {
                     Some(listed) => listed,
                     None => on_register(c, &ctx.email, ctx.date_of_birth, ctx.known_name.as_deref()).await?,
                 };
-                let rg = ctx.rg()?;
+                let rg = ctx.rg().map_err(DbError::from)?;
                 let usage = deposit_usage(c, player, deposited_before, at).await?;
                 MoneyState::Deposit { player: ctx, listed, rg, deposited_before, usage }
             }
@@ -222,15 +224,12 @@ mod queries {
                 let open_risks = open.iter().filter_map(|(_, _, l)| RiskLevel::parse(l)).collect();
                 MoneyState::Withdrawal { player: ctx, open_risks }
             }
-            // An operator's BET is play: the same rules as a round's.
-            EventType::Bet => {
-                check_play_of(c, player, ctx, at, true).await?;
-                MoneyState::Unruled
-            }
-            // No bonus for a player who may not play.
-            EventType::BonusCredit => {
-                check_play_of(c, player, ctx, at, false).await?;
-                MoneyState::Unruled
+            // An operator's BET is play: the same rules as a round's; no bonus for a
+            // player who may not play.
+            EventType::Bet | EventType::BonusCredit => {
+                let betting = posting.event_type == EventType::Bet;
+                let state = load_play(c, player, &ctx, at, betting).await?;
+                MoneyState::Play { player: ctx, state, betting }
             }
             _ => MoneyState::Unruled,
         })

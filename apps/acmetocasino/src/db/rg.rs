@@ -9,15 +9,22 @@ use compliance_core::Policy;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use kernel::AccountId;
-use rg_core::{RgRecord, RgRepository, RgSettings, StoreError};
+use pam_core::UnreadableSettings;
+use rg_core::{RgChange, RgRecord, RgRepository, RgSettings, StoreError};
 use serde_json::Value;
 use uuid::Uuid;
 
-/// Stored RG settings, or the defaults when none were saved.
-pub(crate) fn parse_rg(raw: Option<&str>) -> Result<RgSettings, DbError> {
-    raw.map(|r| serde_json::from_str(r).map_err(|e| DbError::Row(format!("rg settings: {e}"))))
+/// Stored RG settings, or the defaults when none were saved; settings that do not read
+/// are an error for the rules that read them.
+pub(crate) fn rg_of(raw: Option<&str>) -> Result<RgSettings, UnreadableSettings> {
+    raw.map(|r| serde_json::from_str(r).map_err(|e| UnreadableSettings(e.to_string())))
         .transpose()
         .map(Option::unwrap_or_default)
+}
+
+/// [`rg_of`], where settings that do not read are a corrupt row.
+pub(crate) fn parse_rg(raw: Option<&str>) -> Result<RgSettings, DbError> {
+    Ok(rg_of(raw)?)
 }
 
 #[backend_queries(siblings(wallet, compliance))]
@@ -82,67 +89,45 @@ mod queries {
         Ok(())
     }
 
-    /// Applies a self-imposed exclusion (under the wallet lock), recording it.
-    pub(crate) async fn exclude(
+    /// A change the player asks of their RG settings, as load → decide → write under the
+    /// wallet's lock: the stored settings and the player's jurisdiction loaded,
+    /// [`rg_core::change_settings`] decides, and the settings (with a new exclusion, its
+    /// record) are saved.
+    pub(crate) async fn change_rg(
         c: &mut Conn,
         player: DbId,
-        request: rg_core::ExclusionRequest,
+        change: RgChange,
         policy: &Policy,
         at: DateTime<Utc>,
-    ) -> Result<Result<rg_core::Exclusion, rg_core::RgError>, DbError> {
-        c.transaction(async |c| {
-            wallet::lock_head(c, player).await?;
-            let ctx = player_context(c, player).await?.ok_or_else(|| DbError::Row("no such player".into()))?;
-            let mut rg = ctx.rg()?;
-            rg.settle(at);
-            let profile = policy.profiles.for_country(&ctx.country);
-            let excl = match rg_core::request_exclusion(rg.exclusion.as_ref(), request, profile, at) {
-                Ok(e) => e,
-                Err(e) => return Ok(Err(e)),
-            };
-            if rg.exclusion == Some(excl) {
-                // Nothing changed (a shorter request keeps the longer exclusion).
-                return Ok(Ok(excl));
-            }
-            rg.exclusion = Some(excl);
-            save_rg(c, player, &rg, DbTime(at)).await?;
-            let kind = serde_json::to_value(request).unwrap_or(Value::Null);
-            diesel::insert_into(exclusions::table)
-                .values((
-                    exclusions::id.eq(DbId(Uuid::new_v4())),
-                    exclusions::player_id.eq(player),
-                    exclusions::kind.eq(kind["kind"].as_str().unwrap_or("")),
-                    exclusions::duration.eq(kind["duration"].as_str().unwrap_or("")),
-                    exclusions::started_at.eq(DbTime(at)),
-                    exclusions::ends_at.eq(excl.ends_at.map(DbTime)),
-                ))
-                .execute(c)
-                .await?;
-            Ok(Ok(excl))
-        })
-        .await
-    }
-
-    /// Loads, changes and saves the player's RG settings under the wallet lock.
-    pub(crate) async fn update_rg<
-        F: FnOnce(&mut RgSettings, &rg_core::JurisdictionProfile) -> Result<(), rg_core::RgError> + Send,
-    >(
-        c: &mut Conn,
-        player: DbId,
-        policy: &Policy,
-        at: DateTime<Utc>,
-        change: F,
     ) -> Result<Result<RgSettings, rg_core::RgError>, DbError> {
         c.transaction(async |c| {
             wallet::lock_head(c, player).await?;
             let ctx = player_context(c, player).await?.ok_or_else(|| DbError::Row("no such player".into()))?;
-            let mut rg = ctx.rg()?;
-            rg.settle(at);
-            if let Err(e) = change(&mut rg, policy.profiles.for_country(&ctx.country)) {
-                return Ok(Err(e));
+            let stored = ctx.rg()?;
+            let changed = match rg_core::change_settings(stored, change, policy.profiles.for_country(&ctx.country), at)
+            {
+                Ok(changed) => changed,
+                Err(e) => return Ok(Err(e)),
+            };
+            if !changed.save {
+                return Ok(Ok(changed.settings));
             }
-            save_rg(c, player, &rg, DbTime(at)).await?;
-            Ok(Ok(rg))
+            save_rg(c, player, &changed.settings, DbTime(at)).await?;
+            if let (RgChange::Exclusion(request), Some(excl)) = (change, changed.settings.exclusion) {
+                let kind = serde_json::to_value(request).unwrap_or(Value::Null);
+                diesel::insert_into(exclusions::table)
+                    .values((
+                        exclusions::id.eq(DbId(Uuid::new_v4())),
+                        exclusions::player_id.eq(player),
+                        exclusions::kind.eq(kind["kind"].as_str().unwrap_or("")),
+                        exclusions::duration.eq(kind["duration"].as_str().unwrap_or("")),
+                        exclusions::started_at.eq(DbTime(at)),
+                        exclusions::ends_at.eq(excl.ends_at.map(DbTime)),
+                    ))
+                    .execute(c)
+                    .await?;
+            }
+            Ok(Ok(changed.settings))
         })
         .await
     }
@@ -165,27 +150,15 @@ impl Db {
         Ok(records.into_iter().filter(|r| r.settings.holds(measure, now)).collect())
     }
 
-    pub async fn exclude(
+    /// A change the player asks of their RG settings; the settings after it.
+    pub async fn change_rg(
         &self,
         player: AccountId,
-        request: rg_core::ExclusionRequest,
+        change: RgChange,
         policy: &Policy,
         at: DateTime<Utc>,
-    ) -> Result<Result<rg_core::Exclusion, rg_core::RgError>, DbError> {
-        dispatch!(write self, self::exclude(id(player), request, policy, at))
-    }
-
-    pub async fn update_rg<F>(
-        &self,
-        player: AccountId,
-        policy: &Policy,
-        at: DateTime<Utc>,
-        change: F,
-    ) -> Result<Result<RgSettings, rg_core::RgError>, DbError>
-    where
-        F: FnOnce(&mut RgSettings, &rg_core::JurisdictionProfile) -> Result<(), rg_core::RgError> + Send,
-    {
-        dispatch!(write self, self::update_rg(id(player), policy, at, change))
+    ) -> Result<Result<RgSettings, rg_core::RgError>, DbError> {
+        dispatch!(write self, self::change_rg(id(player), change, policy, at))
     }
 }
 

@@ -6,12 +6,13 @@
 use super::DbError;
 use super::compliance::{AmlAlert, HarmAlert, MoneyFailure, Policy, Refused};
 use super::wallet::PostFailure;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use gal_core::{
     NewSeedPair, ParamsError, Round, Rtp, SeedPair, Session, SessionTarget, StakeRefusal, StakeTheory, Theory,
 };
 use gamectl_core::BetLimits;
 use kernel::{AccountId, Amount};
+use pam_core::{PlayState, PlayerContext};
 use rg_core::{RealityCheck, RgSettings};
 use serde_json::Value;
 use uuid::Uuid;
@@ -34,9 +35,10 @@ pub enum SessionSnapshot {
 pub struct RoundSnapshot {
     /// The player's wallet, locked.
     pub head: WalletHead,
-    /// The player's country and date of birth (their jurisdiction's stake caps).
-    pub country: String,
-    pub date_of_birth: NaiveDate,
+    /// The player (their standing, and their country and date of birth for their
+    /// jurisdiction's stake caps) and what the play rules read with it.
+    pub player: PlayerContext,
+    pub play: PlayState,
     pub session: SessionSnapshot,
     /// The operator's bet limits of the game, when set.
     pub limits: Option<BetLimits>,
@@ -61,6 +63,10 @@ pub struct SessionChoice {
 /// A round as the rules decided it: everything its writes need.
 #[derive(Debug, Clone)]
 pub struct RoundDecision {
+    /// The player's RG settings with due changes applied; `rg_settled`: some fell due,
+    /// and the round's writes save them.
+    pub rg: RgSettings,
+    pub rg_settled: bool,
     pub session: SessionChoice,
     /// The player's first seed pair, which the round's writes create (it draws from it).
     pub new_pair: Option<NewSeedPair>,
@@ -160,6 +166,12 @@ impl From<MoneyFailure> for RoundFailure {
             MoneyFailure::Refused(r) => RoundFailure::Refused(r),
             MoneyFailure::Db(d) => RoundFailure::Db(d),
         }
+    }
+}
+
+impl From<Refused> for RoundFailure {
+    fn from(r: Refused) -> Self {
+        RoundFailure::Refused(r)
     }
 }
 

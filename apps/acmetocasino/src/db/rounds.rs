@@ -6,17 +6,17 @@
 //! needs ([`RoundSnapshot`]); a reused idempotency key, a session that is not the
 //! player's or a player without a seed pair read a little more. Decide: the
 //! application's [`RoundRules`] (`app::play`) replay or refuse the key, choose the
-//! session, check the stake, draw and post the `BET` and `WIN` ([`RoundDecision`]); the
-//! compliance rules check the player and screen the bet here, and the rules decide a
-//! reality check. Write: the sessions opened or closed, a new seed pair, the events,
-//! the wallet's head, the round with its RNG audit data, the nonce and the session
-//! totals in one pipeline (on PostgreSQL with the `COMMIT` behind them, see
-//! [`pipelined_transaction`]). Any failure rolls all of it back. On SQLite that
-//! transaction is a savepoint inside a batch of rounds committed together (see
+//! session, check the stake, draw and post the `BET` and `WIN` ([`RoundDecision`]), the
+//! player first passing pam-core's play rules on what was loaded; the bet is screened
+//! here, and the rules decide a reality check. Write: the sessions opened or closed, a
+//! new seed pair, the events, the wallet's head, the round with its RNG audit data, the
+//! nonce and the session totals in one pipeline (on PostgreSQL with the `COMMIT` behind
+//! them, see [`pipelined_transaction`]). Any failure rolls all of it back. On SQLite
+//! that transaction is a savepoint inside a batch of rounds committed together (see
 //! [`RoundWriter`](super::round_writer::RoundWriter)).
 
 use super::compliance::{
-    BetsLastMinute, ContextQuery, ContextRow, OpenAlertRow, OpenAlerts, RegisterCandidates, RegisterEntry,
+    BetsLastMinute, ContextQuery, ContextRow, OpenAlertRow, OpenAlerts, RegisterCandidates, RegisterEntry, context_of,
 };
 use super::faults::FaultPoints;
 use super::game_control::LimitsForBet;
@@ -292,15 +292,15 @@ mod queries {
             if let Some((id,)) = previous.into_iter().next() {
                 return replay(c, rules, req, id).await;
             }
-            let mut ctx: crate::db::compliance::PlayerContext =
-                contexts.into_iter().next().ok_or(RoundFailure::Post(PostError::WalletNotFound))?.try_into()?;
+            let mut ctx =
+                context_of(contexts.into_iter().next().ok_or(RoundFailure::Post(PostError::WalletNotFound))?)?;
             ctx.listed = Some(crate::db::compliance::register_lists(
                 &register,
                 &ctx.email,
                 ctx.date_of_birth,
                 ctx.known_name.as_deref(),
             ));
-            let (ctx, rg) = compliance::check_play_of(c, player, ctx, req.at, true).await?;
+            let play = compliance::load_play(c, player, &ctx, req.at, true).await?;
             let session = found_session(c, &req.session, sessions).await?;
             let (pair, target) = match pairs.into_iter().next() {
                 Some((pair, target)) => (Some(SeedPair::try_from(&pair)?), target),
@@ -313,8 +313,8 @@ mod queries {
             };
             let snapshot = RoundSnapshot {
                 head,
-                country: ctx.country.clone(),
-                date_of_birth: ctx.date_of_birth,
+                player: ctx,
+                play,
                 session,
                 limits: limits
                     .into_iter()
@@ -339,15 +339,15 @@ mod queries {
                 rules.policy(),
             )
             .await?;
-            let forced =
-                crate::db::compliance::forced_reality_check(&ctx, &harm_alerts, rg.last_reality_check_at, req.at);
-            let reality_check = match rules.reality_check(rg, forced, &decision, req.at) {
-                Some((check, rg)) => {
-                    compliance::save_rg(c, player, &rg, at).await?;
-                    Some(check)
-                }
-                None => None,
+            let rg = decision.rg;
+            let forced = snapshot.player.forced_reality_check(&harm_alerts, rg.last_reality_check_at, req.at);
+            let (reality_check, rg) = match rules.reality_check(rg, forced, &decision, req.at) {
+                Some((check, rg)) => (Some(check), Some(rg)),
+                None => (None, decision.rg_settled.then_some(rg)),
             };
+            if let Some(rg) = &rg {
+                compliance::save_rg(c, player, rg, at).await?;
+            }
             // Write.
             write_round(c, &decision, &req.idempotency_key, faults).await?;
             Ok(BetResult {
