@@ -5,13 +5,14 @@
 //! its reply rendered back by the adapter.
 
 use crate::db::DbError;
-use crate::db::compliance::{MoneyFailure, PlayerContext, Policy, Refused};
+use crate::db::compliance::{MoneyFailure, Policy, Refused};
 use crate::db::provider_calls::{CallFailure, CallOutcome, ProviderCall, ProviderRules};
 use crate::db::providers::{Launch, NewProvider, RegisterFailure};
 use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
 use gal_core::Session;
 use kernel::{AccountId, Clock, Currency, Entropy, Refusal, StoreError};
+use pam_core::{PlayAllowed, PlayState, PlayerContext};
 use provider_core::{
     Account, Command, Decision, Failure, Outcome, Protocol, Provider, ProviderAdapter, ProviderConfig, ProviderGame,
     ProviderSecrets, ReconciliationDay, Reply, Request, Response, Snapshot, StuckRound,
@@ -410,6 +411,10 @@ impl ProviderRules for ProviderPlayRules {
         let rules = gal_core::StakeRules { min_bet: game.min_bet, max_bet: game.max_bet, cap };
         gal_core::stake::check_stake(call.tx.amount, &rules)
             .map_err(|r| Refused::new(Refusal::BetOutOfRange, r.to_string()))
+    }
+
+    fn check_play(&self, player: &PlayerContext, state: PlayState, at: DateTime<Utc>) -> Result<PlayAllowed, Refused> {
+        pam_core::check_play(player, state, true, at)
     }
 
     fn policy(&self) -> &Policy {

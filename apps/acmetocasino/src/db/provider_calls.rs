@@ -6,7 +6,7 @@
 //! passes and the stake rules). Write: the wallet event, the provider transaction with
 //! its status and the event it wrote, the provider round and the game session's totals,
 //! and the bet's screening — all or nothing.
-use super::compliance::{MoneyFailure, PlayerContext, Policy, Refused, id};
+use super::compliance::{MoneyFailure, Policy, Refused, id};
 use super::providers::Launch;
 use super::schema::{game_sessions, provider_launches, provider_rounds, provider_transactions};
 use super::types::{DbId, DbTime};
@@ -17,6 +17,7 @@ use compliance_core::EventKind;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use kernel::{AccountId, Amount, Currency, Refusal};
+use pam_core::{PlayAllowed, PlayState, PlayerContext};
 use provider_core::{Decision, Failure, ProviderGame, Snapshot, StoredTx, Transaction, TxKind, TxStatus, WinKind};
 use uuid::Uuid;
 use wallet_core::{Balances, EventType, IdempotencyKey, PostError, Posting, PostingError, Reference};
@@ -51,6 +52,9 @@ pub trait ProviderRules: Send + Sync {
 
     /// The stake against the game's limits and the player's stake caps.
     fn check_stake(&self, call: &ProviderCall, player: &PlayerContext) -> Result<(), Refused>;
+
+    /// Whether the player may bet at all (status, KYC, register, exclusions, session time).
+    fn check_play(&self, player: &PlayerContext, state: PlayState, at: DateTime<Utc>) -> Result<PlayAllowed, Refused>;
 
     fn policy(&self) -> &Policy;
 }
@@ -129,7 +133,7 @@ fn round_reference(call: &ProviderCall) -> Result<Reference, DbError> {
 
 #[backend_queries(siblings(wallet, compliance))]
 mod queries {
-    use compliance::{activity, check_play_of, open_alerts, player_context, screen_bet};
+    use compliance::{activity, load_play, open_alerts, player_context, save_rg, screen_bet};
 
     /// The provider transactions matching a filter, with their player.
     async fn stored_where(
@@ -269,9 +273,11 @@ mod queries {
                         other => other,
                     };
                     rules.check_stake(call, &ctx).map_err(|r| refuse(r.into(), &head))?;
-                    let (ctx, _rg) =
-                        check_play_of(c, player, ctx, call.at, true).await.map_err(|e| refuse(e, &head))?;
-                    drop(ctx);
+                    let state = load_play(c, player, &ctx, call.at, true).await?;
+                    let allowed = rules.check_play(&ctx, state, call.at).map_err(|r| refuse(r.into(), &head))?;
+                    if allowed.settled {
+                        save_rg(c, player, &allowed.rg, at).await?;
+                    }
                     let event = post(c, &mut head, call, EventType::Bet, amount, None).await?;
                     if let Ok(stake) = Amount::new(amount) {
                         let policy = rules.policy();
