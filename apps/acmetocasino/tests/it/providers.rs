@@ -286,6 +286,15 @@ crate::both_backends! {
         );
         assert_eq!((day["rolled_back_bets"].as_i64(), day["rollbacks"].as_i64(), day["tombstones"].as_i64()), (Some(1), Some(2), Some(1)));
         assert_eq!(r["stuck_rounds"].as_array().unwrap().len(), 0, "{r:#}");
+        // The game's actual RTP stands against the RTP its provider declared, and the
+        // regulator's report counts the play (the refunded bet in neither).
+        let stats = app.get("/api/v2/game-control/stats", Some(&admin)).await.ok(200).clone();
+        let g = stats["games"].as_array().unwrap().iter().find(|g| g["slug"] == "prag-slot").unwrap().clone();
+        assert_eq!((g["rounds"].as_i64(), g["wagered"].as_i64(), g["paid"].as_i64()), (Some(1), Some(1_000), Some(2_500)), "{g:#}");
+        assert_eq!((g["actual_rtp"].as_f64(), g["target_rtp"].as_f64()), (Some(250.0), Some(96.5)), "{g:#}");
+        let report = app.get(&format!("/api/v2/compliance/reports?from={today}&to={today}"), Some(&admin)).await.ok(200).clone();
+        let se = report["lines"].as_array().unwrap().iter().find(|l| l["jurisdiction"] == "SE").unwrap().clone();
+        assert_eq!((se["wagered"].as_i64(), se["paid"].as_i64(), se["ggr"].as_i64()), (Some(1_000), Some(2_500), Some(-1_500)), "{se:#}");
         verifies(&app, &admin, &id).await;
     }
 
