@@ -100,7 +100,7 @@ pub(crate) fn refused_bet(e: MoneyFailure) -> CallFailure {
             },
             None,
         ),
-        MoneyFailure::Post(_) => CallFailure::Refused(Failure::InvalidToken, None),
+        MoneyFailure::Post(_) => CallFailure::Refused(Failure::PlayerNotFound, None),
         MoneyFailure::Db(e) => CallFailure::Db(e),
     }
 }
@@ -216,7 +216,7 @@ mod queries {
             let at = DbTime(call.at);
             // Load.
             let mut head =
-                wallet::lock_head(c, player).await?.ok_or(CallFailure::Refused(Failure::InvalidToken, None))?;
+                wallet::lock_head(c, player).await?.ok_or(CallFailure::Refused(Failure::PlayerNotFound, None))?;
             let wallet = |head: &wallet_core::WalletHead| Some((head.balances, head.currency));
             let (provider, tx) = (call.provider.as_str(), &call.tx);
             let same = stored_where(c, provider, ("transaction_id", &tx.id), call.kind).await?;
