@@ -33,6 +33,9 @@ pub struct GameResponse {
     pub slug: String,
     pub name: String,
     pub provider: String,
+    /// A third-party provider's game: `POST /gal/launch` gives its `launch_token`, and the
+    /// provider's game server plays it through the seamless wallet (not `/gal/play`).
+    pub third_party: bool,
     /// `dice`, `table`, `slot`, `lottery`, `arcade` or `crash`.
     pub kind: String,
     /// The smallest stake, minor units: the operator's limit, else the catalogue's.
@@ -94,6 +97,7 @@ pub async fn games(state: web::Data<AppState>, caller: MaybeUser) -> Result<web:
             slug: info.slug.into(),
             name: info.name.into(),
             provider: info.provider.into(),
+            third_party: false,
             kind: info.kind.as_str().into(),
             min_bet: rules.min_bet,
             max_bet,
@@ -115,6 +119,7 @@ pub async fn games(state: web::Data<AppState>, caller: MaybeUser) -> Result<web:
                 slug: g.slug.clone(),
                 name: g.name.clone(),
                 provider: entry.provider.name.clone(),
+                third_party: true,
                 kind: g.kind.clone(),
                 min_bet: g.min_bet,
                 max_bet,
