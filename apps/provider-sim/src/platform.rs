@@ -127,7 +127,15 @@ pub async fn new_player(
         "country": "MT",
         "currency": "EUR",
     });
-    let player = platform.post("/players", None, &body).await?;
+    let player = platform.post("/players", None, &body).await.map_err(|e| {
+        if e.contains("429") {
+            format!(
+                "{e} (a platform that simulations sign many players up on sets ACMETOCASINO_REGISTRATION_LIMIT_PER_IP)"
+            )
+        } else {
+            e
+        }
+    })?;
     let id = text(&player, "id").ok_or("register: no id in the answer")?;
     let currency = text(&player, "currency").unwrap_or_else(|| "EUR".into());
     let token = platform.login(username, PASSWORD).await?;
