@@ -58,10 +58,10 @@ impl Platform {
         for _ in 0..RATE_LIMIT_RETRIES {
             match self.call_once(method.clone(), path, token, body).await {
                 Err((Some(wait), _)) if wait <= MAX_RATE_LIMIT_WAIT => tokio::time::sleep(wait).await,
-                other => return other.map_err(|(_, e)| e),
+                other => return other.map_err(|(wait, e)| with_hint(wait, e)),
             }
         }
-        self.call_once(method, path, token, body).await.map_err(|(_, e)| e)
+        self.call_once(method, path, token, body).await.map_err(|(wait, e)| with_hint(wait, e))
     }
 
     /// One call; a refusal carries the wait a `429` asked for.
@@ -100,6 +100,17 @@ impl Platform {
     pub async fn login(&self, username: &str, password: &str) -> Result<String, Refusal> {
         let answer = self.post("/auth/login", None, &json!({"username": username, "password": password})).await?;
         text(&answer, "access_token").ok_or_else(|| "login: no access_token in the answer".into())
+    }
+}
+
+/// A rate-limit refusal says how to run a platform for simulations.
+fn with_hint(wait: Option<Duration>, refusal: Refusal) -> Refusal {
+    match wait {
+        Some(_) => format!(
+            "{refusal} (every simulated player signs up and in from one address: run the platform with \
+             ACMETOCASINO_LOGIN_LIMIT_PER_IP and ACMETOCASINO_REGISTRATION_LIMIT_PER_IP raised)"
+        ),
+        None => refusal,
     }
 }
 
@@ -152,15 +163,7 @@ pub async fn new_player(
         "country": "MT",
         "currency": "EUR",
     });
-    let player = platform.post("/players", None, &body).await.map_err(|e| {
-        if e.contains("429") {
-            format!(
-                "{e} (a platform that simulations sign many players up on sets ACMETOCASINO_REGISTRATION_LIMIT_PER_IP)"
-            )
-        } else {
-            e
-        }
-    })?;
+    let player = platform.post("/players", None, &body).await?;
     let id = text(&player, "id").ok_or("register: no id in the answer")?;
     let currency = text(&player, "currency").unwrap_or_else(|| "EUR".into());
     let token = platform.login(username, PASSWORD).await?;
