@@ -318,6 +318,29 @@ impl From<pam_core::ValidationErrors> for ApiError {
     }
 }
 
+/// Onboarding a provider: a bad key or game is a validation error, a taken slug a conflict.
+impl From<crate::app::providers::OnboardFailure> for ApiError {
+    fn from(e: crate::app::providers::OnboardFailure) -> Self {
+        use crate::app::providers::OnboardFailure;
+        match e {
+            OnboardFailure::Invalid(field, message) => ApiError::validation(&field, message),
+            OnboardFailure::Taken(why) => ApiError::Conflict(why),
+            OnboardFailure::Db(d) => d.into(),
+        }
+    }
+}
+
+/// A provider game that cannot be launched: its provider is off, or the player may not play.
+impl From<crate::app::providers::LaunchFailure> for ApiError {
+    fn from(e: crate::app::providers::LaunchFailure) -> Self {
+        use crate::app::providers::LaunchFailure;
+        match e {
+            LaunchFailure::ProviderDisabled(why) => ApiError::refused(Refusal::RuleViolation, why),
+            LaunchFailure::Money(m) => m.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,13 +26,18 @@ pub fn rules(
     on: NaiveDate,
 ) -> StakeRules {
     let (min_bet, max_bet) = limits.map_or((info.min_bet, info.max_bet), |l| (l.min_bet(), l.max_bet()));
-    let cap = bettor.and_then(|b| {
+    StakeRules { min_bet, max_bet, cap: cap(profiles, info.kind.as_str(), info.slug, bettor, on) }
+}
+
+/// The stake cap the bettor's jurisdiction and age put on a game of `kind` (`None`: no
+/// bettor known, or no cap), for in-house and provider games alike.
+pub fn cap(profiles: &Profiles, kind: &str, slug: &str, bettor: Option<Bettor<'_>>, on: NaiveDate) -> Option<StakeCap> {
+    bettor.and_then(|b| {
         let profile = profiles.for_country(b.country);
         profile
-            .stake_cap(info.kind.as_str(), info.slug, b.date_of_birth, on)
+            .stake_cap(kind, slug, b.date_of_birth, on)
             .map(|c| StakeCap { max_stake: c.max_stake.minor_units(), rule: c.rule.clone() })
-    });
-    StakeRules { min_bet, max_bet, cap }
+    })
 }
 
 /// The catalogue's limits of a game.

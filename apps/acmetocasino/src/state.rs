@@ -39,6 +39,8 @@ pub struct AppState {
     pub events: crate::events::EventBus,
     /// Which rounds the back office flags as big wins.
     pub big_win: gamectl_core::BigWin,
+    /// This instance's copy of the third-party provider registry.
+    pub providers: crate::app::providers::Directory,
     /// Set on SIGTERM: `/health/ready` answers `503` from then on (see `server`).
     draining: AtomicBool,
 }
@@ -124,6 +126,7 @@ impl AppState {
             catalogue: std::sync::Arc::new(gal_core::Catalogue::standard()),
             events: crate::events::EventBus::new(config.redis_url.as_deref()).map_err(StartupError)?,
             big_win: config.big_win,
+            providers: Default::default(),
             draining: AtomicBool::new(false),
         })
     }

@@ -1,7 +1,7 @@
 //! The providers an operator has onboarded, their games, and what reconciliation
 //! reports of their play.
 
-use crate::{Protocol, ProviderConfig};
+use crate::{Protocol, ProviderConfig, TxKind, TxStatus};
 use chrono::{DateTime, NaiveDate, Utc};
 use kernel::{AccountId, Rtp};
 
@@ -45,16 +45,45 @@ pub struct ProviderSecrets {
     pub operator_private_key: Option<String>,
 }
 
-/// One day of a provider's play, as the wallet recorded it (minor units).
+/// One day of a provider's play, as the wallet recorded it (minor units). Each call is
+/// counted on the day it arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReconciliationDay {
     pub day: NaiveDate,
+    /// Bets that stand.
     pub bets: i64,
     pub bet_amount: i64,
+    /// Bets a rollback refunded.
+    pub rolled_back_bets: i64,
+    pub rolled_back_amount: i64,
+    /// Wins, zero wins (a lost round's close) included.
     pub wins: i64,
     pub win_amount: i64,
+    /// Rollbacks accepted: each refunded its bet, or arrived before it (a tombstone).
     pub rollbacks: i64,
-    pub rollback_amount: i64,
+    /// Of those, the ones that arrived before their bet.
+    pub tombstones: i64,
+}
+
+impl ReconciliationDay {
+    /// Counts one recorded transaction; `None` when a sum would overflow.
+    pub fn add(&mut self, kind: TxKind, status: TxStatus, amount: i64) -> Option<()> {
+        let (count, sum) = match (kind, status) {
+            (TxKind::Bet, TxStatus::RolledBack) => (&mut self.rolled_back_bets, Some(&mut self.rolled_back_amount)),
+            (TxKind::Bet, _) => (&mut self.bets, Some(&mut self.bet_amount)),
+            (TxKind::Win, _) => (&mut self.wins, Some(&mut self.win_amount)),
+            (TxKind::Rollback, TxStatus::Tombstone) => {
+                self.tombstones += 1;
+                (&mut self.rollbacks, None)
+            }
+            (TxKind::Rollback, _) => (&mut self.rollbacks, None),
+        };
+        *count += 1;
+        if let Some(sum) = sum {
+            *sum = sum.checked_add(amount)?;
+        }
+        Some(())
+    }
 }
 
 /// A round still open after the stuck-round threshold.
@@ -67,4 +96,24 @@ pub struct StuckRound {
     pub won: i64,
     pub opened_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_day_counts_standing_and_refunded_bets_wins_and_rollbacks_apart() {
+        let mut day = ReconciliationDay::default();
+        day.add(TxKind::Bet, TxStatus::Applied, 500).unwrap();
+        day.add(TxKind::Bet, TxStatus::RolledBack, 300).unwrap();
+        day.add(TxKind::Win, TxStatus::Applied, 0).unwrap();
+        day.add(TxKind::Win, TxStatus::Applied, 900).unwrap();
+        day.add(TxKind::Rollback, TxStatus::Applied, 300).unwrap();
+        day.add(TxKind::Rollback, TxStatus::Tombstone, 0).unwrap();
+        assert_eq!((day.bets, day.bet_amount, day.rolled_back_bets, day.rolled_back_amount), (1, 500, 1, 300));
+        assert_eq!((day.wins, day.win_amount, day.rollbacks, day.tombstones), (2, 900, 2, 1));
+        day.bet_amount = i64::MAX;
+        assert_eq!(day.add(TxKind::Bet, TxStatus::Applied, 1), None);
+    }
 }

@@ -9,5 +9,6 @@ pub mod game_control;
 pub mod money;
 pub mod platform;
 pub mod play;
+pub mod providers;
 pub mod rg;
 pub mod wallet;

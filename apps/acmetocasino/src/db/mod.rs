@@ -16,6 +16,8 @@ pub mod kyc;
 pub mod money;
 mod platform;
 pub mod postings;
+pub mod provider_calls;
+pub mod providers;
 pub mod register;
 pub mod reports;
 pub mod rg;

@@ -340,6 +340,96 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    providers (slug) {
+        slug -> Text,
+        name -> Text,
+        protocol -> Text,
+        provider_key -> Text,
+        operator_private_key -> Nullable<Text>,
+        operator_public_key -> Nullable<Text>,
+        config -> Text,
+        enabled -> Bool,
+        created_at -> DbTimestamp,
+        updated_at -> DbTimestamp,
+    }
+}
+
+diesel::table! {
+    provider_games (slug) {
+        slug -> Text,
+        provider -> Text,
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        rtp_bp -> Integer,
+        min_bet -> BigInt,
+        max_bet -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    provider_launches (token_hash) {
+        token_hash -> Text,
+        provider -> Text,
+        player_id -> DbUuid,
+        game_slug -> Text,
+        session_id -> DbUuid,
+        created_at -> DbTimestamp,
+        expires_at -> DbTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    provider_rounds (id) {
+        id -> DbUuid,
+        provider -> Text,
+        round -> Text,
+        player_id -> DbUuid,
+        game_slug -> Text,
+        session_id -> DbUuid,
+        wagered -> BigInt,
+        won -> BigInt,
+        refunded -> BigInt,
+        status -> Text,
+        opened_at -> DbTimestamp,
+        updated_at -> DbTimestamp,
+        closed_at -> Nullable<DbTimestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::sql::*;
+
+    provider_transactions (id) {
+        id -> DbUuid,
+        provider -> Text,
+        transaction_id -> Text,
+        kind -> Text,
+        win_kind -> Nullable<Text>,
+        player_id -> DbUuid,
+        round -> Text,
+        game_slug -> Text,
+        reference -> Nullable<Text>,
+        amount -> BigInt,
+        fingerprint -> Text,
+        status -> Text,
+        event_id -> Nullable<DbUuid>,
+        created_at -> DbTimestamp,
+        updated_at -> DbTimestamp,
+    }
+}
+
 diesel::joinable!(players -> accounts (account_id));
 diesel::joinable!(wallets -> players (player_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
@@ -364,5 +454,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     aml_alerts,
     harm_alerts,
     exclusion_register,
-    audit_log
+    audit_log,
+    providers,
+    provider_games,
+    provider_launches,
+    provider_rounds,
+    provider_transactions
 );

@@ -92,6 +92,10 @@ pub async fn set_rtp(
     user.require(&[Role::Operator, Role::Admin])?;
     let slug = slug.into_inner();
     let target = Rtp::from_percent(body.0.rtp).map_err(|e| ApiError::validation("rtp", e.to_string()))?;
+    if app::providers::is_provider_game(&state, &slug).await? {
+        let detail = format!("{slug} is a third-party provider's game: its RTP is the one the provider declared");
+        return Err(ApiError::refused(kernel::Refusal::RuleViolation, detail));
+    }
     app::game_control::set_rtp(&state, &slug, target, user.id).await?;
     Ok(web::Json(game_setting(&state, &slug).await?))
 }

@@ -8,6 +8,7 @@ pub use fairness::{fairness, rotate_seed, set_client_seed};
 pub use rounds::{recent_rounds, rollback_round, round, search_rounds, verify_round};
 
 use super::wallet::idempotency_key;
+use crate::app;
 use crate::app::play::{self, BetResult, RoundFailure};
 use crate::auth::{AuthUser, MaybeUser};
 use crate::error::ApiError;
@@ -42,11 +43,12 @@ pub struct GameResponse {
     pub max_bet: i64,
     /// The jurisdiction's rule that sets `max_bet` for this player, when one does.
     pub max_bet_rule: Option<String>,
-    /// The configured RTP target, percent.
+    /// The configured RTP target, percent (a provider's game: the RTP it declared,
+    /// read-only).
     pub rtp: f64,
     /// The exact theoretical RTP of `default_params` at that target, percent.
     pub rtp_theoretical: f64,
-    /// `low`, `medium` or `high`.
+    /// `low`, `medium` or `high`; `unknown` for a third-party provider's game.
     pub volatility: String,
     /// The bet parameters, in words.
     pub params_help: String,
@@ -104,6 +106,31 @@ pub async fn games(state: web::Data<AppState>, caller: MaybeUser) -> Result<web:
             accepted_params: g.accepted_params(setting.target),
         });
     }
+    for entry in app::providers::directory(&state).await?.iter().filter(|e| e.provider.enabled) {
+        for g in &entry.provider.games {
+            let cap = crate::stakes::cap(&state.policy.profiles, &g.kind, &g.slug, bettor, today);
+            let rules = gal_core::StakeRules { min_bet: g.min_bet, max_bet: g.max_bet, cap };
+            let (max_bet, max_bet_rule) = rules.max_stake();
+            out.push(GameResponse {
+                slug: g.slug.clone(),
+                name: g.name.clone(),
+                provider: entry.provider.name.clone(),
+                kind: g.kind.clone(),
+                min_bet: g.min_bet,
+                max_bet,
+                max_bet_rule: max_bet_rule.map(str::to_owned),
+                rtp: g.rtp.percent(),
+                rtp_theoretical: g.rtp.percent(),
+                volatility: "unknown".into(),
+                params_help: format!(
+                    "played on {}'s game server (POST /gal/launch for a launch token)",
+                    entry.provider.name
+                ),
+                default_params: Value::Null,
+                accepted_params: Value::Null,
+            });
+        }
+    }
     Ok(web::Json(out))
 }
 
@@ -113,22 +140,39 @@ pub struct LaunchRequest {
     pub game_slug: String,
 }
 
-/// A new game session and the seed pair its rounds will use.
+/// A new game session: for an in-house game, the seed pair its rounds will use; for a
+/// third-party provider's game, the launch token its game server sends back.
 #[derive(Debug, Serialize, Apiv2Schema)]
 pub struct LaunchResponse {
     pub session_id: Uuid,
     pub game_slug: String,
-    /// `hex(SHA-256(server_seed))`, committed before any round.
-    pub server_seed_hash: String,
+    /// Who runs the game (`AcmeToCasino` for in-house games).
+    pub provider: String,
+    /// `hex(SHA-256(server_seed))`, committed before any round (in-house games).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_seed_hash: Option<String>,
     /// The commitment to the next pair's server seed (see `GET /gal/fairness`).
-    pub next_server_seed_hash: String,
-    pub client_seed: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_server_seed_hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_seed: Option<String>,
     /// The nonce of the next round.
-    pub nonce: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<u64>,
+    /// A provider's game: what its game server sends back as `token` (single player,
+    /// single game; bets need it unexpired, wins and rollbacks do not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub launch_token: Option<String>,
+    /// When `launch_token` stops taking bets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub launch_token_expires_at: Option<DateTime<Utc>>,
     pub started_at: DateTime<Utc>,
 }
 
 /// Launch a game
+///
+/// An in-house game opens a session with the player's seed pair; a third-party
+/// provider's game also issues the `launch_token` its game server authenticates with.
 #[api_v2_operation(tags(Games))]
 pub async fn launch(
     state: web::Data<AppState>,
@@ -137,17 +181,35 @@ pub async fn launch(
 ) -> Result<CreatedJson<LaunchResponse>, ApiError> {
     user.require(&[Role::Player])?;
     let slug = body.0.game_slug;
-    if state.catalogue.get(&slug).is_none() {
-        return Err(ApiError::NotFound(format!("no game {slug:?}")));
+    if let Some((entry, game)) = app::providers::game(&state, &slug).await? {
+        let launch = app::providers::launch(&state, user.id, &entry, &game).await?;
+        return Ok(CreatedJson(LaunchResponse {
+            session_id: launch.session.id,
+            game_slug: launch.session.game_slug,
+            provider: launch.provider,
+            server_seed_hash: None,
+            next_server_seed_hash: None,
+            client_seed: None,
+            nonce: None,
+            launch_token: Some(launch.launch_token),
+            launch_token_expires_at: Some(launch.expires_at),
+            started_at: launch.session.started_at,
+        }));
     }
+    let Some(game) = state.catalogue.get(&slug) else {
+        return Err(ApiError::NotFound(format!("no game {slug:?}")));
+    };
     let (session, pair) = play::launch(&state, user.id, &slug).await?;
     Ok(CreatedJson(LaunchResponse {
         session_id: session.id,
         game_slug: session.game_slug,
-        server_seed_hash: pair.server_seed_hash,
-        next_server_seed_hash: pair.next_server_seed_hash.unwrap_or_default(),
-        client_seed: pair.client_seed,
-        nonce: pair.nonce,
+        provider: game.info().provider.into(),
+        server_seed_hash: Some(pair.server_seed_hash),
+        next_server_seed_hash: Some(pair.next_server_seed_hash.unwrap_or_default()),
+        client_seed: Some(pair.client_seed),
+        nonce: Some(pair.nonce),
+        launch_token: None,
+        launch_token_expires_at: None,
         started_at: session.started_at,
     }))
 }

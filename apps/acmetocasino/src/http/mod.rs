@@ -5,6 +5,7 @@ mod gamectl;
 mod games;
 mod pam;
 mod platform;
+mod providers;
 mod reply;
 mod rg;
 mod wallet;
@@ -125,5 +126,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/health/ready").route(web::get().to(platform::ready)))
         .service(web::resource("/stats").route(web::get().to(platform::stats)))
         .service(web::resource("/back-office/overview").route(web::get().to(platform::overview)))
+        .service(
+            web::resource("/providers")
+                .route(web::post().to(providers::register))
+                .route(web::get().to(providers::list)),
+        )
+        .service(web::resource("/providers/{slug}").route(web::put().to(providers::update)))
+        .service(web::resource("/providers/{slug}/reconciliation").route(web::get().to(providers::reconciliation)))
+        .service(web::resource("/providers/{slug}/{endpoint:.+}").route(web::post().to(providers::callback)))
         .service(web::resource("/back-office/request-metrics").route(web::get().to(platform::request_metrics)));
 }

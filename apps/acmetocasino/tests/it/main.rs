@@ -16,6 +16,7 @@ mod pam;
 mod platform;
 mod postings;
 mod processes;
+mod providers;
 mod security;
 mod sharding;
 mod simulator;
