@@ -7,7 +7,18 @@
 //! duplicate deliveries, a rollback ahead of its bet, a win retried after a timeout).
 //! It keeps its own ledger and each wallet's expected balance, and at the end holds the
 //! ledger against `GET /providers/{slug}/reconciliation`: any difference, stuck round or
-//! unexpected answer makes it exit non-zero.
+//! unexpected answer makes it exit non-zero; so does a player's wallet that does not
+//! verify.
+//!
+//! The platform it plays against signs every simulated player up and in from one
+//! address: run it with `ACMETOCASINO_LOGIN_LIMIT_PER_IP` and
+//! `ACMETOCASINO_REGISTRATION_LIMIT_PER_IP` raised, and with
+//! `ACMETOCASINO_KYC_AUTO_DECIDE=true` or an admin login (which approves KYC). E.g.
+//!
+//! ```text
+//! PROVIDER_SIM_ADMIN_PASSWORD=… provider-sim --url http://127.0.0.1:8090 \
+//!     --protocol hub88 --rounds 1000 --concurrency 16 --faults 0.2 --admin-user admin
+//! ```
 
 #[cfg(test)]
 mod fake_wallet;
@@ -249,18 +260,22 @@ async fn run(cli: Cli) -> Result<bool, String> {
         cli.faults * 100.0
     );
 
+    let player_ids: Vec<String> = players.iter().map(|(p, _)| p.id.clone()).collect();
     let caller = Arc::new(Caller { platform: platform.clone(), slug: slug.clone(), client });
     let counter = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let mut tables = tokio::task::JoinSet::new();
-    for (i, (player, game)) in players.into_iter().enumerate() {
+    let mut master = Rng::new(seed);
+    for (player, game) in players {
         let table = Table {
             caller: caller.clone(),
             player,
             min_bet: game.min_bet,
             max_bet: game.max_bet,
             fault_rate: cli.faults,
-            rng: Rng::new(seed.wrapping_add(i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+            // Each table's own stream, drawn from the run's (seeds one step apart would
+            // give SplitMix streams that are one another shifted by a step).
+            rng: Rng::new(master.next_u64()),
             expected: None,
             played: Played::default(),
         };
@@ -290,10 +305,11 @@ async fn run(cli: Cli) -> Result<bool, String> {
         }
     }
     let elapsed = start.elapsed();
-    report(&cli, &platform, admin.as_deref(), &slug, started, all, elapsed).await
+    report(&cli, &platform, admin.as_deref(), &slug, started, all, elapsed, &player_ids).await
 }
 
 /// Prints what was played and holds the ledger against the platform's report.
+#[allow(clippy::too_many_arguments)]
 async fn report(
     cli: &Cli,
     platform: &Platform,
@@ -302,6 +318,7 @@ async fn report(
     started: chrono::NaiveDate,
     played: Played,
     elapsed: Duration,
+    players: &[String],
 ) -> Result<bool, String> {
     let days = played.ledger.days();
     println!(
@@ -355,6 +372,20 @@ async fn report(
         for r in recon["stuck_rounds"].as_array().into_iter().flatten().take(10) {
             println!("    {r}");
         }
+    }
+    // Every wallet's stream must fold to its balance.
+    let mut inconsistent = 0;
+    for id in players {
+        let verified = platform.call(reqwest::Method::GET, &format!("/wallet/{id}/verify"), Some(staff), None).await?;
+        if verified.get("consistent").and_then(Value::as_bool) != Some(true) {
+            inconsistent += 1;
+            println!("    wallet {id} does not verify: {verified}");
+        }
+    }
+    if inconsistent > 0 {
+        ok = false;
+    } else {
+        println!("  every player's wallet verifies consistent ({} wallets)", players.len());
     }
     println!("{}", if ok { "OK" } else { "FAILED" });
     Ok(ok)

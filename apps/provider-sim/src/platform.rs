@@ -15,6 +15,10 @@ pub struct Platform {
 /// A non-2xx answer or a transport failure, as text.
 pub type Refusal = String;
 
+/// How often a rate-limited call is tried again, and the longest wait worth it.
+const RATE_LIMIT_RETRIES: u32 = 20;
+const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(5);
+
 impl Platform {
     /// `base_url` such as `http://127.0.0.1:8090`; `timeout` bounds every call (a
     /// callback's timeout is what makes the provider retry).
@@ -49,6 +53,25 @@ impl Platform {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> Result<Value, Refusal> {
+        // Sign-ins and registrations are rate limited (Argon2 is expensive): a
+        // short `retry_after` is waited out, a long one is an answer.
+        for _ in 0..RATE_LIMIT_RETRIES {
+            match self.call_once(method.clone(), path, token, body).await {
+                Err((Some(wait), _)) if wait <= MAX_RATE_LIMIT_WAIT => tokio::time::sleep(wait).await,
+                other => return other.map_err(|(wait, e)| with_hint(wait, e)),
+            }
+        }
+        self.call_once(method, path, token, body).await.map_err(|(wait, e)| with_hint(wait, e))
+    }
+
+    /// One call; a refusal carries the wait a `429` asked for.
+    async fn call_once(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Result<Value, (Option<Duration>, Refusal)> {
         let mut req = self.http.request(method.clone(), self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -56,15 +79,17 @@ impl Platform {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let resp = req.send().await.map_err(|e| format!("{method} {path}: {}", chain(&e)))?;
+        let resp = req.send().await.map_err(|e| (None, format!("{method} {path}: {}", chain(&e))))?;
         let status = resp.status();
-        let bytes = resp.bytes().await.map_err(|e| format!("{method} {path}: {}", chain(&e)))?;
+        let bytes = resp.bytes().await.map_err(|e| (None, format!("{method} {path}: {}", chain(&e))))?;
         let value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
         if status.is_success() {
-            Ok(value)
-        } else {
-            Err(format!("{method} {path}: {status}: {}", String::from_utf8_lossy(&bytes)))
+            return Ok(value);
         }
+        let wait = (status == reqwest::StatusCode::TOO_MANY_REQUESTS)
+            .then(|| value.get("retry_after").and_then(Value::as_u64).unwrap_or(1))
+            .map(|secs| Duration::from_secs(secs.max(1)));
+        Err((wait, format!("{method} {path}: {status}: {}", String::from_utf8_lossy(&bytes))))
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Result<Value, Refusal> {
@@ -75,6 +100,17 @@ impl Platform {
     pub async fn login(&self, username: &str, password: &str) -> Result<String, Refusal> {
         let answer = self.post("/auth/login", None, &json!({"username": username, "password": password})).await?;
         text(&answer, "access_token").ok_or_else(|| "login: no access_token in the answer".into())
+    }
+}
+
+/// A rate-limit refusal says how to run a platform for simulations.
+fn with_hint(wait: Option<Duration>, refusal: Refusal) -> Refusal {
+    match wait {
+        Some(_) => format!(
+            "{refusal} (every simulated player signs up and in from one address: run the platform with \
+             ACMETOCASINO_LOGIN_LIMIT_PER_IP and ACMETOCASINO_REGISTRATION_LIMIT_PER_IP raised)"
+        ),
+        None => refusal,
     }
 }
 

@@ -301,8 +301,8 @@ fn to_account(
     Account {
         player: player.to_string(),
         currency: currency.to_string(),
-        cash: balances.cash,
-        bonus: balances.bonus,
+        cash: balances.cash.minor_units(),
+        bonus: balances.bonus.minor_units(),
         country,
     }
 }

@@ -244,7 +244,7 @@ mod queries {
                 ))
                 .execute(c)
                 .await?;
-            Ok(Session::from(session))
+            Ok(Session::try_from(session)?)
         })
         .await
     }
