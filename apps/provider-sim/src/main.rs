@@ -7,7 +7,18 @@
 //! duplicate deliveries, a rollback ahead of its bet, a win retried after a timeout).
 //! It keeps its own ledger and each wallet's expected balance, and at the end holds the
 //! ledger against `GET /providers/{slug}/reconciliation`: any difference, stuck round or
-//! unexpected answer makes it exit non-zero.
+//! unexpected answer makes it exit non-zero; so does a player's wallet that does not
+//! verify.
+//!
+//! The platform it plays against signs every simulated player up and in from one
+//! address: run it with `ACMETOCASINO_LOGIN_LIMIT_PER_IP` and
+//! `ACMETOCASINO_REGISTRATION_LIMIT_PER_IP` raised, and with
+//! `ACMETOCASINO_KYC_AUTO_DECIDE=true` or an admin login (which approves KYC). E.g.
+//!
+//! ```text
+//! PROVIDER_SIM_ADMIN_PASSWORD=… provider-sim --url http://127.0.0.1:8090 \
+//!     --protocol hub88 --rounds 1000 --concurrency 16 --faults 0.2 --admin-user admin
+//! ```
 
 #[cfg(test)]
 mod fake_wallet;
