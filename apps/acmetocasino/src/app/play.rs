@@ -451,15 +451,10 @@ mod tests {
         RoundSnapshot {
             head,
             player: PlayerContext {
-                status: pam_core::AccountStatus::Active,
                 country: "DE".into(),
-                kyc: compliance_core::KycState::Approved,
-                email: "p@example.com".into(),
                 date_of_birth: NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
-                known_name: None,
-                rg: Ok(RgSettings::default()),
-                forced_check_alert_at: None,
                 listed: Some(false),
+                ..pam_core::example_player(pam_core::AccountStatus::Active, compliance_core::KycState::Approved)
             },
             play: PlayState { listed: false, rg: RgSettings::default(), minutes_played_today: 0 },
             session: found,

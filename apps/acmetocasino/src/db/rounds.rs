@@ -685,11 +685,8 @@ mod tests {
             corrupt(&mut row);
             assert!(matches!(to_round(row, None), Err(DbError::Row(_))));
         }
-    }
-
-    #[test]
-    fn a_negative_stored_payout_is_a_corrupt_row_not_money() {
-        assert!(matches!(to_round(RoundRow { payout: -1, ..round_row() }, None), Err(DbError::Row(_))));
+        let negative_payout = RoundRow { payout: -1, ..round_row() };
+        assert!(matches!(to_round(negative_payout, None), Err(DbError::Row(_))), "money is never negative");
     }
 
     #[test]
