@@ -186,12 +186,14 @@ mod queries {
 
     /// The launch a bet plays under: its token's, or the player's latest of the game.
     async fn launch_for_bet(c: &mut Conn, call: &ProviderCall) -> Result<Option<Launch>, DbError> {
-        let q = provider_launches::table.filter(provider_launches::provider.eq(&call.provider)).into_boxed();
+        // Always through the player (a launch token is theirs alone, and the shard key).
+        let q = provider_launches::table
+            .filter(provider_launches::provider.eq(&call.provider))
+            .filter(provider_launches::player_id.eq(id(call.player)))
+            .into_boxed();
         let q = match &call.token_hash {
             Some(hash) => q.filter(provider_launches::token_hash.eq(hash.clone())),
-            None => q
-                .filter(provider_launches::player_id.eq(id(call.player)))
-                .filter(provider_launches::game_slug.eq(call.game.slug.clone())),
+            None => q.filter(provider_launches::game_slug.eq(call.game.slug.clone())),
         };
         let row: Option<(DbId, String, DbId, DbTime)> = q
             .order(provider_launches::created_at.desc())
