@@ -3,6 +3,7 @@
 //! games, and the reconciliation report.
 
 use serde_json::{Value, json};
+use simulator::error_chain;
 use std::time::Duration;
 
 /// A client of one platform instance.
@@ -79,9 +80,9 @@ impl Platform {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let resp = req.send().await.map_err(|e| (None, format!("{method} {path}: {}", chain(&e))))?;
+        let resp = req.send().await.map_err(|e| (None, format!("{method} {path}: {}", error_chain(&e))))?;
         let status = resp.status();
-        let bytes = resp.bytes().await.map_err(|e| (None, format!("{method} {path}: {}", chain(&e))))?;
+        let bytes = resp.bytes().await.map_err(|e| (None, format!("{method} {path}: {}", error_chain(&e))))?;
         let value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
         if status.is_success() {
             return Ok(value);
@@ -117,18 +118,6 @@ fn with_hint(wait: Option<Duration>, refusal: Refusal) -> Refusal {
 /// A string field of an answer.
 pub fn text(v: &Value, field: &str) -> Option<String> {
     v.get(field).and_then(Value::as_str).map(str::to_owned)
-}
-
-/// An error with its sources (reqwest's own message rarely says what went wrong).
-pub fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 /// A simulated player, signed in, funded and holding a launch token for one game.

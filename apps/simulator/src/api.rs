@@ -95,7 +95,7 @@ impl Api {
 }
 
 /// An error with its sources (reqwest's own message rarely says what went wrong).
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

@@ -26,6 +26,7 @@ mod report;
 pub mod rng;
 mod stats;
 
+pub use api::error_chain;
 use api::{Api, Reply};
 use bot::Ctx;
 use futures_util::StreamExt;

@@ -7,7 +7,7 @@
 //! its status and the event it wrote, the provider round and the game session's totals,
 //! and the bet's screening — all or nothing.
 use super::compliance::{MoneyFailure, Policy, Refused, id};
-use super::providers::Launch;
+use super::providers::{Launch, LaunchRow};
 use super::schema::{game_sessions, provider_launches, provider_rounds, provider_transactions};
 use super::types::{DbId, DbTime};
 use super::wallet::PostFailure;
@@ -195,24 +195,9 @@ mod queries {
             Some(hash) => q.filter(provider_launches::token_hash.eq(hash.clone())),
             None => q.filter(provider_launches::game_slug.eq(call.game.slug.clone())),
         };
-        let row: Option<(DbId, String, DbId, DbTime)> = q
-            .order(provider_launches::created_at.desc())
-            .select((
-                provider_launches::player_id,
-                provider_launches::game_slug,
-                provider_launches::session_id,
-                provider_launches::expires_at,
-            ))
-            .first(c)
-            .await
-            .optional()?;
-        Ok(row.map(|(player, game_slug, session, expires)| Launch {
-            provider: call.provider.clone(),
-            player: AccountId::from_uuid(player.0),
-            game_slug,
-            session_id: session.0,
-            expires_at: expires.0,
-        }))
+        let row =
+            q.order(provider_launches::created_at.desc()).select(LaunchRow::as_select()).first(c).await.optional()?;
+        Ok(row.map(Launch::from))
     }
 
     pub(crate) async fn provider_call(
