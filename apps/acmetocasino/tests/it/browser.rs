@@ -123,6 +123,38 @@ async fn the_landing_page_shows_a_healthy_database_and_live_stats() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_player_launches_a_third_party_providers_game_from_the_lobby() {
+    let Some(browser) = cdp::browser().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite, Options::default()).await.unwrap();
+    let admin = app.staff("studio_admin", Role::Admin).await;
+    let studio = json!({"slug": "studio", "name": "Test Studio", "protocol": "pragmatic", "secret_key": "studio-secret-key",
+                        "games": [{"code": "fruits", "slug": "studio-fruits", "name": "Studio Fruits", "kind": "slot",
+                                   "rtp": 95.5, "min_bet": 20, "max_bet": 50_000}]});
+    app.post("/api/v2/providers", Some(&admin), studio).await.ok(201);
+    let (player_id, _) = app.player("studio_fan").await;
+
+    let page = browser.page("studio", 1280, 900).await;
+    page.goto(&format!("{}/play.html", app.base)).await;
+    page.wait_for("document.querySelector('#view-auth')?.dataset.ready", "the sign-in view").await;
+    page.type_into("#li-name", "studio_fan").await;
+    page.type_into("#li-pass", "correct horse").await;
+    page.click("[data-role=login] button[type=submit]").await;
+    page.wait_for("document.querySelector('#view-lobby')?.dataset.ready", "the lobby").await;
+    assert_eq!(page.eval("document.querySelectorAll('.game-card').length").await, 9);
+    page.click("#play-studio-fruits").await;
+    page.wait_for("document.querySelector('#view-studio')?.dataset.ready", "the provider game's view").await;
+    assert!(page.text("#view-studio [data-role=meta]").await.contains("Test Studio"));
+    page.click("#view-studio [data-role=launch]").await;
+    page.wait_for("!document.querySelector('#view-studio [data-role=launched]').hidden", "the launch").await;
+    let session = page.text("#view-studio [data-field=session_id]").await;
+    let op = app.staff("studio_watch", Role::Operator).await;
+    let sessions = app.get(&format!("/api/v2/gal/sessions?player_id={player_id}"), Some(&op)).await.ok(200).clone();
+    assert!(sessions.to_string().contains(&session), "the launch opened session {session}: {sessions:#}");
+    check(&page, "studio-launched").await;
+    page.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_player_registers_passes_kyc_sets_a_limit_deposits_plays_every_game_and_verifies_a_round() {
     let Some(browser) = cdp::browser().await else { return };
     // The server's rules read a clock the test moves (for the reality check); tokens outlive it.

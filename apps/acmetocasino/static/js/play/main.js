@@ -7,12 +7,13 @@ import { $, h, money, duration, fromTemplate } from '../lib/dom.js';
 import auth from './auth.js';
 import lobby from './lobby.js';
 import game from './game.js';
+import studio from './studio.js';
 import wallet from './wallet.js';
 import account from './account.js';
 import rg from './rg.js';
 import fairness from './fairness.js';
 
-const VIEWS = { auth, lobby, game, wallet, account, rg, fairness };
+const VIEWS = { auth, lobby, game, studio, wallet, account, rg, fairness };
 
 const api = new Api({ onSignedOut: (reason) => signedOut(reason) });
 let clock = null;
