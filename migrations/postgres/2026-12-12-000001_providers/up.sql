@@ -41,6 +41,8 @@ CREATE TABLE provider_launches (
     created_at TIMESTAMPTZ NOT NULL,
     expires_at TIMESTAMPTZ NOT NULL
 );
+-- A call without its token (Pragmatic bets) plays under the player's latest launch of the game.
+CREATE INDEX provider_launches_player_idx ON provider_launches (provider, player_id, game_slug, created_at);
 
 CREATE TABLE provider_rounds (
     id          UUID PRIMARY KEY,

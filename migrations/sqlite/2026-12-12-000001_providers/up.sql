@@ -42,6 +42,8 @@ CREATE TABLE provider_launches (
     created_at TEXT NOT NULL,
     expires_at TEXT NOT NULL
 );
+-- A call without its token (Pragmatic bets) plays under the player's latest launch of the game.
+CREATE INDEX provider_launches_player_idx ON provider_launches (provider, player_id, game_slug, created_at);
 
 CREATE TABLE provider_rounds (
     id          TEXT PRIMARY KEY NOT NULL,

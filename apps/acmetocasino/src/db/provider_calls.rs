@@ -115,7 +115,21 @@ enum By<'a> {
     Round(&'a str, DbId),
 }
 
-type TxRow = (DbId, String, String, String, i64, String, String, Option<DbId>);
+/// A provider transaction as stored.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = provider_transactions)]
+struct TxRow {
+    id: DbId,
+    kind: String,
+    transaction_id: String,
+    player_id: DbId,
+    round: String,
+    amount: i64,
+    fingerprint: String,
+    status: String,
+    event_id: Option<DbId>,
+    created_at: DbTime,
+}
 
 /// A stored provider transaction with the row's id and the event it wrote.
 struct Stored {
@@ -124,14 +138,26 @@ struct Stored {
     event_id: Option<Uuid>,
 }
 
-fn to_stored(r: TxRow) -> Result<Stored, DbError> {
-    let kind = TxKind::parse(&r.1).ok_or_else(|| DbError::Row(format!("provider transaction kind {:?}", r.1)))?;
-    let status = TxStatus::parse(&r.6).ok_or_else(|| DbError::Row(format!("provider transaction status {:?}", r.6)))?;
-    Ok(Stored {
-        tx: StoredTx { kind, id: r.2, player: String::new(), round: r.3, amount: r.4, fingerprint: r.5, status },
-        row_id: r.0.0,
-        event_id: r.7.map(|e| e.0),
-    })
+/// The latest of the rows found (a round may hold several bets; a bet, several
+/// rollbacks naming it), as the rules read it.
+fn latest(rows: Vec<TxRow>) -> Result<Option<Stored>, DbError> {
+    let Some(r) = rows.into_iter().max_by_key(|r| r.created_at) else { return Ok(None) };
+    let kind = TxKind::parse(&r.kind).ok_or_else(|| DbError::Row(format!("provider transaction kind {:?}", r.kind)))?;
+    let status = TxStatus::parse(&r.status)
+        .ok_or_else(|| DbError::Row(format!("provider transaction status {:?}", r.status)))?;
+    Ok(Some(Stored {
+        tx: StoredTx {
+            kind,
+            id: r.transaction_id,
+            player: r.player_id.0.to_string(),
+            round: r.round,
+            amount: r.amount,
+            fingerprint: r.fingerprint,
+            status,
+        },
+        row_id: r.id.0,
+        event_id: r.event_id.map(|e| e.0),
+    }))
 }
 
 /// The reference every posting of a provider's round carries.
@@ -145,43 +171,21 @@ fn round_reference(call: &ProviderCall) -> Result<Reference, DbError> {
 mod queries {
     use compliance::{activity, load_play, open_alerts, player_context, save_rg, screen_bet};
 
-    /// The provider's latest transaction of `kind` found `by`, with its player.
+    /// The provider's latest transaction of `kind` found `by`. Each lookup is its own
+    /// statement (cached prepared, unlike a boxed query) that its index answers; the
+    /// latest is picked here, as an `ORDER BY created_at` could lead a planner to walk
+    /// the provider's whole history by time instead.
     async fn stored_where(c: &mut Conn, provider: &str, by: By<'_>, kind: TxKind) -> Result<Option<Stored>, DbError> {
-        let q = provider_transactions::table
-            .filter(provider_transactions::provider.eq(provider))
-            .filter(provider_transactions::kind.eq(kind.as_str()))
-            .into_boxed();
-        let q = match by {
-            By::Id(id) => q.filter(provider_transactions::transaction_id.eq(id.to_owned())),
-            By::Reference(id) => q.filter(provider_transactions::reference.eq(id.to_owned())),
-            By::Round(round, player) => q
-                .filter(provider_transactions::round.eq(round.to_owned()))
-                .filter(provider_transactions::player_id.eq(player)),
+        use provider_transactions as t;
+        let of = t::table.filter(t::provider.eq(provider)).filter(t::kind.eq(kind.as_str()));
+        let rows: Vec<TxRow> = match by {
+            By::Id(id) => of.filter(t::transaction_id.eq(id)).select(TxRow::as_select()).load(c).await?,
+            By::Reference(id) => of.filter(t::reference.eq(id)).select(TxRow::as_select()).load(c).await?,
+            By::Round(round, player) => {
+                of.filter(t::round.eq(round)).filter(t::player_id.eq(player)).select(TxRow::as_select()).load(c).await?
+            }
         };
-        let row: Option<(TxRow, DbId)> = q
-            .order(provider_transactions::created_at.desc())
-            .select((
-                (
-                    provider_transactions::id,
-                    provider_transactions::kind,
-                    provider_transactions::transaction_id,
-                    provider_transactions::round,
-                    provider_transactions::amount,
-                    provider_transactions::fingerprint,
-                    provider_transactions::status,
-                    provider_transactions::event_id,
-                ),
-                provider_transactions::player_id,
-            ))
-            .first(c)
-            .await
-            .optional()?;
-        row.map(|(r, player)| {
-            let mut s = to_stored(r)?;
-            s.tx.player = player.0.to_string();
-            Ok(s)
-        })
-        .transpose()
+        latest(rows)
     }
 
     /// The launch a bet plays under: its token's, or the player's latest of the game.
