@@ -51,7 +51,9 @@ Commands:
         self-excluder) drive the platform through its HTTP API: a live line,
         then a report; fails on any error the profiles did not provoke. Without
         --url: a release server on a free port with a throwaway SQLite database
-        and a staff account (the report then counts alerts), stopped after.
+        and an admin account (the report then counts alerts, and the players
+        also play a simulated studio's game through the seamless wallet),
+        stopped after.
         Defaults: 20 players, 60s. e.g. cargo xtask simulate --players 40 --duration 2m
   login-storm [--logins N]
         release server (default configuration, SQLite), N sign-ins at once

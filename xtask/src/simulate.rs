@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 use crate::flags::Command as XtaskCommand;
 use crate::util::{self, Result};
 
-/// The staff account the throwaway server gets, for counting alerts.
+/// The staff account the throwaway server gets: an admin, for counting alerts and
+/// onboarding the simulated studio whose game the players also play.
 const STAFF_USER: &str = "simulation_staff";
 const STAFF_PASSWORD: &str = "simulation staff password";
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(60);
@@ -142,7 +143,7 @@ impl Server {
         let mut admin = server.command(&binary);
         admin
             .args(["admin", "create", "--username", STAFF_USER, "--email", "simulation-staff@example.com"])
-            .args(["--role", "operator", "--password-stdin"])
+            .args(["--role", "admin", "--password-stdin"])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());

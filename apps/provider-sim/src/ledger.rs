@@ -2,45 +2,31 @@
 //! comparison with the platform's reconciliation report.
 
 use chrono::NaiveDate;
+use provider_core::{TxKind, TxStatus};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-/// One day's counts and sums (minor units), in the reconciliation report's terms.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Day {
-    /// Bets that stand (accepted and not rolled back).
-    pub bets: i64,
-    pub bet_amount: i64,
-    /// Bets a rollback refunded.
-    pub rolled_back_bets: i64,
-    pub rolled_back_amount: i64,
-    /// Wins, zero wins (a lost round's close) included.
-    pub wins: i64,
-    pub win_amount: i64,
-    /// Rollbacks accepted: each refunded its bet or arrived before it.
-    pub rollbacks: i64,
-    /// Rollbacks that arrived before their bet.
-    pub tombstones: i64,
-}
+/// One day's counts and sums (minor units), in the reconciliation report's terms: the
+/// platform's own type, counted by the same rule ([`Day::add`]).
+pub use provider_core::ReconciliationDay as Day;
 
 /// The fields compared, by their names in the report.
 pub const FIELDS: [&str; 8] =
     ["bets", "bet_amount", "rolled_back_bets", "rolled_back_amount", "wins", "win_amount", "rollbacks", "tombstones"];
 
-impl Day {
-    pub fn field(&self, name: &str) -> i64 {
-        match name {
-            "bets" => self.bets,
-            "bet_amount" => self.bet_amount,
-            "rolled_back_bets" => self.rolled_back_bets,
-            "rolled_back_amount" => self.rolled_back_amount,
-            "wins" => self.wins,
-            "win_amount" => self.win_amount,
-            "rollbacks" => self.rollbacks,
-            "tombstones" => self.tombstones,
-            _ => 0,
-        }
+/// A day's figure by its name in the report.
+pub fn field(d: &Day, name: &str) -> i64 {
+    match name {
+        "bets" => d.bets,
+        "bet_amount" => d.bet_amount,
+        "rolled_back_bets" => d.rolled_back_bets,
+        "rolled_back_amount" => d.rolled_back_amount,
+        "wins" => d.wins,
+        "win_amount" => d.win_amount,
+        "rollbacks" => d.rollbacks,
+        "tombstones" => d.tombstones,
+        _ => 0,
     }
 }
 
@@ -106,25 +92,21 @@ impl Ledger {
     /// The books by day.
     pub fn days(&self) -> BTreeMap<NaiveDate, Day> {
         let mut days: BTreeMap<NaiveDate, Day> = BTreeMap::new();
+        let mut count = |day: NaiveDate, kind: TxKind, status: TxStatus, amount: i64| {
+            let d = days.entry(day).or_insert_with(|| Day { day, ..Day::default() });
+            // Simulated amounts never come near an overflow.
+            let _ = d.add(kind, status, amount);
+        };
         for bet in self.bets.values() {
-            let d = days.entry(bet.day).or_default();
-            if bet.rolled_back {
-                d.rolled_back_bets += 1;
-                d.rolled_back_amount += bet.amount;
-            } else {
-                d.bets += 1;
-                d.bet_amount += bet.amount;
-            }
+            let status = if bet.rolled_back { TxStatus::RolledBack } else { TxStatus::Applied };
+            count(bet.day, TxKind::Bet, status, bet.amount);
         }
         for (day, amount) in self.wins.values() {
-            let d = days.entry(*day).or_default();
-            d.wins += 1;
-            d.win_amount += amount;
+            count(*day, TxKind::Win, TxStatus::Applied, *amount);
         }
         for (day, tombstone) in self.rollbacks.values() {
-            let d = days.entry(*day).or_default();
-            d.rollbacks += 1;
-            d.tombstones += i64::from(*tombstone);
+            let status = if *tombstone { TxStatus::Tombstone } else { TxStatus::Applied };
+            count(*day, TxKind::Rollback, status, 0);
         }
         days
     }
@@ -174,17 +156,17 @@ pub fn compare(ours: &BTreeMap<NaiveDate, Day>, report: &Value) -> Result<Vec<Di
     let mut differences = Vec::new();
     for date in dates {
         let mine = ours.get(&date).copied().unwrap_or_default();
-        for field in FIELDS {
+        for name in FIELDS {
             let reported = match theirs.get(&date) {
-                Some(fields) => fields.get(field).and_then(Value::as_i64),
+                Some(fields) => fields.get(name).and_then(Value::as_i64),
                 None => Some(0),
             };
             // A field the report leaves out only differs when the ledger has something.
-            if reported.unwrap_or(0) != mine.field(field) {
+            if reported.unwrap_or(0) != field(&mine, name) {
                 differences.push(Difference {
                     day: date,
-                    field: field.to_owned(),
-                    ours: mine.field(field),
+                    field: name.to_owned(),
+                    ours: field(&mine, name),
                     theirs: reported,
                 });
             }
@@ -219,6 +201,7 @@ mod tests {
         assert_eq!(
             got,
             Day {
+                day: d,
                 bets: 1,
                 bet_amount: 100,
                 rolled_back_bets: 1,

@@ -3,6 +3,7 @@
 //! games, and the reconciliation report.
 
 use serde_json::{Value, json};
+use simulator::error_chain;
 use std::time::Duration;
 
 /// A client of one platform instance.
@@ -14,6 +15,10 @@ pub struct Platform {
 
 /// A non-2xx answer or a transport failure, as text.
 pub type Refusal = String;
+
+/// How often a rate-limited call is tried again, and the longest wait worth it.
+const RATE_LIMIT_RETRIES: u32 = 20;
+const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(5);
 
 impl Platform {
     /// `base_url` such as `http://127.0.0.1:8090`; `timeout` bounds every call (a
@@ -49,6 +54,25 @@ impl Platform {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> Result<Value, Refusal> {
+        // Sign-ins and registrations are rate limited (Argon2 is expensive): a
+        // short `retry_after` is waited out, a long one is an answer.
+        for _ in 0..RATE_LIMIT_RETRIES {
+            match self.call_once(method.clone(), path, token, body).await {
+                Err((Some(wait), _)) if wait <= MAX_RATE_LIMIT_WAIT => tokio::time::sleep(wait).await,
+                other => return other.map_err(|(wait, e)| with_hint(wait, e)),
+            }
+        }
+        self.call_once(method, path, token, body).await.map_err(|(wait, e)| with_hint(wait, e))
+    }
+
+    /// One call; a refusal carries the wait a `429` asked for.
+    async fn call_once(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Result<Value, (Option<Duration>, Refusal)> {
         let mut req = self.http.request(method.clone(), self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -56,15 +80,17 @@ impl Platform {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let resp = req.send().await.map_err(|e| format!("{method} {path}: {}", chain(&e)))?;
+        let resp = req.send().await.map_err(|e| (None, format!("{method} {path}: {}", error_chain(&e))))?;
         let status = resp.status();
-        let bytes = resp.bytes().await.map_err(|e| format!("{method} {path}: {}", chain(&e)))?;
+        let bytes = resp.bytes().await.map_err(|e| (None, format!("{method} {path}: {}", error_chain(&e))))?;
         let value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
         if status.is_success() {
-            Ok(value)
-        } else {
-            Err(format!("{method} {path}: {status}: {}", String::from_utf8_lossy(&bytes)))
+            return Ok(value);
         }
+        let wait = (status == reqwest::StatusCode::TOO_MANY_REQUESTS)
+            .then(|| value.get("retry_after").and_then(Value::as_u64).unwrap_or(1))
+            .map(|secs| Duration::from_secs(secs.max(1)));
+        Err((wait, format!("{method} {path}: {status}: {}", String::from_utf8_lossy(&bytes))))
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Result<Value, Refusal> {
@@ -78,21 +104,20 @@ impl Platform {
     }
 }
 
+/// A rate-limit refusal says how to run a platform for simulations.
+fn with_hint(wait: Option<Duration>, refusal: Refusal) -> Refusal {
+    match wait {
+        Some(_) => format!(
+            "{refusal} (every simulated player signs up and in from one address: run the platform with \
+             ACMETOCASINO_LOGIN_LIMIT_PER_IP and ACMETOCASINO_REGISTRATION_LIMIT_PER_IP raised)"
+        ),
+        None => refusal,
+    }
+}
+
 /// A string field of an answer.
 pub fn text(v: &Value, field: &str) -> Option<String> {
     v.get(field).and_then(Value::as_str).map(str::to_owned)
-}
-
-/// An error with its sources (reqwest's own message rarely says what went wrong).
-pub fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 /// A simulated player, signed in, funded and holding a launch token for one game.

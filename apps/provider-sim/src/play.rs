@@ -3,8 +3,9 @@
 //! the faults it was asked for, and keeps its ledger and each wallet's expected balance.
 
 use crate::ledger::Ledger;
-use crate::platform::{Platform, Player, chain};
+use crate::platform::{Platform, Player};
 use provider_core::{Answer, Command, Failure, Protocol, ProviderClient, Request, Transaction, WinKind};
+use simulator::error_chain;
 use simulator::rng::Rng;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -75,11 +76,11 @@ impl Caller {
         for (name, value) in call.headers {
             req = req.header(name, value);
         }
-        let resp = req.send().await.map_err(|e| format!("{}: {}", call.endpoint, chain(&e)))?;
+        let resp = req.send().await.map_err(|e| format!("{}: {}", call.endpoint, error_chain(&e)))?;
         let status = resp.status();
         let signature =
             resp.headers().get(provider_core::hub88::SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let body = resp.bytes().await.map_err(|e| format!("{}: {}", call.endpoint, chain(&e)))?;
+        let body = resp.bytes().await.map_err(|e| format!("{}: {}", call.endpoint, error_chain(&e)))?;
         if !status.is_success() {
             return Err(format!("{}: HTTP {status}: {}", call.endpoint, String::from_utf8_lossy(&body)));
         }

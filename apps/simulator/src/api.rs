@@ -82,10 +82,20 @@ impl Api {
     pub(crate) async fn get(&self, path: &str, token: Option<&str>) -> Reply {
         self.call(Method::GET, path, token, None).await
     }
+
+    /// A provider's call below `/api/v2` (`content_type`, raw `body`): the answer's body
+    /// when it is a `200`, which the seamless-wallet protocols always answer.
+    pub(crate) async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Result<Vec<u8>, String> {
+        let req = self.http.post(format!("{}/api/v2{path}", self.base)).header("Content-Type", content_type).body(body);
+        let resp = req.send().await.map_err(|e| format!("transport: {}", error_chain(&e)))?;
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.map_err(|e| format!("transport: {}", error_chain(&e)))?;
+        if status == 200 { Ok(bytes.to_vec()) } else { Err(format!("{path}: HTTP {status}")) }
+    }
 }
 
 /// An error with its sources (reqwest's own message rarely says what went wrong).
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -100,6 +110,8 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 #[derive(Debug, Clone)]
 pub(crate) struct Game {
     pub slug: String,
+    /// A third-party provider's game: played through the provider's calls, not `/gal/play`.
+    pub third_party: bool,
     pub min_bet: i64,
     pub max_bet: i64,
     pub params: Value,
@@ -124,6 +136,7 @@ pub(crate) fn parse_games(list: &Value) -> Vec<Game> {
                 .filter_map(|g| {
                     Some(Game {
                         slug: g.get("slug")?.as_str()?.to_owned(),
+                        third_party: g.get("third_party").and_then(Value::as_bool).unwrap_or(false),
                         min_bet: g.get("min_bet")?.as_i64()?,
                         max_bet: g.get("max_bet")?.as_i64()?,
                         params: g.get("default_params").cloned().unwrap_or_else(|| Value::Object(Default::default())),

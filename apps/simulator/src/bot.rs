@@ -4,7 +4,7 @@
 use super::api::{Api, Game, Reply};
 use super::rng::{Rng, os_seed};
 use super::stats::{ActiveGuard, Shared, lock};
-use super::{BotReport, Profile};
+use super::{BotReport, Profile, provider};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
@@ -41,6 +41,8 @@ pub(crate) struct Ctx {
     pub api: Api,
     pub shared: Arc<Shared>,
     pub games: Arc<Vec<Game>>,
+    /// The simulated studio whose game the bots may launch, when one was onboarded.
+    pub studio: Option<Arc<crate::provider::Studio>>,
     pub stop: watch::Receiver<bool>,
     /// Pause between two requests of a bot: uniform in this range (profiles scale it).
     pub think: (Duration, Duration),
@@ -86,6 +88,8 @@ pub(crate) struct Bot {
     deposited: i64,
     wagered: i64,
     session_id: Option<String>,
+    /// The launch token of the studio's game, once launched.
+    launch_token: Option<String>,
     /// The catalogue as this player sees it: their own limits, caps included.
     games: Vec<Game>,
     limit_set: bool,
@@ -174,6 +178,7 @@ impl Bot {
             deposited: 0,
             wagered: 0,
             session_id: None,
+            launch_token: None,
             games: Vec::new(),
             limit_set: false,
             excluded: false,
@@ -409,7 +414,7 @@ impl Bot {
         // The catalogue as this player sees it: a jurisdiction's stake caps lower their
         // own max_bet (GB slots), and a player reads them before betting.
         self.games = match self.act("games", Method::GET, "/gal/games", None, true).await? {
-            Ok(list) => super::api::parse_games(&list),
+            Ok(list) => super::playable(super::api::parse_games(&list), self.ctx.studio.as_deref()),
             Err(_) => Vec::new(),
         };
         if self.games.is_empty() {
@@ -429,6 +434,12 @@ impl Bot {
     /// A random game whose minimum bet is at most `budget`.
     fn game_within(&mut self, budget: i64) -> Option<Game> {
         let fitting: Vec<&Game> = self.games.iter().filter(|g| g.min_bet <= budget).collect();
+        // One session in three on the studio's game, when there is one: a lobby's
+        // featured third-party title.
+        let studio: Vec<&Game> = fitting.iter().copied().filter(|g| g.third_party).collect();
+        if !studio.is_empty() && self.rng.chance(1.0 / 3.0) {
+            return self.rng.pick(&studio).map(|g| (*g).clone());
+        }
         self.rng.pick(&fitting).map(|g| (*g).clone())
     }
 
@@ -505,6 +516,9 @@ impl Bot {
 
     /// One round; the payout when it settled.
     async fn play(&mut self, game: &Game, amount: i64) -> Result<Option<i64>, Halt> {
+        if game.third_party {
+            return self.play_provider(game, amount).await;
+        }
         let body = json!({"game_slug": game.slug, "amount": amount, "params": game.params,
                           "idempotency_key": self.key("bet")});
         let answer = self.act("play", Method::POST, "/gal/play", Some(body), true).await?;
@@ -517,13 +531,68 @@ impl Bot {
         );
         self.session_id = round.get("session_id").and_then(Value::as_str).map(str::to_owned);
         self.wagered += amount;
-        self.ctx.shared.round(self.profile, amount, payout);
+        self.ctx.shared.round(self.profile, amount, payout, false);
         self.note(|r| {
             r.rounds += 1;
             r.wagered += u64::try_from(amount).unwrap_or(0);
             r.paid += u64::try_from(payout).unwrap_or(0);
         });
         Ok(Some(payout))
+    }
+
+    /// One round of the studio's game: launched once (and again when the token no
+    /// longer takes bets), then played by the studio's calls to the wallet.
+    async fn play_provider(&mut self, game: &Game, amount: i64) -> Result<Option<i64>, Halt> {
+        let Some(studio) = self.ctx.studio.clone() else { return Ok(None) };
+        for _ in 0..2 {
+            let token = match self.launch_token.clone() {
+                Some(token) => token,
+                None => {
+                    let body = json!({"game_slug": game.slug});
+                    let Ok(launch) = self.act("launch", Method::POST, "/gal/launch", Some(body), true).await? else {
+                        return Ok(None);
+                    };
+                    let Some(token) = launch.get("launch_token").and_then(Value::as_str) else {
+                        self.failed("launch without a token".into(), &launch.to_string())?;
+                        return Ok(None);
+                    };
+                    self.launch_token = Some(token.to_owned());
+                    token.to_owned()
+                }
+            };
+            // A round is three calls of the studio's: the bet, the result, the end.
+            for _ in 0..3 {
+                self.ctx.shared.request(self.profile);
+            }
+            match studio.round(&self.ctx.api, &self.player_id, &token, amount, &mut self.rng).await {
+                provider::Round::Settled { payout, balance } => {
+                    self.failures_in_row = 0;
+                    if let Some(total) = balance {
+                        self.balances_from(Some(total - self.bonus), Some(self.bonus));
+                    }
+                    self.wagered += amount;
+                    self.ctx.shared.round(self.profile, amount, payout, true);
+                    self.note(|r| {
+                        r.rounds += 1;
+                        r.wagered += u64::try_from(amount).unwrap_or(0);
+                        r.paid += u64::try_from(payout).unwrap_or(0);
+                    });
+                    return Ok(Some(payout));
+                }
+                provider::Round::Refused(code) => {
+                    let refused =
+                        Reply::Refused { status: 422, code: code.into(), detail: "refused by the wallet".into() };
+                    let _counted = self.judge("provider bet", refused)?;
+                    return Ok(None);
+                }
+                provider::Round::Relaunch => self.launch_token = None,
+                provider::Round::Failed(detail) => {
+                    self.failed("provider round".into(), &detail)?;
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(None)
     }
 
     async fn end_session(&mut self) -> Result<(), Halt> {
@@ -577,7 +646,13 @@ mod tests {
         assert!(ORDINARY_STAKES.iter().all(|s| (10..=2_000).contains(s)), "0.10 to 20.00");
         assert!(QUICK_STAKES.iter().all(|s| ORDINARY_STAKES.contains(s)));
         assert!(HIGH_ROLLER_STAKES.iter().all(|s| *s >= 2_000), "high rollers bet more");
-        let game = |min_bet, max_bet| Game { slug: "video-slot".into(), min_bet, max_bet, params: Value::Null };
+        let game = |min_bet, max_bet| Game {
+            slug: "video-slot".into(),
+            third_party: false,
+            min_bet,
+            max_bet,
+            params: Value::Null,
+        };
         // A GB player of 24 sees max_bet 200 on slots: a 20.00 stake becomes 2.00.
         assert_eq!(within_limits(2_000, &game(10, 200)), 200);
         assert_eq!(within_limits(10, &game(50, 1_000)), 50);

@@ -36,7 +36,9 @@ pub struct SimulateArgs {
     /// Longest pause between two requests of one bot.
     #[arg(long, default_value = "500ms", value_parser = parse_duration)]
     pub think_max: Duration,
-    /// A staff account (any staff role) for counting the alerts the players raised.
+    /// A staff account for counting the alerts the players raised (any staff role); an
+    /// admin's also onboards a simulated studio whose game the players play through
+    /// the seamless wallet (docs/providers.md).
     #[arg(long, requires = "staff_password")]
     pub staff_user: Option<String>,
     /// Its password.
@@ -45,7 +47,7 @@ pub struct SimulateArgs {
     /// Keep --players bots playing until stopped (Ctrl-C or SIGTERM), for demos: each
     /// plays for a few minutes, cashes out and makes room for a new player; a summary
     /// line is logged every minute. --duration does not apply.
-    #[arg(long, conflicts_with_all = ["duration", "staff_user"])]
+    #[arg(long, conflicts_with = "duration")]
     pub endless: bool,
 }
 
@@ -136,7 +138,8 @@ pub async fn main(args: SimulateArgs) -> ExitCode {
 
 /// `--endless`: the population plays until Ctrl-C or SIGTERM.
 async fn endless(args: SimulateArgs) -> ExitCode {
-    let population = spawn_population(args.url, args.players);
+    let staff = args.config().staff;
+    let population = spawn_population(args.url, args.players, staff);
     let stopped = async {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {

@@ -10,6 +10,9 @@
 //! A tool of its own (`apps/simulator`, binary `simulator`): the server binary carries
 //! no HTTP client.
 //!
+//! With an admin account the bots also play a third-party provider's game: the simulator
+//! onboards a simulated studio and plays as its game server (see `provider`).
+//!
 //! Every answer is counted: rounds, amounts, refusals the profiles provoke on purpose
 //! (`limit_exceeded` for the chaser, `self_excluded` after an exclusion,
 //! `insufficient_funds` for anyone) and errors (transport failures, 5xx, any other 4xx),
@@ -18,10 +21,12 @@
 mod api;
 mod bot;
 pub mod cli;
+mod provider;
 mod report;
 pub mod rng;
 mod stats;
 
+pub use api::error_chain;
 use api::{Api, Reply};
 use bot::Ctx;
 use futures_util::StreamExt;
@@ -176,6 +181,8 @@ pub struct Totals {
     /// Players registered.
     pub players: u64,
     pub rounds: u64,
+    /// Of those, rounds of the simulated studio's game (played by its calls).
+    pub provider_rounds: u64,
     pub wagered: u64,
     /// Sum of payouts.
     pub paid: u64,
@@ -276,6 +283,8 @@ pub struct Report {
     pub bots: Vec<BotReport>,
     /// The run could not start (bad URL, no catalogue).
     pub setup_error: Option<String>,
+    /// The simulated studio whose game the bots played (its slug), or why there was none.
+    pub studio: Result<String, String>,
 }
 
 impl Report {
@@ -303,8 +312,21 @@ impl Report {
             alerts: Alerts::NotAvailable("the run did not start".into()),
             bots: Vec::new(),
             setup_error: None,
+            studio: Err("no staff account given".into()),
         }
     }
+}
+
+/// The games the bots play: the platform's own, and the simulated studio's (other
+/// providers' games are played by their own game servers).
+fn playable(games: Vec<api::Game>, studio: Option<&provider::Studio>) -> Vec<api::Game> {
+    games.into_iter().filter(|g| !g.third_party || studio.is_some_and(|s| s.game_slug == g.slug)).collect()
+}
+
+/// Onboards the simulated studio with the staff account, if it is an admin's.
+async fn studio(api: &Api, staff: Option<&StaffLogin>, rng: &mut Rng) -> Result<Arc<provider::Studio>, String> {
+    let staff = staff.ok_or("no staff account given")?;
+    provider::onboard(api, staff, rng).await.map(Arc::new)
 }
 
 /// Parses `90s`, `1500ms`, `2m`, `1h`, `1.5s`; a bare number is seconds.
@@ -345,18 +367,27 @@ pub async fn run(config: SimConfig, progress: impl Fn(&Snapshot)) -> Report {
             return report;
         }
     };
+    let mut seeds = Rng::new(seed);
+    let studio = studio(&api, config.staff.as_ref(), &mut seeds).await;
+    report.studio = studio.as_ref().map(|s| s.slug.clone()).map_err(Clone::clone);
+    let studio = studio.ok();
+    // The studio's game joins the catalogue the bots read (a GB cap lowers its stakes too).
+    let games = match &studio {
+        Some(_) => api::games(&api).await.unwrap_or(games),
+        None => games,
+    };
     let shared = Arc::new(Shared::default());
     let (stop_tx, stop_rx) = watch::channel(false);
     let ctx = Arc::new(Ctx {
         api: api.clone(),
         shared: shared.clone(),
-        games: Arc::new(games),
+        games: Arc::new(playable(games, studio.as_deref())),
+        studio,
         stop: stop_rx,
         think: (config.think_min, config.think_max.max(config.think_min)),
         lifetime: None,
         keep_records: true,
     });
-    let mut seeds = Rng::new(seed);
     let mut bots = JoinSet::new();
     for i in 0..config.players {
         bots.spawn(bot::run_bot(ctx.clone(), Profile::for_bot(i), i, seeds.next_u64()));
@@ -491,11 +522,12 @@ impl Drop for Population {
 /// Starts `players` bots against `base_url` that play until the population is dropped:
 /// each plays for a few minutes, cashes out and leaves, and a new player takes its
 /// place. A summary line is logged every minute.
-pub fn spawn_population(base_url: String, players: usize) -> Population {
-    Population { task: tokio::spawn(endless(base_url, players)) }
+/// With an admin's `staff` account the population also plays a simulated studio's game.
+pub fn spawn_population(base_url: String, players: usize, staff: Option<StaffLogin>) -> Population {
+    Population { task: tokio::spawn(endless(base_url, players, staff)) }
 }
 
-async fn endless(base_url: String, players: usize) {
+async fn endless(base_url: String, players: usize, staff: Option<StaffLogin>) {
     let api = match Api::new(&base_url) {
         Ok(api) => api,
         Err(e) => {
@@ -513,19 +545,31 @@ async fn endless(base_url: String, players: usize) {
             }
         }
     };
+    let mut seeds = Rng::new(os_seed());
+    let studio = match studio(&api, staff.as_ref(), &mut seeds).await {
+        Ok(studio) => Some(studio),
+        Err(why) => {
+            tracing::info!(why = %why, "simulated players play no provider game");
+            None
+        }
+    };
+    let games = match &studio {
+        Some(_) => api::games(&api).await.unwrap_or(games),
+        None => games,
+    };
     let shared = Arc::new(Shared::default());
     // The sender lives as long as this task; aborting the task drops the bots with it.
     let (_stop_tx, stop_rx) = watch::channel(false);
     let ctx = Arc::new(Ctx {
         api,
         shared: shared.clone(),
-        games: Arc::new(games),
+        games: Arc::new(playable(games, studio.as_deref())),
+        studio,
         stop: stop_rx,
         think: (DEFAULT_THINK_MIN, DEFAULT_THINK_MAX),
         lifetime: Some(LIFETIME),
         keep_records: false,
     });
-    let mut seeds = Rng::new(os_seed());
     let mut slots = JoinSet::new();
     for slot in 0..players {
         let ctx = ctx.clone();

@@ -77,7 +77,15 @@ impl fmt::Display for Report {
             .collect::<Vec<_>>()
             .join(", ");
         writeln!(f, "  players      {} registered ({mix})", grouped(t.players))?;
-        writeln!(f, "  rounds       {}", grouped(t.rounds))?;
+        match &self.studio {
+            Ok(slug) => writeln!(
+                f,
+                "  rounds       {} ({} of studio {slug}'s game)",
+                grouped(t.rounds),
+                grouped(t.provider_rounds)
+            )?,
+            Err(why) => writeln!(f, "  rounds       {} (no provider game: {why})", grouped(t.rounds))?,
+        }
         writeln!(f, "  wagered      {}", money(t.wagered))?;
         writeln!(f, "  paid         {}", money(t.paid))?;
         writeln!(f, "  platform RTP {}", t.rtp().map_or_else(|| "–".to_owned(), |r| format!("{r:.2} %")))?;

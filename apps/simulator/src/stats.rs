@@ -17,6 +17,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) struct Counters {
     players: AtomicU64,
     rounds: AtomicU64,
+    provider_rounds: AtomicU64,
     wagered: AtomicU64,
     paid: AtomicU64,
     deposits: AtomicU64,
@@ -33,6 +34,7 @@ impl Counters {
         Totals {
             players: self.players.load(Relaxed),
             rounds: self.rounds.load(Relaxed),
+            provider_rounds: self.provider_rounds.load(Relaxed),
             wagered: self.wagered.load(Relaxed),
             paid: self.paid.load(Relaxed),
             deposits: self.deposits.load(Relaxed),
@@ -85,9 +87,11 @@ impl Shared {
         });
     }
 
-    pub(crate) fn round(&self, profile: Profile, amount: i64, payout: i64) {
+    /// A round (`third_party`: of the studio's game, played by its calls).
+    pub(crate) fn round(&self, profile: Profile, amount: i64, payout: i64, third_party: bool) {
         self.both(profile, |c| {
             c.rounds.fetch_add(1, Relaxed);
+            c.provider_rounds.fetch_add(u64::from(third_party), Relaxed);
             c.wagered.fetch_add(minor(amount), Relaxed);
             c.paid.fetch_add(minor(payout), Relaxed);
         });

@@ -2,7 +2,7 @@
 
 use crate::{ClientSeed, Draw, Rounding, Rtp, ServerSeed};
 use chrono::{DateTime, Utc};
-use kernel::{AccountId, Amount};
+use kernel::{AccountId, Amount, Money};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -15,8 +15,8 @@ pub struct Round {
     pub game_slug: String,
     /// The stake.
     pub amount: Amount,
-    /// Minor units paid (0 for a loss).
-    pub payout: i64,
+    /// What the round paid (zero for a loss).
+    pub payout: Money,
     pub multiplier_micro: u64,
     pub rtp: Rtp,
     pub expected_rtp: f64,
@@ -38,19 +38,19 @@ pub struct Round {
 }
 
 impl Round {
-    /// payout − amount.
+    /// payout − amount: signed, the player's gain (or, negative, loss) on the round.
     pub fn net(&self) -> i64 {
-        self.payout - self.amount.minor_units()
+        self.payout.minor_units() - self.amount.minor_units()
     }
 
     /// A round is won only when it pays more than its stake (UKGC RTS 14: a return of
     /// the stake or less is not celebrated as a win).
     pub fn won(&self) -> bool {
-        self.payout > self.amount.minor_units()
+        self.payout > Money::from(self.amount)
     }
 }
 
-/// A game session with its totals (minor units; a session may have wagered nothing yet).
+/// A game session with its totals (a session may have wagered nothing yet).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub id: Uuid,
@@ -58,8 +58,8 @@ pub struct Session {
     pub game_slug: String,
     pub open: bool,
     pub rounds: i64,
-    pub wagered: i64,
-    pub won: i64,
+    pub wagered: Money,
+    pub won: Money,
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
     pub last_activity_at: Option<DateTime<Utc>>,

@@ -13,7 +13,7 @@ pub mod store;
 
 pub use clock::{Clock, SharedClock, SystemClock};
 pub use entropy::Entropy;
-pub use money::{Amount, AmountError, Currency, CurrencyError, MAX_AMOUNT, checked_sum};
+pub use money::{Amount, AmountError, Currency, CurrencyError, MAX_AMOUNT, Money, NegativeMoney, checked_sum};
 pub use refusal::{Refusal, Refused};
 pub use rtp::{Rtp, RtpError};
 pub use store::StoreError;

@@ -50,6 +50,85 @@ impl<'de> Deserialize<'de> for Amount {
     }
 }
 
+/// A non-negative sum of money in minor units: a balance, a payout, a running total of
+/// play. Arithmetic is checked: a result below zero or past `i64` is `None`, never a
+/// wrapped or clamped value. Serialised as the plain integer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Money(i64);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a sum of money cannot be negative (got {0})")]
+pub struct NegativeMoney(pub i64);
+
+impl Money {
+    pub const ZERO: Money = Money(0);
+
+    /// `minor_units` as money; a negative value is refused.
+    pub const fn new(minor_units: i64) -> Result<Self, NegativeMoney> {
+        if minor_units < 0 { Err(NegativeMoney(minor_units)) } else { Ok(Self(minor_units)) }
+    }
+
+    pub const fn minor_units(self) -> i64 {
+        self.0
+    }
+
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
+    /// `self + other`; `None` past `i64`.
+    pub fn checked_add(self, other: impl Into<Money>) -> Option<Money> {
+        self.0.checked_add(other.into().0).map(Money)
+    }
+
+    /// `self − other`; `None` below zero.
+    pub fn checked_sub(self, other: impl Into<Money>) -> Option<Money> {
+        self.0.checked_sub(other.into().0).and_then(|m| Money::new(m).ok())
+    }
+
+    /// `self` moved by a signed `delta` (a posting's change to a balance); `None` below
+    /// zero or past `i64`.
+    pub fn checked_add_signed(self, delta: i64) -> Option<Money> {
+        self.0.checked_add(delta).and_then(|m| Money::new(m).ok())
+    }
+
+    /// The total of `sums`; `None` past `i64`.
+    pub fn checked_sum(sums: impl IntoIterator<Item = Money>) -> Option<Money> {
+        sums.into_iter().try_fold(Money::ZERO, Money::checked_add)
+    }
+
+    /// A positive sum as an [`Amount`]; `None` for zero or past [`MAX_AMOUNT`].
+    pub fn to_amount(self) -> Option<Amount> {
+        Amount::new(self.0).ok()
+    }
+}
+
+impl From<Amount> for Money {
+    fn from(a: Amount) -> Self {
+        Money(a.minor_units())
+    }
+}
+
+impl TryFrom<i64> for Money {
+    type Error = NegativeMoney;
+    fn try_from(minor_units: i64) -> Result<Self, NegativeMoney> {
+        Money::new(minor_units)
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Money::new(i64::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
 /// Currencies the platform keeps wallets in (ISO 4217, all with two minor digits so
 /// that every amount rule reads the same in each of them).
 const CURRENCIES: &[&str] =
@@ -138,6 +217,34 @@ mod tests {
         ] {
             assert_eq!(Amount::new(raw).is_ok(), ok, "{raw}");
         }
+    }
+
+    #[test]
+    fn money_is_never_negative_and_its_arithmetic_refuses_to_leave_the_range() {
+        assert_eq!(Money::new(-1), Err(NegativeMoney(-1)));
+        assert_eq!(Money::new(0), Ok(Money::ZERO));
+        let m = |n| Money::new(n).unwrap();
+        assert_eq!(m(5).checked_add(m(7)), Some(m(12)));
+        assert_eq!(m(i64::MAX).checked_add(m(1)), None, "past i64");
+        assert_eq!(m(7).checked_sub(m(5)), Some(m(2)));
+        assert_eq!(m(5).checked_sub(m(7)), None, "below zero");
+        assert_eq!(m(5).checked_sub(Amount::new(5).unwrap()), Some(Money::ZERO));
+        assert_eq!(m(5).checked_add_signed(-5), Some(Money::ZERO));
+        assert_eq!(m(5).checked_add_signed(-6), None);
+        assert_eq!(m(i64::MAX).checked_add_signed(1), None);
+        assert_eq!(Money::checked_sum([m(1), m(2)]), Some(m(3)));
+        assert_eq!(Money::checked_sum([m(i64::MAX), m(1)]), None);
+        assert_eq!(m(0).to_amount(), None);
+        assert_eq!(m(3).to_amount(), Amount::new(3).ok());
+        assert_eq!(Money::from(Amount::new(9).unwrap()), m(9));
+    }
+
+    #[test]
+    fn money_travels_as_a_plain_integer_and_refuses_a_negative_one() {
+        let m = Money::new(1_234).unwrap();
+        assert_eq!(serde_json::to_string(&m).unwrap(), "1234");
+        assert_eq!(serde_json::from_str::<Money>("1234").unwrap(), m);
+        assert!(serde_json::from_str::<Money>("-1").is_err());
     }
 
     #[test]

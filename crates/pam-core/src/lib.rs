@@ -17,6 +17,8 @@ pub use model::{
     Account, AccountStatus, KycState, NewAccount, Player, PlayerFilter, PlayerOrder, PlayerPage, PlayerProfile,
     RefreshTokenRecord, Role, VipTier,
 };
+#[cfg(any(test, feature = "testkit"))]
+pub use player::example_player;
 pub use player::{PlayAllowed, PlayState, PlayerContext, UnreadableSettings, check_play, needs_minutes_played};
 pub use service::{
     AttemptLimits, FieldError, IssuedSession, LoginError, PamService, RefreshError, RegisterError, Registration,

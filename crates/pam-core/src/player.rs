@@ -57,6 +57,23 @@ impl PlayerContext {
     }
 }
 
+/// A player with `status` and `kyc`, for tests: in MT, born on 1 January 1990, with no
+/// RG settings saved and the register not yet asked.
+#[cfg(any(test, feature = "testkit"))]
+pub fn example_player(status: AccountStatus, kyc: KycState) -> PlayerContext {
+    PlayerContext {
+        status,
+        country: "MT".into(),
+        kyc,
+        email: "a@example.com".into(),
+        date_of_birth: NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or_default(),
+        known_name: None,
+        rg: Ok(RgSettings::default()),
+        forced_check_alert_at: None,
+        listed: None,
+    }
+}
+
 /// What the play rules read besides the player's context, loaded with it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PlayState {
@@ -122,19 +139,7 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 5, 5, 12, 0, 0).unwrap()
     }
 
-    fn player(status: AccountStatus, kyc: KycState) -> PlayerContext {
-        PlayerContext {
-            status,
-            country: "MT".into(),
-            kyc,
-            email: "a@example.com".into(),
-            date_of_birth: NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(),
-            known_name: None,
-            rg: Ok(RgSettings::default()),
-            forced_check_alert_at: None,
-            listed: None,
-        }
-    }
+    use super::example_player as player;
 
     fn state(listed: bool, rg: RgSettings, minutes: u32) -> PlayState {
         PlayState { listed, rg, minutes_played_today: minutes }

@@ -86,7 +86,7 @@ pub async fn stream_is_gapless_and_folds<F: Fixture>(fx: &F, repo: &F::Repo) {
         assert_eq!(out.event.reference.as_deref(), Some(format!("ref {i}").as_str()));
     }
     let head = repo.head(p).await.unwrap().unwrap();
-    assert_eq!(head.balances, Balances { cash: 500, bonus: 500 });
+    assert_eq!(head.balances, Balances::of(500, 500).unwrap());
     assert_eq!(head.seq, 6);
     assert_eq!(head.lifetime_wagered, 10_500);
     let stream = repo.stream(p).await.unwrap();
@@ -162,7 +162,7 @@ pub async fn rollback_exactly_once<F: Fixture>(fx: &F, repo: &F::Repo) {
     assert_eq!((done.cash_delta, done.bonus_delta), (300, 100));
     assert_eq!(done.compensates, Some(bet.id));
     let head = repo.head(p).await.unwrap().unwrap();
-    assert_eq!((head.balances, head.lifetime_wagered), (Balances { cash: 300, bonus: 200 }, 0));
+    assert_eq!((head.balances, head.lifetime_wagered), (Balances::of(300, 200).unwrap(), 0));
     let err = post(repo, p, rb("rb-2", 400, bet.id)).await.unwrap_err();
     assert!(matches!(err, PostError::Rejected(PostingError::AlreadyRolledBack)), "{err:?}");
     assert!(post(repo, p, rb("rb-1", 400, bet.id)).await.unwrap().replayed);
@@ -179,7 +179,7 @@ pub async fn rollback_exactly_once<F: Fixture>(fx: &F, repo: &F::Repo) {
     let err = post(repo, p, rb("rb-big", 1_000, big.id)).await.unwrap_err();
     assert!(matches!(err, PostError::Rejected(PostingError::InsufficientFunds { .. })), "{err:?}");
     let head = repo.head(p).await.unwrap().unwrap();
-    assert_eq!((head.balances, head.lifetime_wagered), (Balances { cash: 0, bonus: 200 }, 0));
+    assert_eq!((head.balances, head.lifetime_wagered), (Balances::of(0, 200).unwrap(), 0));
     assert!(verify(&repo.stream(p).await.unwrap(), head.balances, head.seq).consistent);
 }
 
@@ -202,7 +202,7 @@ pub async fn concurrent_withdrawals_never_overdraw<F: Fixture>(fx: &F, repo: &F:
     }
     assert_eq!(ok, 30);
     let head = repo.head(p).await.unwrap().unwrap();
-    assert_eq!((head.balances.cash, head.seq), (0, 31));
+    assert_eq!((head.balances.cash.minor_units(), head.seq), (0, 31));
     let stream = repo.stream(p).await.unwrap();
     assert_eq!(fold(&stream).unwrap(), head.balances);
     let (snap_head, snap_stream) = repo.snapshot(p).await.unwrap().unwrap();
@@ -226,7 +226,7 @@ pub async fn concurrent_same_key_makes_one_event<F: Fixture>(fx: &F, repo: &F::R
     assert_eq!(ids.len(), 1, "every answer is the one event");
     let stream = repo.stream(p).await.unwrap();
     assert_eq!(stream.len(), 1);
-    assert_eq!(repo.head(p).await.unwrap().unwrap().balances.cash, 777);
+    assert_eq!(repo.head(p).await.unwrap().unwrap().balances.cash.minor_units(), 777);
 }
 
 pub async fn recent_is_newest_first<F: Fixture>(fx: &F, repo: &F::Repo) {

@@ -1,5 +1,5 @@
 use chrono::{DateTime, Utc};
-use kernel::{AccountId, Amount, Currency};
+use kernel::{AccountId, Amount, Currency, Money};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -54,16 +54,27 @@ impl fmt::Display for EventType {
     }
 }
 
-/// Cash and bonus balances in minor units; never negative.
+/// Cash and bonus balances; never negative (each is [`Money`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Balances {
-    pub cash: i64,
-    pub bonus: i64,
+    pub cash: Money,
+    pub bonus: Money,
 }
 
 impl Balances {
-    pub fn total(&self) -> i64 {
-        self.cash + self.bonus
+    /// Cash and bonus together; `None` past `i64`.
+    pub fn total(&self) -> Option<Money> {
+        self.cash.checked_add(self.bonus)
+    }
+
+    /// [`total`](Self::total) as a figure to show, saturating past `i64` (never in practice).
+    pub fn shown_total(&self) -> i64 {
+        self.total().map_or(i64::MAX, Money::minor_units)
+    }
+
+    /// Balances of `cash` and `bonus` minor units; `None` if either is negative.
+    pub fn of(cash: i64, bonus: i64) -> Option<Self> {
+        Some(Self { cash: Money::new(cash).ok()?, bonus: Money::new(bonus).ok()? })
     }
 }
 
@@ -305,7 +316,9 @@ pub enum PostingError {
     Overflow,
 }
 
-/// What `decide` says a posting does: signed changes to cash and bonus.
+/// What `decide` says a posting does: changes to cash and bonus, and to the amount
+/// wagered. Signed on purpose (a debit is negative): a delta is not a sum of money but
+/// a move of one, and [`Money::checked_add_signed`] applies it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Effect {
     pub cash_delta: i64,
@@ -335,6 +348,9 @@ pub fn decide(
 ) -> Result<(Effect, Balances), PostingError> {
     let amount = posting.amount.minor_units();
     let b = head.balances;
+    let (cash, bonus) = (b.cash.minor_units(), b.bonus.minor_units());
+    // Past `i64` together, the two certainly cover any amount.
+    let total = b.total().map_or(i64::MAX, Money::minor_units);
     if posting.event_type != EventType::Rollback && posting.compensates.is_some() {
         return Err(PostingError::UnexpectedCompensation);
     }
@@ -342,23 +358,23 @@ pub fn decide(
         EventType::Deposit | EventType::Win => Effect { cash_delta: amount, bonus_delta: 0, wagered_delta: 0 },
         EventType::BonusCredit => Effect { cash_delta: 0, bonus_delta: amount, wagered_delta: 0 },
         EventType::Withdrawal => {
-            if b.cash < amount {
-                return Err(PostingError::InsufficientFunds { available: b.cash, requested: amount });
+            if cash < amount {
+                return Err(PostingError::InsufficientFunds { available: cash, requested: amount });
             }
             Effect { cash_delta: -amount, bonus_delta: 0, wagered_delta: 0 }
         }
         EventType::BonusDebit => {
-            if b.bonus < amount {
-                return Err(PostingError::InsufficientFunds { available: b.bonus, requested: amount });
+            if bonus < amount {
+                return Err(PostingError::InsufficientFunds { available: bonus, requested: amount });
             }
             Effect { cash_delta: 0, bonus_delta: -amount, wagered_delta: 0 }
         }
         EventType::Bet => {
             // Cash first, then bonus.
-            if b.total() < amount {
-                return Err(PostingError::InsufficientFunds { available: b.total(), requested: amount });
+            if total < amount {
+                return Err(PostingError::InsufficientFunds { available: total, requested: amount });
             }
-            let from_cash = amount.min(b.cash);
+            let from_cash = amount.min(cash);
             Effect { cash_delta: -from_cash, bonus_delta: -(amount - from_cash), wagered_delta: amount }
         }
         EventType::Rollback => {
@@ -372,28 +388,26 @@ pub fn decide(
             if already {
                 return Err(PostingError::AlreadyRolledBack);
             }
-            if target.amount != amount {
-                return Err(PostingError::RollbackAmountMismatch { bet_amount: target.amount });
+            if target.amount.minor_units() != amount {
+                return Err(PostingError::RollbackAmountMismatch { bet_amount: target.amount.minor_units() });
             }
             if target.event_type == EventType::Bet {
                 // Refund each part to where the bet took it from.
                 Effect { cash_delta: -target.cash_delta, bonus_delta: -target.bonus_delta, wagered_delta: -amount }
             } else {
                 // Reverse a win: take it back from cash.
-                if b.cash < amount {
-                    return Err(PostingError::InsufficientFunds { available: b.cash, requested: amount });
+                if cash < amount {
+                    return Err(PostingError::InsufficientFunds { available: cash, requested: amount });
                 }
                 Effect { cash_delta: -amount, bonus_delta: 0, wagered_delta: 0 }
             }
         }
     };
-    let after = Balances {
-        cash: b.cash.checked_add(effect.cash_delta).ok_or(PostingError::Overflow)?,
-        bonus: b.bonus.checked_add(effect.bonus_delta).ok_or(PostingError::Overflow)?,
+    let moved = |balance: i64, delta: i64| -> Result<Money, PostingError> {
+        let after = balance.checked_add(delta).ok_or(PostingError::Overflow)?;
+        Money::new(after).map_err(|_| PostingError::InsufficientFunds { available: total, requested: amount })
     };
-    if after.cash < 0 || after.bonus < 0 {
-        return Err(PostingError::InsufficientFunds { available: b.total(), requested: amount });
-    }
+    let after = Balances { cash: moved(cash, effect.cash_delta)?, bonus: moved(bonus, effect.bonus_delta)? };
     Ok((effect, after))
 }
 
@@ -404,12 +418,13 @@ pub struct WalletEvent {
     pub player_id: AccountId,
     pub seq: i64,
     pub event_type: EventType,
-    pub amount: i64,
+    pub amount: Money,
     pub currency: Currency,
+    /// What the event did to each balance: signed (a debit is negative).
     pub cash_delta: i64,
     pub bonus_delta: i64,
-    pub cash_balance_after: i64,
-    pub bonus_balance_after: i64,
+    pub cash_balance_after: Money,
+    pub bonus_balance_after: Money,
     pub idempotency_key: String,
     pub request_fingerprint: String,
     pub reference: Option<String>,
@@ -447,7 +462,7 @@ impl WalletEvent {
             player_id: head.player_id,
             seq: head.seq.checked_add(1).ok_or(PostingError::Overflow)?,
             event_type: posting.event_type,
-            amount: posting.amount.minor_units(),
+            amount: posting.amount.into(),
             currency: head.currency,
             cash_delta: effect.cash_delta,
             bonus_delta: effect.bonus_delta,
@@ -497,7 +512,7 @@ mod tests {
     fn head(cash: i64, bonus: i64) -> WalletHead {
         WalletHead {
             seq: 3,
-            balances: Balances { cash, bonus },
+            balances: Balances::of(cash, bonus).unwrap(),
             ..WalletHead::empty(AccountId::from_uuid(Uuid::nil()), Currency::EUR)
         }
     }
@@ -520,7 +535,7 @@ mod tests {
         ];
         for (t, amount, (cash, bonus)) in cases {
             let (_, after) = decide(&head(500, 50), &posting(t, amount), None).unwrap();
-            assert_eq!(after, Balances { cash, bonus }, "{t} {amount}");
+            assert_eq!(after, Balances::of(cash, bonus).unwrap(), "{t} {amount}");
         }
     }
 
@@ -545,7 +560,7 @@ mod tests {
         assert_eq!(h2.lifetime_wagered, 520);
         let rb = Posting::rollback(bet.id, Amount::new(520).unwrap(), IdempotencyKey::parse("r").unwrap(), None);
         let (_, refunded) = decide(&h2, &rb, Some((&bet, false))).unwrap();
-        assert_eq!(refunded, Balances { cash: 500, bonus: 50 });
+        assert_eq!(refunded, Balances::of(500, 50).unwrap());
         assert_eq!(decide(&h2, &rb, Some((&bet, true))).unwrap_err(), PostingError::AlreadyRolledBack);
         assert_eq!(decide(&h2, &rb, None).unwrap_err(), PostingError::RollbackTargetNotFound);
         let wrong = Posting::rollback(bet.id, Amount::new(519).unwrap(), IdempotencyKey::parse("r").unwrap(), None);
@@ -595,8 +610,8 @@ mod tests {
             let wagered: i64 = later
                 .iter()
                 .map(|e| match e.event_type {
-                    EventType::Bet => e.amount,
-                    EventType::Rollback => -e.amount,
+                    EventType::Bet => e.amount.minor_units(),
+                    EventType::Rollback => -e.amount.minor_units(),
                     _ => 0,
                 })
                 .sum();
@@ -611,7 +626,7 @@ mod tests {
                 "after {k}"
             );
             let deposits: Vec<i64> =
-                later.iter().filter(|e| e.event_type == EventType::Deposit).map(|e| e.amount).collect();
+                later.iter().filter(|e| e.event_type == EventType::Deposit).map(|e| e.amount.minor_units()).collect();
             assert_eq!(
                 (h.lifetime_deposits - events[k].deposits_after, h.lifetime_deposited - events[k].deposited_after),
                 (deposits.len() as i64, deposits.iter().sum()),

@@ -1,4 +1,5 @@
 use crate::event::{Balances, EventType, WalletEvent};
+use kernel::Money;
 use serde::Serialize;
 
 /// Why a stream does not fold: it is not a valid history.
@@ -35,9 +36,10 @@ impl Totals {
         let overflow = FoldError::Overflow { seq: e.seq };
         let add = |total: i64, delta: i64| total.checked_add(delta).ok_or(overflow.clone());
         let refund = e.event_type == EventType::Rollback && e.cash_delta >= 0 && e.bonus_delta >= 0;
+        let amount = e.amount.minor_units();
         let wagered_delta = match e.event_type {
-            EventType::Bet => e.amount,
-            EventType::Rollback if refund => -e.amount,
+            EventType::Bet => amount,
+            EventType::Rollback if refund => -amount,
             _ => 0,
         };
         let net_delta = match e.event_type {
@@ -48,7 +50,7 @@ impl Totals {
         let next = Totals {
             wagered: add(self.wagered, wagered_delta)?,
             net: add(self.net, net_delta)?,
-            deposited: add(self.deposited, if deposit { e.amount } else { 0 })?,
+            deposited: add(self.deposited, if deposit { amount } else { 0 })?,
             deposits: add(self.deposits, i64::from(deposit))?,
         };
         let pairs = [
@@ -78,34 +80,36 @@ pub fn fold<'a>(events: impl IntoIterator<Item = &'a WalletEvent>) -> Result<Bal
         if e.seq != expected {
             return Err(FoldError::SeqGap { expected, found: e.seq });
         }
+        let amount = e.amount.minor_units();
         let consistent = match e.event_type {
-            EventType::Deposit | EventType::Win => e.cash_delta == e.amount && e.bonus_delta == 0,
-            EventType::BonusCredit => e.cash_delta == 0 && e.bonus_delta == e.amount,
-            EventType::Withdrawal => e.cash_delta == -e.amount && e.bonus_delta == 0,
-            EventType::BonusDebit => e.cash_delta == 0 && e.bonus_delta == -e.amount,
-            EventType::Bet => e.cash_delta <= 0 && e.bonus_delta <= 0 && e.cash_delta + e.bonus_delta == -e.amount,
+            EventType::Deposit | EventType::Win => e.cash_delta == amount && e.bonus_delta == 0,
+            EventType::BonusCredit => e.cash_delta == 0 && e.bonus_delta == amount,
+            EventType::Withdrawal => e.cash_delta == -amount && e.bonus_delta == 0,
+            EventType::BonusDebit => e.cash_delta == 0 && e.bonus_delta == -amount,
+            EventType::Bet => e.cash_delta <= 0 && e.bonus_delta <= 0 && e.cash_delta + e.bonus_delta == -amount,
             EventType::Rollback => {
                 // A refunded bet, or a reversed win.
-                (e.cash_delta >= 0 && e.bonus_delta >= 0 && e.cash_delta + e.bonus_delta == e.amount)
-                    || (e.cash_delta == -e.amount && e.bonus_delta == 0)
+                (e.cash_delta >= 0 && e.bonus_delta >= 0 && e.cash_delta + e.bonus_delta == amount)
+                    || (e.cash_delta == -amount && e.bonus_delta == 0)
             }
         };
         if !consistent {
-            return Err(FoldError::AmountMismatch { seq: e.seq, amount: e.amount, event_type: e.event_type });
+            return Err(FoldError::AmountMismatch { seq: e.seq, amount, event_type: e.event_type });
         }
-        b.cash = b.cash.checked_add(e.cash_delta).ok_or(FoldError::Overflow { seq: e.seq })?;
-        b.bonus = b.bonus.checked_add(e.bonus_delta).ok_or(FoldError::Overflow { seq: e.seq })?;
+        let moved = |balance: Money, delta: i64| {
+            balance.minor_units().checked_add(delta).ok_or(FoldError::Overflow { seq: e.seq })
+        };
+        let (cash, bonus) = (moved(b.cash, e.cash_delta)?, moved(b.bonus, e.bonus_delta)?);
         totals = totals.after(e)?;
-        if b.cash < 0 || b.bonus < 0 {
-            return Err(FoldError::Negative { seq: e.seq });
-        }
+        let money = |after: i64| Money::new(after).map_err(|_| FoldError::Negative { seq: e.seq });
+        b = Balances { cash: money(cash)?, bonus: money(bonus)? };
         if (b.cash, b.bonus) != (e.cash_balance_after, e.bonus_balance_after) {
             return Err(FoldError::BalanceMismatch {
                 seq: e.seq,
-                stored_cash: e.cash_balance_after,
-                stored_bonus: e.bonus_balance_after,
-                folded_cash: b.cash,
-                folded_bonus: b.bonus,
+                stored_cash: e.cash_balance_after.minor_units(),
+                stored_bonus: e.bonus_balance_after.minor_units(),
+                folded_cash: b.cash.minor_units(),
+                folded_bonus: b.bonus.minor_units(),
             });
         }
     }
@@ -129,6 +133,7 @@ pub struct Verification {
 pub fn verify(events: &[WalletEvent], projection: Balances, projection_seq: i64) -> Verification {
     let (folded, problem) = match fold(events) {
         Ok(b) => {
+            let folded = (b.cash.minor_units(), b.bonus.minor_units());
             let last = events.last().map_or(0, |e| e.seq);
             let problem = if b != projection {
                 Some("the projection differs from the folded stream".to_owned())
@@ -137,23 +142,23 @@ pub fn verify(events: &[WalletEvent], projection: Balances, projection_seq: i64)
             } else {
                 None
             };
-            (b, problem)
+            (folded, problem)
         }
         Err(e) => {
-            // Report the plain sums so the operator sees how far off the stream is.
-            let sums = events.iter().fold(Balances::default(), |acc, e| Balances {
-                cash: acc.cash.saturating_add(e.cash_delta),
-                bonus: acc.bonus.saturating_add(e.bonus_delta),
+            // Report the plain sums (signed: an invalid stream may go below zero) so the
+            // operator sees how far off the stream is.
+            let sums = events.iter().fold((0_i64, 0_i64), |(cash, bonus), e| {
+                (cash.saturating_add(e.cash_delta), bonus.saturating_add(e.bonus_delta))
             });
             (sums, Some(e.to_string()))
         }
     };
     Verification {
         events: events.len() as i64,
-        folded_cash: folded.cash,
-        folded_bonus: folded.bonus,
-        projection_cash: projection.cash,
-        projection_bonus: projection.bonus,
+        folded_cash: folded.0,
+        folded_bonus: folded.1,
+        projection_cash: projection.cash.minor_units(),
+        projection_bonus: projection.bonus.minor_units(),
         consistent: problem.is_none(),
         problem,
     }
@@ -196,7 +201,7 @@ mod tests {
     fn a_valid_stream_folds_to_its_last_balances() {
         let events = stream(STEPS);
         let b = fold(&events).unwrap();
-        assert_eq!(b, Balances { cash: 10, bonus: 0 });
+        assert_eq!(b, Balances::of(10, 0).unwrap());
         let v = verify(&events, b, 6);
         assert!(v.consistent, "{v:?}");
     }
@@ -208,14 +213,14 @@ mod tests {
         gap.remove(2);
         assert!(matches!(fold(&gap), Err(FoldError::SeqGap { expected: 3, found: 4 })));
         let mut amount = base.clone();
-        amount[0].amount += 1;
+        amount[0].amount = amount[0].amount.checked_add(Money::new(1).unwrap()).unwrap();
         assert!(matches!(fold(&amount), Err(FoldError::AmountMismatch { seq: 1, .. })));
         let mut after = base.clone();
-        after[3].cash_balance_after += 1;
+        after[3].cash_balance_after = after[3].cash_balance_after.checked_add(Money::new(1).unwrap()).unwrap();
         assert!(matches!(fold(&after), Err(FoldError::BalanceMismatch { seq: 4, .. })));
-        assert!(!verify(&base, Balances { cash: 11, bonus: 0 }, 6).consistent);
-        assert!(!verify(&base, Balances { cash: 10, bonus: 0 }, 5).consistent);
-        assert!(!verify(&gap, Balances { cash: 10, bonus: 0 }, 6).consistent);
+        assert!(!verify(&base, Balances::of(11, 0).unwrap(), 6).consistent);
+        assert!(!verify(&base, Balances::of(10, 0).unwrap(), 5).consistent);
+        assert!(!verify(&gap, Balances::of(10, 0).unwrap(), 6).consistent);
     }
 
     #[test]
@@ -243,7 +248,7 @@ mod tests {
         let mut events = stream(&[(EventType::Deposit, 1000)]);
         let mut second = events[0].clone();
         second.seq = 2;
-        second.amount = i64::MAX;
+        second.amount = Money::new(i64::MAX).unwrap();
         second.cash_delta = i64::MAX;
         events.push(second);
         assert_eq!(fold(&events), Err(FoldError::Overflow { seq: 2 }));

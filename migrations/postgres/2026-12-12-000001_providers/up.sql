@@ -56,7 +56,7 @@ CREATE TABLE provider_rounds (
     opened_at   TIMESTAMPTZ NOT NULL,
     updated_at  TIMESTAMPTZ NOT NULL,
     closed_at   TIMESTAMPTZ,
-    CONSTRAINT provider_rounds_round_key UNIQUE (provider, round)
+    CONSTRAINT provider_rounds_round_key UNIQUE (provider, round, player_id)
 );
 CREATE INDEX provider_rounds_open_idx ON provider_rounds (provider, status, updated_at);
 
@@ -79,5 +79,5 @@ CREATE TABLE provider_transactions (
     CONSTRAINT provider_transactions_key UNIQUE (provider, transaction_id, kind)
 );
 CREATE INDEX provider_transactions_reference_idx ON provider_transactions (provider, reference, kind);
-CREATE INDEX provider_transactions_round_idx ON provider_transactions (provider, round, kind);
+CREATE INDEX provider_transactions_round_idx ON provider_transactions (provider, round, player_id, kind);
 CREATE INDEX provider_transactions_created_idx ON provider_transactions (provider, created_at);

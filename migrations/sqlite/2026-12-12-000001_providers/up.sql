@@ -57,7 +57,7 @@ CREATE TABLE provider_rounds (
     opened_at   TEXT NOT NULL,
     updated_at  TEXT NOT NULL,
     closed_at   TEXT,
-    CONSTRAINT provider_rounds_round_key UNIQUE (provider, round)
+    CONSTRAINT provider_rounds_round_key UNIQUE (provider, round, player_id)
 );
 CREATE INDEX provider_rounds_open_idx ON provider_rounds (provider, status, updated_at);
 
@@ -80,5 +80,5 @@ CREATE TABLE provider_transactions (
     CONSTRAINT provider_transactions_key UNIQUE (provider, transaction_id, kind)
 );
 CREATE INDEX provider_transactions_reference_idx ON provider_transactions (provider, reference, kind);
-CREATE INDEX provider_transactions_round_idx ON provider_transactions (provider, round, kind);
+CREATE INDEX provider_transactions_round_idx ON provider_transactions (provider, round, player_id, kind);
 CREATE INDEX provider_transactions_created_idx ON provider_transactions (provider, created_at);

@@ -86,5 +86,12 @@ pub async fn totals(state: &AppState) -> Result<(Vec<(String, RoundTotals)>, Rou
         platform = platform.checked_add(&t).ok_or(ControlFailure::Overflow)?;
         games.push((slug.to_owned(), t));
     }
+    // Third-party games: their actual RTP against the RTP their provider declared.
+    let providers = crate::app::providers::directory(state).await.map_err(StoreError::from)?;
+    for g in providers.iter().flat_map(|e| e.provider.games.iter()) {
+        let t = stored.iter().find(|(s, _)| *s == g.slug).map(|(_, t)| *t).unwrap_or_default();
+        platform = platform.checked_add(&t).ok_or(ControlFailure::Overflow)?;
+        games.push((g.slug.clone(), t));
+    }
     Ok((games, platform))
 }

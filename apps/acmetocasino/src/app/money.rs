@@ -111,7 +111,7 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{Duration, NaiveDate, TimeZone};
+    use chrono::{Duration, TimeZone};
     use compliance_core::{AmlThresholds, RiskLevel, SimulatedProvider};
     use kernel::Amount;
     use pam_core::{PlayState, PlayerContext};
@@ -132,17 +132,7 @@ mod tests {
     }
 
     fn player(status: &str, kyc: &str) -> PlayerContext {
-        PlayerContext {
-            status: AccountStatus::parse(status).unwrap(),
-            country: "MT".into(),
-            kyc: compliance_core::KycState::parse(kyc).unwrap(),
-            email: "a@example.com".into(),
-            date_of_birth: NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(),
-            known_name: None,
-            rg: Ok(RgSettings::default()),
-            forced_check_alert_at: None,
-            listed: None,
-        }
+        pam_core::example_player(AccountStatus::parse(status).unwrap(), compliance_core::KycState::parse(kyc).unwrap())
     }
 
     fn posting(kind: EventType, amount: i64) -> Posting {

@@ -23,7 +23,7 @@ use gal_core::{
     Session, SessionTarget, StoreError,
 };
 use gamectl_core::{GameControlRepository, LimitsSetting, RoundFilter, SessionFilter, SessionTotals};
-use kernel::{AccountId, Amount, Clock, Entropy};
+use kernel::{AccountId, Amount, Clock, Entropy, Money};
 use rg_core::{RealityCheck, RgSettings};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -234,8 +234,8 @@ pub fn choose_session(
                 game_slug: game_slug.clone(),
                 open: true,
                 rounds: 0,
-                wagered: 0,
-                won: 0,
+                wagered: Money::ZERO,
+                won: Money::ZERO,
                 started_at: at,
                 ended_at: None,
                 last_activity_at: None,
@@ -313,7 +313,7 @@ pub fn decide(
         player_id: req.player,
         game_slug: session.game_slug.clone(),
         amount: req.amount,
-        payout: settled.payout,
+        payout: Money::new(settled.payout).map_err(|e| DbError::Row(e.to_string()))?,
         multiplier_micro: settled.outcome.multiplier_micro,
         rtp,
         expected_rtp: settled.theory.rtp,
@@ -360,7 +360,7 @@ pub fn rollback(round: &Round, event_ids: (Uuid, Uuid)) -> Result<Vec<(Posting, 
         event_ids.0,
     )];
     if let Some(win) = round.win_event_id {
-        let payout = Amount::new(round.payout).map_err(|e| DbError::Row(e.to_string()))?;
+        let payout = Amount::new(round.payout.minor_units()).map_err(|e| DbError::Row(e.to_string()))?;
         postings.push((Posting::rollback(win, payout, key("rollback-win"), Some(reference)), event_ids.1));
     }
     Ok(postings)
@@ -381,11 +381,13 @@ pub fn reality_check(
     }
     rg.last_reality_check_at = Some(at);
     let round = &decision.round;
+    // Figures to show the player: past `i64` (never in practice) they saturate.
+    let shown = |total: Option<Money>| total.map_or(i64::MAX, Money::minor_units);
     let check = RealityCheck::new(
         session.started_at,
         at,
-        session.wagered + round.amount.minor_units(),
-        session.won + round.payout,
+        shown(session.wagered.checked_add(round.amount)),
+        shown(session.won.checked_add(round.payout)),
     );
     Some((check, rg))
 }
@@ -435,8 +437,8 @@ mod tests {
             game_slug: "dice".into(),
             open,
             rounds: 3,
-            wagered: 300,
-            won: 150,
+            wagered: Money::new(300).unwrap(),
+            won: Money::new(150).unwrap(),
             started_at,
             ended_at: None,
             last_activity_at: last,
@@ -445,19 +447,14 @@ mod tests {
 
     fn snapshot(cash: i64, found: SessionSnapshot, pair: Option<SeedPair>) -> RoundSnapshot {
         let mut head = WalletHead::empty(player(), Currency::EUR);
-        head.balances = Balances { cash, bonus: 0 };
+        head.balances = Balances::of(cash, 0).unwrap();
         RoundSnapshot {
             head,
             player: PlayerContext {
-                status: pam_core::AccountStatus::Active,
                 country: "DE".into(),
-                kyc: compliance_core::KycState::Approved,
-                email: "p@example.com".into(),
                 date_of_birth: NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
-                known_name: None,
-                rg: Ok(RgSettings::default()),
-                forced_check_alert_at: None,
                 listed: Some(false),
+                ..pam_core::example_player(pam_core::AccountStatus::Active, compliance_core::KycState::Approved)
             },
             play: PlayState { listed: false, rg: RgSettings::default(), minutes_played_today: 0 },
             session: found,
@@ -510,12 +507,12 @@ mod tests {
         let dice = dice.get("dice").unwrap();
         let outcome = dice.play(gamectl_core::default_target(), &req.params, &mut rng).unwrap();
         let payout = ExactPayout::of(1_000, outcome.multiplier_micro).settle(Rounding::Unbiased, &mut rng);
-        assert_eq!((d.round.outcome.clone(), d.round.payout), (outcome.detail, payout));
+        assert_eq!((d.round.outcome.clone(), d.round.payout.minor_units()), (outcome.detail, payout));
         assert_eq!(d.round.draws.as_slice(), rng.draws());
         // BET then (if it paid) WIN, each by wallet-core against the head before it.
         assert_eq!((d.bet.id, d.bet.seq), (Uuid::from_u128(101), 1));
         assert_eq!(d.win.is_some(), payout > 0);
-        assert_eq!(d.after.balances.cash, 5_000 - 1_000 + payout);
+        assert_eq!(d.after.balances.cash.minor_units(), 5_000 - 1_000 + payout);
         assert_eq!(d.fingerprint, fingerprint(&req));
         assert_eq!(d.round.rtp, gamectl_core::default_target());
     }
@@ -591,7 +588,7 @@ mod tests {
         let s = snapshot(5_000, SessionSnapshot::Missing, None);
         let ids = (Uuid::from_u128(300), Uuid::from_u128(301));
         let mut round = play(&s, &request(dice(), 1_000, t0())).unwrap().round;
-        round.payout = 1_980;
+        round.payout = Money::new(1_980).unwrap();
         round.win_event_id = Some(Uuid::from_u128(102));
         let postings = rollback(&round, ids).unwrap();
         let summary: Vec<_> = postings.iter().map(|(p, id)| (p.compensates, p.amount.minor_units(), *id)).collect();
@@ -617,7 +614,7 @@ mod tests {
         assert_eq!(reality_check(RgSettings::default(), false, &d, at), None);
         let (check, rg) = reality_check(RgSettings::default(), true, &d, at).unwrap();
         assert_eq!(rg.last_reality_check_at, Some(at));
-        assert_eq!(check, RealityCheck::new(t0(), at, 300 + 100, 150 + d.round.payout));
+        assert_eq!(check, RealityCheck::new(t0(), at, 300 + 100, 150 + d.round.payout.minor_units()));
     }
 
     #[test]

@@ -270,7 +270,7 @@ pub async fn callback(
 
 /// The player a provider names (its `user`: the platform's player id).
 fn player_of(raw: &str) -> Result<AccountId, Failure> {
-    Uuid::parse_str(raw).map(AccountId::from_uuid).map_err(|_| Failure::InvalidToken)
+    Uuid::parse_str(raw).map(AccountId::from_uuid).map_err(|_| Failure::PlayerNotFound)
 }
 
 /// The wallet a provider sees, as it stands.
@@ -280,7 +280,7 @@ async fn account(
     with_country: bool,
 ) -> Result<Account, (Failure, Option<Account>)> {
     let head = crate::app::wallet::head(state, player).await.map_err(|e| (Failure::Retryable(e.to_string()), None))?;
-    let head = head.ok_or((Failure::InvalidToken, None))?;
+    let head = head.ok_or((Failure::PlayerNotFound, None))?;
     let country = if with_country {
         crate::app::play::player(state, player)
             .await
@@ -301,8 +301,8 @@ fn to_account(
     Account {
         player: player.to_string(),
         currency: currency.to_string(),
-        cash: balances.cash,
-        bonus: balances.bonus,
+        cash: balances.cash.minor_units(),
+        bonus: balances.bonus.minor_units(),
         country,
     }
 }
@@ -334,7 +334,7 @@ async fn settle(state: &AppState, entry: &Entry, request: &Request) -> Reply {
                 .end_provider_round(slug, round, player, state.clock.now())
                 .await
                 .map_err(|e| (Failure::Retryable(e.to_string()), None))?;
-            let (balances, currency) = wallet.ok_or((Failure::InvalidToken, None))?;
+            let (balances, currency) = wallet.ok_or((Failure::PlayerNotFound, None))?;
             Ok(Outcome { account: to_account(player, balances, currency, None), transaction: None })
         }
         Command::Bet(tx) | Command::Rollback(tx) | Command::Win { transaction: tx, .. } => {

@@ -51,6 +51,18 @@ const TOTALS_SQL: &str = "SELECT game_slug, CAST(COUNT(*) AS BIGINT) AS rounds, 
      CAST(COALESCE(SUM(weighted_variance), 0) AS DOUBLE PRECISION) AS weighted_variance \
      FROM rounds WHERE status = 'settled' GROUP BY game_slug ORDER BY game_slug";
 
+/// A third-party provider's rounds by game: what was staked and not refunded, what was
+/// won, and what the provider's declared RTP expects of those stakes (a provider
+/// discloses no per-round variance, so no band is computed for its games).
+const PROVIDER_TOTALS_SQL: &str = "SELECT r.game_slug, CAST(COUNT(*) AS BIGINT) AS rounds, \
+     CAST(COALESCE(SUM(r.wagered - r.refunded), 0) AS BIGINT) AS wagered, \
+     CAST(COALESCE(SUM(r.won), 0) AS BIGINT) AS paid, \
+     CAST(COALESCE(SUM(CAST(r.wagered - r.refunded AS DOUBLE PRECISION) * g.rtp_bp / 10000.0), 0) \
+     AS DOUBLE PRECISION) AS weighted_expected, \
+     CAST(0 AS DOUBLE PRECISION) AS weighted_variance \
+     FROM provider_rounds r JOIN provider_games g ON g.slug = r.game_slug \
+     WHERE r.wagered > r.refunded GROUP BY r.game_slug ORDER BY r.game_slug";
+
 /// An RTP as stored (basis points); every RTP fits.
 pub(super) fn bp_of(rtp: Rtp) -> Result<i32, DbError> {
     i32::try_from(rtp.bp()).map_err(|_| DbError::Row(format!("rtp {} bp", rtp.bp())))
@@ -67,7 +79,8 @@ mod queries {
     }
 
     pub(crate) async fn totals(c: &mut Conn) -> Result<Vec<(String, RoundTotals)>, DbError> {
-        let rows: Vec<TotalsRow> = diesel::sql_query(TOTALS_SQL).load(c).await?;
+        let mut rows: Vec<TotalsRow> = diesel::sql_query(TOTALS_SQL).load(c).await?;
+        rows.extend(diesel::sql_query(PROVIDER_TOTALS_SQL).load::<TotalsRow>(c).await?);
         Ok(rows
             .into_iter()
             .map(|r| {

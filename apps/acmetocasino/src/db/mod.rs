@@ -240,6 +240,12 @@ pub(crate) fn count_of(n: i64) -> Result<u32, DbError> {
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
+/// A stored sum of money (a balance, a payout, a session's totals): a negative one is a
+/// corrupt row, never a zero.
+pub(crate) fn money_of(what: &str, minor_units: i64) -> Result<kernel::Money, DbError> {
+    kernel::Money::new(minor_units).map_err(|_| DbError::Row(format!("{what} {minor_units} is negative")))
+}
+
 pub(crate) fn money_total(amounts: impl IntoIterator<Item = i64>) -> Result<i64, DbError> {
     kernel::checked_sum(amounts).ok_or_else(|| DbError::Row("a money total overflows i64".into()))
 }

@@ -7,7 +7,7 @@
 //! its status and the event it wrote, the provider round and the game session's totals,
 //! and the bet's screening — all or nothing.
 use super::compliance::{MoneyFailure, Policy, Refused, id};
-use super::providers::Launch;
+use super::providers::{Launch, LaunchRow};
 use super::schema::{game_sessions, provider_launches, provider_rounds, provider_transactions};
 use super::types::{DbId, DbTime};
 use super::wallet::PostFailure;
@@ -100,9 +100,19 @@ pub(crate) fn refused_bet(e: MoneyFailure) -> CallFailure {
             },
             None,
         ),
-        MoneyFailure::Post(_) => CallFailure::Refused(Failure::InvalidToken, None),
+        MoneyFailure::Post(_) => CallFailure::Refused(Failure::PlayerNotFound, None),
         MoneyFailure::Db(e) => CallFailure::Db(e),
     }
+}
+
+/// How a provider transaction is looked up.
+enum By<'a> {
+    /// By the provider's transaction id.
+    Id(&'a str),
+    /// By the transaction it refers to.
+    Reference(&'a str),
+    /// By round, for one player (a round id may be shared by a table's players).
+    Round(&'a str, DbId),
 }
 
 type TxRow = (DbId, String, String, String, i64, String, String, Option<DbId>);
@@ -135,21 +145,18 @@ fn round_reference(call: &ProviderCall) -> Result<Reference, DbError> {
 mod queries {
     use compliance::{activity, load_play, open_alerts, player_context, save_rg, screen_bet};
 
-    /// The provider transactions matching a filter, with their player.
-    async fn stored_where(
-        c: &mut Conn,
-        provider: &str,
-        column_is: (&str, &str),
-        kind: TxKind,
-    ) -> Result<Option<Stored>, DbError> {
+    /// The provider's latest transaction of `kind` found `by`, with its player.
+    async fn stored_where(c: &mut Conn, provider: &str, by: By<'_>, kind: TxKind) -> Result<Option<Stored>, DbError> {
         let q = provider_transactions::table
             .filter(provider_transactions::provider.eq(provider))
             .filter(provider_transactions::kind.eq(kind.as_str()))
             .into_boxed();
-        let q = match column_is {
-            ("transaction_id", v) => q.filter(provider_transactions::transaction_id.eq(v.to_owned())),
-            ("reference", v) => q.filter(provider_transactions::reference.eq(v.to_owned())),
-            (_, v) => q.filter(provider_transactions::round.eq(v.to_owned())),
+        let q = match by {
+            By::Id(id) => q.filter(provider_transactions::transaction_id.eq(id.to_owned())),
+            By::Reference(id) => q.filter(provider_transactions::reference.eq(id.to_owned())),
+            By::Round(round, player) => q
+                .filter(provider_transactions::round.eq(round.to_owned()))
+                .filter(provider_transactions::player_id.eq(player)),
         };
         let row: Option<(TxRow, DbId)> = q
             .order(provider_transactions::created_at.desc())
@@ -179,31 +186,18 @@ mod queries {
 
     /// The launch a bet plays under: its token's, or the player's latest of the game.
     async fn launch_for_bet(c: &mut Conn, call: &ProviderCall) -> Result<Option<Launch>, DbError> {
-        let q = provider_launches::table.filter(provider_launches::provider.eq(&call.provider)).into_boxed();
+        // Always through the player (a launch token is theirs alone, and the shard key).
+        let q = provider_launches::table
+            .filter(provider_launches::provider.eq(&call.provider))
+            .filter(provider_launches::player_id.eq(id(call.player)))
+            .into_boxed();
         let q = match &call.token_hash {
             Some(hash) => q.filter(provider_launches::token_hash.eq(hash.clone())),
-            None => q
-                .filter(provider_launches::player_id.eq(id(call.player)))
-                .filter(provider_launches::game_slug.eq(call.game.slug.clone())),
+            None => q.filter(provider_launches::game_slug.eq(call.game.slug.clone())),
         };
-        let row: Option<(DbId, String, DbId, DbTime)> = q
-            .order(provider_launches::created_at.desc())
-            .select((
-                provider_launches::player_id,
-                provider_launches::game_slug,
-                provider_launches::session_id,
-                provider_launches::expires_at,
-            ))
-            .first(c)
-            .await
-            .optional()?;
-        Ok(row.map(|(player, game_slug, session, expires)| Launch {
-            provider: call.provider.clone(),
-            player: AccountId::from_uuid(player.0),
-            game_slug,
-            session_id: session.0,
-            expires_at: expires.0,
-        }))
+        let row =
+            q.order(provider_launches::created_at.desc()).select(LaunchRow::as_select()).first(c).await.optional()?;
+        Ok(row.map(Launch::from))
     }
 
     pub(crate) async fn provider_call(
@@ -216,17 +210,17 @@ mod queries {
             let at = DbTime(call.at);
             // Load.
             let mut head =
-                wallet::lock_head(c, player).await?.ok_or(CallFailure::Refused(Failure::InvalidToken, None))?;
+                wallet::lock_head(c, player).await?.ok_or(CallFailure::Refused(Failure::PlayerNotFound, None))?;
             let wallet = |head: &wallet_core::WalletHead| Some((head.balances, head.currency));
             let (provider, tx) = (call.provider.as_str(), &call.tx);
-            let same = stored_where(c, provider, ("transaction_id", &tx.id), call.kind).await?;
+            let same = stored_where(c, provider, By::Id(&tx.id), call.kind).await?;
             let bet = match (call.kind, &tx.reference) {
                 (TxKind::Bet, _) => None,
-                (_, Some(reference)) => stored_where(c, provider, ("transaction_id", reference), TxKind::Bet).await?,
-                (_, None) => stored_where(c, provider, ("round", &tx.round), TxKind::Bet).await?,
+                (_, Some(reference)) => stored_where(c, provider, By::Id(reference), TxKind::Bet).await?,
+                (_, None) => stored_where(c, provider, By::Round(&tx.round, player), TxKind::Bet).await?,
             };
             let rollback_of_bet = match call.kind {
-                TxKind::Bet => stored_where(c, provider, ("reference", &tx.id), TxKind::Rollback).await?,
+                TxKind::Bet => stored_where(c, provider, By::Reference(&tx.id), TxKind::Rollback).await?,
                 _ => None,
             };
             let round_paid = match (&bet, call.kind) {
@@ -234,6 +228,7 @@ mod queries {
                     let paid: i64 = provider_transactions::table
                         .filter(provider_transactions::provider.eq(provider))
                         .filter(provider_transactions::round.eq(&b.tx.round))
+                        .filter(provider_transactions::player_id.eq(player))
                         .filter(provider_transactions::kind.eq(TxKind::Win.as_str()))
                         .filter(provider_transactions::amount.gt(0))
                         .count()
@@ -413,6 +408,7 @@ mod queries {
         let found: Option<(DbId, DbId)> = provider_rounds::table
             .filter(provider_rounds::provider.eq(&call.provider))
             .filter(provider_rounds::round.eq(&call.tx.round))
+            .filter(provider_rounds::player_id.eq(id(call.player)))
             .select((provider_rounds::id, provider_rounds::session_id))
             .first(c)
             .await

@@ -57,6 +57,29 @@ pub struct Launch {
     pub expires_at: DateTime<Utc>,
 }
 
+/// A launch as stored (only its token's hash).
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = provider_launches)]
+pub(crate) struct LaunchRow {
+    provider: String,
+    player_id: DbId,
+    game_slug: String,
+    session_id: DbId,
+    expires_at: DbTime,
+}
+
+impl From<LaunchRow> for Launch {
+    fn from(r: LaunchRow) -> Self {
+        Launch {
+            provider: r.provider,
+            player: AccountId::from_uuid(r.player_id.0),
+            game_slug: r.game_slug,
+            session_id: r.session_id.0,
+            expires_at: r.expires_at.0,
+        }
+    }
+}
+
 fn to_game(r: GameRow) -> Result<ProviderGame, DbError> {
     Ok(ProviderGame { slug: r.0, code: r.2, name: r.3, kind: r.4, rtp: rtp_of(r.5)?, min_bet: r.6, max_bet: r.7 })
 }
@@ -244,32 +267,15 @@ mod queries {
                 ))
                 .execute(c)
                 .await?;
-            Ok(Session::from(session))
+            Ok(Session::try_from(session)?)
         })
         .await
     }
 
     /// The launch a token hash names.
     pub(crate) async fn launch_by_token(c: &mut Conn, token_hash: &str) -> Result<Option<Launch>, DbError> {
-        let row: Option<(String, DbId, String, DbId, DbTime)> = provider_launches::table
-            .find(token_hash)
-            .select((
-                provider_launches::provider,
-                provider_launches::player_id,
-                provider_launches::game_slug,
-                provider_launches::session_id,
-                provider_launches::expires_at,
-            ))
-            .first(c)
-            .await
-            .optional()?;
-        Ok(row.map(|(provider, player, game_slug, session, expires)| Launch {
-            provider,
-            player: AccountId::from_uuid(player.0),
-            game_slug,
-            session_id: session.0,
-            expires_at: expires.0,
-        }))
+        let row = provider_launches::table.find(token_hash).select(LaunchRow::as_select()).first(c).await.optional()?;
+        Ok(row.map(Launch::from))
     }
 
     /// Per day in `[from, to)`: a provider's bets (standing and rolled back), wins and

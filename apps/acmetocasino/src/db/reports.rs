@@ -1,6 +1,6 @@
 //! The regulator's report in the store: money, play, exclusions and alerts per
 //! jurisdiction.
-use super::schema::{aml_alerts, exclusions, harm_alerts, players, rounds, wallet_events};
+use super::schema::{aml_alerts, exclusions, harm_alerts, players, provider_transactions, rounds, wallet_events};
 use super::types::DbTime;
 use super::{Db, DbError, backend_queries, dispatch};
 use chrono::{DateTime, Utc};
@@ -41,6 +41,23 @@ mod queries {
                 .or_insert_with(|| ReportRow { jurisdiction: country, ..Default::default() });
             r.wagered = crate::db::money_total([r.wagered, amount])?;
             r.paid = crate::db::money_total([r.paid, payout])?;
+        }
+        // Third-party providers' play: the bets that stand and the wins paid.
+        let provided: Vec<(String, String, i64)> = provider_transactions::table
+            .inner_join(players::table.on(players::account_id.eq(provider_transactions::player_id)))
+            .filter(provider_transactions::created_at.ge(from))
+            .filter(provider_transactions::created_at.lt(to))
+            .filter(provider_transactions::kind.eq_any(["bet", "win"]))
+            .filter(provider_transactions::status.eq("applied"))
+            .select((players::country, provider_transactions::kind, provider_transactions::amount))
+            .load(c)
+            .await?;
+        for (country, kind, amount) in provided {
+            let r = rows
+                .entry(country.clone())
+                .or_insert_with(|| ReportRow { jurisdiction: country, ..Default::default() });
+            let total = if kind == "bet" { &mut r.wagered } else { &mut r.paid };
+            *total = crate::db::money_total([*total, amount])?;
         }
         // Exclusions started and alerts raised in the range, counted per country.
         macro_rules! count_per_country {

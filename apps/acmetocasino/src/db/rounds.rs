@@ -32,7 +32,7 @@ use super::statement::{Pipelined, PipelinedTransaction, pipelined_transaction, p
 use super::types::sql::{DbTimestamp, DbUuid};
 use super::types::{DbId, DbTime};
 use super::wallet::{InsertEvent, LockWallet, SetWalletHead, WalletRow};
-use super::{Backend, Db, DbError, backend_queries, dispatch, sessions};
+use super::{Backend, Db, DbError, backend_queries, dispatch, money_of, sessions};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text};
@@ -95,7 +95,7 @@ impl RoundRow {
             player_id: DbId(r.player_id.as_uuid()),
             game_slug: r.game_slug.clone(),
             amount: r.amount.minor_units(),
-            payout: r.payout,
+            payout: r.payout.minor_units(),
             multiplier_micro: stored_multiplier(r.multiplier_micro)?,
             rtp_bp: bp_of(r.rtp)?,
             expected_rtp: d.theory.rtp,
@@ -132,7 +132,7 @@ fn to_round(r: RoundRow, revealed: Option<String>) -> Result<Round, DbError> {
         player_id: AccountId::from_uuid(r.player_id.0),
         game_slug: r.game_slug,
         amount: Amount::new(r.amount).map_err(|e| DbError::Row(format!("round {} amount: {e}", r.id.0)))?,
-        payout: r.payout,
+        payout: money_of("payout", r.payout)?,
         multiplier_micro: u64::try_from(r.multiplier_micro)
             .map_err(|_| DbError::Row(format!("round {} multiplier {}", r.id.0, r.multiplier_micro)))?,
         rtp: rtp_of(r.rtp_bp)?,
@@ -382,7 +382,10 @@ mod queries {
             .await?;
         Ok(BetResult {
             round,
-            balances: Balances { cash, bonus },
+            balances: Balances {
+                cash: money_of("cash_balance_after", cash)?,
+                bonus: money_of("bonus_balance_after", bonus)?,
+            },
             replayed: true,
             reality_check: None,
             aml_alerts: Vec::new(),
@@ -399,7 +402,7 @@ mod queries {
         rows: Vec<SessionRow>,
     ) -> Result<SessionSnapshot, DbError> {
         if let Some(row) = rows.into_iter().next() {
-            return Ok(SessionSnapshot::Found(row.into()));
+            return Ok(SessionSnapshot::Found(row.try_into()?));
         }
         let SessionTarget::Existing(id) = target else { return Ok(SessionSnapshot::Missing) };
         let exists = game_sessions::table.find(DbId(*id)).count().get_result::<i64>(c).await? > 0;
@@ -497,7 +500,7 @@ mod queries {
             diesel::update(game_sessions::table.find(DbId(round.session_id)))
                 .set((
                     game_sessions::wagered.eq(game_sessions::wagered - round.amount.minor_units()),
-                    game_sessions::won.eq(game_sessions::won - round.payout),
+                    game_sessions::won.eq(game_sessions::won - round.payout.minor_units()),
                 ))
                 .execute(c)
                 .await?;
@@ -682,6 +685,8 @@ mod tests {
             corrupt(&mut row);
             assert!(matches!(to_round(row, None), Err(DbError::Row(_))));
         }
+        let negative_payout = RoundRow { payout: -1, ..round_row() };
+        assert!(matches!(to_round(negative_payout, None), Err(DbError::Row(_))), "money is never negative");
     }
 
     #[test]

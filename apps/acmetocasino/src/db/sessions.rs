@@ -5,7 +5,7 @@ use super::schema::game_sessions;
 use super::statement::prepared;
 use super::types::sql::{DbTimestamp, DbUuid};
 use super::types::{DbId, DbTime};
-use super::{Db, DbError, backend_queries, dispatch};
+use super::{Db, DbError, backend_queries, dispatch, money_of};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -13,6 +13,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use gal_core::{NewSeedPair, SeedPairView, Session};
 use gamectl_core::{SessionFilter, SessionOrder, SessionTotals};
 use kernel::AccountId;
+use kernel::Money;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -39,8 +40,8 @@ impl SessionRow {
             game_slug: s.game_slug.clone(),
             status: "open".into(),
             rounds: s.rounds,
-            wagered: s.wagered,
-            won: s.won,
+            wagered: s.wagered.minor_units(),
+            won: s.won.minor_units(),
             started_at: DbTime(s.started_at),
             ended_at: None,
             last_activity_at: None,
@@ -48,20 +49,21 @@ impl SessionRow {
     }
 }
 
-impl From<SessionRow> for Session {
-    fn from(r: SessionRow) -> Self {
-        Session {
+impl TryFrom<SessionRow> for Session {
+    type Error = DbError;
+    fn try_from(r: SessionRow) -> Result<Self, DbError> {
+        Ok(Session {
             id: r.id.0,
             player_id: AccountId::from_uuid(r.player_id.0),
             game_slug: r.game_slug,
             open: r.status == "open",
             rounds: r.rounds,
-            wagered: r.wagered,
-            won: r.won,
+            wagered: money_of("session wagered", r.wagered)?,
+            won: money_of("session won", r.won)?,
             started_at: r.started_at.0,
             ended_at: r.ended_at.map(|t| t.0),
             last_activity_at: r.last_activity_at.map(|t| t.0),
-        }
+        })
     }
 }
 
@@ -129,8 +131,8 @@ mod queries {
             game_slug: slug.to_owned(),
             open: true,
             rounds: 0,
-            wagered: 0,
-            won: 0,
+            wagered: Money::ZERO,
+            won: Money::ZERO,
             started_at: at.0,
             ended_at: None,
             last_activity_at: None,
@@ -153,14 +155,14 @@ mod queries {
             compliance::check_play(c, player, at.0, false).await?;
             let pair = seed_pairs::ensure_seed_pair(c, player, &fresh, at).await?;
             let session = insert_session(c, session_id, player, &slug, at).await?;
-            Ok((Session::from(session), SeedPairView::try_from(&pair)?))
+            Ok((Session::try_from(session)?, SeedPairView::try_from(&pair)?))
         })
         .await
     }
 
     pub(crate) async fn session(c: &mut Conn, id: DbId) -> Result<Option<Session>, DbError> {
         let row = game_sessions::table.find(id).select(SessionRow::as_select()).first(c).await.optional()?;
-        Ok(row.map(Session::from))
+        row.map(Session::try_from).transpose()
     }
 
     pub(crate) async fn end_session(c: &mut Conn, id: DbId, at: DbTime) -> Result<Option<Session>, DbError> {
@@ -199,7 +201,8 @@ mod queries {
             }
         };
         let rows: Vec<SessionRow> = q.limit(f.limit).offset(f.offset).select(SessionRow::as_select()).load(c).await?;
-        Ok((rows.into_iter().map(Into::into).collect(), SessionTotals { sessions, rounds, wagered, won }))
+        let sessions_found = rows.into_iter().map(Session::try_from).collect::<Result<_, _>>()?;
+        Ok((sessions_found, SessionTotals { sessions, rounds, wagered, won }))
     }
 }
 
@@ -218,5 +221,31 @@ impl Db {
     /// Sessions matching `filter`, and the totals of all of them.
     pub async fn search_sessions(&self, filter: &SessionFilter) -> Result<(Vec<Session>, SessionTotals), DbError> {
         dispatch!(stale self, self::search_sessions(filter))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sessions_stored_totals_are_money_and_a_negative_one_is_a_corrupt_row() {
+        let at = DbTime(Utc::now());
+        let row = |wagered, won| SessionRow {
+            id: DbId(Uuid::nil()),
+            player_id: DbId(Uuid::nil()),
+            game_slug: "dice".into(),
+            status: "open".into(),
+            rounds: 2,
+            wagered,
+            won,
+            started_at: at,
+            ended_at: None,
+            last_activity_at: None,
+        };
+        let s = Session::try_from(row(300, 150)).unwrap();
+        assert_eq!((s.wagered.minor_units(), s.won.minor_units()), (300, 150));
+        assert!(matches!(Session::try_from(row(-1, 0)), Err(DbError::Row(_))));
+        assert!(matches!(Session::try_from(row(0, -1)), Err(DbError::Row(_))));
     }
 }

@@ -9,7 +9,7 @@ use super::schema::{wallet_events, wallets};
 use super::statement::{Pipeline, prepared};
 use super::types::sql::{DbTimestamp, DbUuid};
 use super::types::{DbId, DbTime};
-use super::{Db, DbError, Dialect, backend_queries, dispatch};
+use super::{Db, DbError, Dialect, backend_queries, dispatch, money_of};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -70,7 +70,7 @@ impl TryFrom<WalletRow> for WalletHead {
             player_id: AccountId::from_uuid(r.player_id.0),
             currency: Currency::parse(&r.currency).map_err(|_| DbError::Row(format!("currency {:?}", r.currency)))?,
             seq: r.seq,
-            balances: Balances { cash: r.cash, bonus: r.bonus },
+            balances: Balances { cash: money_of("cash", r.cash)?, bonus: money_of("bonus", r.bonus)? },
             lifetime_wagered: r.lifetime_wagered,
             lifetime_deposited: r.lifetime_deposited,
             lifetime_deposits: r.lifetime_deposits,
@@ -88,12 +88,12 @@ impl TryFrom<EventRow> for WalletEvent {
             seq: r.seq,
             event_type: EventType::parse(&r.event_type)
                 .ok_or_else(|| DbError::Row(format!("event type {:?}", r.event_type)))?,
-            amount: r.amount,
+            amount: money_of("amount", r.amount)?,
             currency: Currency::parse(&r.currency).map_err(|_| DbError::Row(format!("currency {:?}", r.currency)))?,
             cash_delta: r.cash_delta,
             bonus_delta: r.bonus_delta,
-            cash_balance_after: r.cash_balance_after,
-            bonus_balance_after: r.bonus_balance_after,
+            cash_balance_after: money_of("cash_balance_after", r.cash_balance_after)?,
+            bonus_balance_after: money_of("bonus_balance_after", r.bonus_balance_after)?,
             idempotency_key: r.idempotency_key,
             request_fingerprint: r.request_fingerprint,
             reference: r.reference,
@@ -234,12 +234,12 @@ impl From<&WalletEvent> for InsertEvent {
             player_id: DbId(e.player_id.as_uuid()),
             seq: e.seq,
             event_type: e.event_type.as_str(),
-            amount: e.amount,
+            amount: e.amount.minor_units(),
             currency: e.currency.as_str().to_owned(),
             cash_delta: e.cash_delta,
             bonus_delta: e.bonus_delta,
-            cash_balance_after: e.cash_balance_after,
-            bonus_balance_after: e.bonus_balance_after,
+            cash_balance_after: e.cash_balance_after.minor_units(),
+            bonus_balance_after: e.bonus_balance_after.minor_units(),
             idempotency_key: e.idempotency_key.clone(),
             request_fingerprint: e.request_fingerprint.clone(),
             reference: e.reference.clone(),
@@ -277,8 +277,8 @@ impl SetWalletHead {
     pub(crate) fn of(head: &WalletHead, at: DateTime<Utc>) -> Self {
         SetWalletHead {
             seq: head.seq,
-            cash: head.balances.cash,
-            bonus: head.balances.bonus,
+            cash: head.balances.cash.minor_units(),
+            bonus: head.balances.bonus.minor_units(),
             lifetime_wagered: head.lifetime_wagered,
             lifetime_deposited: head.lifetime_deposited,
             lifetime_net: head.lifetime_net,
@@ -544,5 +544,74 @@ impl Db {
     /// Players whose wallet moved (money or play) from `since` on.
     pub async fn active_players_since(&self, since: DateTime<Utc>) -> Result<i64, DbError> {
         dispatch!(stale self, self::active_players_since(DbTime(since)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head_row() -> WalletRow {
+        WalletRow {
+            player_id: DbId(Uuid::nil()),
+            currency: "EUR".into(),
+            seq: 2,
+            cash: 500,
+            bonus: 50,
+            lifetime_wagered: 0,
+            lifetime_deposited: 550,
+            lifetime_net: 0,
+            lifetime_deposits: 2,
+        }
+    }
+
+    fn event_row() -> EventRow {
+        EventRow {
+            id: DbId(Uuid::nil()),
+            player_id: DbId(Uuid::nil()),
+            seq: 1,
+            event_type: "DEPOSIT".into(),
+            amount: 500,
+            currency: "EUR".into(),
+            cash_delta: 500,
+            bonus_delta: 0,
+            cash_balance_after: 500,
+            bonus_balance_after: 0,
+            idempotency_key: "k".into(),
+            request_fingerprint: "f".into(),
+            reference: None,
+            compensates: None,
+            created_at: DbTime(Utc::now()),
+            posted_by: None,
+            reason: None,
+            approved_by: None,
+            wagered_after: 0,
+            net_after: 0,
+            deposited_after: 500,
+            deposits_after: 1,
+        }
+    }
+
+    #[test]
+    fn stored_balances_and_amounts_are_money_and_a_negative_one_is_a_corrupt_row() {
+        let head = WalletHead::try_from(head_row()).unwrap();
+        assert_eq!((head.balances.cash.minor_units(), head.balances.bonus.minor_units()), (500, 50));
+        let event = WalletEvent::try_from(event_row()).unwrap();
+        assert_eq!((event.amount.minor_units(), event.cash_balance_after.minor_units()), (500, 500));
+        for corrupt in [WalletRow { cash: -1, ..head_row() }, WalletRow { bonus: -1, ..head_row() }] {
+            assert!(matches!(WalletHead::try_from(corrupt), Err(DbError::Row(_))), "not a zero balance");
+        }
+        let corrupt = [
+            EventRow { amount: -500, ..event_row() },
+            EventRow { cash_balance_after: -1, ..event_row() },
+            EventRow { bonus_balance_after: -1, ..event_row() },
+        ];
+        for corrupt in corrupt {
+            assert!(matches!(WalletEvent::try_from(corrupt), Err(DbError::Row(_))));
+        }
+        // A debit's delta is signed on purpose: only sums of money are never negative.
+        let debit =
+            EventRow { event_type: "WITHDRAWAL".into(), cash_delta: -500, cash_balance_after: 0, ..event_row() };
+        assert_eq!(WalletEvent::try_from(debit).unwrap().cash_delta, -500);
     }
 }

@@ -33,6 +33,9 @@ pub struct GameResponse {
     pub slug: String,
     pub name: String,
     pub provider: String,
+    /// A third-party provider's game: `POST /gal/launch` gives its `launch_token`, and the
+    /// provider's game server plays it through the seamless wallet (not `/gal/play`).
+    pub third_party: bool,
     /// `dice`, `table`, `slot`, `lottery`, `arcade` or `crash`.
     pub kind: String,
     /// The smallest stake, minor units: the operator's limit, else the catalogue's.
@@ -94,6 +97,7 @@ pub async fn games(state: web::Data<AppState>, caller: MaybeUser) -> Result<web:
             slug: info.slug.into(),
             name: info.name.into(),
             provider: info.provider.into(),
+            third_party: false,
             kind: info.kind.as_str().into(),
             min_bet: rules.min_bet,
             max_bet,
@@ -115,6 +119,7 @@ pub async fn games(state: web::Data<AppState>, caller: MaybeUser) -> Result<web:
                 slug: g.slug.clone(),
                 name: g.name.clone(),
                 provider: entry.provider.name.clone(),
+                third_party: true,
                 kind: g.kind.clone(),
                 min_bet: g.min_bet,
                 max_bet,
@@ -297,11 +302,15 @@ fn bet_response(r: BetResult) -> BetResponse {
         game_slug: round.game_slug,
         amount: round.amount.minor_units(),
         outcome: round.outcome,
-        payout: round.payout,
+        payout: round.payout.minor_units(),
         net,
         won,
         multiplier: round.multiplier_micro as f64 / MICRO as f64,
-        balance: BalanceAfter { cash: r.balances.cash, bonus: r.balances.bonus, total: r.balances.total() },
+        balance: BalanceAfter {
+            cash: r.balances.cash.minor_units(),
+            bonus: r.balances.bonus.minor_units(),
+            total: r.balances.shown_total(),
+        },
         rng: RngCommitment {
             server_seed_hash: round.server_seed_hash,
             client_seed: round.client_seed,
@@ -410,9 +419,9 @@ impl From<Session> for SessionResponse {
             game_slug: s.game_slug,
             status: if s.open { "open" } else { "closed" }.into(),
             rounds: s.rounds,
-            wagered: s.wagered,
-            won: s.won,
-            net: s.won - s.wagered,
+            wagered: s.wagered.minor_units(),
+            won: s.won.minor_units(),
+            net: s.won.minor_units() - s.wagered.minor_units(),
             started_at: s.started_at,
             ended_at: s.ended_at,
         }

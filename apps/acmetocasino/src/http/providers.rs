@@ -391,7 +391,9 @@ pub async fn callback(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let slug = req.match_info().get("slug").unwrap_or_default().to_owned();
-    let endpoint = req.match_info().get("endpoint").unwrap_or_default().to_owned();
+    // The protocol's own path below the provider (`transaction/bet`, `bet.html`).
+    let prefix = format!("/providers/{slug}/");
+    let endpoint = req.path().split_once(&prefix).map(|(_, e)| e.to_owned()).unwrap_or_default();
     let entry = app::providers::provider(&state, &slug).await?;
     let header = entry.as_ref().and_then(|e| e.adapter.signature_header());
     let signature = header.and_then(|h| req.headers().get(h)).and_then(|v| v.to_str().ok()).map(str::to_owned);

@@ -94,10 +94,10 @@ impl From<WalletEvent> for EventResponse {
             player_id: e.player_id.as_uuid(),
             seq: e.seq,
             event_type: e.event_type.as_str().to_owned(),
-            amount: e.amount,
+            amount: e.amount.minor_units(),
             currency: e.currency.as_str().to_owned(),
-            cash_balance_after: e.cash_balance_after,
-            bonus_balance_after: e.bonus_balance_after,
+            cash_balance_after: e.cash_balance_after.minor_units(),
+            bonus_balance_after: e.bonus_balance_after.minor_units(),
             idempotency_key: e.idempotency_key,
             reference: e.reference,
             compensates: e.compensates,
@@ -138,9 +138,9 @@ pub async fn balance(
     Ok(web::Json(BalanceResponse {
         player_id: player.as_uuid(),
         currency: head.currency.as_str().to_owned(),
-        cash: head.balances.cash,
-        bonus: head.balances.bonus,
-        total: head.balances.total(),
+        cash: head.balances.cash.minor_units(),
+        bonus: head.balances.bonus.minor_units(),
+        total: head.balances.shown_total(),
         seq: head.seq,
     }))
 }

@@ -338,6 +338,13 @@ async fn a_player_registers_passes_kyc_sets_a_limit_deposits_plays_every_game_an
     )
     .await;
     assert!(page.text("[data-role=rotation]").await.contains("committed before you chose"));
+    // The note shows before the page reloads the pair: wait for the reload (under load it
+    // lagged behind the note).
+    page.wait_for(
+        "document.querySelector('#view-fairness [data-field=client_seed]').textContent === 'lena-lucky-7'",
+        "the new pair",
+    )
+    .await;
     assert_eq!(page.text("#view-fairness [data-field=client_seed]").await, "lena-lucky-7");
     page.click("[data-role=rotate]").await;
     page.wait_for(

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 crate::both_backends! {
     async fn twelve_bots_play_every_profile_without_errors(backend) {
         let Some(app) = TestApp::spawn(backend, Default::default()).await else { return };
-        let staff = app.staff("sim_operator", Role::Operator).await;
+        // An admin: the simulator onboards its studio and the bots play its game too.
+        let staff = app.staff("sim_operator", Role::Admin).await;
         let mut config = SimConfig::new(app.base.clone(), 12, Duration::from_secs(3));
         config.seed = Some(42);
         config.think_min = Duration::from_millis(5);
@@ -25,6 +26,10 @@ crate::both_backends! {
 
         assert_eq!(report.error_count(), 0, "{report}");
         assert!(report.totals.rounds > 0, "{report}");
+        let studio = report.studio.clone().unwrap_or_else(|why| panic!("no studio: {why}\n{report}"));
+        assert!(report.totals.provider_rounds > 0, "no provider round\n{report}");
+        let played = app.get(&format!("/api/v2/providers/{studio}/reconciliation?from={d}&to={d}", d = chrono::Utc::now().date_naive()), Some(&staff)).await;
+        assert!(played.ok(200)["days"][0]["bets"].as_u64() >= Some(report.totals.provider_rounds), "{:#}", played.body);
         assert_eq!(report.totals.players, 12, "{report}");
         assert_eq!(report.bots.len(), 12);
         for profile in Profile::ALL {

@@ -70,13 +70,13 @@ pub struct RoundResponse {
 pub(crate) fn round_response(r: Round, big_win: BigWin) -> RoundResponse {
     let (net, won) = (r.net(), r.won());
     RoundResponse {
-        big_win: big_win.flags(r.multiplier_micro, r.payout),
+        big_win: big_win.flags(r.multiplier_micro, r.payout.minor_units()),
         id: r.id,
         session_id: r.session_id,
         player_id: r.player_id.as_uuid(),
         game_slug: r.game_slug,
         amount: r.amount.minor_units(),
-        payout: r.payout,
+        payout: r.payout.minor_units(),
         net,
         won,
         multiplier: r.multiplier_micro as f64 / MICRO as f64,
@@ -259,8 +259,9 @@ pub async fn verify_round(
     let payout = ExactPayout::of(r.amount.minor_units(), outcome.multiplier_micro).settle(r.rounding, &mut rng);
     let seed_matches_hash = seed.hash() == r.server_seed_hash;
     let draws_match = rng.draws() == r.draws.as_slice();
-    let outcome_matches =
-        outcome.detail == r.outcome && outcome.multiplier_micro == r.multiplier_micro && payout == r.payout;
+    let outcome_matches = outcome.detail == r.outcome
+        && outcome.multiplier_micro == r.multiplier_micro
+        && payout == r.payout.minor_units();
     Ok(web::Json(VerifyRoundResponse {
         round_id: r.id,
         revealed,
