@@ -16,6 +16,7 @@
 
 mod capture;
 mod pg;
+mod provider;
 mod report;
 mod server;
 mod storm;
@@ -110,6 +111,8 @@ pub struct Run {
     /// PostgreSQL, C above the server's pool size: pgbench with as many connections
     /// as the server has (the database never sees more from it).
     pub ceiling_at_pool: Option<Ceiling>,
+    /// A Hub88 provider's bets and wins at the same C (issue 17).
+    pub provider: Option<provider::ProviderRun>,
 }
 
 impl Run {
@@ -302,7 +305,8 @@ fn run_backend(plan: &Plan, bins: &Binaries, dir: &Path, url: &str, target: &Tar
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
-    server::create_staff(&bins.server, &env, STAFF, STAFF_PASSWORD)?;
+    server::create_staff(&bins.server, &env, STAFF, "operator", STAFF_PASSWORD)?;
+    server::create_staff(&bins.server, &env, provider::ADMIN, "admin", STAFF_PASSWORD)?;
     let server = Server::start(&bins.server, &env, &bdir.join("server.log"))?;
     clock.lap("start");
     let state = bdir.join("state.json");
@@ -406,6 +410,13 @@ fn run_backend(plan: &Plan, bins: &Binaries, dir: &Path, url: &str, target: &Tar
         clock.lap("probe and capture");
     }
 
+    // The provider is onboarded and its game launched for every player once; its rounds
+    // run at each C right after ours, on the same data.
+    let provider_state = bdir.join("provider-state.json");
+    server.set_phase("provider setup");
+    provider::setup(&bins.loadgen, &server.url, &state, &provider_state, c0, STAFF_PASSWORD)?;
+    clock.lap("provider setup (onboard, launch)");
+
     let mut runs = Vec::new();
     for &c in &plan.concurrency {
         server.set_phase(&format!("rounds C={c}"));
@@ -427,7 +438,24 @@ fn run_backend(plan: &Plan, bins: &Binaries, dir: &Path, url: &str, target: &Tar
             ours_waits: waits.map(pg::WaitSampler::finish).transpose()?,
             ceiling: None,
             ceiling_at_pool: None,
+            provider: None,
         };
+        server.set_phase(&format!("provider C={c}"));
+        let psql = match target {
+            Target::Postgres { psql, .. } => Some(psql),
+            Target::Sqlite { .. } => None,
+        };
+        let files = provider::Files { state: &state, provider_state: &provider_state, dir: &bdir };
+        let p = provider::run(&bins.loadgen, &server, &files, psql, c, plan.duration, plan.smoke)?;
+        eprintln!(
+            "xtask: {name} C={c}: provider {:.1} bets/s (p99 {:.1} ms) against our {:.1} rounds/s: ratio {:.2}",
+            p.bets_per_sec(),
+            p.value["p99_ms"].as_f64().unwrap_or(0.0),
+            run.ours["per_sec"].as_f64().unwrap_or(0.0),
+            p.bets_per_sec() / run.ours["per_sec"].as_f64().unwrap_or(0.0).max(1e-9)
+        );
+        run.provider = Some(p);
+        clock.lap(format!("provider C={c}"));
         match target {
             Target::Postgres { psql, .. } => {
                 run.ours_statements = Some(pg::statements(psql)?);

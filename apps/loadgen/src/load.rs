@@ -18,8 +18,10 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 /// Tokens older than this are renewed by logging in again (they live 15 minutes).
-const TOKEN_REUSE: Duration = Duration::from_secs(600);
+pub(crate) const TOKEN_REUSE: Duration = Duration::from_secs(600);
 const PASSWORD: &str = "bench password 1";
+/// The bench players' wallet currency.
+pub(crate) const CURRENCY: &str = "GBP";
 
 #[derive(Debug, Clone, Args)]
 pub struct LoadArgs {
@@ -119,13 +121,13 @@ pub async fn run_load(args: LoadArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn write_state(path: &Path, state: &BenchState) -> Result<(), String> {
+pub(crate) fn write_state(path: &Path, state: &BenchState) -> Result<(), String> {
     let text = serde_json::to_string_pretty(state).map_err(|e| e.to_string())?;
     std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Runs `f` over `items` with at most `concurrency` calls in flight; the results in order.
-async fn each<T, R, F, Fut>(items: Vec<T>, concurrency: usize, f: F) -> Vec<R>
+pub(crate) async fn each<T, R, F, Fut>(items: Vec<T>, concurrency: usize, f: F) -> Vec<R>
 where
     F: Fn(T) -> Fut,
     Fut: std::future::Future<Output = R>,
@@ -133,7 +135,7 @@ where
     futures_util::stream::iter(items.into_iter().map(f)).buffered(concurrency.max(1)).collect().await
 }
 
-fn first_error<T>(results: Vec<Result<T, String>>, what: &str) -> Result<Vec<T>, String> {
+pub(crate) fn first_error<T>(results: Vec<Result<T, String>>, what: &str) -> Result<Vec<T>, String> {
     let mut out = Vec::with_capacity(results.len());
     for r in results {
         out.push(r.map_err(|e| format!("{what}: {e}"))?);
@@ -163,7 +165,7 @@ async fn setup(api: &Api, args: &LoadArgs) -> Result<BenchState, String> {
     let names: Vec<String> = (0..n).map(|i| format!("b{tag}_{i:05}")).collect();
     let registered = each(names.clone(), c, |name| async move {
         let body = json!({"username": name, "email": format!("{name}@example.com"), "password": PASSWORD,
-                          "date_of_birth": "1990-01-31", "country": "GB", "currency": "GBP"});
+                          "date_of_birth": "1990-01-31", "country": "GB", "currency": CURRENCY});
         let v = api.expect(Method::POST, "/api/v2/players", None, Some(&body), 201).await?;
         v["id"].as_str().and_then(|s| Uuid::parse_str(s).ok()).ok_or_else(|| "registration without id".to_owned())
     })
@@ -243,7 +245,7 @@ async fn login(api: &Api, name: String) -> Result<String, String> {
     v["access_token"].as_str().map(str::to_owned).ok_or_else(|| "login without access_token".to_owned())
 }
 
-async fn relogin(api: &Api, state: &mut BenchState, concurrency: usize) -> Result<(), String> {
+pub(crate) async fn relogin(api: &Api, state: &mut BenchState, concurrency: usize) -> Result<(), String> {
     let started = Instant::now();
     let names: Vec<String> = state.players.iter().map(|p| p.username.clone()).collect();
     let n = names.len();
@@ -263,12 +265,12 @@ async fn relogin(api: &Api, state: &mut BenchState, concurrency: usize) -> Resul
 }
 
 /// The players of task `t` of `c`: every `c`-th one from `t`.
-fn share<T: Clone>(all: &[T], t: usize, c: usize) -> Vec<T> {
+pub(crate) fn share<T: Clone>(all: &[T], t: usize, c: usize) -> Vec<T> {
     all.iter().skip(t).step_by(c).cloned().collect()
 }
 
 /// `concurrency` closed-loop tasks for `duration`, each with its own HTTP client.
-async fn closed_loop<F, Fut>(
+pub(crate) async fn closed_loop<F, Fut>(
     concurrency: usize,
     duration: Duration,
     budget: Option<u64>,
@@ -298,7 +300,7 @@ where
 }
 
 /// Takes one unit of the shared budget; false when it is spent.
-fn take(budget: &AtomicU64) -> bool {
+pub(crate) fn take(budget: &AtomicU64) -> bool {
     budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| b.checked_sub(1)).is_ok()
 }
 

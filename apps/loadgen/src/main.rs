@@ -4,11 +4,14 @@
 //! - `loadgen bench-load` drives a running server over HTTP the way players would
 //!   (`load`);
 //! - `loadgen bench-sqlite-ceiling` replays the captured statements of a round against a
-//!   SQLite file with no server in between (`ceiling`).
+//!   SQLite file with no server in between (`ceiling`);
+//! - `loadgen bench-provider` plays a Hub88 provider's rounds through the seamless-wallet
+//!   callbacks (`provider`).
 
 mod api;
 mod ceiling;
 mod load;
+mod provider;
 mod tally;
 
 use clap::{Parser, Subcommand};
@@ -22,11 +25,14 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::enum_variant_names)] // the subcommands are `bench-…` by name
 enum Command {
     /// Load generator for `cargo xtask bench` (see docs/benchmarks.md).
     BenchLoad(load::LoadArgs),
     /// The raw SQLite round loop `cargo xtask bench` compares the server with.
     BenchSqliteCeiling(ceiling::CeilingArgs),
+    /// A Hub88 provider's game server playing rounds through the wallet callbacks.
+    BenchProvider(provider::ProviderArgs),
 }
 
 #[tokio::main]
@@ -34,6 +40,7 @@ async fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::BenchLoad(args) => load::run_load(args).await,
         Command::BenchSqliteCeiling(args) => ceiling::run_sqlite_ceiling(args).await,
+        Command::BenchProvider(args) => provider::run_provider(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -118,6 +118,7 @@ fn targets(results: &[BackendResult]) -> Vec<(String, String, &'static str)> {
             .map(|r| r.ours["errors"].as_u64().unwrap_or(0))
             .chain(b.soak.iter().map(|s| s["errors"].as_u64().unwrap_or(0)))
             .sum();
+        super::provider::targets(b, &mut out);
         out.push((format!("{}: no errors", b.name), format!("{errors} errors"), verdict(errors == 0)));
         if let Some(growth) = soak_growth(b) {
             out.push((
@@ -162,6 +163,7 @@ pub fn unexpected_errors(results: &[BackendResult]) -> Vec<String> {
                 out.push(format!("{} C={}: {} failed ceiling transactions", b.name, run.concurrency, c.failed));
             }
         }
+        super::provider::unexpected(b, &mut out);
         if let Some(s) = &b.soak
             && s["errors"].as_u64().unwrap_or(0) > 0
         {
@@ -265,6 +267,8 @@ pub fn render(plan: &Plan, m: &Machine, results: &[BackendResult], build: Durati
             pool = super::server_pool_size(),
         );
     }
+
+    super::provider::render(&mut o, results);
 
     let t = targets(results);
     if !t.is_empty() {

@@ -29,12 +29,12 @@ pub fn app_command(bin: &Path, env: &[(String, String)]) -> Command {
     command
 }
 
-/// `acmetocasino admin create … --role operator --password-stdin` (also migrates).
-pub fn create_staff(bin: &Path, env: &[(String, String)], username: &str, password: &str) -> Result<()> {
+/// `acmetocasino admin create … --role <role> --password-stdin` (also migrates).
+pub fn create_staff(bin: &Path, env: &[(String, String)], username: &str, role: &str, password: &str) -> Result<()> {
     let mut command = app_command(bin, env);
     command.args(["admin", "create", "--username", username, "--email", &format!("{username}@example.com")]).args([
         "--role",
-        "operator",
+        role,
         "--password-stdin",
     ]);
     run_with_stdin(&mut command, password).map(|_| ())
