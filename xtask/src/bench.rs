@@ -410,13 +410,6 @@ fn run_backend(plan: &Plan, bins: &Binaries, dir: &Path, url: &str, target: &Tar
         clock.lap("probe and capture");
     }
 
-    // The provider is onboarded and its game launched for every player once; its rounds
-    // run at each C right after ours, on the same data.
-    let provider_state = bdir.join("provider-state.json");
-    server.set_phase("provider setup");
-    provider::setup(&bins.loadgen, &server.url, &state, &provider_state, c0, STAFF_PASSWORD)?;
-    clock.lap("provider setup (onboard, launch)");
-
     let mut runs = Vec::new();
     for &c in &plan.concurrency {
         server.set_phase(&format!("rounds C={c}"));
@@ -440,22 +433,6 @@ fn run_backend(plan: &Plan, bins: &Binaries, dir: &Path, url: &str, target: &Tar
             ceiling_at_pool: None,
             provider: None,
         };
-        server.set_phase(&format!("provider C={c}"));
-        let psql = match target {
-            Target::Postgres { psql, .. } => Some(psql),
-            Target::Sqlite { .. } => None,
-        };
-        let files = provider::Files { state: &state, provider_state: &provider_state, dir: &bdir };
-        let p = provider::run(&bins.loadgen, &server, &files, psql, c, plan.duration, plan.smoke)?;
-        eprintln!(
-            "xtask: {name} C={c}: provider {:.1} bets/s (p99 {:.1} ms) against our {:.1} rounds/s: ratio {:.2}",
-            p.bets_per_sec(),
-            p.value["p99_ms"].as_f64().unwrap_or(0.0),
-            run.ours["per_sec"].as_f64().unwrap_or(0.0),
-            p.bets_per_sec() / run.ours["per_sec"].as_f64().unwrap_or(0.0).max(1e-9)
-        );
-        run.provider = Some(p);
-        clock.lap(format!("provider C={c}"));
         match target {
             Target::Postgres { psql, .. } => {
                 run.ours_statements = Some(pg::statements(psql)?);
@@ -486,6 +463,34 @@ fn run_backend(plan: &Plan, bins: &Binaries, dir: &Path, url: &str, target: &Tar
             Target::Sqlite { .. } => {}
         }
         runs.push(run);
+    }
+
+    // The provider's rounds come after all of ours (and their ceilings), so ours run on
+    // the same data as before providers existed and stay comparable run to run: the
+    // provider is onboarded and its game launched for every player once, then its rounds
+    // run at each C.
+    let provider_state = bdir.join("provider-state.json");
+    server.set_phase("provider setup");
+    provider::setup(&bins.loadgen, &server.url, &state, &provider_state, c0, STAFF_PASSWORD)?;
+    clock.lap("provider setup (onboard, launch)");
+    let psql = match target {
+        Target::Postgres { psql, .. } => Some(psql),
+        Target::Sqlite { .. } => None,
+    };
+    let files = provider::Files { state: &state, provider_state: &provider_state, dir: &bdir };
+    for run in &mut runs {
+        let c = run.concurrency;
+        server.set_phase(&format!("provider C={c}"));
+        let p = provider::run(&bins.loadgen, &server, &files, psql, c, plan.duration, plan.smoke)?;
+        eprintln!(
+            "xtask: {name} C={c}: provider {:.1} bets/s (p99 {:.1} ms) against our {:.1} rounds/s: ratio {:.2}",
+            p.bets_per_sec(),
+            p.value["p99_ms"].as_f64().unwrap_or(0.0),
+            run.ours["per_sec"].as_f64().unwrap_or(0.0),
+            p.bets_per_sec() / run.ours["per_sec"].as_f64().unwrap_or(0.0).max(1e-9)
+        );
+        run.provider = Some(p);
+        clock.lap(format!("provider C={c}"));
     }
 
     let mut soak = None;

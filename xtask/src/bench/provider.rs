@@ -1,6 +1,6 @@
 //! Third-party provider bets (issue 17): a Hub88 provider's game server (`loadgen
 //! bench-provider`) playing rounds of a signed bet and a signed win through the
-//! seamless-wallet callbacks, at each C right after our own rounds, and its part of the
+//! seamless-wallet callbacks, at each C after all our own runs, and its part of the
 //! report.
 
 use std::fmt::Write as _;
