@@ -177,7 +177,7 @@ pub fn render(o: &mut String, results: &[BackendResult]) {
          bet) and the win that closes it (`transaction/win`, `round_closed`, twice the stake about half the time, \
          nothing otherwise), each body signed with the provider's 2048-bit RSA key (RSA-SHA256, PKCS#1 v1.5), \
          every signature checked by the server, every answer signed by the server with the operator's key. \
-         ratio = bets/s ÷ our rounds/s at the same C, run right before on the same data. The provider's calls are \
+         ratio = bets/s ÷ our rounds/s at the same C (ours run first, the provider's after all of them, on the same players). The provider's calls are \
          signed before the timed window (a warm-up at the same C sizes how many) and the answers' signatures \
          checked after it, all of them; a bad one counts as an error.\n"
     );
@@ -220,4 +220,15 @@ pub fn render(o: &mut String, results: &[BackendResult]) {
          requests, two transactions, two RSA signatures by the server). Our own round is one request and one \
          transaction (\"Where the CPU goes\" below).\n"
     );
+    // Where a provider round's database time goes (PostgreSQL), in the first run.
+    for b in results {
+        if let Some(r) = b.runs.first()
+            && let Some(p) = &r.provider
+            && let Some(stats) = &p.statements
+        {
+            let title =
+                format!("Most execution time per provider round (a bet and its win), {} C = {}", b.name, r.concurrency);
+            super::report::top_statements(o, &title, stats, rounds_in_call(p), 8);
+        }
+    }
 }

@@ -578,16 +578,23 @@ fn render_capture(o: &mut String, b: &BackendResult, script: &RoundScript) {
     let _ = writeln!(o);
     // The statements that cost the most execution time, in the first run.
     if let Some((r, stats)) = b.runs.first().and_then(|r| r.ours_statements.as_ref().map(|s| (r, s))) {
-        let rounds = num(&r.ours, "ok").max(1.0);
-        let mut rows: Vec<&(u64, f64, String)> = stats.rows.iter().collect();
-        rows.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let _ = writeln!(o, "Most execution time per round, our run at C = {}:\n", r.concurrency);
-        let _ = writeln!(o, "| calls per round | ms per round | statement |\n|--:|--:|---|");
-        for (calls, ms, query) in rows.into_iter().take(6) {
-            let _ = writeln!(o, "| {:.2} | {:.3} | `{}` |", *calls as f64 / rounds, ms / rounds, short(query, 110));
-        }
-        let _ = writeln!(o);
+        let title = format!("Most execution time per round, our run at C = {}", r.concurrency);
+        top_statements(o, &title, stats, num(&r.ours, "ok"), 6);
     }
+}
+
+/// The `n` statements of `stats` that cost the most execution time, per round of
+/// `rounds`, as a table under `title`.
+pub fn top_statements(o: &mut String, title: &str, stats: &StatementStats, rounds: f64, n: usize) {
+    let rounds = rounds.max(1.0);
+    let mut rows: Vec<&(u64, f64, String)> = stats.rows.iter().collect();
+    rows.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let _ = writeln!(o, "{title}:\n");
+    let _ = writeln!(o, "| calls per round | ms per round | statement |\n|--:|--:|---|");
+    for (calls, ms, query) in rows.into_iter().take(n) {
+        let _ = writeln!(o, "| {:.2} | {:.3} | `{}` |", *calls as f64 / rounds, ms / rounds, short(query, 110));
+    }
+    let _ = writeln!(o);
 }
 
 /// Replaces the section between the markers of `doc` with `section` (which carries the
