@@ -360,8 +360,8 @@ async fn settle(state: &AppState, entry: &Entry, request: &Request) -> Reply {
                 round_id: state.entropy.new_id(),
                 at: state.clock.now(),
             };
-            let rules = Arc::new(ProviderPlayRules { config: entry.provider.config, policy: state.policy.clone() });
-            match state.db.provider_call(rules, call).await {
+            let rules = ProviderPlayRules { config: entry.provider.config, policy: state.policy.clone() };
+            match state.db.provider_call(&rules, &call).await {
                 Ok(CallOutcome { balances, currency, transaction, .. }) => Ok(Outcome {
                     account: to_account(player, balances, currency, None),
                     transaction: Some(transaction.to_string()),

@@ -11,7 +11,7 @@ use super::providers::{Launch, LaunchRow};
 use super::schema::{game_sessions, provider_launches, provider_rounds, provider_transactions};
 use super::types::{DbId, DbTime};
 use super::wallet::PostFailure;
-use super::{Backend, Db, DbError, backend_queries, dispatch};
+use super::{Db, DbError, backend_queries, dispatch};
 use chrono::{DateTime, Utc};
 use compliance_core::EventKind;
 use diesel::prelude::*;
@@ -19,7 +19,6 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use kernel::{AccountId, Amount, Currency, Refusal};
 use pam_core::{PlayAllowed, PlayState, PlayerContext};
 use provider_core::{Decision, Failure, ProviderGame, Snapshot, StoredTx, Transaction, TxKind, TxStatus, WinKind};
-use std::sync::Arc;
 use uuid::Uuid;
 use wallet_core::{Balances, EventType, IdempotencyKey, PostError, Posting, PostingError, Reference};
 
@@ -507,20 +506,12 @@ mod queries {
 }
 
 impl Db {
-    /// Settles a provider's bet, win or rollback. On SQLite it joins the rounds' batches
-    /// on the writer thread (see [`RoundWriter`](super::round_writer::RoundWriter)).
     pub async fn provider_call(
         &self,
-        rules: Arc<dyn ProviderRules>,
-        call: ProviderCall,
+        rules: &dyn ProviderRules,
+        call: &ProviderCall,
     ) -> Result<CallOutcome, CallFailure> {
-        match &*self.backend {
-            Backend::Pg(pool) => {
-                let mut c = super::pg_connection(pool).await?;
-                pg::provider_call(&mut c, &*rules, &call).await
-            }
-            Backend::Sqlite { rounds, .. } => rounds.call(rules, call).await,
-        }
+        dispatch!(write self, self::provider_call(rules, call))
     }
 
     pub async fn end_provider_round(
