@@ -13,12 +13,12 @@
 //! provider's side ([`ProviderClient`]: [`hub88::Hub88Client`],
 //! [`pragmatic::PragmaticClient`]) over one codec, so the simulated provider and the
 //! wallet agree by construction. Everything here is pure: no IO, no clock (callers pass
-//! timestamps and key-generation seeds); the one exception is the system randomness ring
-//! draws to blind RSA signatures.
+//! timestamps and key-generation seeds); the one exception is the system randomness
+//! aws-lc-rs draws to blind RSA signatures.
 //!
 //! The registry's types ([`Provider`], [`ProviderGame`], [`ProviderSecrets`]) describe
-//! the onboarded providers; [`ReconciliationDay`] and [`StuckRound`] what
-//! reconciliation reports of their play.
+//! the onboarded providers; [`ProviderRound`] one round of their play as the wallet
+//! keeps it; [`ReconciliationDay`] and [`StuckRound`] what reconciliation reports.
 
 mod adapter;
 mod canonical;
@@ -31,5 +31,7 @@ pub mod rules;
 pub use adapter::{Answer, Call, Protocol, ProviderAdapter, ProviderClient, Response};
 pub use canonical::{Account, Command, Failure, Outcome, Reply, Request, Transaction, TxKind, WinKind};
 pub use config::{AmountRounding, AmountScale, ProviderConfig, format_decimal, parse_decimal};
-pub use registry::{Provider, ProviderGame, ProviderSecrets, ReconciliationDay, StuckRound};
+pub use registry::{
+    Provider, ProviderGame, ProviderRound, ProviderRoundFilter, ProviderSecrets, ReconciliationDay, StuckRound,
+};
 pub use rules::{Decision, Snapshot, StoredTx, TxStatus};

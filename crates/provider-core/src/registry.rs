@@ -86,6 +86,42 @@ impl ReconciliationDay {
     }
 }
 
+/// A provider's round as the wallet keeps it: the money of its bets, wins and
+/// rollbacks for one player, and whether the provider has closed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderRound {
+    /// The platform's id of the round.
+    pub id: uuid::Uuid,
+    /// The provider's round id (a live table's may be shared by several players).
+    pub round: String,
+    pub player: AccountId,
+    pub game_slug: String,
+    /// The game session it was played in.
+    pub session_id: uuid::Uuid,
+    pub wagered: i64,
+    pub won: i64,
+    pub refunded: i64,
+    pub open: bool,
+    pub opened_at: DateTime<Utc>,
+    /// The round's last call.
+    pub updated_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// Which of a provider's rounds to list: the filters combine; newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProviderRoundFilter {
+    pub player: Option<AccountId>,
+    /// `Some(true)`: open rounds only; `Some(false)`: closed ones only.
+    pub open: Option<bool>,
+    /// Opened at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Opened before.
+    pub to: Option<DateTime<Utc>>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
 /// A round still open after the stuck-round threshold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StuckRound {

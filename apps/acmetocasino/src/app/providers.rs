@@ -15,7 +15,8 @@ use kernel::{AccountId, Clock, Currency, Entropy, Refusal, StoreError};
 use pam_core::{PlayAllowed, PlayState, PlayerContext};
 use provider_core::{
     Account, Command, Decision, Failure, Outcome, Protocol, Provider, ProviderAdapter, ProviderConfig, ProviderGame,
-    ProviderSecrets, ReconciliationDay, Reply, Request, Response, Snapshot, StuckRound,
+    ProviderRound, ProviderRoundFilter, ProviderSecrets, ReconciliationDay, Reply, Request, Response, Snapshot,
+    StuckRound,
 };
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
@@ -243,6 +244,19 @@ pub async fn reconciliation(
     let days = state.db.reconciliation(slug, from, to).await?;
     let stuck = state.db.stuck_rounds(slug, state.clock.now() - stuck_after).await?;
     Ok((days, stuck))
+}
+
+/// A provider's rounds matching `filter`, newest first, and how many match in all
+/// (`None`: no such provider).
+pub async fn rounds(
+    state: &AppState,
+    slug: &str,
+    filter: &ProviderRoundFilter,
+) -> Result<Option<(Vec<ProviderRound>, i64)>, DbError> {
+    if provider(state, slug).await?.is_none() {
+        return Ok(None);
+    }
+    state.db.provider_rounds(slug, filter).await.map(Some)
 }
 
 /// A provider's call to its wallet endpoint `endpoint` (e.g. `transaction/bet`), from

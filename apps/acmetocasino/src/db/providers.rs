@@ -12,7 +12,8 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use gal_core::Session;
 use kernel::AccountId;
 use provider_core::{
-    Protocol, Provider, ProviderConfig, ProviderGame, ProviderSecrets, ReconciliationDay, StuckRound, TxKind, TxStatus,
+    Protocol, Provider, ProviderConfig, ProviderGame, ProviderRound, ProviderRoundFilter, ProviderSecrets,
+    ReconciliationDay, StuckRound, TxKind, TxStatus,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -100,6 +101,71 @@ fn to_provider(r: ProviderRow, games: Vec<ProviderGame>) -> Result<(Provider, Pr
         updated_at: r.9.0,
     };
     Ok((provider, ProviderSecrets { provider_key: r.3, operator_private_key: r.4 }))
+}
+
+/// A provider round as stored.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = provider_rounds)]
+struct RoundRow {
+    id: DbId,
+    round: String,
+    player_id: DbId,
+    game_slug: String,
+    session_id: DbId,
+    wagered: i64,
+    won: i64,
+    refunded: i64,
+    status: String,
+    opened_at: DbTime,
+    updated_at: DbTime,
+    closed_at: Option<DbTime>,
+}
+
+impl TryFrom<RoundRow> for ProviderRound {
+    type Error = DbError;
+
+    fn try_from(r: RoundRow) -> Result<Self, DbError> {
+        let open = match r.status.as_str() {
+            "open" => true,
+            "closed" => false,
+            other => return Err(DbError::Row(format!("provider round status {other:?}"))),
+        };
+        Ok(ProviderRound {
+            id: r.id.0,
+            round: r.round,
+            player: AccountId::from_uuid(r.player_id.0),
+            game_slug: r.game_slug,
+            session_id: r.session_id.0,
+            wagered: r.wagered,
+            won: r.won,
+            refunded: r.refunded,
+            open,
+            opened_at: r.opened_at.0,
+            updated_at: r.updated_at.0,
+            closed_at: r.closed_at.map(|t| t.0),
+        })
+    }
+}
+
+/// A provider's rounds matching `$f`, as a boxed query over `provider_rounds`.
+macro_rules! provider_rounds_where {
+    ($provider:expr, $f:expr) => {{
+        let f: &ProviderRoundFilter = $f;
+        let mut q = provider_rounds::table.filter(provider_rounds::provider.eq($provider.to_owned())).into_boxed();
+        if let Some(p) = f.player {
+            q = q.filter(provider_rounds::player_id.eq(id(p)));
+        }
+        if let Some(open) = f.open {
+            q = q.filter(provider_rounds::status.eq(if open { "open" } else { "closed" }));
+        }
+        if let Some(t) = f.from {
+            q = q.filter(provider_rounds::opened_at.ge(DbTime(t)));
+        }
+        if let Some(t) = f.to {
+            q = q.filter(provider_rounds::opened_at.lt(DbTime(t)));
+        }
+        q
+    }};
 }
 
 #[backend_queries(siblings(wallet, compliance, sessions, audit))]
@@ -320,6 +386,23 @@ mod queries {
         Ok(days)
     }
 
+    /// A provider's rounds matching `f`, newest first, and how many match in all.
+    pub(crate) async fn provider_rounds(
+        c: &mut Conn,
+        provider: &str,
+        f: &ProviderRoundFilter,
+    ) -> Result<(Vec<ProviderRound>, i64), DbError> {
+        let total: i64 = provider_rounds_where!(provider, f).count().get_result(c).await?;
+        let rows: Vec<RoundRow> = provider_rounds_where!(provider, f)
+            .order((provider_rounds::opened_at.desc(), provider_rounds::id.desc()))
+            .limit(f.limit)
+            .offset(f.offset)
+            .select(RoundRow::as_select())
+            .load(c)
+            .await?;
+        Ok((rows.into_iter().map(ProviderRound::try_from).collect::<Result<_, _>>()?, total))
+    }
+
     /// A provider's rounds still open with no call since `before`.
     pub(crate) async fn stuck_rounds(c: &mut Conn, provider: &str, before: DbTime) -> Result<Vec<StuckRound>, DbError> {
         let rows: Vec<(String, DbId, String, i64, i64, DbTime, DbTime)> = provider_rounds::table
@@ -403,6 +486,14 @@ impl Db {
         to: DateTime<Utc>,
     ) -> Result<Vec<ReconciliationDay>, DbError> {
         dispatch!(stale self, self::reconciliation(provider, DbTime(from), DbTime(to)))
+    }
+
+    pub async fn provider_rounds(
+        &self,
+        provider: &str,
+        filter: &ProviderRoundFilter,
+    ) -> Result<(Vec<ProviderRound>, i64), DbError> {
+        dispatch!(stale self, self::provider_rounds(provider, filter))
     }
 
     pub async fn stuck_rounds(&self, provider: &str, before: DateTime<Utc>) -> Result<Vec<StuckRound>, DbError> {

@@ -133,6 +133,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/providers/{slug}").route(web::put().to(providers::update)))
         .service(web::resource("/providers/{slug}/reconciliation").route(web::get().to(providers::reconciliation)))
+        .service(web::resource("/providers/{slug}/rounds").route(web::get().to(providers::rounds)))
         .service(web::resource("/providers/{slug}/user/{call}").route(web::post().to(providers::callback)))
         .service(web::resource("/providers/{slug}/transaction/{call}").route(web::post().to(providers::callback)))
         .service(web::resource("/providers/{slug}/{call}").route(web::post().to(providers::callback)))

@@ -13,7 +13,9 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use kernel::{MAX_AMOUNT, Rtp};
 use pam_core::Role;
 use paperclip::actix::{Apiv2Schema, api_v2_operation, web};
-use provider_core::{AmountRounding, AmountScale, Protocol, Provider, ProviderConfig, ProviderGame};
+use provider_core::{
+    AmountRounding, AmountScale, Protocol, Provider, ProviderConfig, ProviderGame, ProviderRound, ProviderRoundFilter,
+};
 use reply::Created;
 use serde::{Deserialize, Serialize};
 
@@ -306,6 +308,118 @@ pub struct ReconciliationResponse {
     pub days: Vec<ReconciliationDayResponse>,
     pub stuck_after_minutes: i64,
     pub stuck_rounds: Vec<StuckRoundResponse>,
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+pub struct ProviderRoundParams {
+    /// Only this player's rounds.
+    pub player_id: Option<uuid::Uuid>,
+    /// `open` or `closed`.
+    pub status: Option<String>,
+    /// Opened at or after this instant (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Opened before this instant (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<i64>,
+    /// Rounds to skip (default 0).
+    pub offset: Option<i64>,
+}
+
+/// One player's round of a provider's game: the money its bets, wins and rollbacks
+/// moved (minor units).
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct ProviderRoundResponse {
+    /// The platform's id of the round.
+    pub id: uuid::Uuid,
+    pub provider: String,
+    /// The provider's round id (a live table's is shared by its players).
+    pub round: String,
+    pub player_id: uuid::Uuid,
+    pub game_slug: String,
+    /// The game session the round was played in.
+    pub session_id: uuid::Uuid,
+    /// Staked, refunded bets included.
+    pub wagered: i64,
+    pub won: i64,
+    /// Stakes refunded by rollbacks.
+    pub refunded: i64,
+    /// won − (wagered − refunded): the player's result.
+    pub net: i64,
+    /// `open` or `closed`.
+    pub status: String,
+    pub opened_at: DateTime<Utc>,
+    pub last_call_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// A page of a provider's rounds.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct ProviderRoundPage {
+    pub items: Vec<ProviderRoundResponse>,
+    /// Rounds matching the filters, over all pages.
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+fn round_response(provider: &str, r: ProviderRound) -> ProviderRoundResponse {
+    ProviderRoundResponse {
+        id: r.id,
+        provider: provider.to_owned(),
+        net: r.won.saturating_sub(r.wagered.saturating_sub(r.refunded)),
+        round: r.round,
+        player_id: r.player.as_uuid(),
+        game_slug: r.game_slug,
+        session_id: r.session_id,
+        wagered: r.wagered,
+        won: r.won,
+        refunded: r.refunded,
+        status: if r.open { "open" } else { "closed" }.into(),
+        opened_at: r.opened_at,
+        last_call_at: r.updated_at,
+        closed_at: r.closed_at,
+    }
+}
+
+/// A provider's rounds (staff)
+///
+/// Newest first; the filters combine. A round is one player's bets, wins and rollbacks
+/// under the provider's round id; its money is also in the player's wallet history
+/// (`BET`, `WIN` and `ROLLBACK` events with the reference `provider:{slug}:{round}`).
+#[api_v2_operation(tags(Providers))]
+pub async fn rounds(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    slug: web::Path<String>,
+    params: web::Query<ProviderRoundParams>,
+) -> Result<web::Json<ProviderRoundPage>, ApiError> {
+    user.require_staff()?;
+    let slug = slug.into_inner();
+    let p = params.into_inner();
+    let (from, to) = super::time_range(p.from, p.to)?;
+    let filter = ProviderRoundFilter {
+        player: p.player_id.map(kernel::AccountId::from_uuid),
+        open: match p.status.as_deref() {
+            None => None,
+            Some("open") => Some(true),
+            Some("closed") => Some(false),
+            Some(_) => return Err(ApiError::validation("status", "must be open or closed")),
+        },
+        from,
+        to,
+        limit: super::bounded("limit", p.limit, 50, 1, 200)?,
+        offset: super::bounded("offset", p.offset, 0, 0, i64::MAX)?,
+    };
+    let (rounds, total) = app::providers::rounds(&state, &slug, &filter)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no provider {slug:?}")))?;
+    Ok(web::Json(ProviderRoundPage {
+        items: rounds.into_iter().map(|r| round_response(&slug, r)).collect(),
+        total,
+        limit: filter.limit,
+        offset: filter.offset,
+    }))
 }
 
 /// A provider's reconciliation (staff)

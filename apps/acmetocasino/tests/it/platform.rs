@@ -58,6 +58,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v2/back-office/overview"),
     ("get", "/api/v2/back-office/request-metrics"),
     ("get", "/api/v2/responsible-gaming/measures"),
+    ("post", "/api/v2/providers"),
+    ("get", "/api/v2/providers"),
+    ("put", "/api/v2/providers/{slug}"),
+    ("get", "/api/v2/providers/{slug}/reconciliation"),
+    ("get", "/api/v2/providers/{slug}/rounds"),
 ];
 
 crate::both_backends! {

@@ -180,6 +180,58 @@ crate::both_backends! {
         assert_eq!(actions, ["provider.update", "provider.register"], "{audit:#}");
     }
 
+    async fn staff_list_a_providers_rounds_with_their_money_newest_first_and_filtered(backend) {
+        let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
+        let admin = app.staff("roundsadmin", Role::Admin).await;
+        let operator = app.staff("roundsop", Role::Operator).await;
+        let remote = onboard(&app, &admin, "lister", Protocol::Hub88).await;
+        let (ann, ann_t, ann_token) = launched(&app, &remote, "roundsann", 10_000).await;
+        let (bob, _, bob_token) = launched(&app, &remote, "roundsbob", 10_000).await;
+        // Ann: a round won and closed, then one refunded by its rollback; Bob: one still open.
+        ok(&remote.bet(&app, &ann, &ann_token, "a-bet-1", "a-round-1", 300).await);
+        ok(&remote.win(&app, &ann, "a-win-1", "a-bet-1", "a-round-1", 700).await);
+        ok(&remote.bet(&app, &ann, &ann_token, "a-bet-2", "a-round-2", 200).await);
+        ok(&remote.rollback(&app, &ann, "a-rb-2", "a-bet-2", "a-round-2").await);
+        ok(&remote.bet(&app, &bob, &bob_token, "b-bet-1", "b-round-1", 500).await);
+
+        let url = |q: &str| format!("/api/v2/providers/lister/rounds{q}");
+        let all = app.get(&url(""), Some(&operator)).await.ok(200).clone();
+        assert_eq!((all["total"].as_i64(), all["limit"].as_i64(), all["offset"].as_i64()), (Some(3), Some(50), Some(0)));
+        let rounds: Vec<&str> = all["items"].as_array().unwrap().iter().map(|r| r["round"].as_str().unwrap()).collect();
+        assert_eq!(rounds, ["b-round-1", "a-round-2", "a-round-1"], "newest first: {all:#}");
+        let won = &all["items"][2];
+        assert_eq!(won["player_id"].as_str(), Some(ann.as_str()));
+        assert_eq!((won["wagered"].as_i64(), won["won"].as_i64(), won["refunded"].as_i64(), won["net"].as_i64()),
+                   (Some(300), Some(700), Some(0), Some(400)));
+        assert_eq!((won["status"].as_str(), won["provider"].as_str(), won["game_slug"].as_str()),
+                   (Some("closed"), Some("lister"), Some("lister-slot")));
+        assert!(won["closed_at"].is_string() && won["session_id"].is_string(), "{won:#}");
+        let refunded = &all["items"][1];
+        assert_eq!((refunded["refunded"].as_i64(), refunded["net"].as_i64(), refunded["status"].as_str()),
+                   (Some(200), Some(0), Some("closed")));
+        // The wallet agrees: 10,000 − 300 + 700, the refunded bet back.
+        assert_eq!(cash(&app, &ann_t, &ann).await, 10_400);
+
+        // Filters combine; pages.
+        let open = app.get(&url("?status=open"), Some(&operator)).await.ok(200).clone();
+        assert_eq!((open["total"].as_i64(), open["items"][0]["round"].as_str()), (Some(1), Some("b-round-1")));
+        let anns = app.get(&url(&format!("?player_id={ann}&status=closed&limit=1&offset=1")), Some(&operator)).await;
+        let anns = anns.ok(200).clone();
+        assert_eq!((anns["total"].as_i64(), anns["items"][0]["round"].as_str()), (Some(2), Some("a-round-1")));
+        let later = (Utc::now() + Duration::hours(1)).to_rfc3339();
+        let none = app.get(&url(&format!("?from={}", later.replace('+', "%2B"))), Some(&operator)).await.ok(200).clone();
+        assert_eq!((none["total"].as_i64(), none["items"].as_array().map(Vec::len)), (Some(0), Some(0)));
+
+        // Bad input is refused; a player may not look; an unknown provider is not found.
+        app.get(&url("?status=stuck"), Some(&operator)).await.problem(400, "validation_error");
+        app.get(&url("?limit=0"), Some(&operator)).await.problem(400, "validation_error");
+        app.get(&url(&format!("?from={}&to=2020-01-01T00:00:00Z", later.replace('+', "%2B"))), Some(&operator))
+            .await
+            .problem(400, "validation_error");
+        app.get(&url(""), Some(&ann_t)).await.problem(403, "forbidden");
+        app.get("/api/v2/providers/nobody/rounds", Some(&operator)).await.problem(404, "not_found");
+    }
+
     async fn hub88_calls_are_signed_both_ways_and_settle_bets_wins_and_rollbacks(backend) {
         let Some(app) = TestApp::spawn(backend, Options::default()).await else { return };
         let admin = app.staff("hubadmin", Role::Admin).await;

@@ -1,0 +1,1 @@
+DROP INDEX provider_rounds_opened_idx;
