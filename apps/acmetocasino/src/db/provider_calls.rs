@@ -10,7 +10,7 @@ use super::compliance::{MoneyFailure, Policy, Refused, id};
 use super::providers::{Launch, LaunchRow};
 use super::schema::{game_sessions, provider_launches, provider_rounds, provider_transactions};
 use super::types::{DbId, DbTime};
-use super::wallet::PostFailure;
+use super::wallet::{LockWallet, PostFailure, WalletRow};
 use super::{Db, DbError, backend_queries, dispatch};
 use chrono::{DateTime, Utc};
 use compliance_core::EventKind;
@@ -105,16 +105,6 @@ pub(crate) fn refused_bet(e: MoneyFailure) -> CallFailure {
     }
 }
 
-/// How a provider transaction is looked up.
-enum By<'a> {
-    /// By the provider's transaction id.
-    Id(&'a str),
-    /// By the transaction it refers to.
-    Reference(&'a str),
-    /// By round, for one player (a round id may be shared by a table's players).
-    Round(&'a str, DbId),
-}
-
 /// A provider transaction as stored.
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = provider_transactions)]
@@ -136,6 +126,14 @@ struct Stored {
     tx: StoredTx,
     row_id: Uuid,
     event_id: Option<Uuid>,
+}
+
+/// What a call's transaction loads behind the wallet lock.
+struct Loaded {
+    head: wallet_core::WalletHead,
+    same: Option<Stored>,
+    bet: Option<Stored>,
+    rollback_of_bet: Option<Stored>,
 }
 
 /// The latest of the rows found (a round may hold several bets; a bet, several
@@ -171,21 +169,46 @@ fn round_reference(call: &ProviderCall) -> Result<Reference, DbError> {
 mod queries {
     use compliance::{activity, load_play, open_alerts, player_context, save_rg, screen_bet};
 
-    /// The provider's latest transaction of `kind` found `by`. Each lookup is its own
-    /// statement (cached prepared, unlike a boxed query) that its index answers; the
-    /// latest is picked here, as an `ORDER BY created_at` could lead a planner to walk
-    /// the provider's whole history by time instead.
-    async fn stored_where(c: &mut Conn, provider: &str, by: By<'_>, kind: TxKind) -> Result<Option<Stored>, DbError> {
+    /// The lock on the player's wallet and the provider transactions the rules look at,
+    /// in one pipeline behind it (one round trip on PostgreSQL): the call's own id and
+    /// kind; for a bet, a rollback that named it ahead of it; for a win or rollback, its
+    /// bet (by reference, else the player's latest of the round). Each lookup is a
+    /// cached statement its own index answers; the latest of the rows is picked here (an
+    /// `ORDER BY created_at` could lead a planner to walk the provider's history).
+    async fn load(c: &mut Conn, call: &ProviderCall) -> Result<Loaded, CallFailure> {
         use provider_transactions as t;
-        let of = t::table.filter(t::provider.eq(provider)).filter(t::kind.eq(kind.as_str()));
-        let rows: Vec<TxRow> = match by {
-            By::Id(id) => of.filter(t::transaction_id.eq(id)).select(TxRow::as_select()).load(c).await?,
-            By::Reference(id) => of.filter(t::reference.eq(id)).select(TxRow::as_select()).load(c).await?,
-            By::Round(round, player) => {
-                of.filter(t::round.eq(round)).filter(t::player_id.eq(player)).select(TxRow::as_select()).load(c).await?
+        let (provider, tx, player) = (call.provider.as_str(), &call.tx, id(call.player));
+        let of = |kind: TxKind| t::table.filter(t::provider.eq(provider)).filter(t::kind.eq(kind.as_str()));
+        let by_id =
+            |kind: TxKind, id: &str| of(kind).filter(t::transaction_id.eq(id.to_owned())).select(TxRow::as_select());
+        let lock = || LockWallet { player };
+        let (heads, same, other) = match (call.kind, &tx.reference) {
+            (TxKind::Bet, _) => {
+                let rollback = of(TxKind::Rollback).filter(t::reference.eq(tx.id.clone())).select(TxRow::as_select());
+                together!(c; lock() => WalletRow, by_id(call.kind, &tx.id) => TxRow, rollback => TxRow)?
+            }
+            (_, Some(reference)) => {
+                together!(c; lock() => WalletRow, by_id(call.kind, &tx.id) => TxRow, by_id(TxKind::Bet, reference) => TxRow)?
+            }
+            (_, None) => {
+                let of_round = of(TxKind::Bet)
+                    .filter(t::round.eq(tx.round.clone()))
+                    .filter(t::player_id.eq(player))
+                    .select(TxRow::as_select());
+                together!(c; lock() => WalletRow, by_id(call.kind, &tx.id) => TxRow, of_round => TxRow)?
             }
         };
-        latest(rows)
+        let head = heads
+            .into_iter()
+            .next()
+            .map(wallet_core::WalletHead::try_from)
+            .transpose()?
+            .ok_or(CallFailure::Refused(Failure::PlayerNotFound, None))?;
+        let (bet, rollback_of_bet) = match call.kind {
+            TxKind::Bet => (None, latest(other)?),
+            _ => (latest(other)?, None),
+        };
+        Ok(Loaded { head, same: latest(same)?, bet, rollback_of_bet })
     }
 
     /// The launch a bet plays under: its token's, or the player's latest of the game.
@@ -213,20 +236,9 @@ mod queries {
             let player = id(call.player);
             let at = DbTime(call.at);
             // Load.
-            let mut head =
-                wallet::lock_head(c, player).await?.ok_or(CallFailure::Refused(Failure::PlayerNotFound, None))?;
+            let Loaded { mut head, same, bet, rollback_of_bet } = load(c, call).await?;
             let wallet = |head: &wallet_core::WalletHead| Some((head.balances, head.currency));
-            let (provider, tx) = (call.provider.as_str(), &call.tx);
-            let same = stored_where(c, provider, By::Id(&tx.id), call.kind).await?;
-            let bet = match (call.kind, &tx.reference) {
-                (TxKind::Bet, _) => None,
-                (_, Some(reference)) => stored_where(c, provider, By::Id(reference), TxKind::Bet).await?,
-                (_, None) => stored_where(c, provider, By::Round(&tx.round, player), TxKind::Bet).await?,
-            };
-            let rollback_of_bet = match call.kind {
-                TxKind::Bet => stored_where(c, provider, By::Reference(&tx.id), TxKind::Rollback).await?,
-                _ => None,
-            };
+            let provider = call.provider.as_str();
             let round_paid = match (&bet, call.kind) {
                 (Some(b), TxKind::Rollback) => {
                     let paid: i64 = provider_transactions::table
