@@ -1,7 +1,8 @@
 //! A provider's bet, win or rollback in the store, load → decide → write in one
-//! transaction. Load: lock the player's wallet, then read the provider transactions the
-//! canonical rules look at (the same id and kind, the referenced bet, a rollback that
-//! overtook its bet, the round's wins). Decide: the application's [`ProviderRules`]
+//! transaction. Load: lock the player's wallet and, in the same pipeline behind the lock
+//! (one round trip on PostgreSQL), read the provider transactions the canonical rules
+//! look at (the same id and kind, the referenced bet, a rollback that overtook its bet);
+//! a rollback also counts the round's wins. Decide: the application's [`ProviderRules`]
 //! (`app::providers`, composing provider-core's rules, the play rules a bet of ours
 //! passes and the stake rules). Write: the wallet event, the provider transaction with
 //! its status and the event it wrote, the provider round and the game session's totals,
